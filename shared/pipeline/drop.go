@@ -1,0 +1,25 @@
+package pipeline
+
+// FileDrop is one object that landed in the raw bucket, as decoded from an
+// S3 event notification (keys URL-decoded). It identifies the exact version
+// of the file, so a repeated notification names the same FileDrop.
+type FileDrop struct {
+	Bucket    string
+	Key       string
+	Size      int64
+	ETag      string
+	VersionID string // "" when the bucket is not versioned
+	EventTime string // RFC 3339, as the notification gave it
+}
+
+// Message is one record taken from a stream (an MSK/Kafka record), with
+// its position, decoded from the trigger payload by an adapter.
+type Message struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Timestamp int64 // Unix milliseconds
+	Key       []byte
+	Value     []byte
+	Headers   map[string][]byte
+}
