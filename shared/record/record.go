@@ -9,6 +9,15 @@
 //
 // A record that cannot be parsed is reported as a *RecordError and the
 // reader can go on to the next record; any other error ends the read.
+//
+// JSON policy for what RFC 8259 leaves to the implementation (JSONTestSuite
+// i_ cases): numbers of any size or exponent are accepted and kept as their
+// literal text (the cleaner decides what fits); in string values invalid
+// UTF-8 bytes and lone or inverted \u surrogates are replaced by U+FFFD
+// (nested object/array text is kept byte for byte); a byte order mark,
+// UTF-16 input and nesting deeper than 1000 levels are rejected as invalid
+// JSON. Duplicate keys: the last one wins; an exact key match wins over a
+// case-insensitive one.
 package record
 
 import (

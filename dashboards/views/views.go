@@ -1,0 +1,84 @@
+// Package views holds the SQL views the dashboards read, one per seed
+// dashboard, written in the SQL that DuckDB and Snowflake share (no
+// dialect-only functions), and applies them with CREATE OR REPLACE VIEW.
+package views
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+)
+
+// View is one named view.
+type View struct {
+	Name  string
+	Title string // what the dashboard calls it
+	SQL   string // the SELECT
+}
+
+// engagement unions the three seed-000 engagement facts with their
+// dimensions, one row per interaction.
+const engagement = `
+SELECT 'community' AS SOURCE, p.PLATFORM, u.AGE_GROUP, u.GENDER, u.LOCATION, f.HOUR, f.EVENT_TIME,
+       f.COMMUNITY_ENGAGEMENT AS ENGAGEMENT, f.INGESTION_TIMESTAMP
+  FROM FACT_COMMUNITY_INTERACTIONS f
+  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID
+  JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID
+UNION ALL
+SELECT 'live_streaming', p.PLATFORM, u.AGE_GROUP, u.GENDER, u.LOCATION, t.HOUR, f.EVENT_TIME,
+       f.LIVE_ENGAGEMENT, f.INGESTION_TIMESTAMP
+  FROM FACT_LIVE_STREAMING_INTERACTIONS f
+  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID
+  JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID
+  JOIN DIM_TIME t ON t.TIME_ID = f.TIME_ID
+UNION ALL
+SELECT 'video', p.PLATFORM, u.AGE_GROUP, u.GENDER, u.LOCATION, t.HOUR, f.EVENT_TIME,
+       f.ENGAGEMENT, f.INGESTION_TIMESTAMP
+  FROM FACT_VIDEO_INTERACTIONS f
+  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID
+  JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID
+  JOIN DIM_TIME t ON t.TIME_ID = f.TIME_ID`
+
+// Batch are the seed-000 views over the star schema.
+var Batch = []View{
+	{"V_ENGAGEMENT", "All engagement facts", engagement},
+	{"ENGAGEMENT_BY_PLATFORM", "Engagement overview: engagement by platform", `
+SELECT PLATFORM, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
+  FROM V_ENGAGEMENT GROUP BY PLATFORM, SOURCE`},
+	{"ENGAGEMENT_BY_AGE_GROUP", "Demographics: engagement by age group", `
+SELECT AGE_GROUP, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
+  FROM V_ENGAGEMENT GROUP BY AGE_GROUP, SOURCE`},
+	{"ENGAGEMENT_BY_HOUR", "Time trends: engagement by hour", `
+SELECT HOUR, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
+  FROM V_ENGAGEMENT WHERE HOUR IS NOT NULL GROUP BY HOUR, SOURCE`},
+	{"COMMUNITY_TRENDS", "Community trends: engagement by community name", `
+SELECT c.COMMUNITY_NAME, COUNT(*) AS INTERACTIONS, SUM(f.COMMUNITY_ENGAGEMENT) AS TOTAL_ENGAGEMENT,
+       AVG(f.COMMUNITY_ENGAGEMENT) AS AVG_ENGAGEMENT, SUM(f.TOTAL_TIME_SPENT) AS TOTAL_TIME_SPENT
+  FROM FACT_COMMUNITY_INTERACTIONS f JOIN DIM_COMMUNITY c ON c.COMMUNITY_S_ID = f.COMMUNITY_S_ID
+ GROUP BY c.COMMUNITY_NAME`},
+	{"LIVE_ENGAGEMENT_BY_DEVICE", "Live streaming: live engagement by device type", `
+SELECT d.DEVICE_TYPE, COUNT(*) AS INTERACTIONS, SUM(f.LIVE_ENGAGEMENT) AS TOTAL_ENGAGEMENT,
+       AVG(f.LIVE_ENGAGEMENT) AS AVG_ENGAGEMENT, SUM(f.VIEWER_COUNT) AS VIEWERS
+  FROM FACT_LIVE_STREAMING_INTERACTIONS f JOIN DIM_DEVICE_TYPE d ON d.DEVICE_TYPE_ID = f.DEVICE_TYPE_ID
+ GROUP BY d.DEVICE_TYPE`},
+	{"VIDEO_ENGAGEMENT_BY_WATCH_REASON", "Video interactions: engagement by watch reason", `
+SELECT r.WATCH_REASON, COUNT(*) AS INTERACTIONS, SUM(f.ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(f.ENGAGEMENT) AS AVG_ENGAGEMENT,
+       AVG(f.PRODUCTIVITY_LOSS) AS AVG_PRODUCTIVITY_LOSS, AVG(f.ADDICTION_LEVEL) AS AVG_ADDICTION_LEVEL
+  FROM FACT_VIDEO_INTERACTIONS f JOIN DIM_WATCH_REASON r ON r.WATCH_REASON_ID = f.WATCH_REASON_ID
+ GROUP BY r.WATCH_REASON`},
+	{"PIPELINE_HEALTH", "Pipeline health: records per dataset", `
+SELECT DATASET, COUNT(*) AS FILES, SUM(RECEIVED) AS RECEIVED, SUM(LOADED) AS LOADED, SUM(REJECTED) AS REJECTED,
+       SUM(DUPLICATE) AS DUPLICATE, SUM(LATE) AS LATE, MAX(FINISHED_AT) AS LAST_LOADED_AT
+  FROM PULSE_MANIFESTS GROUP BY DATASET`},
+}
+
+// Apply creates or replaces the views, in order.
+func Apply(ctx context.Context, wh pipeline.Warehouse, vs []View) error {
+	for _, v := range vs {
+		if err := wh.Exec(ctx, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQL); err != nil {
+			return fmt.Errorf("creating view %s: %w", v.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// FunctionNames lists every Lambda function the app deploys. Each is built into
+// <LambdaDir>/<name>/bootstrap (GOOS=linux GOARCH=arm64, -tags lambda.norpc).
+var FunctionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold"}
+
+// DefaultLambdaDir is where the build puts the function binaries, relative to the repository root.
+const DefaultLambdaDir = ".build/lambda"
+
+// Context keys read by LoadConfig (pass with `cdk synth -c key=value` or in cdk.json).
+const (
+	ContextSnowflakeSecretARN = "snowflakeSecretArn"
+	ContextMSKClusterARN      = "mskClusterArn"
+	ContextVPCID              = "vpcId"
+)
+
+// PlaceholderSecretARN is used when no snowflakeSecretArn is given, so that `cdk synth` works out of
+// the box. Deploying with it grants read on a secret that does not exist; pass the real ARN.
+const PlaceholderSecretARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:pulse/snowflake-AbCdEf"
+
+// Config holds the inputs of the app.
+type Config struct {
+	// LambdaDir holds one folder per function, each with a bootstrap binary.
+	LambdaDir string
+	// SnowflakeSecretARN is the complete ARN of the Secrets Manager secret with the warehouse key pair.
+	SnowflakeSecretARN string
+	// MSKClusterARN names an existing MSK cluster (IAM auth). Empty: a new MSK Serverless cluster is made.
+	MSKClusterARN string
+	// VPCID names an existing VPC for the new MSK Serverless cluster (looked up at synth time, which
+	// needs an account/region environment). Empty: a new VPC is made. Unused when MSKClusterARN is set.
+	VPCID string
+	// LargeFileBytes is the size above which the batch workflow splits a file and cleans the chunks
+	// in a Distributed Map. Zero means DefaultLargeFileBytes.
+	LargeFileBytes int64
+	// TopicGroups are the Kafka topics the stream function consumes, with their mapping settings.
+	// Nil means DefaultTopicGroups.
+	TopicGroups []TopicGroup
+}
+
+// DefaultLargeFileBytes is the split threshold of the batch workflow (128 MiB).
+const DefaultLargeFileBytes = 128 << 20
+
+// LoadConfig builds a Config from the CDK context (lookup returns "" for a missing key) and the
+// environment: PULSE_LAMBDA_DIR overrides DefaultLambdaDir. It checks that every function's bootstrap
+// exists, so a missing build is reported before CDK starts copying assets.
+func LoadConfig(lookup func(key string) string) (Config, error) {
+	cfg := Config{
+		LambdaDir:          os.Getenv("PULSE_LAMBDA_DIR"),
+		SnowflakeSecretARN: lookup(ContextSnowflakeSecretARN),
+		MSKClusterARN:      lookup(ContextMSKClusterARN),
+		VPCID:              lookup(ContextVPCID),
+	}
+	if cfg.LambdaDir == "" {
+		cfg.LambdaDir = DefaultLambdaDir
+	}
+	if cfg.SnowflakeSecretARN == "" {
+		cfg.SnowflakeSecretARN = PlaceholderSecretARN
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate reports the first problem with the configuration.
+func (c Config) Validate() error {
+	if !strings.HasPrefix(c.SnowflakeSecretARN, "arn:") || !strings.Contains(c.SnowflakeSecretARN, ":secretsmanager:") {
+		return fmt.Errorf("checking %s: %q is not a Secrets Manager ARN", ContextSnowflakeSecretARN, c.SnowflakeSecretARN)
+	}
+	if c.MSKClusterARN != "" && (!strings.Contains(c.MSKClusterARN, ":kafka:") || len(strings.Split(c.MSKClusterARN, "/")) != 3) {
+		return fmt.Errorf("checking %s: %q is not an MSK cluster ARN (arn:aws:kafka:region:account:cluster/name/uuid)", ContextMSKClusterARN, c.MSKClusterARN)
+	}
+	var missing []string
+	for _, name := range FunctionNames {
+		if _, err := os.Stat(filepath.Join(c.LambdaDir, name, "bootstrap")); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("checking lambda binaries in %s: no bootstrap for %s (build them, or set PULSE_LAMBDA_DIR)",
+			c.LambdaDir, strings.Join(missing, ", "))
+	}
+	for _, g := range c.topicGroups() {
+		if err := g.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) largeFileBytes() int64 {
+	if c.LargeFileBytes > 0 {
+		return c.LargeFileBytes
+	}
+	return DefaultLargeFileBytes
+}
+
+func (c Config) topicGroups() []TopicGroup {
+	if c.TopicGroups != nil {
+		return c.TopicGroups
+	}
+	return DefaultTopicGroups
+}
+
+// WritePlaceholderBootstraps writes an empty bootstrap file for every function under dir, so that
+// tests and `cdk synth` can run without building the functions.
+func WritePlaceholderBootstraps(dir string) error {
+	for _, name := range FunctionNames {
+		d := filepath.Join(dir, name)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", d, err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "bootstrap"), []byte("placeholder "+name+"\n"), 0o755); err != nil {
+			return fmt.Errorf("writing placeholder bootstrap for %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+var errNoTopics = errors.New("topic group has no topics")

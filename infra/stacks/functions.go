@@ -1,0 +1,100 @@
+package stacks
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// LogRetention is the retention of every function's and state machine's log group.
+const LogRetention = awslogs.RetentionDays_ONE_MONTH
+
+// functionSpec describes one Go Lambda function.
+type functionSpec struct {
+	name    string // folder under LambdaDir
+	memory  float64
+	timeout awscdk.Duration
+	env     map[string]*string
+}
+
+// newGoFunction makes a provided.al2023 arm64 function from <lambdaDir>/<name>/bootstrap with its own
+// log group (LogRetention). It returns the function; the caller adds grants.
+func newGoFunction(scope constructs.Construct, id string, lambdaDir string, spec functionSpec) awslambda.Function {
+	return newGoFunctionWith(scope, id, lambdaDir, spec, nil)
+}
+
+// newGoFunctionWith is newGoFunction with a last change to the props (VPC placement).
+func newGoFunctionWith(scope constructs.Construct, id string, lambdaDir string, spec functionSpec, edit func(*awslambda.FunctionProps)) awslambda.Function {
+	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	// An own role with write access to the function's log group only, instead of the managed
+	// AWSLambdaBasicExecutionRole (logs:* on every log group).
+	role := awsiam.NewRole(scope, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Pulse " + spec.name + " function"),
+	})
+	logs.GrantWrite(role)
+	env := map[string]*string{"PULSE_FUNCTION": jsii.String(spec.name)}
+	for k, v := range spec.env {
+		env[k] = v
+	}
+	props := &awslambda.FunctionProps{
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(lambdaDir, spec.name)), nil),
+		MemorySize:    jsii.Number(spec.memory),
+		Timeout:       spec.timeout,
+		Environment:   &env,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Role:          role,
+		Description:   jsii.String("Pulse " + spec.name),
+	}
+	if edit != nil {
+		edit(props)
+	}
+	return awslambda.NewFunction(scope, jsii.String(id), props)
+}
+
+// snowflakeSecret imports the warehouse secret by its complete ARN, so grants name exactly that secret.
+func snowflakeSecret(scope constructs.Construct, arn string) awssecretsmanager.ISecret {
+	return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("SnowflakeSecret"), jsii.String(arn))
+}
+
+// grantObjectsRead lets grantee list the bucket and get the objects under prefix ("" for all),
+// with exact actions (no s3:Get* wildcards) and kms:Decrypt on the bucket key.
+func grantObjectsRead(grantee awsiam.IGrantable, bucket awss3.IBucket, key awskms.IKey, prefix string) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
+	})
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("s3:ListBucket"),
+		ResourceArns: jsii.Strings(*bucket.BucketArn()),
+	})
+	key.Grant(grantee, jsii.String("kms:Decrypt"))
+}
+
+// grantObjectsWrite lets grantee put (and abort multipart uploads of) objects under prefix, with
+// kms:GenerateDataKey and kms:Decrypt (multipart) on the bucket key.
+func grantObjectsWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, key awskms.IKey, prefix string) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("s3:PutObject", "s3:AbortMultipartUpload"),
+		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
+	})
+	key.Grant(grantee, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
+}

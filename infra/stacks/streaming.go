@@ -1,0 +1,207 @@
+package stacks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsmsk"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// TopicGroup is a set of Kafka topics consumed with the same event-source mapping settings. Each
+// topic gets its own mapping (Lambda allows one topic per Kafka mapping) and consumer group
+// "pulse-stream-<topic>".
+type TopicGroup struct {
+	Name                     string
+	Topics                   []string
+	BatchSize                int
+	MaxBatchingWindowSeconds int
+	// StartingPosition is TRIM_HORIZON or LATEST.
+	StartingPosition string
+}
+
+func (g TopicGroup) validate() error {
+	if len(g.Topics) == 0 {
+		return fmt.Errorf("checking topic group %q: %w", g.Name, errNoTopics)
+	}
+	if g.BatchSize < 1 || g.BatchSize > 10000 {
+		return fmt.Errorf("checking topic group %q: batch size %d outside 1..10000", g.Name, g.BatchSize)
+	}
+	if g.MaxBatchingWindowSeconds < 0 || g.MaxBatchingWindowSeconds > 300 {
+		return fmt.Errorf("checking topic group %q: batching window %ds outside 0..300", g.Name, g.MaxBatchingWindowSeconds)
+	}
+	if g.StartingPosition != "TRIM_HORIZON" && g.StartingPosition != "LATEST" {
+		return fmt.Errorf("checking topic group %q: starting position %q is not TRIM_HORIZON or LATEST", g.Name, g.StartingPosition)
+	}
+	return nil
+}
+
+// DefaultTopicGroups are the topics of DESIGN.md §1: JSON event streams and the Avro consumer events.
+var DefaultTopicGroups = []TopicGroup{
+	{Name: "json", Topics: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users"},
+		BatchSize: 500, MaxBatchingWindowSeconds: 5, StartingPosition: "TRIM_HORIZON"},
+	{Name: "avro", Topics: []string{"consumer_registration", "sign_in", "sign_out", "item_view", "added_to_cart", "checkout_to_cart"},
+		BatchSize: 1000, MaxBatchingWindowSeconds: 10, StartingPosition: "TRIM_HORIZON"},
+}
+
+// CatalogTopic is the topic the catalog function produces to.
+const CatalogTopic = "movies_catalog_enriched"
+
+// StreamingStackProps configures the streaming stack.
+type StreamingStackProps struct {
+	awscdk.StackProps
+	Config  Config
+	Storage *StorageStack
+	State   *StateStack
+}
+
+// StreamingStack holds the stream function, its Kafka event-source mappings and their DLQ, and the
+// MSK Serverless cluster when none was given.
+type StreamingStack struct {
+	awscdk.Stack
+	Function awslambda.Function
+	DLQ      awssqs.Queue
+	// ClusterARN is the given cluster's ARN or the new cluster's (a token).
+	ClusterARN *string
+	// Cluster and VPC are nil when Config.MSKClusterARN was given.
+	Cluster awsmsk.CfnServerlessCluster
+	VPC     awsec2.IVpc
+	// ClientSecurityGroup admits Kafka clients (port 9098) to the new cluster.
+	ClientSecurityGroup awsec2.ISecurityGroup
+	// Mappings lists the event-source mappings, one per topic.
+	Mappings []awslambdaeventsources.ManagedKafkaEventSource
+	// TopicNames lists every consumed topic, in mapping order.
+	TopicNames []string
+}
+
+// NewStreamingStack makes the stream function with one MSK event-source mapping per topic (IAM
+// auth, batch size/window/starting position from its TopicGroup, failed batches to an SQS DLQ).
+func NewStreamingStack(scope constructs.Construct, id string, props *StreamingStackProps) *StreamingStack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	s := &StreamingStack{Stack: stack}
+	cfg := props.Config
+
+	if cfg.MSKClusterARN != "" {
+		s.ClusterARN = jsii.String(cfg.MSKClusterARN)
+	} else {
+		s.newServerlessCluster(stack, cfg)
+	}
+
+	s.DLQ = awssqs.NewQueue(stack, jsii.String("StreamDLQ"), &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+
+	st := props.Storage
+	s.Function = newGoFunction(stack, "Stream", cfg.LambdaDir, functionSpec{
+		name: "stream", memory: 1024, timeout: awscdk.Duration_Minutes(jsii.Number(5)),
+		env: map[string]*string{
+			"PULSE_RAW_BUCKET":           st.Raw.BucketName(),
+			"PULSE_STAGING_BUCKET":       st.Staging.BucketName(),
+			"PULSE_QUARANTINE_BUCKET":    st.Quarantine.BucketName(),
+			"PULSE_DEDUPE_TABLE":         props.State.Dedupe.TableName(),
+			"PULSE_STATE_TABLE":          props.State.State.TableName(),
+			"PULSE_SNOWFLAKE_SECRET_ARN": jsii.String(cfg.SnowflakeSecretARN),
+		},
+	})
+	fn := s.Function
+	// The stream archive lives under stream/ (not raw/), so it never fires the batch workflow.
+	grantObjectsWrite(fn, st.Raw, st.Key, "stream/")
+	grantObjectsWrite(fn, st.Staging, st.Key, "stream/")
+	grantObjectsWrite(fn, st.Quarantine, st.Key, "stream/")
+	props.State.Dedupe.GrantReadWriteData(fn)
+	props.State.State.GrantReadWriteData(fn)
+	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(fn, nil)
+
+	var topicARNs, groupARNs []*string
+	for _, g := range cfg.topicGroups() {
+		for _, topic := range g.Topics {
+			group := "pulse-stream-" + topic
+			src := awslambdaeventsources.NewManagedKafkaEventSource(&awslambdaeventsources.ManagedKafkaEventSourceProps{
+				ClusterArn:        s.ClusterARN,
+				Topic:             jsii.String(topic),
+				ConsumerGroupId:   jsii.String(group),
+				BatchSize:         jsii.Number(float64(g.BatchSize)),
+				MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(float64(g.MaxBatchingWindowSeconds))),
+				StartingPosition:  awslambda.StartingPosition(g.StartingPosition),
+				OnFailure:         awslambdaeventsources.NewSqsDlq(s.DLQ),
+			})
+			fn.AddEventSource(src)
+			s.Mappings = append(s.Mappings, src)
+			s.TopicNames = append(s.TopicNames, topic)
+			topicARNs = append(topicARNs, kafkaResourceARN(stack, s.ClusterARN, "topic", topic))
+			groupARNs = append(groupARNs, kafkaResourceARN(stack, s.ClusterARN, "group", group))
+		}
+	}
+	// SASL/IAM: the mapping authenticates as the function's role.
+	grantKafka(fn, []*string{s.ClusterARN}, "kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration")
+	grantKafka(fn, topicARNs, "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData")
+	grantKafka(fn, groupARNs, "kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup")
+	return s
+}
+
+// newServerlessCluster makes an MSK Serverless cluster with IAM auth in the given or a new VPC.
+func (s *StreamingStack) newServerlessCluster(stack awscdk.Stack, cfg Config) {
+	if cfg.VPCID != "" {
+		s.VPC = awsec2.Vpc_FromLookup(stack, jsii.String("Vpc"), &awsec2.VpcLookupOptions{VpcId: jsii.String(cfg.VPCID)})
+	} else {
+		vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+			MaxAzs:      jsii.Number(2),
+			NatGateways: jsii.Number(1),
+			FlowLogs: &map[string]*awsec2.FlowLogOptions{
+				"All": {TrafficType: awsec2.FlowLogTrafficType_ALL},
+			},
+		})
+		s.VPC = vpc
+	}
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("KafkaClients"), &awsec2.SecurityGroupProps{
+		Vpc:         s.VPC,
+		Description: jsii.String("MSK Serverless brokers and their clients: the Lambda event-source mapping and the catalog function (IAM auth on 9098)"),
+	})
+	sg.AddIngressRule(sg, awsec2.Port_Tcp(jsii.Number(9098)), jsii.String("Kafka IAM from members of this group"), nil)
+	subnets := s.VPC.SelectSubnets(&awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS})
+	s.ClientSecurityGroup = sg
+	s.Cluster = awsmsk.NewCfnServerlessCluster(stack, jsii.String("Kafka"), &awsmsk.CfnServerlessClusterProps{
+		ClusterName: jsii.String("pulse"),
+		ClientAuthentication: &awsmsk.CfnServerlessCluster_ClientAuthenticationProperty{
+			Sasl: &awsmsk.CfnServerlessCluster_SaslProperty{
+				Iam: &awsmsk.CfnServerlessCluster_IamProperty{Enabled: jsii.Bool(true)},
+			},
+		},
+		VpcConfigs: []interface{}{&awsmsk.CfnServerlessCluster_VpcConfigProperty{
+			SubnetIds:      subnets.SubnetIds,
+			SecurityGroups: jsii.Strings(*sg.SecurityGroupId()),
+		}},
+	})
+	s.ClusterARN = s.Cluster.AttrArn()
+}
+
+// kafkaResourceARN turns a cluster ARN (arn:...:cluster/<name>/<uuid>) into the ARN of a topic or
+// consumer group of that cluster (arn:...:<kind>/<name>/<uuid>/<resource>).
+func kafkaResourceARN(stack awscdk.Stack, clusterARN *string, kind, resource string) *string {
+	if !*awscdk.Token_IsUnresolved(clusterARN) {
+		return jsii.String(strings.Replace(*clusterARN, ":cluster/", ":"+kind+"/", 1) + "/" + resource)
+	}
+	parts := awscdk.Fn_Split(jsii.String("/"), clusterARN, jsii.Number(3))
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), stack.Partition(), jsii.String(":kafka:"), stack.Region(), jsii.String(":"), stack.Account(),
+		jsii.String(":" + kind + "/"), awscdk.Fn_Select(jsii.Number(1), parts), jsii.String("/"),
+		awscdk.Fn_Select(jsii.Number(2), parts), jsii.String("/" + resource),
+	})
+}
+
+func grantKafka(grantee awsiam.IGrantable, arns []*string, actions ...string) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings(actions...),
+		ResourceArns: &arns,
+	})
+}

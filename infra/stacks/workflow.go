@@ -1,0 +1,80 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Error names shared by the functions and the workflows (a Go function reports its error's type
+// name as the Lambda errorType, e.g. a type RejectedError).
+const (
+	// ErrorRejected marks a permanent failure (bad file): not retried, goes to the Catch path.
+	ErrorRejected = "RejectedError"
+	// ErrorAll matches every error.
+	ErrorAll = "States.ALL"
+)
+
+// RetryPolicy is the Retry every workflow task carries after the non-retried ErrorRejected:
+// any other error is retried RetryMaxAttempts times with exponential backoff.
+const (
+	RetryIntervalSeconds = 2
+	RetryBackoffRate     = 2
+	RetryMaxAttempts     = 3
+)
+
+// invoke makes a LambdaInvoke task (resource arn:aws:states:::lambda:invoke) whose result is
+// {"result": <function output>} at resultPath, with the standard Retry. payload nil sends the whole
+// state input.
+func invoke(scope constructs.Construct, id string, fn awslambda.IFunction, payload map[string]interface{}, resultPath string) awsstepfunctionstasks.LambdaInvoke {
+	input := sfn.TaskInput_FromJsonPathAt(jsii.String("$"))
+	if payload != nil {
+		input = sfn.TaskInput_FromObject(&payload)
+	}
+	props := &awsstepfunctionstasks.LambdaInvokeProps{
+		LambdaFunction:           fn,
+		Payload:                  input,
+		RetryOnServiceExceptions: jsii.Bool(false),
+		ResultSelector:           &map[string]interface{}{"result.$": "$.Payload"},
+	}
+	if resultPath != "" {
+		props.ResultPath = jsii.String(resultPath)
+	}
+	task := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(id), props)
+	addRetry(task)
+	return task
+}
+
+func addRetry(task sfn.TaskStateBase) {
+	task.AddRetry(&sfn.RetryProps{Errors: jsii.Strings(ErrorRejected), MaxAttempts: jsii.Number(0)})
+	task.AddRetry(&sfn.RetryProps{
+		Errors:      jsii.Strings(ErrorAll),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(RetryIntervalSeconds)),
+		BackoffRate: jsii.Number(RetryBackoffRate),
+		MaxAttempts: jsii.Number(RetryMaxAttempts),
+	})
+}
+
+// newStateMachine makes a STANDARD state machine with ALL-level logging to its own log group and
+// X-Ray tracing.
+func newStateMachine(scope constructs.Construct, id string, definition sfn.IChainable, timeout awscdk.Duration) sfn.StateMachine {
+	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	return sfn.NewStateMachine(scope, jsii.String(id), &sfn.StateMachineProps{
+		DefinitionBody:   sfn.DefinitionBody_FromChainable(definition),
+		StateMachineType: sfn.StateMachineType_STANDARD,
+		Timeout:          timeout,
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &sfn.LogOptions{
+			Destination:          logs,
+			Level:                sfn.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true),
+		},
+	})
+}

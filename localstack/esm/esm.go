@@ -1,0 +1,276 @@
+// Package esm is the local stand-in for Lambda's MSK event-source mapping:
+// it polls a Kafka consumer group, hands each batch to a handler as the
+// events.KafkaEvent Lambda would send, commits the batch's offsets only after
+// the handler succeeds, and on error retries the very same batch after a
+// backoff, never skipping ahead (Lambda's contract for Kafka sources).
+package esm
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Retry is the backoff between attempts of a failed batch.
+type Retry struct {
+	Initial     time.Duration // first wait; default 100ms
+	Max         time.Duration // cap; default 5s
+	Multiplier  float64       // growth per attempt; default 2
+	MaxAttempts int           // 0 = retry forever (Lambda retries until the records expire)
+}
+
+// Config describes one event-source mapping.
+type Config struct {
+	Brokers     []string
+	Topics      []string
+	Group       string        // consumer group (Lambda uses the mapping's UUID)
+	BatchSize   int           // records per invocation at most; default 100
+	BatchWindow time.Duration // wait this long to fill a batch; default 500ms (Lambda's MSK default)
+	Source      string        // eventSourceArn, e.g. arn:aws:kafka:local:000000000000:cluster/pulse/local
+	Retry       Retry
+}
+
+// Handler is the function the mapping invokes, as a Lambda handler would be.
+type Handler func(ctx context.Context, e lambdaevents.KafkaEvent) error
+
+// Stats counts what the poller did.
+type Stats struct {
+	Batches int64 // successful invocations (committed batches)
+	Records int64 // records in committed batches
+	Retries int64 // failed invocations that were retried
+}
+
+// ErrRetriesExhausted is returned by Run when a batch failed Retry.MaxAttempts times.
+var ErrRetriesExhausted = errors.New("batch retries exhausted")
+
+// Poller is one running event-source mapping. Run it once.
+type Poller struct {
+	cfg     Config
+	handler Handler
+	client  *kgo.Client
+
+	batches, records, retries atomic.Int64
+
+	// crashAfterHandle, for tests, simulates a crash between a successful
+	// invocation and the commit: when it returns true, Run stops without
+	// committing.
+	crashAfterHandle func(batch int64) bool
+}
+
+// New validates cfg and connects a consumer group client (manual commits).
+func New(cfg Config, handler Handler) (*Poller, error) {
+	switch {
+	case len(cfg.Brokers) == 0:
+		return nil, errors.New("creating event-source mapping: no brokers")
+	case len(cfg.Topics) == 0:
+		return nil, errors.New("creating event-source mapping: no topics")
+	case cfg.Group == "":
+		return nil, errors.New("creating event-source mapping: no consumer group")
+	case handler == nil:
+		return nil, errors.New("creating event-source mapping: no handler")
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.BatchWindow <= 0 {
+		cfg.BatchWindow = 500 * time.Millisecond
+	}
+	if cfg.Retry.Initial <= 0 {
+		cfg.Retry.Initial = 100 * time.Millisecond
+	}
+	if cfg.Retry.Max <= 0 {
+		cfg.Retry.Max = 5 * time.Second
+	}
+	if cfg.Retry.Multiplier < 1 {
+		cfg.Retry.Multiplier = 2
+	}
+	if cfg.Source == "" {
+		cfg.Source = "arn:aws:kafka:local:000000000000:cluster/pulse/local"
+	}
+	client, err := kgo.NewClient(
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topics...),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("creating consumer for group %s: %w", cfg.Group, err)
+	}
+	return &Poller{cfg: cfg, handler: handler, client: client}, nil
+}
+
+// Stats returns the counts so far.
+func (p *Poller) Stats() Stats {
+	return Stats{Batches: p.batches.Load(), Records: p.records.Load(), Retries: p.retries.Load()}
+}
+
+// Run polls, invokes and commits until ctx is done (returning nil), a
+// commit fails, or a batch exhausts its retries. It closes the consumer
+// (leaving the group) when it returns; uncommitted records are delivered
+// again to the next poller of the group.
+func (p *Poller) Run(ctx context.Context) error {
+	defer p.client.Close()
+	for {
+		batch, err := p.fill(ctx)
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if len(batch) == 0 {
+			p.client.AllowRebalance()
+			continue
+		}
+		if err := p.invoke(ctx, batch); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		n := p.batches.Load() + 1
+		if p.crashAfterHandle != nil && p.crashAfterHandle(n) {
+			return errCrashed
+		}
+		if err := p.client.CommitRecords(ctx, batch...); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("committing batch of %d records: %w", len(batch), err)
+		}
+		p.batches.Add(1)
+		p.records.Add(int64(len(batch)))
+		p.client.AllowRebalance()
+	}
+}
+
+var errCrashed = errors.New("simulated crash before commit")
+
+// fill waits for the first records, then for up to BatchWindow more until
+// BatchSize records are gathered.
+func (p *Poller) fill(ctx context.Context) ([]*kgo.Record, error) {
+	var batch []*kgo.Record
+	var deadline time.Time
+	for len(batch) < p.cfg.BatchSize {
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if len(batch) > 0 {
+			if time.Until(deadline) <= 0 {
+				break
+			}
+			pctx, cancel = context.WithDeadline(ctx, deadline)
+		}
+		fs := p.client.PollRecords(pctx, p.cfg.BatchSize-len(batch))
+		cancel()
+		if fs.IsClientClosed() {
+			return nil, errors.New("polling: client closed")
+		}
+		fs.EachError(func(topic string, partition int32, err error) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				slog.Warn("esm: fetch error", "topic", topic, "partition", partition, "err", err)
+			}
+		})
+		if len(batch) == 0 && fs.NumRecords() > 0 {
+			deadline = time.Now().Add(p.cfg.BatchWindow)
+		}
+		batch = append(batch, fs.Records()...)
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+	}
+	return batch, nil
+}
+
+// invoke calls the handler with the batch until it succeeds, waiting a
+// growing backoff between attempts. The event is built once, so every
+// attempt sees the identical payload.
+func (p *Poller) invoke(ctx context.Context, batch []*kgo.Record) error {
+	ev := p.event(batch)
+	wait := p.cfg.Retry.Initial
+	for attempt := 1; ; attempt++ {
+		err := p.handler(ctx, ev)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if p.cfg.Retry.MaxAttempts > 0 && attempt >= p.cfg.Retry.MaxAttempts {
+			return fmt.Errorf("invoking handler for %s: %w after %d attempts: %w", describe(batch), ErrRetriesExhausted, attempt, err)
+		}
+		p.retries.Add(1)
+		slog.Warn("esm: handler failed, retrying batch", "batch", describe(batch), "attempt", attempt, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(time.Duration(float64(wait)*p.cfg.Retry.Multiplier), p.cfg.Retry.Max)
+	}
+}
+
+// event builds the payload MSK would send: records grouped under
+// "topic-partition" in offset order, base64 keys and values, headers as a
+// list of one-entry objects in record order (their bytes marshal as signed
+// integers), timestamps in milliseconds with their type. An ARN source gives
+// eventSource "aws:kafka"; anything else "SelfManagedKafka".
+func (p *Poller) event(batch []*kgo.Record) lambdaevents.KafkaEvent {
+	ev := lambdaevents.KafkaEvent{
+		EventSource:      "aws:kafka",
+		EventSourceARN:   p.cfg.Source,
+		BootstrapServers: strings.Join(p.cfg.Brokers, ","),
+		Records:          map[string][]lambdaevents.KafkaRecord{},
+	}
+	if !strings.HasPrefix(p.cfg.Source, "arn:") {
+		ev.EventSource = "SelfManagedKafka"
+	}
+	for _, r := range batch {
+		headers := make([]map[string]lambdaevents.JSONNumberBytes, 0, len(r.Headers))
+		for _, h := range r.Headers {
+			headers = append(headers, map[string]lambdaevents.JSONNumberBytes{h.Key: append(lambdaevents.JSONNumberBytes{}, h.Value...)})
+		}
+		tsType := "CREATE_TIME"
+		if r.Attrs.TimestampType() == 1 {
+			tsType = "LOG_APPEND_TIME"
+		}
+		rec := lambdaevents.KafkaRecord{
+			Topic:         r.Topic,
+			Partition:     int64(r.Partition),
+			Offset:        r.Offset,
+			Timestamp:     lambdaevents.MilliSecondsEpochTime{Time: time.UnixMilli(r.Timestamp.UnixMilli()).UTC()},
+			TimestampType: tsType,
+			Headers:       headers,
+		}
+		if r.Key != nil {
+			rec.Key = base64.StdEncoding.EncodeToString(r.Key)
+		}
+		if r.Value != nil {
+			rec.Value = base64.StdEncoding.EncodeToString(r.Value)
+		}
+		group := r.Topic + "-" + strconv.Itoa(int(r.Partition))
+		ev.Records[group] = append(ev.Records[group], rec)
+	}
+	for _, rs := range ev.Records {
+		slices.SortStableFunc(rs, func(a, b lambdaevents.KafkaRecord) int { return cmp.Compare(a.Offset, b.Offset) })
+	}
+	return ev
+}
+
+func describe(batch []*kgo.Record) string {
+	first, last := batch[0], batch[len(batch)-1]
+	return fmt.Sprintf("%d records from %s/%d/%d to %s/%d/%d", len(batch), first.Topic, first.Partition, first.Offset, last.Topic, last.Partition, last.Offset)
+}

@@ -1,0 +1,312 @@
+// Package stack starts Pulse's whole local stack in process: S3 (gofakes3
+// over real HTTP) with ObjectCreated notifications, the dedupe store, the
+// DuckDB warehouse, and a local batch workflow runner that does what the
+// Step Functions workflow does on AWS (Clean -> Model -> Load -> DataTests,
+// Retry, Catch -> Quarantine) with the same handlers. The demo, the CLI and
+// the end-to-end tests use it.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pulse-analytics/pulse/dashboards/views"
+	"github.com/pulse-analytics/pulse/localstack/s3local"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
+	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+)
+
+// Buckets are the local bucket names.
+var Buckets = pipeline.Buckets{Raw: "pulse-raw", Staging: "pulse-staging", Curated: "pulse-curated", Quarantine: "pulse-quarantine"}
+
+// Options configure a local stack.
+type Options struct {
+	Dir            string          // data folder: warehouse.duckdb, dedupe.log ("" = a temp dir, removed on Close)
+	S3Addr         string          // S3 listen address ("" = 127.0.0.1:0)
+	Dedupe         pipeline.Dedupe // nil = the in-process store persisted in Dir
+	Log            *slog.Logger
+	Retries        int                     // attempts per step after the first (default 2)
+	Backoff        time.Duration           // first retry delay (default 200ms, doubled each time)
+	OnStep         func(s StepEvent)       // progress: called after every workflow step
+	FailpointAfter func(step string) error // tests: an error returned here fails the step after it ran
+}
+
+// StepEvent reports one workflow step.
+type StepEvent struct {
+	Execution string
+	Step      string
+	Attempt   int
+	Err       error
+	Manifest  *pipeline.Manifest
+	Took      time.Duration
+}
+
+// Run is one workflow execution's outcome.
+type Run struct {
+	Name        string
+	Drop        pipeline.FileDrop
+	Manifest    *pipeline.Manifest
+	Err         error // the error that sent it to quarantine, if any
+	Quarantined bool
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	S3        *s3local.Server
+	Store     pipeline.ObjectStore // raw puts through it notify the trigger
+	Env       *pipeline.Env
+	Warehouse *duckdb.Warehouse
+	Batch     *handlers.Batch
+	Trigger   *handlers.Trigger
+	Dir       string
+
+	opts    Options
+	tempDir bool
+	closers []func() error
+
+	mu      sync.Mutex
+	started map[string]bool
+	runs    []Run
+}
+
+// Start brings the local stack up.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	s := &Stack{opts: o, started: map[string]bool{}}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.opts.Log = o.Log
+	}
+	if o.Dir == "" {
+		d, err := os.MkdirTemp("", "pulse-stack-*")
+		if err != nil {
+			return nil, fmt.Errorf("creating stack dir: %w", err)
+		}
+		o.Dir, s.tempDir = d, true
+	}
+	s.Dir = o.Dir
+	if err := os.MkdirAll(filepath.Join(o.Dir, "tmp"), 0o755); err != nil {
+		return nil, fmt.Errorf("creating stack dir %s: %w", o.Dir, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	addr := o.S3Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	srv, err := s3local.Start(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	s.S3 = srv
+	s.closers = append(s.closers, srv.Close)
+	if err := srv.CreateBuckets(ctx, Buckets.Raw, Buckets.Staging, Buckets.Curated, Buckets.Quarantine); err != nil {
+		return nil, err
+	}
+	client, err := s3store.NewClient(ctx, srv.Endpoint())
+	if err != nil {
+		return nil, err
+	}
+	store := s3store.New(client)
+	wh, err := duckdb.Open(ctx, filepath.Join(o.Dir, "warehouse.duckdb"))
+	if err != nil {
+		return nil, err
+	}
+	s.Warehouse = wh
+	s.closers = append(s.closers, wh.Close)
+	dd := o.Dedupe
+	if dd == nil {
+		md, err := memory.OpenDedupe(filepath.Join(o.Dir, "dedupe.log"))
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, md.Close)
+		dd = md
+	}
+	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log}
+	s.Batch = &handlers.Batch{Env: s.Env}
+	s.Trigger = &handlers.Trigger{Starter: s}
+	s.Store = s3local.NotifyingStore(store, Buckets.Raw, "raw/", func(ctx context.Context, e events.S3Event) error {
+		_, err := s.Trigger.Handle(ctx, e)
+		return err
+	})
+	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
+		return nil, err
+	}
+	if err := views.Apply(ctx, wh, views.Batch); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// Drop puts a file under raw/<dataset>/<name> in the raw bucket, which
+// notifies the trigger and runs the batch workflow before returning.
+func (s *Stack) Drop(ctx context.Context, datasetName, name string, body io.Reader, size int64) (Run, error) {
+	key := "raw/" + datasetName + "/" + name
+	before := s.runCount()
+	if _, err := s.Store.Put(ctx, Buckets.Raw, key, body, size); err != nil {
+		return Run{}, fmt.Errorf("dropping %s: %w", key, err)
+	}
+	runs := s.Runs()
+	if len(runs) == before {
+		return Run{}, fmt.Errorf("dropping %s: the notification started no workflow", key)
+	}
+	return runs[len(runs)-1], nil
+}
+
+// DropFile drops a local file.
+func (s *Stack) DropFile(ctx context.Context, datasetName, path string) (Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Run{}, fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Run{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return s.Drop(ctx, datasetName, filepath.Base(path), f, st.Size())
+}
+
+// Start implements handlers.Starter: it runs the workflow in process. A
+// name that already ran starts nothing.
+func (s *Stack) Start(ctx context.Context, name string, input []byte) (bool, error) {
+	s.mu.Lock()
+	if s.started[name] {
+		s.mu.Unlock()
+		return false, nil
+	}
+	s.started[name] = true
+	s.mu.Unlock()
+	run := s.execute(ctx, name, input)
+	s.mu.Lock()
+	s.runs = append(s.runs, run)
+	s.mu.Unlock()
+	return true, nil
+}
+
+// Runs returns every execution so far.
+func (s *Stack) Runs() []Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Run(nil), s.runs...)
+}
+
+func (s *Stack) runCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.runs)
+}
+
+// Forget lets a name run again (tests of redelivery after a crash).
+func (s *Stack) Forget(name string) {
+	s.mu.Lock()
+	delete(s.started, name)
+	s.mu.Unlock()
+}
+
+func (s *Stack) execute(ctx context.Context, name string, input []byte) Run {
+	var in handlers.StartInput
+	if err := jsonUnmarshal(input, &in); err != nil {
+		return Run{Name: name, Err: err}
+	}
+	run := Run{Name: name, Drop: in.Drop}
+	var m *pipeline.Manifest
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"Clean", func() (err error) { m, err = s.Batch.Clean(ctx, in); return }},
+		{"Model", func() (err error) { m, err = s.Batch.Model(ctx, m); return }},
+		{"Load", func() (err error) { m, err = s.Batch.Load(ctx, m); return }},
+		{"DataTests", func() (err error) { m, err = s.Batch.DataTests(ctx, m); return }},
+	}
+	for _, st := range steps {
+		if err := s.retry(ctx, name, st.name, st.fn, &m); err != nil {
+			run.Err = err
+			q := handlers.QuarantineInput{Drop: in.Drop}
+			q.Error.Error = handlers.ErrorName(err)
+			q.Error.Cause = err.Error()
+			if _, qerr := s.Batch.Quarantine(ctx, q); qerr != nil {
+				run.Err = errors.Join(err, fmt.Errorf("quarantine: %w", qerr))
+			} else {
+				run.Quarantined = true
+			}
+			s.step(StepEvent{Execution: name, Step: "Quarantine", Err: err})
+			run.Manifest = m
+			return run
+		}
+	}
+	run.Manifest = m
+	return run
+}
+
+func (s *Stack) retry(ctx context.Context, exec, step string, fn func() error, m **pipeline.Manifest) error {
+	retries := s.opts.Retries
+	if retries == 0 {
+		retries = 2
+	}
+	backoff := s.opts.Backoff
+	if backoff == 0 {
+		backoff = 200 * time.Millisecond
+	}
+	var err error
+	for attempt := 1; attempt <= retries+1; attempt++ {
+		t0 := time.Now()
+		err = fn()
+		if err == nil && s.opts.FailpointAfter != nil {
+			err = s.opts.FailpointAfter(step)
+		}
+		s.step(StepEvent{Execution: exec, Step: step, Attempt: attempt, Err: err, Manifest: *m, Took: time.Since(t0)})
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, pipeline.ErrNotADataset) || errors.Is(err, pipeline.ErrDataTests) {
+			return err // not retryable: Retry in the ASL lists the same error names
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+	return err
+}
+
+func (s *Stack) step(e StepEvent) {
+	if s.opts.OnStep != nil {
+		s.opts.OnStep(e)
+	}
+}
+
+// Close stops everything; a temporary Dir is removed.
+func (s *Stack) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	if s.tempDir {
+		os.RemoveAll(s.Dir)
+	}
+	return errors.Join(errs...)
+}

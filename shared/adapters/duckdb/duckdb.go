@@ -1,0 +1,153 @@
+// Package duckdb is the embedded warehouse: pipeline.Warehouse on DuckDB
+// through duckdb-go (cgo). It is the default warehouse for the local flow
+// and tests, and speaks the DuckDB dialect of shared/adapters/sqlgen.
+// Never import it from a Lambda function (cgo).
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+)
+
+var _ pipeline.Warehouse = (*Warehouse)(nil)
+
+const dialect = sqlgen.DuckDB
+
+// Warehouse is a DuckDB database. It is safe for concurrent use: writes
+// (Migrate, Merge, Exec) are serialised, queries run in parallel.
+type Warehouse struct {
+	db  *sql.DB
+	mu  sync.Mutex // serialises writes
+	now func() time.Time
+
+	// stageByInsert stages rows with multi-row INSERTs instead of the
+	// Appender (kept for the benchmark that compares the two).
+	stageByInsert bool
+}
+
+// Open opens (creating if needed) the database file at path; "" opens a
+// private in-memory database.
+func Open(ctx context.Context, path string) (*Warehouse, error) {
+	connector, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("opening duckdb %q: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to duckdb %q: %w", path, err)
+	}
+	return &Warehouse{db: db, now: time.Now}, nil
+}
+
+// Close closes the database; the file (if any) keeps its rows.
+func (w *Warehouse) Close() error {
+	if err := w.db.Close(); err != nil {
+		return fmt.Errorf("closing duckdb: %w", err)
+	}
+	return nil
+}
+
+// Exec runs one or more statements in the DuckDB dialect.
+func (w *Warehouse) Exec(ctx context.Context, query string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.db.ExecContext(ctx, query); err != nil {
+		return fmt.Errorf("executing %s: %w", abbrev(query), err)
+	}
+	return nil
+}
+
+// Query runs a read-only query. Values come back as string, int64,
+// float64, bool, time.Time (UTC; DATE at midnight) or nil; HUGEINT sums
+// that fit become int64, DECIMALs float64, anything else its text.
+func (w *Warehouse) Query(ctx context.Context, query string, args ...any) ([]string, [][]any, error) {
+	rows, err := w.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("querying %s: %w", abbrev(query), err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading columns of %s: %w", abbrev(query), err)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, fmt.Errorf("scanning row %d of %s: %w", len(out), abbrev(query), err)
+		}
+		for i, v := range vals {
+			vals[i] = convert(v)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading rows of %s: %w", abbrev(query), err)
+	}
+	return cols, out, nil
+}
+
+// convert narrows a driver value to the types Query promises.
+func convert(v any) any {
+	switch x := v.(type) {
+	case nil, string, int64, float64, bool:
+		return x
+	case time.Time:
+		return x.UTC()
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		if x <= 1<<63-1 {
+			return int64(x)
+		}
+		return fmt.Sprint(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		return x.String()
+	case duckdb.Decimal:
+		return x.Float64()
+	case []byte:
+		return string(x)
+	case duckdb.UUID:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// abbrev shortens a statement for error messages.
+func abbrev(q string) string {
+	if len(q) > 120 {
+		return q[:117] + "..."
+	}
+	return q
+}

@@ -1,0 +1,5 @@
+// Package memory holds in-process implementations of Pulse's ports, for the
+// local demo, the command line and unit tests. They are real
+// implementations, safe for concurrent use, and pass the same conformance
+// suites as the AWS adapters (shared/pipeline/dedupetest).
+package memory

@@ -1,0 +1,212 @@
+package snowflake
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+)
+
+var _ pipeline.Warehouse = (*Warehouse)(nil)
+
+const dialect = sqlgen.Snowflake
+
+// Warehouse is a Snowflake database and schema. Writes are serialised;
+// queries run in parallel.
+type Warehouse struct {
+	db    *sql.DB
+	stage string
+	mu    sync.Mutex
+
+	tempDir  string        // where batch files are written before PUT; "" = os.TempDir()
+	newID    func() string // names batch files
+	fileRows int           // rows per batch file
+}
+
+// Open fetches the private key named by cfg.PrivateKeySecret from
+// secrets, connects with key-pair authentication and checks the
+// connection.
+func Open(ctx context.Context, cfg Config, secrets SecretSource) (*Warehouse, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	pemBytes, err := secrets.Secret(ctx, cfg.PrivateKeySecret)
+	if err != nil {
+		return nil, fmt.Errorf("opening snowflake: %w", err)
+	}
+	key, err := ParsePrivateKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("opening snowflake: secret %s: %w", cfg.PrivateKeySecret, err)
+	}
+	sfc := sf.Config{
+		Account:          cfg.Account,
+		User:             cfg.User,
+		Role:             cfg.Role,
+		Warehouse:        cfg.Warehouse,
+		Database:         cfg.Database,
+		Schema:           cfg.Schema,
+		Authenticator:    sf.AuthTypeJwt,
+		PrivateKey:       key,
+		Protocol:         cfg.Protocol,
+		Host:             cfg.Host,
+		Port:             cfg.Port,
+		Application:      "pulse",
+		DisableTelemetry: true,
+	}
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sfc))
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to snowflake account %s as %s: %w", cfg.Account, cfg.User, err)
+	}
+	return &Warehouse{db: db, stage: cfg.stage(), newID: randomID, fileRows: 1_000_000}, nil
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Close closes the connections (and their sessions).
+func (w *Warehouse) Close() error {
+	if err := w.db.Close(); err != nil {
+		return fmt.Errorf("closing snowflake: %w", err)
+	}
+	return nil
+}
+
+// Exec runs one statement in the Snowflake dialect.
+func (w *Warehouse) Exec(ctx context.Context, query string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.db.ExecContext(ctx, query); err != nil {
+		return fmt.Errorf("executing %s: %w", abbrev(query), err)
+	}
+	return nil
+}
+
+// Query runs a read-only query. Values come back as string, int64,
+// float64, bool, time.Time (UTC) or nil: NUMBER with scale 0 as int64
+// (text if it does not fit), other NUMBER and FLOAT as float64.
+func (w *Warehouse) Query(ctx context.Context, q string, args ...any) ([]string, [][]any, error) {
+	return runQuery(ctx, w.db, q, args...)
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func runQuery(ctx context.Context, db queryer, q string, args ...any) ([]string, [][]any, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("querying %s: %w", abbrev(q), err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading columns of %s: %w", abbrev(q), err)
+	}
+	cols := make([]string, len(types))
+	for i, t := range types {
+		cols[i] = t.Name()
+	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, fmt.Errorf("scanning row %d of %s: %w", len(out), abbrev(q), err)
+		}
+		for i, v := range vals {
+			vals[i] = convert(types[i], v)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("reading rows of %s: %w", abbrev(q), err)
+	}
+	return cols, out, nil
+}
+
+// convert narrows a gosnowflake value (text in the JSON result format,
+// typed in Arrow) to the types Query promises.
+func convert(t *sql.ColumnType, v any) any {
+	switch x := v.(type) {
+	case nil, int64, float64, bool:
+		return x
+	case time.Time:
+		return x.UTC()
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		return x.String()
+	case big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		return x.String()
+	case *big.Float:
+		f, _ := x.Float64()
+		return f
+	case []byte:
+		return string(x)
+	case string:
+		switch t.DatabaseTypeName() {
+		case "FIXED":
+			if _, scale, ok := t.DecimalSize(); ok && scale > 0 {
+				if f, err := strconv.ParseFloat(x, 64); err == nil {
+					return f
+				}
+				return x
+			}
+			if i, err := strconv.ParseInt(x, 10, 64); err == nil {
+				return i
+			}
+		case "REAL":
+			if f, err := strconv.ParseFloat(x, 64); err == nil {
+				return f
+			}
+		case "BOOLEAN":
+			if b, err := strconv.ParseBool(x); err == nil {
+				return b
+			}
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func (w *Warehouse) dir() string {
+	if w.tempDir != "" {
+		return w.tempDir
+	}
+	return os.TempDir()
+}
+
+func abbrev(q string) string {
+	if len(q) > 120 {
+		return q[:117] + "..."
+	}
+	return q
+}

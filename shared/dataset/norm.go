@@ -1,0 +1,228 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/pulse-analytics/pulse/shared/table"
+)
+
+// Gender maps M/male/F/female/... to Male, Female or Other.
+func Gender(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "m", "male", "man", "boy":
+		return "Male", nil
+	case "f", "female", "woman", "girl", "fem":
+		return "Female", nil
+	}
+	return "Other", nil
+}
+
+// Platforms is the canonical platform list.
+var Platforms = []string{"Facebook", "Instagram", "LinkedIn", "Pinterest", "Reddit", "Snapchat", "Telegram", "TikTok", "Twitch", "WhatsApp", "X", "YouTube"}
+
+var platformAlias = func() map[string]string {
+	m := map[string]string{
+		"ig": "Instagram", "insta": "Instagram", "fb": "Facebook", "meta": "Facebook", "yt": "YouTube",
+		"you tube": "YouTube", "tik tok": "TikTok", "tik-tok": "TikTok", "twitter": "X", "x (twitter)": "X",
+		"x.com": "X", "linked in": "LinkedIn", "whats app": "WhatsApp", "snap": "Snapchat",
+	}
+	for _, p := range Platforms {
+		m[strings.ToLower(p)] = p
+	}
+	return m
+}()
+
+// Platform maps a platform name to its canonical, capitalized form and
+// rejects names that are not platforms Pulse knows (fix by adding an alias,
+// then `pulse replay`).
+func Platform(s string) (string, error) {
+	if p, ok := platformAlias[strings.ToLower(s)]; ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown platform %q (known: %s)", clip(s), strings.Join(Platforms, ", "))
+}
+
+var countryAlias = map[string]string{
+	"barzil": "Brazil", "brasil": "Brazil", "usa": "United States", "us": "United States", "u.s.": "United States",
+	"united states of america": "United States", "uk": "United Kingdom", "u.k.": "United Kingdom",
+	"great britain": "United Kingdom", "deutschland": "Germany", "viet nam": "Vietnam",
+}
+
+// Country fixes known misspellings and aliases (Barzil -> Brazil) and
+// title-cases the rest.
+func Country(s string) (string, error) {
+	if c, ok := countryAlias[strings.ToLower(s)]; ok {
+		return c, nil
+	}
+	return Title(s)
+}
+
+// DeviceType maps device names to Mobile, Desktop, Tablet or Smart TV and
+// title-cases anything else.
+func DeviceType(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "mobile", "smartphone", "phone", "android", "iphone", "cell":
+		return "Mobile", nil
+	case "desktop", "computer", "pc", "laptop", "web":
+		return "Desktop", nil
+	case "tablet", "ipad":
+		return "Tablet", nil
+	case "tv", "smart tv", "smarttv", "smart_tv":
+		return "Smart TV", nil
+	}
+	return Title(s)
+}
+
+// Title capitalizes each word and lower-cases the rest ("driver" ->
+// "Driver", "wi-fi" -> "Wi-Fi"), collapsing runs of spaces.
+func Title(s string) (string, error) {
+	var b strings.Builder
+	b.Grow(len(s))
+	up := true
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = true
+			up = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		if up {
+			b.WriteRune(unicode.ToUpper(r))
+		} else {
+			b.WriteRune(unicode.ToLower(r))
+		}
+		up = r == '-' || r == '/' || r == '(' || r == '.'
+	}
+	return b.String(), nil
+}
+
+// OneOf returns a standardizer that accepts the given values in any case
+// and returns their canonical spelling.
+func OneOf(values ...string) func(string) (string, error) {
+	m := map[string]string{}
+	for _, v := range values {
+		m[strings.ToLower(v)] = v
+	}
+	list := strings.Join(values, ", ")
+	return func(s string) (string, error) {
+		if v, ok := m[strings.ToLower(s)]; ok {
+			return v, nil
+		}
+		return "", fmt.Errorf("%q is not one of %s", clip(s), list)
+	}
+}
+
+// ClockTime normalizes a time of day ("9:00 PM", "9 pm", "21:00",
+// "21:00:00") to "HH:MM".
+func ClockTime(s string) (string, error) {
+	h, m, err := parseClock(s)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%02d:%02d", h, m), nil
+}
+
+func parseClock(s string) (int, int, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	pm, am := strings.HasSuffix(t, "PM"), strings.HasSuffix(t, "AM")
+	if pm || am {
+		t = strings.TrimSpace(t[:len(t)-2])
+	}
+	hs, ms, found := strings.Cut(t, ":")
+	if !found {
+		ms = "0"
+	} else if sec := strings.IndexByte(ms, ':'); sec >= 0 {
+		ms = ms[:sec]
+	}
+	h, err1 := strconv.Atoi(hs)
+	m, err2 := strconv.Atoi(ms)
+	if err1 != nil || err2 != nil || m < 0 || m > 59 {
+		return 0, 0, fmt.Errorf("not a clock time: %q", clip(s))
+	}
+	switch {
+	case pm || am:
+		if h < 1 || h > 12 {
+			return 0, 0, fmt.Errorf("not a clock time: %q", clip(s))
+		}
+		h %= 12
+		if pm {
+			h += 12
+		}
+	case h < 0 || h > 23:
+		return 0, 0, fmt.Errorf("not a clock time: %q", clip(s))
+	}
+	return h, m, nil
+}
+
+// AgeGroup buckets an age: 13-17, 18-24, 25-34, 35-44, 45-54, 55-64, 65+.
+func AgeGroup(age table.Cell) string {
+	if age.Null {
+		return "Unknown"
+	}
+	switch a := age.I; {
+	case a < 18:
+		return "13-17"
+	case a < 25:
+		return "18-24"
+	case a < 35:
+		return "25-34"
+	case a < 45:
+		return "35-44"
+	case a < 55:
+		return "45-54"
+	case a < 65:
+		return "55-64"
+	}
+	return "65+"
+}
+
+// ErrDivZero is the reason a rate over a zero denominator is rejected.
+var ErrDivZero = errors.New("division by zero")
+
+// deriveAgeGroup is the AgeGroup derived field over an "Age" field.
+func deriveAgeGroup(field string) Derived {
+	return Derived{Name: "AgeGroup", Type: table.String, Fn: func(r Fields) (table.Cell, error) {
+		return table.Cell{S: AgeGroup(r.Get(field))}, nil
+	}}
+}
+
+// deriveHour is the Hour derived field: from a "HH:MM" clock field when it
+// is set, else from a timestamp field (UTC), else NULL.
+func deriveHour(clock, ts string) Derived {
+	return Derived{Name: "Hour", Type: table.Int, Fn: func(r Fields) (table.Cell, error) {
+		if clock != "" {
+			if c := r.Get(clock); !c.Null && c.S != "Unknown" && len(c.S) >= 2 {
+				h, err := strconv.Atoi(c.S[:2])
+				if err == nil {
+					return table.Cell{I: int64(h)}, nil
+				}
+			}
+		}
+		if ts != "" {
+			if c := r.Get(ts); !c.Null {
+				return table.Cell{I: int64(time.UnixMicro(c.I).UTC().Hour())}, nil
+			}
+		}
+		return table.Cell{Null: true}, nil
+	}}
+}
+
+// AddPlatform makes a platform (and its aliases) canonical: the fix for
+// records rejected as "unknown platform", before `pulse replay`. It is not
+// safe to call while records are being cleaned.
+func AddPlatform(name string, aliases ...string) {
+	Platforms = append(Platforms, name)
+	platformAlias[strings.ToLower(name)] = name
+	for _, a := range aliases {
+		platformAlias[strings.ToLower(a)] = name
+	}
+}

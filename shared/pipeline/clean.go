@@ -1,0 +1,333 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/record"
+	"github.com/pulse-analytics/pulse/shared/table"
+)
+
+// ErrNotADataset marks a file that is not under raw/<known dataset>/ or has
+// an unknown format; the workflow quarantines such files whole.
+var ErrNotADataset = errors.New("not a dataset file")
+
+// DatasetOf returns the dataset a raw key belongs to: raw/<dataset>/...
+func DatasetOf(key string) (*dataset.Spec, error) {
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) < 3 || parts[0] != "raw" || parts[2] == "" {
+		return nil, fmt.Errorf("%w: key %q is not under raw/<dataset>/", ErrNotADataset, key)
+	}
+	spec, err := dataset.Lookup(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: key %q: %v", ErrNotADataset, key, err)
+	}
+	return spec, nil
+}
+
+// QuarantineRecord is one rejected record as kept in the quarantine
+// bucket: whole, with where it came from and why it was rejected.
+type QuarantineRecord struct {
+	Dataset string             `json:"dataset"`
+	Origin  string             `json:"origin"` // file version
+	Source  string             `json:"source"` // file key
+	Pos     int64              `json:"pos"`
+	Field   string             `json:"field,omitempty"`
+	Reason  string             `json:"reason"`
+	Record  string             `json:"record"`           // the original bytes
+	Values  map[string]*string `json:"values,omitempty"` // the parsed input columns, when the record parsed
+}
+
+// Clean reads one raw file, cleans every record against its dataset spec,
+// claims dedupe keys, and writes staging Parquet (partitioned), a
+// quarantine file of rejects, and the manifest. Running it again for the
+// same file version produces the same outputs and the same counts.
+func Clean(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
+	spec, err := DatasetOf(drop.Key)
+	if err != nil {
+		return nil, err
+	}
+	info, err := env.Store.Head(ctx, drop.Bucket, drop.Key)
+	if err != nil {
+		return nil, fmt.Errorf("reading raw object s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+	}
+	if drop.VersionID == "" {
+		drop.VersionID = info.VersionID
+	}
+	if drop.ETag == "" {
+		drop.ETag = info.ETag
+	}
+	if drop.Size == 0 {
+		drop.Size = info.Size
+	}
+	cl, err := dataset.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{
+		FileID:     FileID(drop),
+		Dataset:    spec.Name,
+		Source:     drop,
+		Origin:     Origin(drop),
+		IngestedAt: info.Modified.UTC().UnixMicro(),
+		Status:     "cleaned",
+		StartedAt:  env.now().UnixMicro(),
+	}
+	if info.Modified.IsZero() {
+		m.IngestedAt = env.now().UnixMicro()
+	}
+	rd, closeFn, err := openRaw(ctx, env, drop, cl.Columns())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotADataset, err)
+	}
+	defer closeFn()
+	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}}
+	defer c.discard()
+	if err := c.run(ctx, rd); err != nil {
+		return nil, err
+	}
+	if err := c.finish(ctx); err != nil {
+		return nil, err
+	}
+	m.FinishedAt = env.now().UnixMicro()
+	if !m.Counts.Balanced() {
+		return nil, fmt.Errorf("cleaning %s: counts do not add up: %s", drop.Key, m.Counts)
+	}
+	if err := env.saveManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	env.log().Info("cleaned", "dataset", spec.Name, "key", drop.Key, "counts", m.Counts.String())
+	return m, nil
+}
+
+// openRaw opens a raw object as a record reader: NDJSON and CSV (gzip or
+// not) stream from the object; Parquet is spooled to a temp file first.
+func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (record.Reader, func(), error) {
+	format, _, ok := record.FormatOf(drop.Key)
+	if !ok {
+		return nil, nil, fmt.Errorf("key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", drop.Key)
+	}
+	if format == record.Parquet {
+		f, size, err := env.spool(ctx, drop.Bucket, drop.Key)
+		if err != nil {
+			return nil, nil, err
+		}
+		closeFn := func() { f.Close(); os.Remove(f.Name()) }
+		rd, err := record.OpenParquet(f, size, cols)
+		if err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("opening parquet %s: %w", drop.Key, err)
+		}
+		return rd, closeFn, nil
+	}
+	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+	}
+	rd, err := record.Open(format, body, cols)
+	if err != nil {
+		body.Close()
+		return nil, nil, fmt.Errorf("opening %s: %w", drop.Key, err)
+	}
+	return rd, func() { body.Close() }, nil
+}
+
+type partWriter struct {
+	tmp  *tempWriter
+	pw   *table.ParquetWriter
+	rows int64
+}
+
+type cleanRun struct {
+	env   *Env
+	cl    *dataset.Cleaner
+	m     *Manifest
+	parts map[string]*partWriter
+	rej   *tempWriter
+	renc  *json.Encoder
+	// pending records awaiting a dedupe claim
+	rows   []table.Row
+	claims []Claim
+	free   []table.Row
+}
+
+func (c *cleanRun) run(ctx context.Context, rd record.Reader) error {
+	var raw record.Raw
+	meta := dataset.Meta{Source: c.m.Source.Key, IngestedAt: c.m.IngestedAt}
+	batch := c.env.claimBatch()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := rd.Next(&raw)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			re, ok := record.AsRecordError(err)
+			if !ok {
+				return fmt.Errorf("reading %s after record %d: %w", c.m.Source.Key, c.m.Counts.Received, err)
+			}
+			c.m.Counts.Received++
+			if err := c.reject(re.Pos, re.Field, re.Reason, re.Source, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		c.m.Counts.Received++
+		row := c.newRow()
+		meta.Row = raw.Pos
+		if rj := c.cl.Clean(&raw, meta, row); rj != nil {
+			c.free = append(c.free, row)
+			if err := c.reject(raw.Pos, rj.Field, rj.Reason, raw.Source, &raw); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.cl.Spec.Mode == dataset.Snapshot {
+			if err := c.stage(row); err != nil {
+				return err
+			}
+			c.free = append(c.free, row)
+			continue
+		}
+		c.rows = append(c.rows, row)
+		c.claims = append(c.claims, Claim{Key: c.cl.Key(row), Origin: c.m.Origin + "#" + strconv.FormatInt(raw.Pos, 10)})
+		if len(c.claims) >= batch {
+			if err := c.flushClaims(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return c.flushClaims(ctx)
+}
+
+func (c *cleanRun) newRow() table.Row {
+	if n := len(c.free); n > 0 {
+		r := c.free[n-1]
+		c.free = c.free[:n-1]
+		return r
+	}
+	return c.cl.NewRow()
+}
+
+func (c *cleanRun) flushClaims(ctx context.Context) error {
+	if len(c.claims) == 0 {
+		return nil
+	}
+	out, err := c.env.Dedupe.Claim(ctx, c.m.Dataset, c.claims)
+	if err != nil {
+		return fmt.Errorf("claiming dedupe keys for %s: %w", c.m.Source.Key, err)
+	}
+	if len(out) != len(c.claims) {
+		return fmt.Errorf("claiming dedupe keys for %s: %d outcomes for %d claims", c.m.Source.Key, len(out), len(c.claims))
+	}
+	for i, o := range out {
+		if o == Duplicate {
+			c.m.Counts.Duplicate++
+		} else if err := c.stage(c.rows[i]); err != nil {
+			return err
+		}
+		c.free = append(c.free, c.rows[i])
+	}
+	c.rows, c.claims = c.rows[:0], c.claims[:0]
+	return nil
+}
+
+func (c *cleanRun) stage(row table.Row) error {
+	part := c.cl.Partition(row)
+	w, ok := c.parts[part]
+	if !ok {
+		tmp, err := c.env.newTemp()
+		if err != nil {
+			return err
+		}
+		pw, err := table.NewParquetWriter(tmp, c.cl.Schema())
+		if err != nil {
+			tmp.discard()
+			return fmt.Errorf("starting staging parquet for %s: %w", part, err)
+		}
+		w = &partWriter{tmp: tmp, pw: pw}
+		c.parts[part] = w
+	}
+	if err := w.pw.Write([]table.Row{row}); err != nil {
+		return fmt.Errorf("writing staging parquet %s/%s: %w", part, c.m.FileID, err)
+	}
+	w.rows++
+	c.m.Counts.Loaded++
+	return nil
+}
+
+func (c *cleanRun) reject(pos int64, fieldName, reason string, src []byte, raw *record.Raw) error {
+	c.m.Counts.Rejected++
+	if c.rej == nil {
+		tmp, err := c.env.newTemp()
+		if err != nil {
+			return err
+		}
+		c.rej = tmp
+		c.renc = json.NewEncoder(tmp)
+	}
+	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName, Reason: reason, Record: string(src)}
+	if raw != nil {
+		q.Values = map[string]*string{}
+		for i, col := range c.cl.Columns() {
+			if i < len(raw.Values) && !raw.Values[i].Null {
+				v := raw.Values[i].Text
+				q.Values[col] = &v
+			} else if _, seen := q.Values[col]; !seen {
+				q.Values[col] = nil
+			}
+		}
+	}
+	if err := c.renc.Encode(q); err != nil {
+		return fmt.Errorf("writing quarantine record %d of %s: %w", pos, c.m.Source.Key, err)
+	}
+	return nil
+}
+
+func (c *cleanRun) finish(ctx context.Context) error {
+	names := make([]string, 0, len(c.parts))
+	for p := range c.parts {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	for _, p := range names {
+		w := c.parts[p]
+		if err := w.pw.Close(); err != nil {
+			return fmt.Errorf("closing staging parquet %s: %w", p, err)
+		}
+		key := c.m.Dataset + "/" + p + "/" + c.m.FileID + ".parquet"
+		if err := w.tmp.upload(ctx, c.env.Store, c.env.Buckets.Staging, key); err != nil {
+			return err
+		}
+		delete(c.parts, p)
+		c.m.StagingKeys = append(c.m.StagingKeys, key)
+	}
+	if c.rej != nil {
+		key := c.m.Dataset + "/" + c.m.FileID + ".ndjson"
+		if err := c.rej.upload(ctx, c.env.Store, c.env.Buckets.Quarantine, key); err != nil {
+			return err
+		}
+		c.rej = nil
+		c.m.QuarantineKey = key
+	}
+	return nil
+}
+
+func (c *cleanRun) discard() {
+	for _, w := range c.parts {
+		w.tmp.discard()
+	}
+	if c.rej != nil {
+		c.rej.discard()
+	}
+}

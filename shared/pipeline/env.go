@@ -1,0 +1,112 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Buckets names the four storage layers.
+type Buckets struct {
+	Raw        string // bronze: files as they arrived, under raw/<dataset>/
+	Staging    string // silver: cleaned Parquet, partitioned, plus _manifests/
+	Curated    string // gold: star-schema Parquet per table
+	Quarantine string // rejected records, kept whole with their reasons
+}
+
+// Env is what the use cases run against: the ports and a few settings.
+type Env struct {
+	Store     ObjectStore
+	Dedupe    Dedupe
+	Warehouse Warehouse // needed by Load and DataTests only
+	Buckets   Buckets
+	TempDir   string           // for spooling Parquet ("" = os.TempDir())
+	Now       func() time.Time // defaults to time.Now
+	Log       *slog.Logger     // defaults to slog.Default()
+	// ClaimBatch is how many records are claimed in one Dedupe call (default 1000).
+	ClaimBatch int
+}
+
+func (e *Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Env) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.Default()
+}
+
+func (e *Env) claimBatch() int {
+	if e.ClaimBatch > 0 {
+		return e.ClaimBatch
+	}
+	return 1000
+}
+
+// spool copies an object into a temporary file (for formats that need
+// random access, such as Parquet). The caller removes the file.
+func (e *Env) spool(ctx context.Context, bucket, key string) (*os.File, int64, error) {
+	body, _, err := e.Store.Get(ctx, bucket, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("getting s3://%s/%s: %w", bucket, key, err)
+	}
+	defer body.Close()
+	f, err := os.CreateTemp(e.TempDir, "pulse-spool-*")
+	if err != nil {
+		return nil, 0, fmt.Errorf("creating spool file: %w", err)
+	}
+	n, err := io.Copy(f, body)
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, fmt.Errorf("spooling s3://%s/%s: %w", bucket, key, err)
+	}
+	return f, n, nil
+}
+
+// tempWriter is a temporary file that is uploaded when done.
+type tempWriter struct {
+	f *os.File
+}
+
+func (e *Env) newTemp() (*tempWriter, error) {
+	f, err := os.CreateTemp(e.TempDir, "pulse-out-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating temp file: %w", err)
+	}
+	return &tempWriter{f: f}, nil
+}
+
+func (t *tempWriter) Write(p []byte) (int, error) { return t.f.Write(p) }
+
+// upload puts the temp file's content at bucket/key and removes the file.
+func (t *tempWriter) upload(ctx context.Context, store ObjectStore, bucket, key string) error {
+	defer t.discard()
+	size, err := t.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("sizing %s: %w", key, err)
+	}
+	if _, err := t.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewinding %s: %w", key, err)
+	}
+	if _, err := store.Put(ctx, bucket, key, t.f, size); err != nil {
+		return fmt.Errorf("putting s3://%s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+func (t *tempWriter) discard() {
+	if t.f != nil {
+		t.f.Close()
+		os.Remove(t.f.Name())
+		t.f = nil
+	}
+}

@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/table"
+)
+
+// loadChunk is how many rows one MERGE carries.
+const loadChunk = 20_000
+
+// Schemas is every table Pulse loads; Load migrates them first.
+var Schemas = star.Schemas
+
+// Load merges a file's curated Parquet into the warehouse, table by table,
+// then records the file's manifest row. MERGE on each table's key makes a
+// repeated load change nothing.
+func Load(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
+	if env.Warehouse == nil {
+		return nil, errors.New("load: no warehouse configured")
+	}
+	if err := env.Warehouse.Migrate(ctx, Schemas()); err != nil {
+		return nil, fmt.Errorf("migrating warehouse: %w", err)
+	}
+	m.Inserted = map[string]int{}
+	for _, out := range m.Curated {
+		t := tableByName(out.Table)
+		if t == nil {
+			return nil, fmt.Errorf("load: curated output %s names unknown table %s", out.Key, out.Table)
+		}
+		n, err := loadFile(ctx, env, *t, out.Key)
+		if err != nil {
+			return nil, err
+		}
+		m.Inserted[out.Table] += n
+	}
+	m.Status = "loaded"
+	m.FinishedAt = env.now().UnixMicro()
+	if err := recordManifest(ctx, env, m); err != nil {
+		return nil, err
+	}
+	if err := env.saveManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func tableByName(name string) *table.Schema {
+	for _, t := range star.All() {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func loadFile(ctx context.Context, env *Env, t table.Schema, key string) (int, error) {
+	f, size, err := env.spool(ctx, env.Buckets.Curated, key)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	rd, err := table.OpenParquetRows(f, size, t)
+	if err != nil {
+		return 0, fmt.Errorf("opening curated parquet %s: %w", key, err)
+	}
+	inserted := 0
+	buf := make([]table.Row, loadChunk)
+	for i := range buf {
+		buf[i] = make(table.Row, len(t.Columns))
+	}
+	for {
+		n, rerr := rd.Read(buf)
+		if n > 0 {
+			k, err := env.Warehouse.Merge(ctx, t, buf[:n])
+			if err != nil {
+				return inserted, fmt.Errorf("merging %s into %s: %w", key, t.Name, err)
+			}
+			inserted += k
+		}
+		if rerr == io.EOF {
+			return inserted, nil
+		}
+		if rerr != nil {
+			return inserted, fmt.Errorf("reading curated parquet %s: %w", key, rerr)
+		}
+	}
+}
+
+func recordManifest(ctx context.Context, env *Env, m *Manifest) error {
+	row := table.Row{
+		{S: m.FileID}, {S: m.Dataset}, {S: m.Source.Key}, {I: m.Counts.Received}, {I: m.Counts.Loaded},
+		{I: m.Counts.Rejected}, {I: m.Counts.Duplicate}, {I: m.Counts.Late}, {S: m.Status}, {I: m.StartedAt}, {I: m.FinishedAt},
+	}
+	if _, err := env.Warehouse.Merge(ctx, *star.Manifests, []table.Row{row}); err != nil {
+		return fmt.Errorf("recording manifest %s: %w", m.FileID, err)
+	}
+	return nil
+}
+
+// ErrDataTests marks a file whose loaded rows failed a data test.
+var ErrDataTests = errors.New("data tests failed")
+
+// TestResult is one data test over one table.
+type TestResult struct {
+	Table    string `json:"table"`
+	Test     string `json:"test"`
+	Failures int64  `json:"failures"`
+}
+
+// DataTests checks what Load left in the warehouse for one file, dbt-style:
+// the file's fact rows are all there (count >= loaded), fact keys are not
+// null and unique, and every dimension key a fact row points to exists.
+// Results go to PULSE_DATA_TESTS; a failure returns ErrDataTests.
+func DataTests(ctx context.Context, env *Env, m *Manifest) ([]TestResult, error) {
+	spec, err := dataset.Lookup(m.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	var results []TestResult
+	dims := map[string]*table.Schema{}
+	for _, tm := range spec.Star {
+		if !isFact(tm.Table) {
+			dims[tm.Table.Key[0]] = tm.Table
+		}
+	}
+	for _, tm := range spec.Star {
+		t := tm.Table
+		if !isFact(t) {
+			continue
+		}
+		id := t.Key[0]
+		checks := []struct{ name, sql string }{
+			{"not_null(" + id + ")", fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s IS NULL", t.Name, id)},
+			{"unique(" + id + ")", fmt.Sprintf("SELECT COUNT(*) - COUNT(DISTINCT %s) FROM %s", id, t.Name)},
+		}
+		for _, c := range t.Columns {
+			if d, ok := dims[c.Name]; ok && c.Name != id {
+				checks = append(checks, struct{ name, sql string }{
+					"relationships(" + c.Name + " -> " + d.Name + ")",
+					fmt.Sprintf("SELECT COUNT(*) FROM %s f LEFT JOIN %s d ON f.%s = d.%s WHERE d.%s IS NULL AND f.SOURCE = '%s'",
+						t.Name, d.Name, c.Name, c.Name, c.Name, sqlString(m.Source.Key)),
+				})
+			}
+		}
+		for _, c := range checks {
+			n, err := count(ctx, env.Warehouse, c.sql)
+			if err != nil {
+				return nil, fmt.Errorf("data test %s on %s: %w", c.name, t.Name, err)
+			}
+			results = append(results, TestResult{Table: t.Name, Test: c.name, Failures: n})
+		}
+		n, err := count(ctx, env.Warehouse, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE SOURCE = '%s'", t.Name, sqlString(m.Source.Key)))
+		if err != nil {
+			return nil, fmt.Errorf("data test row count on %s: %w", t.Name, err)
+		}
+		missing := m.Counts.Loaded - n
+		if missing < 0 {
+			missing = 0
+		}
+		results = append(results, TestResult{Table: t.Name, Test: "rows_loaded(>= manifest loaded)", Failures: missing})
+	}
+	failed := 0
+	var rows []table.Row
+	at := env.now().UnixMicro()
+	for _, r := range results {
+		status := "pass"
+		if r.Failures > 0 {
+			status = "fail"
+			failed++
+		}
+		rows = append(rows, table.Row{{S: star.MD5Hex([]byte(m.FileID + "|" + r.Table + "|" + r.Test))}, {S: m.FileID}, {S: m.Dataset},
+			{S: r.Table}, {S: r.Test}, {I: r.Failures}, {S: status}, {I: at}})
+	}
+	if len(rows) > 0 {
+		if _, err := env.Warehouse.Merge(ctx, *star.DataTests, rows); err != nil {
+			return nil, fmt.Errorf("recording data tests for %s: %w", m.FileID, err)
+		}
+	}
+	if failed > 0 {
+		return results, fmt.Errorf("%w: %d of %d for %s", ErrDataTests, failed, len(results), m.Source.Key)
+	}
+	return results, nil
+}
+
+func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+func count(ctx context.Context, wh Warehouse, sql string) (int64, error) {
+	_, rows, err := wh.Query(ctx, sql)
+	if err != nil {
+		return 0, err
+	}
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		return 0, fmt.Errorf("count query returned %d rows", len(rows))
+	}
+	switch v := rows[0][0].(type) {
+	case int64:
+		return v, nil
+	case float64:
+		return int64(v), nil
+	case int:
+		return int64(v), nil
+	case nil:
+		return 0, nil
+	}
+	return 0, fmt.Errorf("count query returned %T", rows[0][0])
+}
+
+// RunBatch runs Clean, Model, Load and DataTests for one file in process:
+// what the batch workflow does on AWS, for the local stack and tests.
+func RunBatch(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
+	m, err := Clean(ctx, env, drop)
+	if err != nil {
+		return nil, err
+	}
+	if m, err = Model(ctx, env, m); err != nil {
+		return nil, err
+	}
+	if m, err = Load(ctx, env, m); err != nil {
+		return nil, err
+	}
+	if _, err := DataTests(ctx, env, m); err != nil {
+		return m, err
+	}
+	return m, nil
+}

@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/pulse-analytics/pulse/shared/star"
+)
+
+// Counts is the accounting of one file or batch (DESIGN.md 4.2):
+// Received = Loaded + Rejected + Duplicate + Late.
+type Counts struct {
+	Received  int64 `json:"received"`
+	Loaded    int64 `json:"loaded"`
+	Rejected  int64 `json:"rejected"`
+	Duplicate int64 `json:"duplicate"`
+	Late      int64 `json:"late"`
+}
+
+// Balanced reports whether the counts add up.
+func (c Counts) Balanced() bool {
+	return c.Received == c.Loaded+c.Rejected+c.Duplicate+c.Late
+}
+
+func (c Counts) String() string {
+	return fmt.Sprintf("received %d = loaded %d + rejected %d + duplicate %d + late %d", c.Received, c.Loaded, c.Rejected, c.Duplicate, c.Late)
+}
+
+// Manifest records what Clean did with one file; Model and Load add to it.
+// It is written to the staging bucket at _manifests/<dataset>/<file id>.json
+// and passed between the workflow's steps.
+type Manifest struct {
+	FileID        string         `json:"fileId"`
+	Dataset       string         `json:"dataset"`
+	Source        FileDrop       `json:"source"`
+	Origin        string         `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
+	IngestedAt    int64          `json:"ingestedAt"`
+	Counts        Counts         `json:"counts"`
+	StagingKeys   []string       `json:"stagingKeys"`
+	QuarantineKey string         `json:"quarantineKey,omitempty"`
+	Curated       []Output       `json:"curated,omitempty"`
+	Inserted      map[string]int `json:"inserted,omitempty"`
+	Status        string         `json:"status"` // cleaned, modelled, loaded, tested
+	StartedAt     int64          `json:"startedAt"`
+	FinishedAt    int64          `json:"finishedAt,omitempty"`
+}
+
+// Output is one curated Parquet file for one table.
+type Output struct {
+	Table string `json:"table"`
+	Key   string `json:"key"`
+	Rows  int64  `json:"rows"`
+}
+
+// FileID names a file version stably: the same object version always gets
+// the same id, so a retried step overwrites its own outputs.
+func FileID(d FileDrop) string {
+	base := path.Base(d.Key)
+	for _, ext := range []string{".gz", ".parquet", ".ndjson", ".jsonl", ".json", ".csv"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	base = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, base)
+	if len(base) > 60 {
+		base = base[:60]
+	}
+	ver := d.VersionID
+	if ver == "" {
+		ver = d.ETag
+	}
+	return base + "-" + star.MD5Hex([]byte(d.Bucket + "/" + d.Key + "@" + ver))[:12]
+}
+
+// Origin is the dedupe origin prefix of a file version.
+func Origin(d FileDrop) string {
+	ver := d.VersionID
+	if ver == "" {
+		ver = d.ETag
+	}
+	return "s3://" + d.Bucket + "/" + d.Key + "@" + ver
+}
+
+func manifestKey(dataset, fileID string) string {
+	return "_manifests/" + dataset + "/" + fileID + ".json"
+}
+
+func (e *Env) saveManifest(ctx context.Context, m *Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding manifest %s: %w", m.FileID, err)
+	}
+	key := manifestKey(m.Dataset, m.FileID)
+	if _, err := e.Store.Put(ctx, e.Buckets.Staging, key, bytes.NewReader(b), int64(len(b))); err != nil {
+		return fmt.Errorf("writing manifest s3://%s/%s: %w", e.Buckets.Staging, key, err)
+	}
+	return nil
+}
+
+// LoadManifest reads a file's manifest from the staging bucket.
+func (e *Env) LoadManifest(ctx context.Context, dataset, fileID string) (*Manifest, error) {
+	key := manifestKey(dataset, fileID)
+	body, _, err := e.Store.Get(ctx, e.Buckets.Staging, key)
+	if err != nil {
+		return nil, fmt.Errorf("reading manifest s3://%s/%s: %w", e.Buckets.Staging, key, err)
+	}
+	defer body.Close()
+	var m Manifest
+	if err := json.NewDecoder(body).Decode(&m); err != nil {
+		return nil, fmt.Errorf("decoding manifest %s: %w", key, err)
+	}
+	return &m, nil
+}
+
+// Manifests lists every manifest of a dataset ("" = all datasets).
+func (e *Env) Manifests(ctx context.Context, dataset string) ([]*Manifest, error) {
+	prefix := "_manifests/"
+	if dataset != "" {
+		prefix += dataset + "/"
+	}
+	objs, err := e.Store.List(ctx, e.Buckets.Staging, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing manifests: %w", err)
+	}
+	var out []*Manifest
+	for _, o := range objs {
+		parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(o.Key, "_manifests/"), ".json"), "/")
+		if len(parts) != 2 {
+			continue
+		}
+		m, err := e.LoadManifest(ctx, parts[0], parts[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,206 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/table"
+)
+
+// dimDedupeLimit bounds the per-file set used to write each dimension row
+// once; past it rows are written through and the warehouse MERGE
+// de-duplicates them, so memory stays bounded for any file size.
+const dimDedupeLimit = 200_000
+
+// Model turns a file's staging Parquet into star-schema Parquet under the
+// curated bucket (curated/<TABLE>/<dataset>/<file id>.parquet), plus the
+// file's rejects as PULSE_REJECTS rows. It overwrites its own outputs, so
+// a retry is harmless.
+func Model(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
+	spec, err := dataset.Lookup(m.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := dataset.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	stg := cl.Schema()
+	outs := make([]*modelOut, 0, len(spec.Star))
+	defer func() {
+		for _, o := range outs {
+			o.tmp.discard()
+		}
+	}()
+	for _, tm := range spec.Star {
+		mp, err := star.Compile(tm, stg)
+		if err != nil {
+			return nil, err
+		}
+		tmp, err := env.newTemp()
+		if err != nil {
+			return nil, err
+		}
+		pw, err := table.NewParquetWriter(tmp, *tm.Table)
+		if err != nil {
+			tmp.discard()
+			return nil, fmt.Errorf("starting curated parquet %s: %w", tm.Table.Name, err)
+		}
+		o := &modelOut{mp: mp, tmp: tmp, pw: pw, buf: make(table.Row, len(tm.Table.Columns))}
+		if !isFact(tm.Table) {
+			o.seen = map[string]struct{}{}
+			o.keyCol = tm.Table.Index(tm.Table.Key[0])
+		}
+		outs = append(outs, o)
+	}
+	types := cl.Types()
+	rows := make([]table.Row, 512)
+	for i := range rows {
+		rows[i] = cl.NewRow()
+	}
+	for _, key := range m.StagingKeys {
+		if err := modelFile(ctx, env, key, stg, types, rows, outs); err != nil {
+			return nil, err
+		}
+	}
+	m.Curated = m.Curated[:0]
+	for _, o := range outs {
+		if err := o.pw.Close(); err != nil {
+			return nil, fmt.Errorf("closing curated parquet %s: %w", o.mp.Table.Name, err)
+		}
+		key := o.mp.Table.Name + "/" + m.Dataset + "/" + m.FileID + ".parquet"
+		if err := o.tmp.upload(ctx, env.Store, env.Buckets.Curated, key); err != nil {
+			return nil, err
+		}
+		m.Curated = append(m.Curated, Output{Table: o.mp.Table.Name, Key: key, Rows: o.rows})
+	}
+	if m.QuarantineKey != "" {
+		out, err := modelRejects(ctx, env, m)
+		if err != nil {
+			return nil, err
+		}
+		m.Curated = append(m.Curated, out)
+	}
+	m.Status = "modelled"
+	if err := env.saveManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func isFact(t *table.Schema) bool { return len(t.Name) > 5 && t.Name[:5] == "FACT_" }
+
+type modelOut struct {
+	mp     *star.Mapper
+	tmp    *tempWriter
+	pw     *table.ParquetWriter
+	buf    table.Row
+	rows   int64
+	seen   map[string]struct{}
+	keyCol int
+}
+
+func modelFile(ctx context.Context, env *Env, key string, stg table.Schema, types []table.Type, rows []table.Row, outs []*modelOut) error {
+	f, size, err := env.spool(ctx, env.Buckets.Staging, key)
+	if err != nil {
+		return err
+	}
+	defer func() { f.Close(); os.Remove(f.Name()) }()
+	rd, err := table.OpenParquetRows(f, size, stg)
+	if err != nil {
+		return fmt.Errorf("opening staging parquet %s: %w", key, err)
+	}
+	one := make([]table.Row, 1)
+	for {
+		n, err := rd.Read(rows)
+		for _, r := range rows[:n] {
+			for _, o := range outs {
+				o.mp.Map(r, types, o.buf)
+				if o.seen != nil {
+					k := o.buf[o.keyCol].S
+					if _, dup := o.seen[k]; dup {
+						continue
+					}
+					if len(o.seen) < dimDedupeLimit {
+						o.seen[k] = struct{}{}
+					}
+				}
+				one[0] = o.buf
+				if err := o.pw.Write(one); err != nil {
+					return fmt.Errorf("writing curated %s: %w", o.mp.Table.Name, err)
+				}
+				o.rows++
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading staging parquet %s: %w", key, err)
+		}
+		if n == 0 {
+			return ctx.Err()
+		}
+	}
+}
+
+// modelRejects converts a file's quarantine records into PULSE_REJECTS rows.
+func modelRejects(ctx context.Context, env *Env, m *Manifest) (Output, error) {
+	body, _, err := env.Store.Get(ctx, env.Buckets.Quarantine, m.QuarantineKey)
+	if err != nil {
+		return Output{}, fmt.Errorf("reading quarantine s3://%s/%s: %w", env.Buckets.Quarantine, m.QuarantineKey, err)
+	}
+	defer body.Close()
+	tmp, err := env.newTemp()
+	if err != nil {
+		return Output{}, err
+	}
+	defer tmp.discard()
+	pw, err := table.NewParquetWriter(tmp, *star.Rejects)
+	if err != nil {
+		return Output{}, fmt.Errorf("starting rejects parquet: %w", err)
+	}
+	var n int64
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	for sc.Scan() {
+		var q QuarantineRecord
+		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+			return Output{}, fmt.Errorf("decoding quarantine record in %s: %w", m.QuarantineKey, err)
+		}
+		if err := pw.Write([]table.Row{RejectRow(q, m.IngestedAt)}); err != nil {
+			return Output{}, fmt.Errorf("writing rejects parquet: %w", err)
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return Output{}, fmt.Errorf("reading quarantine %s: %w", m.QuarantineKey, err)
+	}
+	if err := pw.Close(); err != nil {
+		return Output{}, fmt.Errorf("closing rejects parquet: %w", err)
+	}
+	key := star.Rejects.Name + "/" + m.Dataset + "/" + m.FileID + ".parquet"
+	if err := tmp.upload(ctx, env.Store, env.Buckets.Curated, key); err != nil {
+		return Output{}, err
+	}
+	return Output{Table: star.Rejects.Name, Key: key, Rows: n}, nil
+}
+
+// RejectID identifies a rejected record by its origin and position.
+func RejectID(origin string, pos int64) string {
+	return star.MD5Hex(fmt.Appendf(nil, "%s#%d", origin, pos))
+}
+
+// RejectRow is the PULSE_REJECTS row of a quarantine record.
+func RejectRow(q QuarantineRecord, at int64) table.Row {
+	return table.Row{
+		{S: RejectID(q.Origin, q.Pos)}, {S: q.Dataset}, {S: q.Source}, {I: q.Pos}, {S: q.Field}, {S: q.Reason},
+		{S: q.Record}, {I: at}, {B: false},
+	}
+}

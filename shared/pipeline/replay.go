@@ -1,0 +1,221 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/record"
+	"github.com/pulse-analytics/pulse/shared/star"
+)
+
+// QuarantineFile keeps a whole file that could not be processed (unknown
+// dataset or format, unreadable Parquet, a step that kept failing): the
+// object is copied to the quarantine bucket under _files/ with a reason
+// next to it, and the file's manifest row says "quarantined".
+func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
+	body, info, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
+	if err != nil {
+		return fmt.Errorf("quarantining s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+	}
+	defer body.Close()
+	fileID := FileID(drop)
+	dst := "_files/" + fileID + "/" + path.Base(drop.Key)
+	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, dst, body, info.Size); err != nil {
+		return fmt.Errorf("copying s3://%s/%s to quarantine: %w", drop.Bucket, drop.Key, err)
+	}
+	why, _ := json.Marshal(map[string]any{"source": drop, "reason": reason, "at": env.now()})
+	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, "_files/"+fileID+"/reason.json", bytes.NewReader(why), int64(len(why))); err != nil {
+		return fmt.Errorf("writing quarantine reason for %s: %w", drop.Key, err)
+	}
+	if env.Warehouse != nil {
+		ds := "unknown"
+		if spec, err := DatasetOf(drop.Key); err == nil {
+			ds = spec.Name
+		}
+		if err := env.Warehouse.Migrate(ctx, Schemas()); err != nil {
+			return fmt.Errorf("migrating warehouse: %w", err)
+		}
+		m := &Manifest{FileID: fileID, Dataset: ds, Source: drop, Status: "quarantined: " + reason, StartedAt: env.now().UnixMicro(), FinishedAt: env.now().UnixMicro()}
+		if err := recordManifest(ctx, env, m); err != nil {
+			return err
+		}
+	}
+	env.log().Warn("file quarantined", "key", drop.Key, "reason", reason)
+	return nil
+}
+
+// ReplayResult is what one replay of a quarantine file did.
+type ReplayResult struct {
+	QuarantineKey string
+	Manifest      *Manifest // the replay batch, loaded like a file
+	StillRejected int64
+}
+
+// Replay re-cleans the quarantined records of a dataset with today's specs
+// (after a fix) and loads the ones that now pass. Each record keeps its
+// original origin (file version + row) as its dedupe origin, so a replay
+// never creates a duplicate and replaying twice is harmless. Records that
+// still fail stay in quarantine; the ones that passed are marked REPLAYED.
+func Replay(ctx context.Context, env *Env, datasetName string) ([]ReplayResult, error) {
+	spec, err := dataset.Lookup(datasetName)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := env.Store.List(ctx, env.Buckets.Quarantine, spec.Name+"/")
+	if err != nil {
+		return nil, fmt.Errorf("listing quarantine for %s: %w", spec.Name, err)
+	}
+	var out []ReplayResult
+	for _, o := range objs {
+		if !strings.HasSuffix(o.Key, ".ndjson") {
+			continue
+		}
+		r, err := replayFile(ctx, env, spec, o)
+		if err != nil {
+			return out, err
+		}
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInfo) (*ReplayResult, error) {
+	cl, err := dataset.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := env.Store.Get(ctx, env.Buckets.Quarantine, obj.Key)
+	if err != nil {
+		return nil, fmt.Errorf("reading quarantine %s: %w", obj.Key, err)
+	}
+	defer body.Close()
+	drop := FileDrop{Bucket: env.Buckets.Quarantine, Key: obj.Key, ETag: obj.ETag, VersionID: obj.VersionID}
+	m := &Manifest{
+		FileID: "replay-" + FileID(drop), Dataset: spec.Name, Source: drop, Origin: "replay",
+		IngestedAt: env.now().UnixMicro(), Status: "cleaned", StartedAt: env.now().UnixMicro(),
+	}
+	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}}
+	defer c.discard()
+	var still [][]byte
+	var passed []string
+	cols := cl.Columns()
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	var raw record.Raw
+	for sc.Scan() {
+		line := append([]byte(nil), sc.Bytes()...)
+		var q QuarantineRecord
+		if err := json.Unmarshal(line, &q); err != nil {
+			return nil, fmt.Errorf("decoding quarantine record in %s: %w", obj.Key, err)
+		}
+		m.Counts.Received++
+		if !rawFromQuarantine(q, cols, &raw) {
+			m.Counts.Rejected++
+			still = append(still, line)
+			continue
+		}
+		row := c.newRow()
+		if rj := cl.Clean(&raw, dataset.Meta{Source: q.Source, Row: q.Pos, IngestedAt: m.IngestedAt}, row); rj != nil {
+			m.Counts.Rejected++
+			q.Field, q.Reason = rj.Field, rj.Reason
+			b, _ := json.Marshal(q)
+			still = append(still, b)
+			continue
+		}
+		passed = append(passed, RejectID(q.Origin, q.Pos))
+		if spec.Mode == dataset.Snapshot {
+			if err := c.stage(row); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		c.rows = append(c.rows, row)
+		c.claims = append(c.claims, Claim{Key: cl.Key(row), Origin: fmt.Sprintf("%s#%d", q.Origin, q.Pos)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading quarantine %s: %w", obj.Key, err)
+	}
+	if len(passed) == 0 {
+		return &ReplayResult{QuarantineKey: obj.Key, StillRejected: m.Counts.Rejected}, nil
+	}
+	if err := c.flushClaims(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.finish(ctx); err != nil {
+		return nil, err
+	}
+	m.FinishedAt = env.now().UnixMicro()
+	if err := env.saveManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	if m, err = Model(ctx, env, m); err != nil {
+		return nil, err
+	}
+	if env.Warehouse != nil {
+		if m, err = Load(ctx, env, m); err != nil {
+			return nil, err
+		}
+		if err := markReplayed(ctx, env, passed); err != nil {
+			return nil, err
+		}
+	}
+	// Only now shrink the quarantine file to the records that still fail:
+	// a crash before this point replays the same records again, harmlessly.
+	if len(still) == 0 {
+		if err := env.Store.Delete(ctx, env.Buckets.Quarantine, obj.Key); err != nil {
+			return nil, fmt.Errorf("removing replayed quarantine %s: %w", obj.Key, err)
+		}
+	} else {
+		b := append(bytes.Join(still, []byte("\n")), '\n')
+		if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, obj.Key, bytes.NewReader(b), int64(len(b))); err != nil {
+			return nil, fmt.Errorf("rewriting quarantine %s: %w", obj.Key, err)
+		}
+	}
+	env.log().Info("replayed", "quarantine", obj.Key, "counts", m.Counts.String())
+	return &ReplayResult{QuarantineKey: obj.Key, Manifest: m, StillRejected: m.Counts.Rejected}, nil
+}
+
+// rawFromQuarantine rebuilds a raw record from a quarantine record: from
+// its parsed values, or by parsing its original bytes as a JSON object.
+func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool {
+	raw.Pos = q.Pos
+	raw.Source = []byte(q.Record)
+	if q.Values != nil {
+		raw.Values = raw.Values[:0]
+		for _, c := range cols {
+			if v, ok := q.Values[c]; ok && v != nil {
+				raw.Values = append(raw.Values, record.Value{Text: *v})
+			} else {
+				raw.Values = append(raw.Values, record.Value{Null: true})
+			}
+		}
+		return true
+	}
+	return record.DecodeJSONObject([]byte(q.Record), cols, raw) == nil
+}
+
+func markReplayed(ctx context.Context, env *Env, ids []string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var sb strings.Builder
+		for i, id := range ids[:n] {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("'" + id + "'")
+		}
+		if err := env.Warehouse.Exec(ctx, fmt.Sprintf("UPDATE %s SET REPLAYED = TRUE WHERE REJECT_ID IN (%s)", star.Rejects.Name, sb.String())); err != nil {
+			return fmt.Errorf("marking replayed rejects: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}

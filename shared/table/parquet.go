@@ -1,0 +1,389 @@
+package table
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// parquetRowGroupRows bounds a row group, and so the rows a writer buffers.
+const parquetRowGroupRows = 64 << 10
+
+// ParquetWriter writes rows of one Schema as a zstd-compressed Parquet file
+// in which every column is optional: String is BYTE_ARRAY (STRING), Int is
+// INT64, Float is DOUBLE, Bool is BOOLEAN, Timestamp is INT64
+// TIMESTAMP(MICROS, isAdjustedToUTC=true) and Date is INT32 DATE.
+type ParquetWriter struct {
+	w      *parquet.Writer
+	schema Schema
+	leaf   []int // for each schema column, its leaf column index in the file
+	order  []int // schema column positions in leaf order
+	buf    []parquet.Row
+}
+
+// parquetNode maps a column Type to its Parquet node.
+func parquetNode(t Type) (parquet.Node, error) {
+	switch t {
+	case String:
+		return parquet.String(), nil
+	case Int:
+		return parquet.Leaf(parquet.Int64Type), nil
+	case Float:
+		return parquet.Leaf(parquet.DoubleType), nil
+	case Bool:
+		return parquet.Leaf(parquet.BooleanType), nil
+	case Timestamp:
+		return parquet.Timestamp(parquet.Microsecond), nil
+	case Date:
+		return parquet.Date(), nil
+	}
+	return nil, fmt.Errorf("no parquet type for column type %s", t)
+}
+
+// NewParquetWriter starts a Parquet file of schema s on w. Close finishes it.
+func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
+	group := parquet.Group{}
+	for _, c := range s.Columns {
+		if _, dup := group[c.Name]; dup {
+			return nil, fmt.Errorf("building parquet schema %s: duplicate column %s", s.Name, c.Name)
+		}
+		n, err := parquetNode(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("building parquet schema %s: column %s: %w", s.Name, c.Name, err)
+		}
+		group[c.Name] = parquet.Optional(n)
+	}
+	ps := parquet.NewSchema(s.Name, group)
+	pw := &ParquetWriter{schema: s, leaf: make([]int, len(s.Columns))}
+	for i, c := range s.Columns {
+		lc, ok := ps.Lookup(c.Name)
+		if !ok {
+			return nil, fmt.Errorf("building parquet schema %s: column %s not found", s.Name, c.Name)
+		}
+		pw.leaf[i] = lc.ColumnIndex
+	}
+	pw.order = make([]int, len(s.Columns))
+	for i, l := range pw.leaf {
+		pw.order[l] = i
+	}
+	pw.w = parquet.NewWriter(w, ps,
+		parquet.Compression(&parquet.Zstd),
+		parquet.MaxRowsPerRowGroup(parquetRowGroupRows),
+		parquet.CreatedBy("pulse", "", ""),
+	)
+	return pw, nil
+}
+
+// Write appends rows, each in schema column order.
+func (pw *ParquetWriter) Write(rows []Row) error {
+	for len(rows) > 0 {
+		n := min(len(rows), 1024)
+		if cap(pw.buf) < n {
+			pw.buf = make([]parquet.Row, n)
+		}
+		buf := pw.buf[:n]
+		for k, row := range rows[:n] {
+			if len(row) != len(pw.schema.Columns) {
+				return fmt.Errorf("writing parquet %s: row has %d cells, schema has %d columns", pw.schema.Name, len(row), len(pw.schema.Columns))
+			}
+			buf[k] = pw.encode(buf[k][:0], row)
+		}
+		if _, err := pw.w.WriteRows(buf); err != nil {
+			return fmt.Errorf("writing parquet %s: %w", pw.schema.Name, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// encode appends row's values to dst in leaf column order.
+func (pw *ParquetWriter) encode(dst parquet.Row, row Row) parquet.Row {
+	for leaf, i := range pw.order {
+		c := row[i]
+		if c.Null {
+			dst = append(dst, parquet.NullValue().Level(0, 0, leaf))
+			continue
+		}
+		var v parquet.Value
+		switch pw.schema.Columns[i].Type {
+		case String:
+			v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(c.S), len(c.S)))
+		case Int, Timestamp:
+			v = parquet.Int64Value(c.I)
+		case Float:
+			v = parquet.DoubleValue(c.F)
+		case Bool:
+			v = parquet.BooleanValue(c.B)
+		case Date:
+			v = parquet.Int32Value(int32(c.I))
+		}
+		dst = append(dst, v.Level(0, 1, leaf))
+	}
+	return dst
+}
+
+// Close flushes the last row group and writes the footer. It does not
+// close the underlying writer.
+func (pw *ParquetWriter) Close() error {
+	if err := pw.w.Close(); err != nil {
+		return fmt.Errorf("closing parquet %s: %w", pw.schema.Name, err)
+	}
+	return nil
+}
+
+// ParquetRowReader reads a Parquet file's rows as rows of a Schema, one row
+// group after another in small batches. Columns are matched by name
+// (exactly, then case-insensitively); a column the file lacks reads as Null.
+type ParquetRowReader struct {
+	file      *parquet.File
+	schema    Schema
+	leaf      []int // for each schema column, the file's leaf column, or -1
+	conv      []cellConverter
+	rowGroups []parquet.RowGroup
+	rg        int
+	rows      parquet.Rows
+	buf       []parquet.Row
+	n, i      int
+	colPos    []int
+	pos       int64
+	broken    error
+}
+
+// cellConverter knows how a file column's values become one Type's cells.
+type cellConverter struct {
+	unit time.Duration // a timestamp column's unit in the file
+}
+
+// OpenParquetRows opens the Parquet file r (size bytes) for reading as
+// rows of s.
+func OpenParquetRows(r io.ReaderAt, size int64, s Schema) (pr *ParquetRowReader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			pr, err = nil, fmt.Errorf("opening parquet %s: corrupt file (parquet-go panic: %v)", s.Name, p)
+		}
+	}()
+	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, fmt.Errorf("opening parquet %s: %w", s.Name, err)
+	}
+	pr = &ParquetRowReader{
+		file:      f,
+		schema:    s,
+		leaf:      make([]int, len(s.Columns)),
+		conv:      make([]cellConverter, len(s.Columns)),
+		rowGroups: f.RowGroups(),
+		colPos:    make([]int, len(f.Schema().Columns())),
+	}
+	top := f.Root().Columns()
+	for i, c := range s.Columns {
+		pr.leaf[i] = -1
+		var match *parquet.Column
+		for _, fc := range top {
+			if fc.Name() == c.Name {
+				match = fc
+				break
+			}
+			if match == nil && strings.EqualFold(fc.Name(), c.Name) {
+				match = fc
+			}
+		}
+		if match == nil {
+			continue
+		}
+		if !match.Leaf() || match.Repeated() {
+			return nil, fmt.Errorf("opening parquet %s: column %s is nested or repeated, want %s", s.Name, c.Name, c.Type)
+		}
+		pr.leaf[i] = match.Index()
+		pr.conv[i] = newCellConverter(match.Type())
+	}
+	return pr, nil
+}
+
+func newCellConverter(t parquet.Type) cellConverter {
+	c := cellConverter{unit: time.Microsecond}
+	if lt := t.LogicalType(); lt != nil {
+		if ts, ok := lt.Value.(*format.TimestampType); ok && ts.Unit.Value != nil {
+			c.unit = ts.Unit.Value.Duration()
+		}
+	} else if ct := t.ConvertedType(); ct != nil && *ct == deprecated.TimestampMillis {
+		c.unit = time.Millisecond
+	}
+	return c
+}
+
+// NumRows is the number of rows the file holds.
+func (pr *ParquetRowReader) NumRows() int64 { return pr.file.NumRows() }
+
+// Read fills dst with up to len(dst) rows, reusing each row's cells where
+// it can. It returns io.EOF, with n == 0, after the last row.
+func (pr *ParquetRowReader) Read(dst []Row) (n int, err error) {
+	if pr.broken != nil {
+		return 0, pr.broken
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			pr.closeRows()
+			pr.broken = fmt.Errorf("reading parquet %s row group %d near row %d: corrupt file (parquet-go panic: %v)", pr.schema.Name, pr.rg-1, pr.pos+1, r)
+			n, err = 0, pr.broken
+		}
+	}()
+	for n < len(dst) {
+		if pr.i >= pr.n {
+			if err := pr.fill(); err != nil {
+				if err != io.EOF {
+					pr.broken = err
+					return 0, err
+				}
+				if n == 0 {
+					return 0, io.EOF
+				}
+				return n, nil
+			}
+		}
+		row := pr.buf[pr.i]
+		pr.i++
+		pr.pos++
+		out := dst[n]
+		if cap(out) >= len(pr.schema.Columns) {
+			out = out[:len(pr.schema.Columns)]
+		} else {
+			out = make(Row, len(pr.schema.Columns))
+		}
+		if err := pr.convert(row, out); err != nil {
+			pr.broken = fmt.Errorf("reading parquet %s row %d: %w", pr.schema.Name, pr.pos, err)
+			return 0, pr.broken
+		}
+		dst[n] = out
+		n++
+	}
+	return n, nil
+}
+
+func (pr *ParquetRowReader) fill() error {
+	for {
+		if pr.rows == nil {
+			if pr.rg >= len(pr.rowGroups) {
+				return io.EOF
+			}
+			pr.rows = pr.rowGroups[pr.rg].Rows()
+			pr.rg++
+			if pr.buf == nil {
+				pr.buf = make([]parquet.Row, 256)
+			}
+		}
+		for k := range pr.buf {
+			pr.buf[k] = pr.buf[k][:0]
+		}
+		n, err := pr.rows.ReadRows(pr.buf)
+		pr.n, pr.i = n, 0
+		if err != nil && err != io.EOF {
+			pr.closeRows()
+			return fmt.Errorf("reading parquet %s row group %d near row %d: %w", pr.schema.Name, pr.rg-1, pr.pos+1, err)
+		}
+		if err == io.EOF {
+			cerr := pr.rows.Close()
+			pr.rows = nil
+			if cerr != nil {
+				return fmt.Errorf("closing parquet %s row group %d: %w", pr.schema.Name, pr.rg-1, cerr)
+			}
+		}
+		if n > 0 {
+			return nil
+		}
+		if err == nil {
+			pr.closeRows()
+			return fmt.Errorf("reading parquet %s row group %d: no progress", pr.schema.Name, pr.rg-1)
+		}
+	}
+}
+
+func (pr *ParquetRowReader) closeRows() {
+	if pr.rows != nil {
+		_ = pr.rows.Close()
+		pr.rows = nil
+	}
+}
+
+// convert fills out from one file row.
+func (pr *ParquetRowReader) convert(row parquet.Row, out Row) error {
+	for k := range pr.colPos {
+		pr.colPos[k] = -1
+	}
+	for k, v := range row {
+		if c := v.Column(); c >= 0 && c < len(pr.colPos) && pr.colPos[c] < 0 {
+			pr.colPos[c] = k
+		}
+	}
+	for i, col := range pr.schema.Columns {
+		l := pr.leaf[i]
+		if l < 0 || pr.colPos[l] < 0 || row[pr.colPos[l]].IsNull() {
+			out[i] = Cell{Null: true}
+			continue
+		}
+		v := row[pr.colPos[l]]
+		var c Cell
+		switch col.Type {
+		case String:
+			b := v.ByteArray()
+			if len(out[i].S) == len(b) && out[i].S == string(b) {
+				c.S = out[i].S // same text as the reused cell: no allocation
+			} else {
+				c.S = string(b)
+			}
+		case Int, Date:
+			x, ok := intValue(v)
+			if !ok {
+				return fmt.Errorf("column %s: %s value for %s", col.Name, v.Kind(), col.Type)
+			}
+			c.I = x
+		case Timestamp:
+			x, ok := intValue(v)
+			if !ok {
+				return fmt.Errorf("column %s: %s value for %s", col.Name, v.Kind(), col.Type)
+			}
+			switch pr.conv[i].unit {
+			case time.Millisecond:
+				x *= 1000
+			case time.Nanosecond:
+				x /= 1000
+			}
+			c.I = x
+		case Float:
+			switch v.Kind() {
+			case parquet.Double:
+				c.F = v.Double()
+			case parquet.Float:
+				c.F = float64(v.Float())
+			default:
+				x, ok := intValue(v)
+				if !ok {
+					return fmt.Errorf("column %s: %s value for %s", col.Name, v.Kind(), col.Type)
+				}
+				c.F = float64(x)
+			}
+		case Bool:
+			if v.Kind() != parquet.Boolean {
+				return fmt.Errorf("column %s: %s value for %s", col.Name, v.Kind(), col.Type)
+			}
+			c.B = v.Boolean()
+		}
+		out[i] = c
+	}
+	return nil
+}
+
+func intValue(v parquet.Value) (int64, bool) {
+	switch v.Kind() {
+	case parquet.Int32:
+		return int64(v.Int32()), true
+	case parquet.Int64:
+		return v.Int64(), true
+	}
+	return 0, false
+}

@@ -1,0 +1,73 @@
+package window
+
+import (
+	"testing"
+	"time"
+)
+
+func TestAssignerWindows(t *testing.T) {
+	at := func(h, m int) time.Time { return time.Date(2024, 2, 3, h, m, 0, 0, time.UTC) }
+	w := func(h1, m1, h2, m2 int) Window { return Window{at(h1, m1), at(h2, m2)} }
+	tests := []struct {
+		name string
+		a    Assigner
+		t    time.Time
+		want []Window
+	}{
+		{"tumbling inside", Tumbling(time.Hour), at(10, 30), []Window{w(10, 0, 11, 0)}},
+		{"tumbling on start", Tumbling(time.Hour), at(10, 0), []Window{w(10, 0, 11, 0)}},
+		{"tumbling at end belongs to next", Tumbling(time.Hour), at(11, 0).Add(-time.Nanosecond), []Window{w(10, 0, 11, 0)}},
+		{"tumbling 5 minutes", Tumbling(5 * time.Minute), at(17, 27), []Window{w(17, 25, 17, 30)}},
+		{"hopping 1h/15m: four windows", Hopping(time.Hour, 15*time.Minute), at(10, 20),
+			[]Window{w(9, 30, 10, 30), w(9, 45, 10, 45), w(10, 0, 11, 0), w(10, 15, 11, 15)}},
+		{"hopping on a bound", Hopping(time.Hour, 15*time.Minute), at(10, 15),
+			[]Window{w(9, 30, 10, 30), w(9, 45, 10, 45), w(10, 0, 11, 0), w(10, 15, 11, 15)}},
+		{"hopping size not a multiple of advance", Hopping(25*time.Minute, 10*time.Minute), at(10, 5),
+			[]Window{w(9, 50, 10, 15), w(10, 0, 10, 25)}},
+		{"hopping equal to tumbling", Hopping(time.Hour, time.Hour), at(10, 59), []Window{w(10, 0, 11, 0)}},
+		{"session own window", Session(10 * time.Minute), at(10, 3), []Window{w(10, 3, 10, 13)}},
+		{"tumbling before the epoch", Tumbling(time.Hour), time.Date(1969, 12, 31, 23, 30, 0, 0, time.UTC),
+			[]Window{{time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), time.Unix(0, 0).UTC()}}},
+		{"tumbling day aligned to UTC midnight", Tumbling(24 * time.Hour), time.Date(2024, 2, 3, 23, 59, 0, 0, time.FixedZone("WIB", 7*3600)),
+			[]Window{{time.Date(2024, 2, 3, 0, 0, 0, 0, time.UTC), time.Date(2024, 2, 4, 0, 0, 0, 0, time.UTC)}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.a.Windows(tc.t)
+			if len(got) != len(tc.want) {
+				t.Fatalf("Windows(%s) = %v; want %v", tc.t, got, tc.want)
+			}
+			for i := range got {
+				if !got[i].Start.Equal(tc.want[i].Start) || !got[i].End.Equal(tc.want[i].End) {
+					t.Fatalf("Windows(%s)[%d] = %v; want %v", tc.t, i, got[i], tc.want[i])
+				}
+				if !got[i].Contains(tc.t) {
+					t.Fatalf("window %v does not contain %s", got[i], tc.t)
+				}
+			}
+		})
+	}
+}
+
+func TestAssignerValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		a    Assigner
+		ok   bool
+	}{
+		{"tumbling", Tumbling(time.Minute), true},
+		{"tumbling zero", Tumbling(0), false},
+		{"hopping", Hopping(time.Hour, 15*time.Minute), true},
+		{"hopping advance above size", Hopping(time.Minute, time.Hour), false},
+		{"hopping zero advance", Hopping(time.Hour, 0), false},
+		{"session negative", Session(-time.Minute), false},
+		{"zero value", Assigner{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.a.validate(); (err == nil) != tc.ok {
+				t.Fatalf("validate(%s) = %v; want ok=%v", tc.a, err, tc.ok)
+			}
+		})
+	}
+}
