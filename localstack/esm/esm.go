@@ -122,7 +122,12 @@ func (p *Poller) Stats() Stats {
 // (leaving the group) when it returns; uncommitted records are delivered
 // again to the next poller of the group.
 func (p *Poller) Run(ctx context.Context) error {
-	defer p.client.Close()
+	defer func() {
+		// With BlockRebalanceOnPoll, leaving the group waits for the
+		// rebalance this poller still blocks: allow it before closing.
+		p.client.AllowRebalance()
+		p.client.Close()
+	}()
 	for {
 		batch, err := p.fill(ctx)
 		if err != nil {
@@ -145,10 +150,12 @@ func (p *Poller) Run(ctx context.Context) error {
 		if p.crashAfterHandle != nil && p.crashAfterHandle(n) {
 			return errCrashed
 		}
-		if err := p.client.CommitRecords(ctx, batch...); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		// The handler succeeded: commit even if ctx was cancelled meanwhile,
+		// so a graceful stop does not redeliver a finished batch.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err = p.client.CommitRecords(cctx, batch...)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("committing batch of %d records: %w", len(batch), err)
 		}
 		p.batches.Add(1)

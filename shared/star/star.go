@@ -27,6 +27,7 @@ type Col struct {
 	MD5   []string // md5(Salt + "|" + field texts joined by "|")
 	Salt  string
 	Const string // a constant string
+	Null  bool   // always NULL (a column this source does not have)
 }
 
 // TableMap maps staging rows of one dataset into one table.
@@ -47,7 +48,7 @@ type compiled struct {
 	md5   []int // non-nil: hash these
 	salt  string
 	cnst  string
-	kind  int // 0 copy, 1 md5, 2 const
+	kind  int // 0 copy, 1 md5, 2 const, 3 null
 	typ   table.Type
 }
 
@@ -77,6 +78,8 @@ func Compile(m TableMap, staging table.Schema) (*Mapper, error) {
 				}
 				cc.md5 = append(cc.md5, j)
 			}
+		case c.Null:
+			cc.kind = 3
 		default:
 			cc.kind = 2
 			cc.cnst = c.Const
@@ -106,8 +109,10 @@ func (m *Mapper) Map(staging table.Row, types []table.Type, out table.Row) {
 			}
 			m.buf = b
 			out[i] = table.Cell{S: MD5Hex(b)}
-		default:
+		case 2:
 			out[i] = table.Cell{S: c.cnst}
+		default:
+			out[i] = table.Cell{Null: true}
 		}
 	}
 }

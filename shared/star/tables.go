@@ -71,6 +71,7 @@ func All() []*table.Schema {
 	return []*table.Schema{
 		DimUser, DimCommunity, DimPlatform, DimEvent, DimDeviceType, DimTime, DimMembershipStatus, DimWatchReason, DimAppUser,
 		FactCommunityInteractions, FactLiveStreamingInteractions, FactVideoInteractions, FactAppInteractions,
+		FactSocialSales, ConsumerEvents, ConsumerUsers, ItemViewEvents, CartEvents, Movies, Pageviews, UserSessions, CleanedUsers,
 		Rejects, Manifests, DataTests,
 	}
 }
