@@ -12,6 +12,10 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 )
 
+func init() {
+	register("demo", "run the whole pipeline locally on generated data and print what it did", runDemo)
+}
+
 func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "demo-data", "folder for the warehouse (warehouse.duckdb), dedupe state and generated files")

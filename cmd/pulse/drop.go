@@ -15,6 +15,10 @@ import (
 	"github.com/pulse-analytics/pulse/shared/dataset"
 )
 
+func init() {
+	register("drop", "put your own file through the batch path: pulse drop FILE --dataset NAME", runDrop)
+}
+
 func notification(r stack.Run) events.S3Event {
 	return awsevents.NewS3Event(r.Drop, "us-east-1")
 }

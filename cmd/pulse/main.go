@@ -17,11 +17,15 @@ type command struct {
 	run     func(ctx context.Context, args []string) error
 }
 
-var commands = map[string]command{
-	"demo":   {"run the whole pipeline locally on generated data and print what it did", runDemo},
-	"drop":   {"put your own file through the batch path: pulse drop FILE --dataset NAME", runDrop},
-	"replay": {"re-ingest quarantined records of a dataset after a fix: pulse replay --dataset NAME", runReplay},
-	"query":  {"run SQL against the local warehouse: pulse query 'SELECT ...'", runQuery},
+// commands is filled by register calls in each command's file, so adding a
+// command touches only its own file.
+var commands = map[string]command{}
+
+func register(name, summary string, run func(ctx context.Context, args []string) error) {
+	if _, dup := commands[name]; dup {
+		panic("pulse: command registered twice: " + name)
+	}
+	commands[name] = command{summary, run}
 }
 
 func usage() {

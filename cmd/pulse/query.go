@@ -11,6 +11,10 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 )
 
+func init() {
+	register("query", "run SQL against the local warehouse: pulse query 'SELECT ...'", runQuery)
+}
+
 func runQuery(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("query", flag.ContinueOnError)
 	dir := fs.String("dir", "demo-data", "folder of the local warehouse")

@@ -11,6 +11,10 @@ import (
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
+func init() {
+	register("replay", "re-ingest quarantined records of a dataset after a fix: pulse replay --dataset NAME", runReplay)
+}
+
 func runReplay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")

@@ -1,0 +1,56 @@
+# Pulse: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything else is here for the people working on Pulse.
+# Each target installs what it needs by itself: Go modules through the Go
+# proxy, npm tools and the DynamoDB Local jar into .tools/ (git-ignored),
+# Debian packages through apt-get when they are missing.
+
+SHELL := /bin/bash
+GO    ?= go
+# The CDK CLI runs the Go app and jsii on the machine's Node; keep its banner quiet.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: demo test bench tools tools-demo build lambdas synth vet fmt race clean help
+
+help:
+	@echo "make demo   run Pulse locally on generated data (local stack, batch + stream, dashboard)"
+	@echo "make test   install the test tools and run every test"
+	@echo "make bench  run the benchmarks (figures in README.md, Performance)"
+	@echo "make lambdas | synth | tools | vet | race | clean"
+
+## The demo: the whole pipeline on embedded stand-ins. DEMO_ARGS passes flags,
+## e.g. make demo DEMO_ARGS="--duration 60s".
+demo: tools-demo build
+	./pulse demo $(DEMO_ARGS)
+
+build:
+	$(GO) build -o pulse ./cmd/pulse
+
+tools-demo:
+	$(GO) mod download
+
+## Every test. Tools first, so nothing is skipped for want of them.
+test: tools
+	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files -co --exclude-standard '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) test -count=1 -shuffle=on -timeout 30m ./...
+
+tools:
+	$(GO) mod download
+	bash localstack/tools/apt.sh
+	bash localstack/tools/dynamodb-local.sh
+	bash localstack/tools/sfn-local.sh
+	bash localstack/tools/cdk.sh
+
+## The race detector over the packages without cgo.
+race:
+	$(GO) test -count=1 -race ./shared/window/... ./shared/session/... ./shared/record/... ./shared/dataset/... ./localstack/esm/...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
+
+clean:
+	rm -rf pulse .build cdk.out demo-data bench-out
