@@ -41,6 +41,7 @@ tools:
 	bash localstack/tools/dynamodb-local.sh
 	bash localstack/tools/sfn-local.sh
 	bash localstack/tools/cdk.sh
+	bash localstack/tools/web.sh
 
 ## The race detector over the packages without cgo.
 race:
