@@ -390,4 +390,3 @@ func (g *Generator) pageview(t time.Time) draft {
 	}
 	return draft{topic: events.TopicPageviews, key: s.id, rec: rec}
 }
-
