@@ -18,11 +18,54 @@ var (
 		"EVENT_ID", s, "EVENT_NAME", s, "USER_ID", i, "CART_ID", s, "ITEM_ID", s, "PAYMENT_METHOD", s,
 		"EVENT_TIME", ts, "INGESTION_TIMESTAMP", ts, "SOURCE", s)
 	Movies = schema("MOVIES", "ITEM_ID",
-		"ITEM_ID", s, "TITLE", s, "GENRE", s, "PRICE", f, "CURRENCY", s, "LIST_PRICE_RAW", s, "INGESTION_TIMESTAMP", ts)
+		"ITEM_ID", s, "TITLE", s, "GENRE", s, "PRICE", f, "PRICE_CENTS", i, "CURRENCY", s, "PRICE_DISPLAY", s,
+		"LIST_PRICE_RAW", s, "INGESTION_TIMESTAMP", ts)
 	Pageviews = schema("PAGEVIEWS", "PAGEVIEW_ID",
 		"PAGEVIEW_ID", s, "SESSION_ID", s, "USER_ID", s, "PAGE_SOURCE", s, "EVENT_TIME", ts, "INGESTION_TIMESTAMP", ts, "SOURCE", s)
 	UserSessions = schema("USER_SESSIONS", "SESSION_ID",
 		"SESSION_ID", s, "USER_ID", s, "USER_NAME", s, "LOGIN_TIME", ts, "DEVICE", s, "INGESTION_TIMESTAMP", ts)
 	CleanedUsers = schema("CLEANED_USERS", "USER_ID",
 		"USER_ID", s, "AGE", i, "GENDER", s, "COUNTRY", s, "SUBSCRIPTION", s, "INGESTION_TIMESTAMP", ts)
+)
+
+// Stream metric tables: what the window engine and the session tracker
+// emit (DESIGN.md 4.3). A windowed row is keyed by METRIC_ID =
+// md5(assigner|group key|window start) so a re-emitted window (a partial
+// result superseded by the final one, or a redelivered batch) replaces its
+// row. FINAL is false while the window is still open (a live partial).
+var (
+	// UserRegistrationMetrics (seed 003 task 5): distinct registering users
+	// per 1 h tumbling window and per 1 h window sliding every 15 min.
+	// WINDOW_START is the seed's "timestamp".
+	UserRegistrationMetrics = schema("USER_REGISTRATION_METRICS", "METRIC_ID",
+		"METRIC_ID", s, "WINDOW_TYPE", s, "WINDOW_START", ts, "WINDOW_END", ts, "REGISTRATION_COUNT", i,
+		"FINAL", b, "UPDATED_AT", ts)
+	// SessionMetrics (seed 003 bonus): at each minute of event time, the
+	// sessions signed in and not out, and the mean sign-in to sign-out
+	// duration in seconds. METRIC_TIME is the seed's "timestamp".
+	SessionMetrics = schema("SESSION_METRICS", "METRIC_TIME",
+		"METRIC_TIME", ts, "ACTIVE_SESSIONS_COUNT", i, "AVERAGE_SESSION_DURATION", f, "AVG_ACTIVE_AGE_SECONDS", f,
+		"COMPLETED_SESSIONS", i, "TIMED_OUT_SESSIONS", i, "UPDATED_AT", ts)
+	// MovieSalesMetrics (seed 003 task 6): checkouts priced from the
+	// catalog, per movie per daily and weekly window.
+	MovieSalesMetrics = schema("MOVIE_SALES_METRICS", "METRIC_ID",
+		"METRIC_ID", s, "MOVIE_ID", s, "WINDOW_TYPE", s, "WINDOW_START", ts, "WINDOW_END", ts, "TOTAL_SALES", f,
+		"PURCHASES", i, "FINAL", b, "UPDATED_AT", ts)
+	// SocialPlatformMetrics (seed 001): per platform per 5-minute tumbling
+	// window, visitors and the mean conversion and bounce rates.
+	SocialPlatformMetrics = schema("SOCIAL_PLATFORM_METRICS", "METRIC_ID",
+		"METRIC_ID", s, "PLATFORM", s, "WINDOW_START", ts, "WINDOW_END", ts, "EVENTS", i, "VISITORS", i,
+		"PAGE_VISITORS", i, "SALES", f, "USAGE_COUNT", i, "AVG_CONVERSION_RATE", f, "AVG_BOUNCE_RATE", f,
+		"FINAL", b, "UPDATED_AT", ts)
+	// PageviewWindowMetrics (seed 004 topics 6-8): page views and distinct
+	// users per page source in tumbling (1 min), hopping (1 min every 30 s)
+	// and session (gap 30 s) windows; WINDOW_TYPE says which.
+	PageviewWindowMetrics = schema("PAGEVIEW_WINDOW_METRICS", "METRIC_ID",
+		"METRIC_ID", s, "WINDOW_TYPE", s, "PAGE_SOURCE", s, "WINDOW_START", ts, "WINDOW_END", ts, "PAGEVIEWS", i,
+		"USERS", i, "FINAL", b, "UPDATED_AT", ts)
+	// LateEvents: every event that arrived after the watermark passed its
+	// window, kept whole with the window it missed (DESIGN.md 4.3).
+	LateEvents = schema("PULSE_LATE_EVENTS", "LATE_ID",
+		"LATE_ID", s, "DATASET", s, "WINDOW_TYPE", s, "WINDOW_START", ts, "WINDOW_END", ts, "EVENT_TIME", ts,
+		"WATERMARK", ts, "ORIGIN", s, "RECORD", s, "RECORDED_AT", ts)
 )

@@ -72,6 +72,7 @@ func All() []*table.Schema {
 		DimUser, DimCommunity, DimPlatform, DimEvent, DimDeviceType, DimTime, DimMembershipStatus, DimWatchReason, DimAppUser,
 		FactCommunityInteractions, FactLiveStreamingInteractions, FactVideoInteractions, FactAppInteractions,
 		FactSocialSales, ConsumerEvents, ConsumerUsers, ItemViewEvents, CartEvents, Movies, Pageviews, UserSessions, CleanedUsers,
+		UserRegistrationMetrics, SessionMetrics, MovieSalesMetrics, SocialPlatformMetrics, PageviewWindowMetrics, LateEvents,
 		Rejects, Manifests, DataTests,
 	}
 }
