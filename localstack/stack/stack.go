@@ -138,6 +138,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.closers = append(s.closers, md.Close)
 		dd = md
 	}
+	if !s.tempDir {
+		if _, err := loadObjects(ctx, store, filepath.Join(o.Dir, s3Folder)); err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() error {
+			return saveObjects(context.Background(), store, filepath.Join(o.Dir, s3Folder))
+		})
+	}
 	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log}
 	s.Batch = &handlers.Batch{Env: s.Env}
 	s.Trigger = &handlers.Trigger{Starter: s}
