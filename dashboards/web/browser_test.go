@@ -107,7 +107,10 @@ func TestBrowser(t *testing.T) {
 	root := repoRoot(t)
 	node, playwright, chromium := browserTools(t, root)
 	dir := t.TempDir()
-	shots := map[string]string{"dashboard": filepath.Join(dir, "dashboard.png"), "pipeline": filepath.Join(dir, "pipeline.png")}
+	shots := map[string]string{}
+	for _, n := range []string{"dashboard", "filtered", "pipeline"} {
+		shots[n] = filepath.Join(dir, n+".png")
+	}
 	const probe, platform = "ENGAGEMENT_BY_AGE_GROUP", "Instagram"
 	cfg, _ := json.Marshal(map[string]any{
 		"url": fx.srv.URL + "/", "playwright": playwright, "chromium": chromium,
@@ -229,4 +232,64 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Logf("screenshots in %s", keep)
+}
+
+// TestBrowserViews renders the stand-ins for the views of seeds 001-004
+// (panels_test.go) with a platform filter in the URL: the KPI, the bars
+// with labels, the lines with a picked window type all have data, the
+// empty view says so, and panels without a platform column say the filter
+// does not apply to them.
+func TestBrowserViews(t *testing.T) {
+	root := repoRoot(t)
+	node, playwright, chromium := browserTools(t, root)
+	srv := comingServerWith(t, filepath.Join(root, EChartsRel))
+	dir := t.TempDir()
+	shot := filepath.Join(dir, "views.png")
+	cfg, _ := json.Marshal(map[string]any{
+		"mode": "views", "url": srv.URL + "/", "playwright": playwright, "chromium": chromium,
+		"userDataDir": filepath.Join(dir, "chromium-profile"), "shots": map[string]string{"views": shot}, "platform": "X",
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "browser.cjs"), string(cfg))
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("browser script: %v\n%s", err, stderr.String())
+	}
+	var res browserResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("browser script output: %v\n%s", err, stdout.String())
+	}
+	if len(res.Console)+len(res.PageErrors)+len(res.Initial.Errors) > 0 {
+		t.Errorf("errors in the page: console %q, exceptions %q, panels %q", res.Console, res.PageErrors, res.Initial.Errors)
+	}
+	got := map[string]string{}
+	for _, c := range res.Initial.Cards {
+		got[c.View] = fmt.Sprintf("%s points=%d chart=%v kpi=%v not=%s", c.State, c.ChartPoints, c.HasChart, c.KPI != nil, strings.Join(c.NotApplied, ";"))
+		if c.HasChart && c.ChartPoints != c.Points {
+			t.Errorf("%s: %d points in the chart, %d reported", c.View, c.ChartPoints, c.Points)
+		}
+	}
+	want := map[string]string{
+		"SOCIAL_RATES_BY_PLATFORM":   "ready points=2 chart=true kpi=false not=age_group,date",
+		"SOCIAL_TOTAL_USAGE":         "ready points=0 chart=false kpi=true not=platform,age_group,date",
+		"SOCIAL_TOP_CITY_BY_USERS":   "ready points=1 chart=true kpi=false not=age_group,date",
+		"PAGEVIEWS_BY_SOURCE_WINDOW": "ready points=1 chart=true kpi=false not=platform,age_group",
+		"GOLD_DAU_MAU":               "ready points=6 chart=true kpi=false not=platform,age_group",
+		"SESSION_ACTIVITY":           "ready points=2 chart=true kpi=false not=platform,age_group",
+		"MART_USER_ACTIVITY":         "ready points=3 chart=true kpi=false not=platform,age_group,date",
+		"MOVIE_SALES":                "empty points=0 chart=false kpi=false not=platform,age_group,date",
+	}
+	for v, w := range want {
+		if got[v] != w {
+			t.Errorf("%s:\n got %s\nwant %s", v, got[v], w)
+		}
+	}
+	if len(got) != len(want) || res.Initial.Refresh != "0" {
+		t.Errorf("%d cards, refresh %q", len(got), res.Initial.Refresh)
+	}
+	if b, err := os.ReadFile(shot); err == nil {
+		os.WriteFile(filepath.Join(root, ".build", "screenshots", "views.png"), b, 0o644)
+	}
 }

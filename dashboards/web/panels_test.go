@@ -40,6 +40,11 @@ CREATE TABLE MOVIE_SALES (MOVIE_ID VARCHAR, TOTAL_SALES DOUBLE);`
 
 func comingServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return comingServerWith(t, "/nonexistent/echarts.min.js")
+}
+
+func comingServerWith(t *testing.T, echarts string) *httptest.Server {
+	t.Helper()
 	ctx := context.Background()
 	wh, err := duckdb.Open(ctx, "")
 	if err != nil {
@@ -49,7 +54,7 @@ func comingServer(t *testing.T) *httptest.Server {
 	if err := wh.Exec(ctx, comingViews); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(wh, Options{EChartsPath: "/nonexistent/echarts.min.js", Log: slog.New(slog.DiscardHandler)})
+	h, err := New(wh, Options{EChartsPath: echarts, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,8 @@
   const nf2 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
   const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
   const fmt = (v) => v === null || v === undefined ? '—' : (Number.isInteger(v) ? nf0.format(v) : nf2.format(v));
-  const human = (col) => (col || '').toLowerCase().replace(/_/g, ' ');
+  const ACRONYMS = new Set(['dau', 'mau', 'id', 'os', 'tv', 'url', 'utc']);
+  const human = (col) => (col || '').toLowerCase().split('_').map((w) => ACRONYMS.has(w) ? w.toUpperCase() : w).join(' ');
   const titleCase = (s) => s.charAt(0).toUpperCase() + s.slice(1);
   const ago = (secs) => {
     if (secs === null || secs === undefined) return '—';
@@ -329,6 +330,14 @@
     c.controls.replaceChildren(...kids);
   }
 
+  // splitColor gives a split value (a source, a page source) the same
+  // colour on every chart of the page.
+  const splitColors = new Map();
+  function splitColor(v) {
+    if (!splitColors.has(v)) splitColors.set(v, PALETTE[splitColors.size % PALETTE.length]);
+    return splitColors.get(v);
+  }
+
   // chartOption turns a panel's rows into an ECharts option. Rows arrive
   // sorted by pick, category and split.
   function chartOption(c) {
@@ -381,8 +390,13 @@
       return s;
     };
     if (si >= 0) {
-      const splits = [...new Set(rows.map((r) => r[si]))];
-      for (const v of splits) series.push(mk(String(v), m0, (r) => r[si] === v));
+      const splits = [...new Set(rows.map((r) => r[si]))].sort((a, b) => String(a).localeCompare(String(b)));
+      for (const v of splits) {
+        const s = mk(String(v), m0, (r) => r[si] === v);
+        s.itemStyle = Object.assign(s.itemStyle || {}, { color: splitColor(String(v)) });
+        if (isLine) s.lineStyle.color = s.itemStyle.color;
+        series.push(s);
+      }
     } else {
       for (const m of measures) series.push(mk(titleCase(human(m)), col(m), () => true));
     }
@@ -392,12 +406,14 @@
     const valueAxis = { type: 'value', axisLabel: { formatter: (v) => compact.format(v), color: '#667085' },
       splitLine: { lineStyle: { color: '#eef1f5' } } };
     const catAxis = time
-      ? { type: 'time', axisLabel: { color: '#667085', hideOverlap: true }, axisLine: { lineStyle: { color: '#cfd6e2' } } }
+      ? { type: 'time', axisLine: { lineStyle: { color: '#cfd6e2' } },
+          axisLabel: { color: '#667085', hideOverlap: true, formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } } }
       : { type: 'category', data: cats.map(String), axisTick: { alignWithLabel: true }, axisLine: { lineStyle: { color: '#cfd6e2' } },
           axisLabel: { color: '#46516a', hideOverlap: !horizontal, interval: horizontal ? 0 : 'auto', width: horizontal ? 150 : 90, overflow: 'truncate' },
           inverse: horizontal };
     const option = {
       color: PALETTE,
+      useUTC: true, // the warehouse's times and the date filter are UTC
       animationDuration: 300,
       grid: { left: 12, right: li >= 0 ? 28 : 18, top: series.length > 1 ? 40 : 28, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', axisPointer: { type: isLine ? 'line' : 'shadow' }, valueFormatter: (v) => fmt(v), confine: true },
@@ -442,7 +458,7 @@
         el('td', {}, el('span', { class: 'pill ' + (d.balanced ? 'ok' : 'bad'), text: d.balanced ? 'yes' : 'no' }))))));
     if (!h.datasets.length) ds.append(el('tbody', {}, el('tr', {}, el('td', { colSpan: 10, text: 'No loads yet.' }))));
 
-    const chartBox = el('div', { class: 'chart', style: 'height:' + Math.max(220, 60 + 46 * h.datasets.length) + 'px' });
+    const chartBox = el('div', { class: 'chart fill', style: 'min-height:' + Math.max(240, 60 + 40 * h.datasets.length) + 'px' });
     const testRows = h.tests.map((x) => el('tr', { 'data-status': x.latestStatus },
       el('td', {}, el('span', { class: 'pill ' + (x.latestStatus === 'fail' ? 'bad' : 'ok'), text: x.latestStatus })),
       el('td', { text: x.dataset }), el('td', { text: x.table }), el('td', { class: 'wrap', text: x.test }),
