@@ -209,8 +209,10 @@ func TestNewOptions(t *testing.T) {
 		want string
 	}{
 		{"refresh below 5 s", Options{Refresh: 2e9}, "refresh 2s is below the minimum 5s"},
-		{"duplicate panel", Options{Panels: []Panel{{View: "A"}, {View: "A"}}}, "panel A declared twice"},
+		{"duplicate panel", Options{Panels: []Panel{{View: "A", Group: "app"}, {View: "A", Group: "app"}}}, "panel A declared twice"},
 		{"not an identifier", Options{Panels: []Panel{{View: "A; DROP"}}}, "must be an upper-case identifier"},
+		{"lower case", Options{Panels: []Panel{{View: "engagement"}}}, "must be an upper-case identifier"},
+		{"unknown group", Options{Panels: []Panel{{View: "A", Group: "nope"}}}, `panel A: unknown group "nope"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := New(wh, c.o); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -70,6 +71,19 @@ type Options struct {
 	Now         func() time.Time // default time.Now
 	Log         *slog.Logger     // default slog.Default()
 	Timeout     time.Duration    // per API request (default 30 s)
+}
+
+// identifier is what a panel's view name must look like: it is written
+// into SQL as is (it comes from the catalog, never from a request).
+var identifier = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+func knownGroup(id string) bool {
+	for _, g := range Groups {
+		if g.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 type server struct {
@@ -116,8 +130,11 @@ func New(wh pipeline.Warehouse, o Options) (http.Handler, error) {
 		if _, dup := s.panels[p.View]; dup {
 			return nil, fmt.Errorf("web dashboard: panel %s declared twice", p.View)
 		}
-		if p.View == "" || strings.ToUpper(p.View) != p.View || strings.ContainsAny(p.View, " ;\"'") {
+		if !identifier.MatchString(p.View) {
 			return nil, fmt.Errorf("web dashboard: panel view %q must be an upper-case identifier", p.View)
+		}
+		if !knownGroup(p.Group) {
+			return nil, fmt.Errorf("web dashboard: panel %s: unknown group %q", p.View, p.Group)
 		}
 		s.panels[p.View] = p
 	}
