@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pulse-analytics/pulse/dashboards/web"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+)
+
+func init() {
+	register("dashboard", "serve the web dashboard over the local warehouse: pulse dashboard [--dir demo-data] [--addr 127.0.0.1:8080]", runDashboard)
+}
+
+func runDashboard(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
+	dir := fs.String("dir", "demo-data", "folder of the local warehouse (warehouse.duckdb), as written by pulse demo")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the dashboard on (port 0 picks a free one)")
+	refresh := fs.Duration("refresh", time.Minute, "default auto-refresh interval of the page (at least 5s; ?refresh=N overrides it)")
+	echarts := fs.String("echarts", "", "echarts.min.js to serve (default $"+web.EChartsEnv+", else "+web.EChartsRel+" found upward from here)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := filepath.Join(*dir, "warehouse.duckdb")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no warehouse at %s (run `pulse demo --dir %s` first): %w", path, *dir, err)
+	}
+	// Read-only: the dashboard never writes, and other readers may share the file.
+	wh, err := duckdb.Open(ctx, path+"?access_mode=read_only")
+	if err != nil {
+		return fmt.Errorf("opening %s (is pulse demo still running on it? it holds the file until it exits): %w", path, err)
+	}
+	defer wh.Close()
+	h, err := web.New(wh, web.Options{Refresh: *refresh, EChartsPath: *echarts})
+	if err != nil {
+		return err
+	}
+	srv, err := web.Serve(ctx, *addr, h)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	abs, _ := filepath.Abs(path)
+	fmt.Printf("Pulse dashboard over %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh every %s; Ctrl-C to stop\n", abs, srv.URL, srv.URL, *refresh)
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ChartSpec says how the page draws a panel's rows.
+type ChartSpec struct {
+	Type     string   `json:"type"`               // bar, hbar, line or kpi
+	Category string   `json:"category,omitempty"` // the category (x) axis column
+	Time     bool     `json:"time"`               // the category is a time
+	Split    string   `json:"split,omitempty"`    // its values become one series each
+	Label    string   `json:"label,omitempty"`    // printed on each bar
+	Pick     string   `json:"pick,omitempty"`     // one value of it is shown at a time
+	Measures []string `json:"measures"`           // shown together by default
+	Numeric  []string `json:"numeric"`            // every numeric column: the measure selector
+	Additive []string `json:"additive"`           // numeric columns that may be stacked and summed
+	Stack    bool     `json:"stack"`
+	SortBy   string   `json:"sortBy,omitempty"`
+	Total    string   `json:"total,omitempty"`
+}
+
+// deriveChart works out a panel's chart from its columns and rows; the
+// panel's fields override what is derived, where the view has the column.
+func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
+	has := func(name string, types ...string) bool {
+		i := index(cols, name)
+		if i < 0 {
+			return false
+		}
+		for _, t := range types {
+			if cols[i].Type == t {
+				return true
+			}
+		}
+		return len(types) == 0
+	}
+	c := ChartSpec{Measures: []string{}, Numeric: []string{}, Additive: []string{}, SortBy: p.SortBy, Stack: p.Stack}
+	if has(p.Pick, typeText) {
+		c.Pick = p.Pick
+	}
+	if has(p.Label, typeText) {
+		c.Label = p.Label
+	}
+	if has(p.Split, typeText) {
+		c.Split = p.Split
+	}
+	used := func(n string) bool { return n == c.Pick || n == c.Label || n == c.Split }
+	switch {
+	case has(p.Category, typeText, typeTime, typeNumber):
+		c.Category = p.Category
+	default:
+		for _, t := range []string{typeTime, typeText} {
+			for _, col := range cols {
+				if col.Type == t && !used(col.Name) {
+					c.Category = col.Name
+					break
+				}
+			}
+			if c.Category != "" {
+				break
+			}
+		}
+	}
+	if i := index(cols, c.Category); i >= 0 {
+		c.Time = cols[i].Type == typeTime
+	}
+	// A category that repeats (within one picked value) needs a split: the
+	// first text column not used yet.
+	if c.Split == "" && c.Category != "" && repeats(cols, rows, c.Pick, c.Category) {
+		for _, col := range cols {
+			if col.Type == typeText && col.Name != c.Category && !used(col.Name) {
+				c.Split = col.Name
+				break
+			}
+		}
+	}
+	for _, col := range cols {
+		if col.Type != typeNumber || col.Name == c.Category {
+			continue
+		}
+		c.Numeric = append(c.Numeric, col.Name)
+		if additive(col.Name) {
+			c.Additive = append(c.Additive, col.Name)
+		}
+	}
+	for _, m := range p.Measures {
+		if contains(c.Numeric, m) {
+			c.Measures = append(c.Measures, m)
+		}
+	}
+	if len(c.Measures) == 0 && len(c.Numeric) > 0 {
+		c.Measures = []string{c.Numeric[0]}
+	}
+	if contains(c.Numeric, p.Total) {
+		c.Total = p.Total
+	}
+	switch {
+	case p.Chart != "":
+		c.Type = p.Chart
+	case c.Category == "" && len(rows) <= 1:
+		c.Type = "kpi"
+	case c.Time:
+		c.Type = "line"
+	default:
+		c.Type = "bar"
+	}
+	if c.Type == "kpi" && len(c.Measures) > 0 && c.Total == "" {
+		c.Total = c.Measures[0]
+	}
+	return c
+}
+
+// repeats reports whether some value of the category column occurs twice
+// within one value of pick.
+func repeats(cols []Column, rows [][]any, pick, category string) bool {
+	pi, ci := index(cols, pick), index(cols, category)
+	seen := map[string]bool{}
+	for _, r := range rows {
+		k := fmt.Sprint(r[ci])
+		if pi >= 0 {
+			k = fmt.Sprint(r[pi]) + "\x00" + k
+		}
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+	}
+	return false
+}
+
+// additive reports whether a measure may be summed across categories and
+// stacked: averages, rates and ratios may not.
+func additive(name string) bool {
+	n := strings.ToUpper(name)
+	for _, s := range []string{"AVG", "AVERAGE", "RATE", "MEAN", "RATIO", "PCT", "PERCENT", "MEDIAN"} {
+		if strings.Contains(n, s) {
+			return false
+		}
+	}
+	return true
+}
