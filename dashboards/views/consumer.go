@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/marts"
 )
 
 // Seed 003: consumer events. The stream path writes ITEM_VIEW_EVENTS,
@@ -11,32 +12,8 @@ import (
 // CONSUMER_EVENTS (registrations, sign-ins, sign-outs: the views read only
 // EVENT_NAME sign_in and sign_out from it, so other rows there change
 // nothing), CONSUMER_USERS, MOVIES (the catalog, latest row per ITEM_ID)
-// and the metric tables.
-//
-// Purchases. A checkout_to_cart names a cart, not items. A cart's first
-// checkout (earliest EVENT_TIME, then EVENT_ID) buys every added_to_cart
-// row of that cart at or before the checkout time, each at the movie's
-// catalog PRICE (NULL, counted as 0, for an item missing from MOVIES: the
-// relationships data test reports those). Later checkouts of the same cart
-// buy nothing more. The user of a purchase is the checkout's user.
-
-// Segmentation rules of MART_USER_SEGMENTS, applied in this order (the
-// first that holds wins):
-//
-//  1. inactive: no item view, cart event, sign-in or sign-out in the
-//     InactiveDays days ending at the newest event of any of those tables
-//     (not the wall clock), including users who never did anything;
-//  2. high_value: total spent (purchases at catalog price) >= HighValueMinSpend;
-//  3. frequent_browser: at least FrequentBrowserMinViews item views;
-//  4. regular: everyone else.
-const (
-	InactiveDays            = 30
-	HighValueMinSpend       = 50.0 // dollars
-	FrequentBrowserMinViews = 10
-)
-
-// Segments are the values of MART_USER_SEGMENTS.SEGMENT.
-var Segments = []string{"inactive", "high_value", "frequent_browser", "regular"}
+// and the metric tables. The marts' rules (purchases, segments and their
+// thresholds) are stated in shared/marts.
 
 // firstCheckouts: each cart's first checkout.
 const firstCheckouts = `SELECT EVENT_ID, CART_ID, USER_ID, EVENT_TIME AS CHECKOUT_TIME, PAYMENT_METHOD
@@ -69,7 +46,8 @@ SELECT s.MOVIE_ID, m.TITLE, m.GENRE, s.WINDOW_TYPE, s.WINDOW_START, s.WINDOW_END
        s.UPDATED_AT
   FROM MOVIE_SALES_METRICS s LEFT JOIN MOVIES m ON m.ITEM_ID = s.MOVIE_ID`, nil}
 
-	// MartPurchases: one row per purchased cart item (see Purchases above).
+	// MartPurchases: one row per purchased cart item (shared/marts: a
+	// cart's first checkout buys its items added at or before it).
 	// Columns: CART_ID, CHECKOUT_EVENT_ID, ADD_EVENT_ID, USER_ID, ITEM_ID,
 	// PRICE, CHECKOUT_TIME, DAY, PAYMENT_METHOD.
 	MartPurchases = View{"MART_PURCHASES", "Purchased items", `
@@ -119,7 +97,7 @@ SELECT m.ITEM_ID, m.TITLE, m.GENRE, m.PRICE, COALESCE(v.VIEWS, 0) AS VIEWS, COAL
          ON p.ITEM_ID = m.ITEM_ID`, nil}
 
 	// MartUserSegments: every registered user with their totals and segment
-	// (the rules above). LAST_ACTIVE_AT is the user's newest view, cart
+	// (shared/marts: inactive, high_value, frequent_browser, regular). LAST_ACTIVE_AT is the user's newest view, cart
 	// event, sign-in or sign-out; ACTIVITY_REFERENCE_AT the newest of anyone.
 	// Columns: USER_ID, AGE, PREFERRED_LANGUAGE, REGISTERED_AT, ITEMS_VIEWED,
 	// ITEMS_ADDED_TO_CART, CHECKOUTS, ITEMS_PURCHASED, TOTAL_SPENT,
@@ -130,10 +108,10 @@ SELECT u.USER_ID, u.AGE, u.PREFERRED_LANGUAGE, u.REGISTERED_AT, COALESCE(t.VIEWE
        COALESCE(t.ADDED, 0) AS ITEMS_ADDED_TO_CART, COALESCE(t.CHECKOUTS, 0) AS CHECKOUTS,
        COALESCE(t.PURCHASED, 0) AS ITEMS_PURCHASED, COALESCE(t.SPENT, 0) AS TOTAL_SPENT, l.LAST_ACTIVE_AT,
        r.REFERENCE_AT AS ACTIVITY_REFERENCE_AT,
-       CASE WHEN l.LAST_ACTIVE_AT IS NULL OR l.LAST_ACTIVE_AT < ` + dateAdd(d, "day", -InactiveDays, "r.REFERENCE_AT") + ` THEN 'inactive'
-            WHEN COALESCE(t.SPENT, 0) >= ` + fmt.Sprintf("%.2f", HighValueMinSpend) + ` THEN 'high_value'
-            WHEN COALESCE(t.VIEWED, 0) >= ` + fmt.Sprint(FrequentBrowserMinViews) + ` THEN 'frequent_browser'
-            ELSE 'regular' END AS SEGMENT
+       CASE WHEN l.LAST_ACTIVE_AT IS NULL OR l.LAST_ACTIVE_AT < ` + dateAdd(d, "day", -marts.InactiveDays, "r.REFERENCE_AT") + ` THEN '` + marts.Inactive + `'
+            WHEN COALESCE(t.SPENT, 0) >= ` + fmt.Sprintf("%.2f", marts.HighValueMinSpend) + ` THEN '` + marts.HighValue + `'
+            WHEN COALESCE(t.VIEWED, 0) >= ` + fmt.Sprint(marts.FrequentBrowserMinViews) + ` THEN '` + marts.FrequentBrowser + `'
+            ELSE '` + marts.Regular + `' END AS SEGMENT
   FROM CONSUMER_USERS u
   LEFT JOIN (SELECT USER_ID, SUM(ITEMS_VIEWED) AS VIEWED, SUM(ITEMS_ADDED_TO_CART) AS ADDED, SUM(CHECKOUTS) AS CHECKOUTS,
                     SUM(ITEMS_PURCHASED) AS PURCHASED, SUM(PURCHASE_AMOUNT) AS SPENT

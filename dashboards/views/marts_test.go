@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/dashboards/views"
 	"github.com/pulse-analytics/pulse/events"
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/marts"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -79,7 +79,7 @@ func consumerWorld(t *testing.T) ([]cev, []sim.Movie) {
 		cev{id: "hv-late", name: events.TopicAddedToCart, user: 9000003, item: movies[2].ItemID, cart: "hv-cart", at: at(5)}, // after checkout
 		cev{id: "hv-out2", name: events.TopicCheckoutToCart, user: 9000003, cart: "hv-cart", payment: "Cash", at: at(6)},     // second checkout
 	)
-	for k := 0; k < views.FrequentBrowserMinViews; k++ {
+	for k := 0; k < marts.FrequentBrowserMinViews; k++ {
 		out = append(out, cev{id: fmt.Sprint("fb", k), name: events.TopicItemView, user: 9000002, item: movies[k].ItemID, at: at(k + 1)})
 	}
 	return out, movies
@@ -285,11 +285,11 @@ func TestMarts(t *testing.T) {
 		u := e.user
 		l, ok := last[u]
 		switch {
-		case !ok || l.Before(reference.AddDate(0, 0, -views.InactiveDays)):
+		case !ok || l.Before(reference.AddDate(0, 0, -marts.InactiveDays)):
 			want[u] = "inactive"
-		case spent[u] >= views.HighValueMinSpend:
+		case spent[u] >= marts.HighValueMinSpend:
 			want[u] = "high_value"
-		case viewed[u] >= views.FrequentBrowserMinViews:
+		case viewed[u] >= marts.FrequentBrowserMinViews:
 			want[u] = "frequent_browser"
 		default:
 			want[u] = "regular"
@@ -307,7 +307,7 @@ func TestMarts(t *testing.T) {
 			t.Errorf("MART_USER_SEGMENTS %v, want %s spent %g viewed %d", r, want[u], spent[u], viewed[u])
 		}
 	}
-	for _, s := range views.Segments {
+	for _, s := range marts.Segments {
 		if seen[s] == 0 {
 			t.Errorf("no user in segment %s: the test data does not reach that rule (%v)", s, seen)
 		}

@@ -100,7 +100,7 @@ func (d Dialect) DateLiteral(t time.Time) string {
 	return "DATE '" + t.Format("2006-01-02") + "'"
 }
 
-// StringLiteral quotes s as a SQL string literal ('' for each '); both
+// StringLiteral quotes s as a SQL string literal (” for each '); both
 // dialects read it the same way. Snowflake also treats backslash as an
 // escape inside literals, so it is doubled there.
 func (d Dialect) StringLiteral(s string) string {
