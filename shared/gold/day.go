@@ -217,3 +217,29 @@ feed:
 	}
 	return results, nil
 }
+
+// StaleDays lists, oldest first, the days that have app interactions but
+// no gold yet, or whose facts were ingested after the day's gold was
+// computed minus margin (the longest a file takes from ingestion to load,
+// so a file loaded just after a compute is not missed; a day recomputed
+// once more than needed costs nothing, Compute being idempotent). The
+// daily job adds them to the day before, so late files are folded in.
+func StaleDays(ctx context.Context, wh pipeline.Warehouse, margin time.Duration) ([]time.Time, error) {
+	d := sqlgen.Of(wh)
+	computed, err := d.DateAdd("second", fmt.Sprint(-int64(margin.Seconds())), "g.COMPUTED_AT")
+	if err != nil {
+		return nil, err
+	}
+	_, rows, err := wh.Query(ctx, "SELECT DISTINCT f.EVENT_DATE FROM FACT_APP_INTERACTIONS f LEFT JOIN GOLD_DAILY g ON g.DAY = f.EVENT_DATE"+
+		" WHERE g.DAY IS NULL OR f.INGESTION_TIMESTAMP > "+computed+" ORDER BY f.EVENT_DATE")
+	if err != nil {
+		return nil, fmt.Errorf("finding days whose gold is stale: %w", err)
+	}
+	var out []time.Time
+	for _, r := range rows {
+		if t, ok := r[0].(time.Time); ok {
+			out = append(out, day(t))
+		}
+	}
+	return out, nil
+}

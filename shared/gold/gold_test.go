@@ -374,3 +374,25 @@ func TestRefreshPresentDays(t *testing.T) {
 		t.Errorf("GOLD_DAILY after Refresh: %+v", got)
 	}
 }
+
+func TestStaleDays(t *testing.T) {
+	ctx := context.Background()
+	wh := open(t)
+	load(t, wh, rulesData...) // ingested at `at`
+	stale, err := gold.StaleDays(ctx, wh, time.Hour)
+	if err != nil || len(stale) != 2 {
+		t.Fatalf("before any compute: %v %v, want days 1 and 2", stale, err)
+	}
+	// Day 1 computed two hours after ingestion: fresh. Day 2 computed 30
+	// minutes after: within the margin, so still stale.
+	if err := gold.Compute(ctx, wh, ts(1, 0, 0, 0), ts(1, 0, 0, 0), at.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := gold.Compute(ctx, wh, ts(2, 0, 0, 0), ts(2, 0, 0, 0), at.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	stale, err = gold.StaleDays(ctx, wh, time.Hour)
+	if err != nil || len(stale) != 1 || stale[0] != ts(2, 0, 0, 0) {
+		t.Errorf("stale days %v %v, want only day 2", stale, err)
+	}
+}
