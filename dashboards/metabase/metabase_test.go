@@ -112,10 +112,12 @@ func TestValidateRejects(t *testing.T) {
 		"unknown view":    func(d *Dashboard) { d.Cards[0].View = "NOPE" },
 		"query elsewhere": func(d *Dashboard) { d.Cards[0].Query = "SELECT 1 [[AND P = {{platform}}]]" },
 		"unknown tag":     func(d *Dashboard) { d.Cards[0].Query += " [[AND X = {{x}}]]" },
-		"required tag":    func(d *Dashboard) { d.Cards[0].Query = "SELECT * FROM ENGAGEMENT_BY_PLATFORM WHERE PLATFORM = {{platform}}" },
-		"unwired filter":  func(d *Dashboard) { d.Filters = append(d.Filters, Filter{Slug: "age", Name: "Age"}) },
-		"no refresh":      func(d *Dashboard) { d.RefreshSeconds = 0 },
-		"too wide":        func(d *Dashboard) { d.Cards[0].Width = 30 },
+		"required tag": func(d *Dashboard) {
+			d.Cards[0].Query = "SELECT * FROM ENGAGEMENT_BY_PLATFORM WHERE PLATFORM = {{platform}}"
+		},
+		"unwired filter": func(d *Dashboard) { d.Filters = append(d.Filters, Filter{Slug: "age", Name: "Age"}) },
+		"no refresh":     func(d *Dashboard) { d.RefreshSeconds = 0 },
+		"too wide":       func(d *Dashboard) { d.Cards[0].Width = 30 },
 	} {
 		d := base()
 		mutate(&d)
