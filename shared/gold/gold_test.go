@@ -20,7 +20,7 @@ import (
 
 var at = time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC)
 
-func open(t *testing.T) *duckdb.Warehouse {
+func open(t testing.TB) *duckdb.Warehouse {
 	t.Helper()
 	ctx := context.Background()
 	wh, err := duckdb.Open(ctx, "")
@@ -47,7 +47,7 @@ type interaction struct {
 
 func ts(d, h, m, s int) time.Time { return time.Date(2024, 3, d, h, m, s, 0, time.UTC) }
 
-func load(t *testing.T, wh *duckdb.Warehouse, xs ...interaction) {
+func load(t testing.TB, wh *duckdb.Warehouse, xs ...interaction) {
 	t.Helper()
 	var rows []table.Row
 	for _, x := range xs {
