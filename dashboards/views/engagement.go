@@ -5,7 +5,10 @@ package views
 // video ENGAGEMENT); SOURCE says which (community, live_streaming, video),
 // because the three scales differ and should not be summed blindly.
 // A fact row's user attributes (AGE_GROUP, GENDER, LOCATION) are DIM_USER's,
-// which holds the latest loaded values per user.
+// which holds the latest loaded values per user: those of the user's first
+// row in the most recently loaded file that has the user (the batch path
+// writes one dimension row per key per file, and loads MERGE over earlier
+// ones).
 
 // engagement unions the three seed-000 engagement facts with their
 // dimensions, one row per interaction.
