@@ -1,84 +1,104 @@
-// Package views holds the SQL views the dashboards read, one per seed
-// dashboard, written in the SQL that DuckDB and Snowflake share (no
-// dialect-only functions), and applies them with CREATE OR REPLACE VIEW.
+// Package views holds the SQL views the dashboards read (Metabase, Pulse's
+// web dashboard, `pulse query`), one per seed dashboard, plus the seed 003
+// marts and the health views, and applies them with CREATE OR REPLACE VIEW.
+//
+// Views are written once in the SQL DuckDB and Snowflake share; where the
+// dialects differ (date arithmetic), a view is built from a function of the
+// dialect that calls shared/adapters/sqlgen, and Apply picks the dialect
+// of the warehouse it is given. Every view's columns are listed in the doc
+// comment of its variable; every view has a one-line Title for dashboards.
+//
+// The groups, in the order Setup applies them:
+//
+//	Batch     seed 000 engagement views over the star schema, and PIPELINE_HEALTH
+//	Social    seed 001 social-media sales views
+//	Pageview  seed 004 page-view views
+//	Consumer  seed 003 stream metrics and the marts (MART_*)
+//	Gold      seed 002 DAU/MAU and session views
+//	Health    DATA_TEST_RESULTS
+//
+// Results never depend on the wall clock: "the last 5 minutes", "the past
+// year" and "inactive" are measured back from the newest data, so a view
+// over the same rows always returns the same answer.
 package views
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/gold"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // View is one named view.
 type View struct {
 	Name  string
-	Title string // what the dashboard calls it
-	SQL   string // the SELECT
+	Title string // what a dashboard calls it, one line
+	SQL   string // the SELECT, in the DuckDB dialect
+	// For, when set, writes the SELECT for a dialect (SQL is For(DuckDB)).
+	For func(d sqlgen.Dialect) string
 }
 
-// engagement unions the three seed-000 engagement facts with their
-// dimensions, one row per interaction.
-const engagement = `
-SELECT 'community' AS SOURCE, p.PLATFORM, u.AGE_GROUP, u.GENDER, u.LOCATION, f.HOUR, f.EVENT_TIME,
-       f.COMMUNITY_ENGAGEMENT AS ENGAGEMENT, f.INGESTION_TIMESTAMP
-  FROM FACT_COMMUNITY_INTERACTIONS f
-  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID
-  JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID
-UNION ALL
-SELECT 'live_streaming', p.PLATFORM, u.AGE_GROUP, u.GENDER, u.LOCATION, t.HOUR, f.EVENT_TIME,
-       f.LIVE_ENGAGEMENT, f.INGESTION_TIMESTAMP
-  FROM FACT_LIVE_STREAMING_INTERACTIONS f
-  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID
-  JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID
-  JOIN DIM_TIME t ON t.TIME_ID = f.TIME_ID
-UNION ALL
-SELECT 'video', p.PLATFORM, u.AGE_GROUP, u.GENDER, u.LOCATION, t.HOUR, f.EVENT_TIME,
-       f.ENGAGEMENT, f.INGESTION_TIMESTAMP
-  FROM FACT_VIDEO_INTERACTIONS f
-  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID
-  JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID
-  JOIN DIM_TIME t ON t.TIME_ID = f.TIME_ID`
-
-// Batch are the seed-000 views over the star schema.
-var Batch = []View{
-	{"V_ENGAGEMENT", "All engagement facts", engagement},
-	{"ENGAGEMENT_BY_PLATFORM", "Engagement overview: engagement by platform", `
-SELECT PLATFORM, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
-  FROM V_ENGAGEMENT GROUP BY PLATFORM, SOURCE`},
-	{"ENGAGEMENT_BY_AGE_GROUP", "Demographics: engagement by age group", `
-SELECT AGE_GROUP, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
-  FROM V_ENGAGEMENT GROUP BY AGE_GROUP, SOURCE`},
-	{"ENGAGEMENT_BY_HOUR", "Time trends: engagement by hour", `
-SELECT HOUR, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
-  FROM V_ENGAGEMENT WHERE HOUR IS NOT NULL GROUP BY HOUR, SOURCE`},
-	{"COMMUNITY_TRENDS", "Community trends: engagement by community name", `
-SELECT c.COMMUNITY_NAME, COUNT(*) AS INTERACTIONS, SUM(f.COMMUNITY_ENGAGEMENT) AS TOTAL_ENGAGEMENT,
-       AVG(f.COMMUNITY_ENGAGEMENT) AS AVG_ENGAGEMENT, SUM(f.TOTAL_TIME_SPENT) AS TOTAL_TIME_SPENT
-  FROM FACT_COMMUNITY_INTERACTIONS f JOIN DIM_COMMUNITY c ON c.COMMUNITY_S_ID = f.COMMUNITY_S_ID
- GROUP BY c.COMMUNITY_NAME`},
-	{"LIVE_ENGAGEMENT_BY_DEVICE", "Live streaming: live engagement by device type", `
-SELECT d.DEVICE_TYPE, COUNT(*) AS INTERACTIONS, SUM(f.LIVE_ENGAGEMENT) AS TOTAL_ENGAGEMENT,
-       AVG(f.LIVE_ENGAGEMENT) AS AVG_ENGAGEMENT, SUM(f.VIEWER_COUNT) AS VIEWERS
-  FROM FACT_LIVE_STREAMING_INTERACTIONS f JOIN DIM_DEVICE_TYPE d ON d.DEVICE_TYPE_ID = f.DEVICE_TYPE_ID
- GROUP BY d.DEVICE_TYPE`},
-	{"VIDEO_ENGAGEMENT_BY_WATCH_REASON", "Video interactions: engagement by watch reason", `
-SELECT r.WATCH_REASON, COUNT(*) AS INTERACTIONS, SUM(f.ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(f.ENGAGEMENT) AS AVG_ENGAGEMENT,
-       AVG(f.PRODUCTIVITY_LOSS) AS AVG_PRODUCTIVITY_LOSS, AVG(f.ADDICTION_LEVEL) AS AVG_ADDICTION_LEVEL
-  FROM FACT_VIDEO_INTERACTIONS f JOIN DIM_WATCH_REASON r ON r.WATCH_REASON_ID = f.WATCH_REASON_ID
- GROUP BY r.WATCH_REASON`},
-	{"PIPELINE_HEALTH", "Pipeline health: records per dataset", `
-SELECT DATASET, COUNT(*) AS FILES, SUM(RECEIVED) AS RECEIVED, SUM(LOADED) AS LOADED, SUM(REJECTED) AS REJECTED,
-       SUM(DUPLICATE) AS DUPLICATE, SUM(LATE) AS LATE, MAX(FINISHED_AT) AS LAST_LOADED_AT
-  FROM PULSE_MANIFESTS GROUP BY DATASET`},
+// SQLFor is the view's SELECT in dialect d.
+func (v View) SQLFor(d sqlgen.Dialect) string {
+	if v.For != nil {
+		return v.For(d)
+	}
+	return v.SQL
 }
 
-// Apply creates or replaces the views, in order.
+// dialectView is a view whose SELECT depends on the dialect.
+func dialectView(name, title string, f func(d sqlgen.Dialect) string) View {
+	return View{Name: name, Title: title, SQL: f(sqlgen.DuckDB), For: f}
+}
+
+// dateAdd is sqlgen's DateAdd for a unit known to be valid.
+func dateAdd(d sqlgen.Dialect, unit string, n int, expr string) string {
+	s, err := d.DateAdd(unit, fmt.Sprint(n), expr)
+	if err != nil {
+		panic(err) // a fixed unit in this package
+	}
+	return s
+}
+
+// All is every view, in dependency order.
+func All() []View {
+	var out []View
+	for _, g := range [][]View{Batch, Social, Pageview, Consumer, Gold, Health} {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// Lookup returns the named view.
+func Lookup(name string) (View, bool) {
+	for _, v := range All() {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return View{}, false
+}
+
+// Apply creates or replaces the views, in order, in the dialect of wh
+// (sqlgen.Of).
 func Apply(ctx context.Context, wh pipeline.Warehouse, vs []View) error {
+	d := sqlgen.Of(wh)
 	for _, v := range vs {
-		if err := wh.Exec(ctx, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQL); err != nil {
+		if err := wh.Exec(ctx, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQLFor(d)); err != nil {
 			return fmt.Errorf("creating view %s: %w", v.Name, err)
 		}
 	}
 	return nil
+}
+
+// Setup makes a migrated warehouse (pipeline.Schemas) ready for the
+// dashboards: it creates the gold tables the gold views read and applies
+// All. Running it again changes nothing.
+func Setup(ctx context.Context, wh pipeline.Warehouse) error {
+	if err := gold.Migrate(ctx, wh); err != nil {
+		return err
+	}
+	return Apply(ctx, wh, All())
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -118,7 +119,9 @@ type TestResult struct {
 // DataTests checks what Load left in the warehouse for one file, dbt-style:
 // the file's fact rows are all there (count >= loaded), fact keys are not
 // null and unique, and every dimension key a fact row points to exists.
-// Results go to PULSE_DATA_TESTS; a failure returns ErrDataTests.
+// Results go to PULSE_DATA_TESTS; a failure returns ErrDataTests. Then it
+// runs the shared/datatest suite tests of the tables the file wrote
+// (recorded there too, and logged when failing, but never failing the file).
 func DataTests(ctx context.Context, env *Env, m *Manifest) ([]TestResult, error) {
 	spec, err := dataset.Lookup(m.Dataset)
 	if err != nil {
@@ -183,6 +186,21 @@ func DataTests(ctx context.Context, env *Env, m *Manifest) ([]TestResult, error)
 		if _, err := env.Warehouse.Merge(ctx, *star.DataTests, rows); err != nil {
 			return nil, fmt.Errorf("recording data tests for %s: %w", m.FileID, err)
 		}
+	}
+	// The dbt-style suite tests (shared/datatest) of the tables this file
+	// wrote and of those pointing at them: recorded in PULSE_DATA_TESTS,
+	// logged when they fail, never failing the file (they judge whole
+	// tables, which other files and streams fill too).
+	var tables []string
+	for _, out := range m.Curated {
+		tables = append(tables, out.Table)
+	}
+	suite, err := datatest.Run(ctx, env.Warehouse, datatest.ForTables(tables...), env.now())
+	if err != nil {
+		return results, fmt.Errorf("running the data test suite for %s: %w", m.Source.Key, err)
+	}
+	for _, r := range datatest.Failed(suite) {
+		env.log().Warn("data test failed", "table", r.Test.Table, "test", r.Test.Name(), "failures", r.Failures, "after", m.Source.Key)
 	}
 	if failed > 0 {
 		return results, fmt.Errorf("%w: %d of %d for %s", ErrDataTests, failed, len(results), m.Source.Key)

@@ -210,3 +210,29 @@ func abbrev(q string) string {
 	}
 	return q
 }
+
+// Dialect says the warehouse speaks Snowflake SQL (sqlgen.Speaker).
+func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
+
+// ExecTx runs statements in order in one explicit transaction on one
+// session (BEGIN ... COMMIT, or ROLLBACK on the first error): all of them
+// take effect or none does. DDL would commit implicitly in Snowflake, so
+// pass DML only.
+func (w *Warehouse) ExecTx(ctx context.Context, stmts []string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("executing %s: %w", abbrev(q), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}

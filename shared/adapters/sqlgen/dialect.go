@@ -1,9 +1,15 @@
 // Package sqlgen writes the SQL text the warehouse adapters run, keeping
 // every difference between the DuckDB and Snowflake dialects in one place:
 // type names, identifier quoting, DDL for tables and additive migrations,
-// the MERGE used by loads, and the few expressions views need (IF, MD5,
-// DATE_TRUNC, epoch conversion). It also holds the dialect-free batch
-// helpers both adapters share (schema checks, last-row-wins de-duplication).
+// the MERGE used by loads, and the few expressions views and the gold and
+// mart models need (IF, MD5, DATE_TRUNC, DATEADD, timestamp differences,
+// epoch conversion, literals). It also holds the dialect-free batch helpers
+// both adapters share (schema checks, last-row-wins de-duplication).
+//
+// Everything else those models use is SQL both dialects read the same way
+// (CTEs, window functions, QUALIFY, CAST(x AS DOUBLE), DATE 'YYYY-MM-DD',
+// COUNT(DISTINCT ...), CASE), so the models are written once and only call
+// into this package where the dialects differ.
 package sqlgen
 
 import (
@@ -22,6 +28,21 @@ const (
 	// Snowflake is the hosted warehouse (gosnowflake).
 	Snowflake
 )
+
+// Speaker is implemented by a warehouse adapter that says which dialect it
+// speaks (both Pulse adapters do).
+type Speaker interface {
+	Dialect() Dialect
+}
+
+// Of returns the dialect of wh if it is a Speaker, else DuckDB (the
+// embedded default).
+func Of(wh any) Dialect {
+	if s, ok := wh.(Speaker); ok {
+		return s.Dialect()
+	}
+	return DuckDB
+}
 
 func (d Dialect) String() string {
 	switch d {

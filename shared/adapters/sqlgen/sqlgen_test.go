@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -248,4 +249,50 @@ func TestLastByKey(t *testing.T) {
 func negZero() float64 {
 	z := 0.0
 	return -z
+}
+
+func TestDateExpressions(t *testing.T) {
+	day := time.Date(2024, 2, 3, 15, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name     string
+		f        func(Dialect) string
+		duck, sf string
+	}{
+		{"dateadd", func(d Dialect) string { s, _ := d.DateAdd("day", "-29", "d.DAY"); return s },
+			"(d.DAY + INTERVAL (-29) DAY)", "DATEADD(DAY, -29, d.DAY)"},
+		{"diff", func(d Dialect) string { return d.DiffMicros("A", "B") },
+			"date_diff('microsecond', A, B)", "DATEDIFF(MICROSECOND, A, B)"},
+		{"epoch", func(d Dialect) string { return d.EpochMicros("TS") },
+			"epoch_us(TS)", "DATE_PART(EPOCH_MICROSECOND, TS)"},
+		{"date literal", func(d Dialect) string { return d.DateLiteral(day) },
+			"DATE '2024-02-03'", "DATE '2024-02-03'"},
+		{"string literal", func(d Dialect) string { return d.StringLiteral(`it's a\b`) },
+			`'it''s a\b'`, `'it''s a\\b'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.f(DuckDB); got != tt.duck {
+				t.Errorf("DuckDB: %s, want %s", got, tt.duck)
+			}
+			if got := tt.f(Snowflake); got != tt.sf {
+				t.Errorf("Snowflake: %s, want %s", got, tt.sf)
+			}
+		})
+	}
+	if _, err := Snowflake.DateAdd("fortnight", "1", "X"); err == nil {
+		t.Error("DateAdd accepted an unknown unit")
+	}
+}
+
+type speaker struct{ d Dialect }
+
+func (s speaker) Dialect() Dialect { return s.d }
+
+func TestOf(t *testing.T) {
+	if got := Of(speaker{Snowflake}); got != Snowflake {
+		t.Errorf("Of(snowflake speaker) = %v", got)
+	}
+	if got := Of(struct{}{}); got != DuckDB {
+		t.Errorf("Of(anything else) = %v, want duckdb", got)
+	}
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pulse-analytics/pulse/dashboards/views"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/gold"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+)
+
+func init() {
+	register("backfill", "compute gold DAU/MAU and sessions for a date range: pulse backfill --from YYYY-MM-DD --to YYYY-MM-DD", runBackfill)
+}
+
+func runBackfill(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	fromS := fs.String("from", "", "first UTC day, YYYY-MM-DD (default: the first day with app interactions)")
+	toS := fs.String("to", "", "last UTC day, YYYY-MM-DD, included (default: the last day with app interactions)")
+	parallel := fs.Int("parallel", 4, "days computed at once")
+	dir := fs.String("dir", "demo-data", "folder of the local warehouse (warehouse.duckdb)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	path := filepath.Join(*dir, "warehouse.duckdb")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no warehouse at %s (run pulse demo first, or pass --dir): %w", path, err)
+	}
+	wh, err := duckdb.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	return backfill(ctx, os.Stdout, wh, *fromS, *toS, *parallel)
+}
+
+// backfill computes the gold days of [from, to] on wh, printing a line per
+// day and a summary, then runs the gold data tests.
+func backfill(ctx context.Context, w io.Writer, wh pipeline.Warehouse, fromS, toS string, parallel int) error {
+	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
+		return err
+	}
+	if err := views.Setup(ctx, wh); err != nil { // the gold tables and the views over them
+		return err
+	}
+	from, to, err := backfillRange(ctx, wh, fromS, toS)
+	if err != nil {
+		return err
+	}
+	days, err := gold.Dates(from, to)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Backfilling gold for %s..%s (%d days, %d at a time)\n", from.Format(gold.DateLayout), to.Format(gold.DateLayout), len(days), parallel)
+	start := time.Now()
+	_, err = gold.Backfill(ctx, wh, from, to, gold.BackfillOptions{Parallel: parallel, Progress: func(p gold.Progress) {
+		width := len(fmt.Sprint(p.Total))
+		if p.Err != nil {
+			fmt.Fprintf(w, "  [%*d/%d] %s  FAILED: %v\n", width, p.Done, p.Total, p.Date.Format(gold.DateLayout), p.Err)
+			return
+		}
+		r := p.Result
+		avg := "-"
+		if r.AvgSessionSeconds != nil {
+			avg = (time.Duration(*r.AvgSessionSeconds * float64(time.Second))).Round(time.Second).String()
+		}
+		fmt.Fprintf(w, "  [%*d/%d] %s  DAU %-5d MAU %-5d sessions %-5d avg session %-8s actions %-6d (%s)\n", width, p.Done, p.Total,
+			r.Date, r.DAU, r.MAU, r.Sessions, avg, r.Actions, p.Took.Round(time.Millisecond))
+	}})
+	fmt.Fprintf(w, "Done in %s. MAU above counts the days computed so far; read the final figures with:\n"+
+		"  pulse query 'SELECT * FROM GOLD_DAU_MAU ORDER BY DAY'   and   'SELECT * FROM GOLD_SESSION_STATS ORDER BY DAY'\n",
+		time.Since(start).Round(time.Millisecond))
+	results, terr := datatest.Run(ctx, wh, datatest.Group("gold"), time.Now())
+	for _, r := range datatest.Failed(results) {
+		fmt.Fprintf(w, "  data test %s\n", r)
+	}
+	if terr == nil && len(datatest.Failed(results)) == 0 {
+		fmt.Fprintf(w, "Gold data tests: %d passed\n", len(results))
+	}
+	return errors.Join(err, terr)
+}
+
+// backfillRange parses the flags; a missing end defaults to the first or
+// last day with app interactions.
+func backfillRange(ctx context.Context, wh pipeline.Warehouse, fromS, toS string) (from, to time.Time, err error) {
+	if fromS == "" || toS == "" {
+		first, last, ok, err := gold.PresentRange(ctx, wh)
+		if err != nil {
+			return from, to, err
+		}
+		if !ok {
+			return from, to, errors.New("no app interactions in the warehouse: give --from and --to")
+		}
+		from, to = first, last
+	}
+	if fromS != "" {
+		if from, err = gold.ParseDate(fromS); err != nil {
+			return from, to, fmt.Errorf("--from: %w", err)
+		}
+	}
+	if toS != "" {
+		if to, err = gold.ParseDate(toS); err != nil {
+			return from, to, fmt.Errorf("--to: %w", err)
+		}
+	}
+	return from, to, nil
+}
