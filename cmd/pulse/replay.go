@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
@@ -19,8 +20,16 @@ func runReplay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")
 	dir := fs.String("dir", "demo-data", "folder of the local warehouse and dedupe state")
+	var platforms []string
+	fs.Func("add-platform", "a fix to apply first: accept this platform name (repeatable), for records rejected as \"unknown platform\"", func(v string) error {
+		platforms = append(platforms, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for _, p := range platforms {
+		dataset.AddPlatform(p)
 	}
 	if *ds == "" {
 		return errors.New("usage: pulse replay --dataset NAME")

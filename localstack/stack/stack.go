@@ -156,7 +156,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
 		return nil, err
 	}
-	if err := views.Apply(ctx, wh, views.Batch); err != nil {
+	if err := views.Setup(ctx, wh); err != nil {
 		return nil, err
 	}
 	ok = true

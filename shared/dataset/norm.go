@@ -218,11 +218,31 @@ func deriveHour(clock, ts string) Derived {
 
 // AddPlatform makes a platform (and its aliases) canonical: the fix for
 // records rejected as "unknown platform", before `pulse replay`. It is not
-// safe to call while records are being cleaned.
-func AddPlatform(name string, aliases ...string) {
+// safe to call while records are being cleaned. The returned func undoes it.
+func AddPlatform(name string, aliases ...string) (undo func()) {
+	saved := append([]string(nil), Platforms...)
+	keys := append([]string{strings.ToLower(name)}, aliases...)
+	prev := map[string]*string{}
+	for _, k := range keys {
+		k = strings.ToLower(k)
+		if v, ok := platformAlias[k]; ok {
+			prev[k] = &v
+		} else {
+			prev[k] = nil
+		}
+	}
 	Platforms = append(Platforms, name)
-	platformAlias[strings.ToLower(name)] = name
-	for _, a := range aliases {
-		platformAlias[strings.ToLower(a)] = name
+	for _, k := range keys {
+		platformAlias[strings.ToLower(k)] = name
+	}
+	return func() {
+		Platforms = saved
+		for k, v := range prev {
+			if v == nil {
+				delete(platformAlias, k)
+			} else {
+				platformAlias[k] = *v
+			}
+		}
 	}
 }

@@ -346,10 +346,7 @@ func TestReplayAfterFix(t *testing.T) {
 		t.Fatal("the generator injected no Myspace records")
 	}
 	facts := count(t, st, "SELECT COUNT(*) FROM FACT_LIVE_STREAMING_INTERACTIONS")
-	dataset.AddPlatform("Myspace")
-	defer func() {
-		dataset.Platforms = dataset.Platforms[:len(dataset.Platforms)-1]
-	}()
+	defer dataset.AddPlatform("Myspace")()
 	res, err := pipeline.Replay(ctx, st.Env, "live_streaming")
 	if err != nil {
 		t.Fatal(err)

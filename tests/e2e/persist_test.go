@@ -33,8 +33,7 @@ func TestReplayInALaterRun(t *testing.T) {
 		t.Fatal("the generator injected no Myspace records")
 	}
 
-	dataset.AddPlatform("Myspace")
-	defer func() { dataset.Platforms = dataset.Platforms[:len(dataset.Platforms)-1] }()
+	defer dataset.AddPlatform("Myspace")()
 	for run := 2; run <= 3; run++ {
 		st, err := stack.Start(ctx, stack.Options{Dir: data})
 		if err != nil {
