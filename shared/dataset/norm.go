@@ -226,3 +226,18 @@ func AddPlatform(name string, aliases ...string) {
 		platformAlias[strings.ToLower(a)] = name
 	}
 }
+
+// RemovePlatform undoes AddPlatform(name, aliases...) (tests that add a
+// platform remove it again, so later tests see the canonical list).
+func RemovePlatform(name string, aliases ...string) {
+	for i, p := range Platforms {
+		if p == name {
+			Platforms = append(Platforms[:i:i], Platforms[i+1:]...)
+			break
+		}
+	}
+	delete(platformAlias, strings.ToLower(name))
+	for _, a := range aliases {
+		delete(platformAlias, strings.ToLower(a))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 
 	"github.com/pulse-analytics/pulse/shared/record"
 )
@@ -390,6 +391,10 @@ func Combine(ctx context.Context, env *Env, drop FileDrop, chunks int) (*Manifes
 	if !m.Counts.Balanced() {
 		return nil, fmt.Errorf("combining %s: counts do not add up: %s", drop.Key, m.Counts)
 	}
+	// Partition by partition, and in file order within one (the chunk
+	// suffixes sort in order): Model then reads the rows in the order a
+	// whole-file clean stages them, so the same dimension rows win.
+	sort.Strings(m.StagingKeys)
 	if err := env.saveManifest(ctx, m); err != nil {
 		return nil, err
 	}

@@ -113,6 +113,10 @@ func (m *Manifest) rejectKeys() []string {
 	return append(keys, m.ChunkRejectKeys...)
 }
 
+// SaveManifest writes a manifest to the staging bucket (a chunk's under its
+// file's folder).
+func (e *Env) SaveManifest(ctx context.Context, m *Manifest) error { return e.saveManifest(ctx, m) }
+
 func (e *Env) saveManifest(ctx context.Context, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
