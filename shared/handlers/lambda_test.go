@@ -90,54 +90,28 @@ func TestModes(t *testing.T) {
 	}
 }
 
-func TestDates(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		req  handlers.DatesRequest
-		want []string
-		err  string
-	}{
-		{"backfill", handlers.DatesRequest{From: "2024-02-27", To: "2024-03-02"}, []string{"2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", "2024-03-02"}, ""},
-		{"one day", handlers.DatesRequest{From: "2024-01-01", To: "2024-01-01"}, []string{"2024-01-01"}, ""},
-		{"schedule", handlers.DatesRequest{ScheduledAt: "2024-03-01T02:30:00Z"}, []string{"2024-02-29"}, ""},
-		{"schedule with offset", handlers.DatesRequest{ScheduledAt: "2024-03-01T01:30:00+03:00"}, []string{"2024-02-28"}, ""},
-		{"reversed", handlers.DatesRequest{From: "2024-01-02", To: "2024-01-01"}, nil, "request.to 2024-01-02"},
-		{"bad from", handlers.DatesRequest{From: "01/02/2024", To: "2024-01-01"}, nil, "request.from"},
-		{"both", handlers.DatesRequest{From: "2024-01-01", To: "2024-01-01", ScheduledAt: "2024-01-01T00:00:00Z"}, nil, "either scheduledAt"},
-		{"too long", handlers.DatesRequest{From: "2020-01-01", To: "2024-01-01"}, nil, "more than 366 days"},
-		{"empty", handlers.DatesRequest{}, nil, "request.from"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out, err := handlers.Dates(context.Background(), handlers.DatesInput{Request: tc.req})
-			if tc.err != "" {
-				if err == nil || handlers.ErrorName(err) != handlers.ErrorBadInput || !strings.Contains(err.Error(), strings.Split(tc.err, " ")[0]) {
-					t.Errorf("err = %v, want BadInput mentioning %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(out.Dates, tc.want) {
-				t.Errorf("dates %v %v, want %v", out, err, tc.want)
-			}
-		})
-	}
-}
-
 // TestGoldFunction routes the gold workflow's two payloads.
 func TestGoldFunction(t *testing.T) {
+	type datesIn struct{ From, To string }
 	type day struct {
 		Date string `json:"date"`
 	}
 	var seen []string
-	f := handlers.GoldFunction(func(_ context.Context, in day) (map[string]string, error) {
+	f := handlers.GoldFunction(func(_ context.Context, in datesIn) ([]string, error) {
+		return []string{in.From, in.To}, nil
+	}, func(_ context.Context, in day) (map[string]string, error) {
 		seen = append(seen, in.Date)
 		return map[string]string{"date": in.Date}, nil
 	})
 	out, err := f(context.Background(), json.RawMessage(`{"mode":"dates","request":{"from":"2024-01-01","to":"2024-01-02"}}`))
-	if err != nil || !reflect.DeepEqual(out, &handlers.DatesOutput{Dates: []string{"2024-01-01", "2024-01-02"}}) {
+	if err != nil || !reflect.DeepEqual(out, []string{"2024-01-01", "2024-01-02"}) {
 		t.Fatalf("dates: %v %v", out, err)
 	}
 	if _, err := f(context.Background(), json.RawMessage(`{"mode":"gold","date":"2024-01-02"}`)); err != nil || !reflect.DeepEqual(seen, []string{"2024-01-02"}) {
 		t.Fatalf("gold: %v %v", seen, err)
+	}
+	if _, err := f(context.Background(), json.RawMessage(`{"mode":"dates"}`)); handlers.ErrorName(err) != handlers.ErrorBadInput {
+		t.Errorf("dates without request: %v", err)
 	}
 }
 
