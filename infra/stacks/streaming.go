@@ -43,9 +43,10 @@ func (g TopicGroup) validate() error {
 	return nil
 }
 
-// DefaultTopicGroups are the topics of DESIGN.md §1: JSON event streams and the Avro consumer events.
+// DefaultTopicGroups are the topics of DESIGN.md §1: JSON event streams (and the catalog events the
+// catalog workflow produces) and the Avro consumer events.
 var DefaultTopicGroups = []TopicGroup{
-	{Name: "json", Topics: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users"},
+	{Name: "json", Topics: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users", CatalogTopic},
 		BatchSize: 500, MaxBatchingWindowSeconds: 5, StartingPosition: "TRIM_HORIZON"},
 	{Name: "avro", Topics: []string{"consumer_registration", "sign_in", "sign_out", "item_view", "added_to_cart", "checkout_to_cart"},
 		BatchSize: 1000, MaxBatchingWindowSeconds: 10, StartingPosition: "TRIM_HORIZON"},
@@ -101,16 +102,16 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	})
 
 	st := props.Storage
-	s.Function = newGoFunction(stack, "Stream", cfg.LambdaDir, functionSpec{
+	s.Function = newGoFunction(stack, "Stream", cfg, functionSpec{
 		name: "stream", memory: 1024, timeout: awscdk.Duration_Minutes(jsii.Number(5)),
-		env: map[string]*string{
-			"PULSE_RAW_BUCKET":           st.Raw.BucketName(),
-			"PULSE_STAGING_BUCKET":       st.Staging.BucketName(),
-			"PULSE_QUARANTINE_BUCKET":    st.Quarantine.BucketName(),
-			"PULSE_DEDUPE_TABLE":         props.State.Dedupe.TableName(),
-			"PULSE_STATE_TABLE":          props.State.State.TableName(),
-			"PULSE_SNOWFLAKE_SECRET_ARN": jsii.String(cfg.SnowflakeSecretARN),
-		},
+		env: merge(map[string]*string{
+			"PULSE_RAW_BUCKET":        st.Raw.BucketName(),
+			"PULSE_STAGING_BUCKET":    st.Staging.BucketName(),
+			"PULSE_CURATED_BUCKET":    st.Curated.BucketName(),
+			"PULSE_QUARANTINE_BUCKET": st.Quarantine.BucketName(),
+			"PULSE_DEDUPE_TABLE":      props.State.Dedupe.TableName(),
+			"PULSE_STATE_TABLE":       props.State.State.TableName(),
+		}, cfg.snowflakeEnv()),
 	})
 	fn := s.Function
 	// The stream archive lives under stream/ (not raw/), so it never fires the batch workflow.
@@ -204,4 +205,15 @@ func grantKafka(grantee awsiam.IGrantable, arns []*string, actions ...string) {
 		Actions:      jsii.Strings(actions...),
 		ResourceArns: &arns,
 	})
+}
+
+// merge returns the union of maps (later ones win).
+func merge(ms ...map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }
