@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsmsk"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -154,11 +155,15 @@ func (s *StreamingStack) newServerlessCluster(stack awscdk.Stack, cfg Config) {
 	if cfg.VPCID != "" {
 		s.VPC = awsec2.Vpc_FromLookup(stack, jsii.String("Vpc"), &awsec2.VpcLookupOptions{VpcId: jsii.String(cfg.VPCID)})
 	} else {
+		flowLogs := awslogs.NewLogGroup(stack, jsii.String("VpcFlowLogs"), &awslogs.LogGroupProps{
+			Retention:     LogRetention,
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
 		vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 			MaxAzs:      jsii.Number(2),
 			NatGateways: jsii.Number(1),
 			FlowLogs: &map[string]*awsec2.FlowLogOptions{
-				"All": {TrafficType: awsec2.FlowLogTrafficType_ALL},
+				"All": {TrafficType: awsec2.FlowLogTrafficType_ALL, Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil)},
 			},
 		})
 		s.VPC = vpc
