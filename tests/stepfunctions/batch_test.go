@@ -62,8 +62,8 @@ type batchFixture struct {
 }
 
 type fixtureOptions struct {
-	chunkBytes int64             // clean's PULSE_CHUNK_BYTES
-	threshold  float64           // the FileSize choice's threshold, if lowered (0: as synthesized)
+	chunkBytes int64              // clean's PULSE_CHUNK_BYTES
+	threshold  float64            // the FileSize choice's threshold, if lowered (0: as synthesized)
 	load       pipeline.Warehouse // the load function's warehouse (nil: the stack's)
 }
 
