@@ -59,7 +59,8 @@ localstack-up:
 	bash localstack/deploy.sh
 
 localstack-test:
-	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} PULSE_OUTPUTS_FILE=$${PULSE_OUTPUTS_FILE:-$(CURDIR)/.build/localstack-outputs.json} \
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	PULSE_KAFKA_BROKERS=$${PULSE_KAFKA_BROKERS:-localhost:9094} PULSE_OUTPUTS_FILE=$${PULSE_OUTPUTS_FILE:-$(CURDIR)/.build/localstack-outputs.json} \
 		$(GO) test -count=1 -tags localstack ./tests/integration/...
 
 localstack-down:
