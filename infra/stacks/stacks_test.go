@@ -159,11 +159,12 @@ func TestStreamingStack(t *testing.T) {
 }
 
 // TestStreamingStackExistingCluster: with mskClusterArn, no cluster or VPC is made and the mappings
-// and grants name the given cluster's topics.
+// and grants name the given cluster's topics; a schema registry reaches the stream function.
 func TestStreamingStackExistingCluster(t *testing.T) {
 	const arn = "arn:aws:kafka:eu-west-1:111122223333:cluster/pulse/0123abcd-0000-1111-2222-333344445555-1"
 	cfg := testCfg
 	cfg.MSKClusterARN = arn
+	cfg.SchemaRegistryURL = "https://registry.example.com"
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:enable-path-metadata": true}})
 	storage := stacks.NewStorageStack(app, "S", nil)
 	state := stacks.NewStateStack(app, "D", nil)
@@ -176,6 +177,9 @@ func TestStreamingStackExistingCluster(t *testing.T) {
 		if m.Properties["EventSourceArn"] != arn {
 			t.Errorf("mapping source %v, want %s", m.Properties["EventSourceArn"], arn)
 		}
+	}
+	if _, fn := c.byPath(t, "K/Stream"); env(fn)["PULSE_SCHEMA_REGISTRY_URL"] != "https://registry.example.com" {
+		t.Errorf("stream env %v lacks the schema registry", env(fn))
 	}
 	sts := c.policies()[c.roleOf(t, "K/Stream")]
 	if !grants(sts, "kafka-cluster:ReadData", "arn:aws:kafka:eu-west-1:111122223333:topic/pulse/0123abcd-0000-1111-2222-333344445555-1/live_streaming") {

@@ -114,6 +114,10 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 			"PULSE_STATE_TABLE":       props.State.State.TableName(),
 		}, cfg.snowflakeEnv()),
 	})
+	if cfg.SchemaRegistryURL != "" {
+		// The Avro topics are decoded through it (Confluent wire format).
+		s.Function.AddEnvironment(jsii.String("PULSE_SCHEMA_REGISTRY_URL"), jsii.String(cfg.SchemaRegistryURL), nil)
+	}
 	fn := s.Function
 	// The stream archive lives under stream/ (not raw/), so it never fires the batch workflow.
 	grantObjectsWrite(fn, st.Raw, st.Key, "stream/")
