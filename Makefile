@@ -13,13 +13,13 @@ TAGS  ?= minicore_disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: demo test bench tools tools-demo build lambdas synth vet fmt race clean help
+.PHONY: demo test bench tools tools-demo build lambdas synth localstack-up localstack-test localstack-down vet fmt race clean help
 
 help:
 	@echo "make demo   run Pulse locally on generated data (local stack, batch + stream, dashboard)"
 	@echo "make test   install the test tools and run every test"
 	@echo "make bench  run the benchmarks (figures in README.md, Performance)"
-	@echo "make lambdas | synth | tools | vet | race | clean"
+	@echo "make lambdas | synth | localstack-up | localstack-test | tools | vet | race | clean"
 
 ## The demo: the whole pipeline on embedded stand-ins. DEMO_ARGS passes flags,
 ## e.g. make demo DEMO_ARGS="--duration 60s".
@@ -45,6 +45,29 @@ tools:
 	bash localstack/tools/sfn-local.sh
 	bash localstack/tools/cdk.sh
 	bash localstack/tools/web.sh
+
+## Every Lambda function for provided.al2023 arm64 into .build/lambda/<name>/bootstrap, with sizes.
+lambdas:
+	bash infra/build-lambdas.sh
+
+## The CDK app into cdk.out (offline; no AWS account needed) with the built functions.
+## Deploying: see infra/README.md (cdk deploy and its inputs).
+synth: lambdas
+	.tools/cdk/node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting
+
+## LocalStack (needs Docker, which the CI here does not have): see localstack/README.md.
+localstack-up:
+	PULSE_LAMBDA_ARCH=$${PULSE_LAMBDA_ARCH:-amd64} bash infra/build-lambdas.sh
+	docker compose -f localstack/compose.yaml up -d --wait
+	bash localstack/deploy.sh
+
+localstack-test:
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://localhost:4566} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+	PULSE_KAFKA_BROKERS=$${PULSE_KAFKA_BROKERS:-localhost:9094} PULSE_OUTPUTS_FILE=$${PULSE_OUTPUTS_FILE:-$(CURDIR)/.build/localstack-outputs.json} \
+		$(GO) test -count=1 -tags localstack ./tests/integration/...
+
+localstack-down:
+	docker compose -f localstack/compose.yaml down -v
 
 ## The race detector over the packages without cgo.
 race:

@@ -24,6 +24,8 @@ const (
 	StateFileSize   = "FileSize"
 	StateSplit      = "Split"
 	StateCleanChunk = "CleanChunks"
+	StateChunkTask  = "CleanChunk"
+	StateCombine    = "Combine"
 	StateClean      = "Clean"
 	StateModel      = "Model"
 	StateLoad       = "Load"
@@ -52,12 +54,14 @@ type BatchStack struct {
 	FailureTopic                           awssns.Topic
 }
 
-// NewBatchStack makes the batch workflow. Its input is {"file": {"bucket","key","versionId","etag",
-// "size","dataset"}} as the trigger writes it. A file above Config.LargeFileBytes is split by the
-// clean function (mode "split", returning {"chunks": [...]}) and cleaned chunk by chunk in a
-// Distributed Map; otherwise Clean runs once. Then Model -> Load -> DataTests. Every task retries
-// (not on RejectedError) and catches into Quarantine (the clean function in mode "quarantine",
-// which copies the file to the quarantine bucket with the error), an SNS notification and Fail.
+// NewBatchStack makes the batch workflow (the contract is shared/handlers' package comment). Its
+// input is {"file": {"bucket","key","size","etag","versionId"}} as the trigger writes it. A file
+// above Config.LargeFileBytes is split by the clean function (mode "split", returning {"file",
+// "chunks": [...]}), cleaned chunk by chunk in a Distributed Map and combined (mode "combine");
+// otherwise Clean runs once. Then Model -> Load -> DataTests, each passing a manifest reference.
+// Every task retries (not on the permanent errors) and catches into Quarantine (the clean function in
+// mode "quarantine", which copies the file to the quarantine bucket with the error), an SNS
+// notification and Fail.
 func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps) *BatchStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	b := &BatchStack{Stack: stack}
@@ -68,33 +72,43 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 		"PULSE_CURATED_BUCKET":    st.Curated.BucketName(),
 		"PULSE_QUARANTINE_BUCKET": st.Quarantine.BucketName(),
 	}
-	withEnv := func(extra map[string]*string) map[string]*string {
+	withEnv := func(extras ...map[string]*string) map[string]*string {
 		env := map[string]*string{}
-		for k, v := range common {
-			env[k] = v
-		}
-		for k, v := range extra {
-			env[k] = v
+		for _, m := range append([]map[string]*string{common}, extras...) {
+			for k, v := range m {
+				env[k] = v
+			}
 		}
 		return env
 	}
-	secretEnv := map[string]*string{"PULSE_SNOWFLAKE_SECRET_ARN": jsii.String(cfg.SnowflakeSecretARN)}
 	minutes := func(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
 
-	b.Clean = newGoFunction(stack, "Clean", cfg.LambdaDir, functionSpec{name: "clean", memory: 2048, timeout: minutes(15),
-		env: withEnv(map[string]*string{"PULSE_DEDUPE_TABLE": props.State.Dedupe.TableName()})})
-	b.Model = newGoFunction(stack, "Model", cfg.LambdaDir, functionSpec{name: "model", memory: 2048, timeout: minutes(15), env: withEnv(nil)})
-	b.Load = newGoFunction(stack, "Load", cfg.LambdaDir, functionSpec{name: "load", memory: 512, timeout: minutes(15), env: withEnv(secretEnv)})
-	b.DataTests = newGoFunction(stack, "DataTests", cfg.LambdaDir, functionSpec{name: "datatests", memory: 512, timeout: minutes(10), env: withEnv(secretEnv)})
+	b.Clean = newGoFunction(stack, "Clean", cfg, functionSpec{name: "clean", memory: 2048, timeout: minutes(15),
+		env: withEnv(map[string]*string{
+			"PULSE_DEDUPE_TABLE": props.State.Dedupe.TableName(),
+			"PULSE_CHUNK_BYTES":  jsii.String(strconv.FormatInt(cfg.chunkBytes(), 10)),
+		})})
+	b.Model = newGoFunction(stack, "Model", cfg, functionSpec{name: "model", memory: 2048, timeout: minutes(15), env: withEnv()})
+	b.Load = newGoFunction(stack, "Load", cfg, functionSpec{name: "load", memory: 1024, timeout: minutes(15), env: withEnv(cfg.snowflakeEnv())})
+	b.DataTests = newGoFunction(stack, "DataTests", cfg, functionSpec{name: "datatests", memory: 512, timeout: minutes(10), env: withEnv(cfg.snowflakeEnv())})
 
+	// Clean: raw files in; staging parts, chunk and file manifests, rejects and quarantined files out.
 	grantObjectsRead(b.Clean, st.Raw, st.Key, "raw/")
 	grantObjectsWrite(b.Clean, st.Staging, st.Key, "")
+	grantObjectsRead(b.Clean, st.Staging, st.Key, manifestsPrefix)
 	grantObjectsWrite(b.Clean, st.Quarantine, st.Key, "")
 	props.State.Dedupe.GrantReadWriteData(b.Clean)
+	// Model: staging parts and rejects in; curated tables and the manifest out.
 	grantObjectsRead(b.Model, st.Staging, st.Key, "")
+	grantObjectsRead(b.Model, st.Quarantine, st.Key, "")
+	grantObjectsWrite(b.Model, st.Staging, st.Key, manifestsPrefix)
 	grantObjectsWrite(b.Model, st.Curated, st.Key, "")
+	// Load and DataTests: the manifest, the curated tables (Load) and the warehouse secret.
+	for _, fn := range []awslambda.Function{b.Load, b.DataTests} {
+		grantObjectsRead(fn, st.Staging, st.Key, manifestsPrefix)
+		grantObjectsWrite(fn, st.Staging, st.Key, manifestsPrefix)
+	}
 	grantObjectsRead(b.Load, st.Curated, st.Key, "")
-	grantObjectsRead(b.DataTests, st.Curated, st.Key, "")
 	secret := snowflakeSecret(stack, cfg.SnowflakeSecretARN)
 	secret.GrantRead(b.Load, nil)
 	secret.GrantRead(b.DataTests, nil)
@@ -108,11 +122,8 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 
 	b.StateMachine = newStateMachine(stack, "BatchWorkflow", b.definition(constructs.NewConstruct(stack, jsii.String("States")), cfg.largeFileBytes()), awscdk.Duration_Hours(jsii.Number(6)))
 
-	b.Trigger = newGoFunction(stack, "Trigger", cfg.LambdaDir, functionSpec{name: "trigger", memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(30)),
-		env: map[string]*string{
-			"PULSE_BATCH_STATE_MACHINE_ARN": b.StateMachine.StateMachineArn(),
-			"PULSE_LARGE_FILE_BYTES":        jsii.String(strconv.FormatInt(cfg.largeFileBytes(), 10)),
-		}})
+	b.Trigger = newGoFunction(stack, "Trigger", cfg, functionSpec{name: "trigger", memory: 256, timeout: awscdk.Duration_Seconds(jsii.Number(30)),
+		env: map[string]*string{"PULSE_BATCH_STATE_MACHINE_ARN": b.StateMachine.StateMachineArn()}})
 	b.StateMachine.GrantStartExecution(b.Trigger)
 
 	// The raw bucket is imported so that its notification configuration lives in this stack (the
@@ -125,6 +136,8 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 		raw.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(b.Trigger),
 			&awss3.NotificationKeyFilter{Prefix: jsii.String("raw/" + ds + "/")})
 	}
+	output(stack, "BatchStateMachineArn", b.StateMachine.StateMachineArn())
+	output(stack, "FailureTopicArn", b.FailureTopic.TopicArn())
 	raw.EnableEventBridgeNotification()
 	return b
 }
@@ -160,16 +173,20 @@ func (b *BatchStack) definition(scope constructs.Construct, largeFileBytes int64
 	}
 
 	clean := invoke(scope, StateClean, b.Clean, map[string]interface{}{"mode": "clean", "file.$": "$.file"}, "$.clean")
-	model := invoke(scope, StateModel, b.Model, map[string]interface{}{"file.$": "$.file", "clean.$": "$.clean.result"}, "$.model")
-	load := invoke(scope, StateLoad, b.Load, map[string]interface{}{"file.$": "$.file", "model.$": "$.model.result"}, "$.load")
-	tests := invoke(scope, StateDataTests, b.DataTests, map[string]interface{}{"file.$": "$.file", "load.$": "$.load.result"}, "$.tests")
+	model := invokePath(scope, StateModel, b.Model, "$.clean.result", "$.model")
+	load := invokePath(scope, StateLoad, b.Load, "$.model.result", "$.load")
+	tests := invokePath(scope, StateDataTests, b.DataTests, "$.load.result", "$.tests")
 	split := invoke(scope, StateSplit, b.Clean, map[string]interface{}{"mode": "split", "file.$": "$.file"}, "$.split")
-	for _, t := range []sfn.TaskStateBase{clean, model, load, tests, split} {
+	combine := invoke(scope, StateCombine, b.Clean, map[string]interface{}{
+		"mode": "combine", "file.$": "$.split.result.file", "chunks.$": "States.ArrayLength($.split.result.chunks)",
+	}, "$.clean")
+	for _, t := range []sfn.TaskStateBase{clean, model, load, tests, split, combine} {
 		catch(t)
 	}
 
-	// One chunk: the map item is {"file": ..., "chunk": <item>}, the result the clean output.
-	chunkTask := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String("CleanChunk"), &awsstepfunctionstasks.LambdaInvokeProps{
+	// One chunk: the map item is {"mode":"clean","file": ..., "chunk": <item>}; its output, a small
+	// manifest reference, is discarded (Combine reads the chunk manifests from the staging bucket).
+	chunkTask := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(StateChunkTask), &awsstepfunctionstasks.LambdaInvokeProps{
 		LambdaFunction:           b.Clean,
 		Payload:                  sfn.TaskInput_FromJsonPathAt(jsii.String("$")),
 		RetryOnServiceExceptions: jsii.Bool(false),
@@ -178,19 +195,23 @@ func (b *BatchStack) definition(scope constructs.Construct, largeFileBytes int64
 	addRetry(chunkTask)
 	chunks := sfn.NewDistributedMap(scope, jsii.String(StateCleanChunk), &sfn.DistributedMapProps{
 		ItemsPath:      jsii.String("$.split.result.chunks"),
-		ItemSelector:   &map[string]interface{}{"mode": "clean", "file.$": "$.file", "chunk.$": "$$.Map.Item.Value"},
-		MaxConcurrency: jsii.Number(10),
-		ResultSelector: &map[string]interface{}{"result": map[string]interface{}{"chunks.$": "$"}},
-		ResultPath:     jsii.String("$.clean"),
+		ItemSelector:   &map[string]interface{}{"mode": "clean", "file.$": "$.split.result.file", "chunk.$": "$$.Map.Item.Value"},
+		MaxConcurrency: jsii.Number(ChunkConcurrency),
+		ResultPath:     sfn.JsonPath_DISCARD(),
 	})
 	chunks.ItemProcessor(chunkTask, nil)
 	chunks.AddCatch(quarantine, &sfn.CatchProps{Errors: jsii.Strings(ErrorAll), ResultPath: jsii.String("$.error")})
 
 	model.Next(load).Next(tests)
-	split.Next(chunks)
-	chunks.Next(model)
+	split.Next(chunks).Next(combine).Next(model)
 	clean.Next(model)
 	return sfn.NewChoice(scope, jsii.String(StateFileSize), nil).
 		When(sfn.Condition_NumberGreaterThan(jsii.String("$.file.size"), jsii.Number(float64(largeFileBytes))), split, nil).
 		Otherwise(clean)
 }
+
+// manifestsPrefix is where the staging bucket keeps file and chunk manifests.
+const manifestsPrefix = "_manifests/"
+
+// ChunkConcurrency bounds how many chunks of one file are cleaned at once.
+const ChunkConcurrency = 10

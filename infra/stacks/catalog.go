@@ -11,8 +11,12 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// CatalogPrefix is where Movies.txt files land in the raw bucket.
-const CatalogPrefix = "raw/movies_catalog/"
+// CatalogPrefix is where Movies.txt files land in the raw bucket; CatalogRejectsPrefix is where
+// the catalog function keeps rejected lines in the quarantine bucket.
+const (
+	CatalogPrefix        = "raw/movies_catalog/"
+	CatalogRejectsPrefix = "movies_catalog/"
+)
 
 // CatalogStackProps configures the movie-catalog workflow stack.
 type CatalogStackProps struct {
@@ -45,17 +49,23 @@ func NewCatalogStack(scope constructs.Construct, id string, props *CatalogStackP
 
 	spec := functionSpec{name: "catalog", memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(10)),
 		env: map[string]*string{
-			"PULSE_RAW_BUCKET":      st.Raw.BucketName(),
-			"PULSE_MSK_CLUSTER_ARN": str.ClusterARN,
-			"PULSE_CATALOG_TOPIC":   jsii.String(CatalogTopic),
+			"PULSE_RAW_BUCKET":        st.Raw.BucketName(),
+			"PULSE_QUARANTINE_BUCKET": st.Quarantine.BucketName(),
+			"PULSE_MSK_CLUSTER_ARN":   str.ClusterARN,
+			"PULSE_CATALOG_TOPIC":     jsii.String(CatalogTopic),
 		}}
+	if cfg.SchemaRegistryURL != "" {
+		spec.env["PULSE_SCHEMA_REGISTRY_URL"] = jsii.String(cfg.SchemaRegistryURL)
+	}
 	if str.VPC != nil {
 		// A new MSK Serverless cluster is private: the producer runs in its VPC.
-		c.Function = newVPCFunction(stack, "Catalog", cfg.LambdaDir, spec, str.VPC, str.ClientSecurityGroup)
+		c.Function = newVPCFunction(stack, "Catalog", cfg, spec, str.VPC, str.ClientSecurityGroup)
 	} else {
-		c.Function = newGoFunction(stack, "Catalog", cfg.LambdaDir, spec)
+		c.Function = newGoFunction(stack, "Catalog", cfg, spec)
 	}
 	grantObjectsRead(c.Function, st.Raw, st.Key, CatalogPrefix)
+	// Rejected lines are kept, with their reasons, under movies_catalog/ in the quarantine bucket.
+	grantObjectsWrite(c.Function, st.Quarantine, st.Key, CatalogRejectsPrefix)
 	grantKafka(c.Function, []*string{str.ClusterARN}, "kafka-cluster:Connect", "kafka:GetBootstrapBrokers")
 	grantKafka(c.Function, []*string{kafkaResourceARN(stack, str.ClusterARN, "topic", CatalogTopic)},
 		"kafka-cluster:DescribeTopic", "kafka-cluster:WriteData")
@@ -89,12 +99,13 @@ func NewCatalogStack(scope constructs.Construct, id string, props *CatalogStackP
 			}),
 		})},
 	})
+	output(stack, "CatalogStateMachineArn", c.StateMachine.StateMachineArn())
 	return c
 }
 
 // newVPCFunction is newGoFunction placed in the VPC's private subnets with the given security group.
-func newVPCFunction(scope constructs.Construct, id, lambdaDir string, spec functionSpec, vpc awsec2.IVpc, sg awsec2.ISecurityGroup) awslambda.Function {
-	return newGoFunctionWith(scope, id, lambdaDir, spec, func(p *awslambda.FunctionProps) {
+func newVPCFunction(scope constructs.Construct, id string, cfg Config, spec functionSpec, vpc awsec2.IVpc, sg awsec2.ISecurityGroup) awslambda.Function {
+	return newGoFunctionWith(scope, id, cfg, spec, func(p *awslambda.FunctionProps) {
 		p.Vpc = vpc
 		p.VpcSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
 		p.SecurityGroups = &[]awsec2.ISecurityGroup{sg}

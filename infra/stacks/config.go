@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/aws/jsii-runtime-go"
 )
 
 // FunctionNames lists every Lambda function the app deploys. Each is built into
@@ -20,7 +22,22 @@ const (
 	ContextSnowflakeSecretARN = "snowflakeSecretArn"
 	ContextMSKClusterARN      = "mskClusterArn"
 	ContextVPCID              = "vpcId"
+	// ContextSnowflakePrefix prefixes the warehouse connection settings:
+	// snowflakeAccount, snowflakeUser, snowflakeRole, snowflakeWarehouse,
+	// snowflakeDatabase, snowflakeSchema, snowflakeStage (see SnowflakeSettings).
+	ContextSnowflakePrefix = "snowflake"
+	// ContextSchemaRegistryURL, when set, makes the catalog function produce
+	// Avro through that Confluent-compatible registry (JSON otherwise).
+	ContextSchemaRegistryURL = "schemaRegistryUrl"
+	// ContextLambdaArchitecture is arm64 (the default) or x86_64 (LocalStack
+	// on an x86 host).
+	ContextLambdaArchitecture = "lambdaArchitecture"
 )
+
+// SnowflakeSettings are the connection settings passed to the warehouse
+// functions as SNOWFLAKE_<NAME> (context key "snowflake" + Name). The key
+// pair's private key stays in the secret (SnowflakeSecretARN).
+var SnowflakeSettings = []string{"Account", "User", "Role", "Warehouse", "Database", "Schema", "Stage"}
 
 // PlaceholderSecretARN is used when no snowflakeSecretArn is given, so that `cdk synth` works out of
 // the box. Deploying with it grants read on a secret that does not exist; pass the real ARN.
@@ -40,13 +57,25 @@ type Config struct {
 	// LargeFileBytes is the size above which the batch workflow splits a file and cleans the chunks
 	// in a Distributed Map. Zero means DefaultLargeFileBytes.
 	LargeFileBytes int64
+	// ChunkBytes is the size of one chunk of a split file. Zero means DefaultChunkBytes.
+	ChunkBytes int64
 	// TopicGroups are the Kafka topics the stream function consumes, with their mapping settings.
 	// Nil means DefaultTopicGroups.
 	TopicGroups []TopicGroup
+	// Snowflake holds the warehouse connection settings by name (SnowflakeSettings); missing ones
+	// are left out of the functions' environment (the warehouse adapter then names them).
+	Snowflake map[string]string
+	// SchemaRegistryURL, when set, makes the catalog function produce Avro through it.
+	SchemaRegistryURL string
+	// LambdaArchitecture is "arm64" (default) or "x86_64".
+	LambdaArchitecture string
 }
 
 // DefaultLargeFileBytes is the split threshold of the batch workflow (128 MiB).
 const DefaultLargeFileBytes = 128 << 20
+
+// DefaultChunkBytes is the chunk size of a split file (64 MiB, as pipeline.DefaultChunkBytes).
+const DefaultChunkBytes = 64 << 20
 
 // LoadConfig builds a Config from the CDK context (lookup returns "" for a missing key) and the
 // environment: PULSE_LAMBDA_DIR overrides DefaultLambdaDir. It checks that every function's bootstrap
@@ -57,6 +86,14 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 		SnowflakeSecretARN: lookup(ContextSnowflakeSecretARN),
 		MSKClusterARN:      lookup(ContextMSKClusterARN),
 		VPCID:              lookup(ContextVPCID),
+		SchemaRegistryURL:  lookup(ContextSchemaRegistryURL),
+		LambdaArchitecture: lookup(ContextLambdaArchitecture),
+		Snowflake:          map[string]string{},
+	}
+	for _, name := range SnowflakeSettings {
+		if v := lookup(ContextSnowflakePrefix + name); v != "" {
+			cfg.Snowflake[name] = v
+		}
 	}
 	if cfg.LambdaDir == "" {
 		cfg.LambdaDir = DefaultLambdaDir
@@ -77,6 +114,9 @@ func (c Config) Validate() error {
 	}
 	if c.MSKClusterARN != "" && (!strings.Contains(c.MSKClusterARN, ":kafka:") || len(strings.Split(c.MSKClusterARN, "/")) != 3) {
 		return fmt.Errorf("checking %s: %q is not an MSK cluster ARN (arn:aws:kafka:region:account:cluster/name/uuid)", ContextMSKClusterARN, c.MSKClusterARN)
+	}
+	if a := c.LambdaArchitecture; a != "" && a != "arm64" && a != "x86_64" {
+		return fmt.Errorf("checking %s: %q is not arm64 or x86_64", ContextLambdaArchitecture, a)
 	}
 	var missing []string
 	for _, name := range FunctionNames {
@@ -101,6 +141,24 @@ func (c Config) largeFileBytes() int64 {
 		return c.LargeFileBytes
 	}
 	return DefaultLargeFileBytes
+}
+
+func (c Config) chunkBytes() int64 {
+	if c.ChunkBytes > 0 {
+		return c.ChunkBytes
+	}
+	return DefaultChunkBytes
+}
+
+// snowflakeEnv is the warehouse functions' SNOWFLAKE_* environment.
+func (c Config) snowflakeEnv() map[string]*string {
+	env := map[string]*string{"SNOWFLAKE_PRIVATE_KEY_SECRET": jsii.String(c.SnowflakeSecretARN)}
+	for _, name := range SnowflakeSettings {
+		if v, ok := c.Snowflake[name]; ok {
+			env["SNOWFLAKE_"+strings.ToUpper(name)] = jsii.String(v)
+		}
+	}
+	return env
 }
 
 func (c Config) topicGroups() []TopicGroup {

@@ -25,14 +25,15 @@ type functionSpec struct {
 	env     map[string]*string
 }
 
-// newGoFunction makes a provided.al2023 arm64 function from <lambdaDir>/<name>/bootstrap with its own
-// log group (LogRetention). It returns the function; the caller adds grants.
-func newGoFunction(scope constructs.Construct, id string, lambdaDir string, spec functionSpec) awslambda.Function {
-	return newGoFunctionWith(scope, id, lambdaDir, spec, nil)
+// newGoFunction makes a provided.al2023 function (arm64 unless cfg says x86_64) from
+// <cfg.LambdaDir>/<name>/bootstrap with its own log group (LogRetention). It returns the function;
+// the caller adds grants.
+func newGoFunction(scope constructs.Construct, id string, cfg Config, spec functionSpec) awslambda.Function {
+	return newGoFunctionWith(scope, id, cfg, spec, nil)
 }
 
 // newGoFunctionWith is newGoFunction with a last change to the props (VPC placement).
-func newGoFunctionWith(scope constructs.Construct, id string, lambdaDir string, spec functionSpec, edit func(*awslambda.FunctionProps)) awslambda.Function {
+func newGoFunctionWith(scope constructs.Construct, id string, cfg Config, spec functionSpec, edit func(*awslambda.FunctionProps)) awslambda.Function {
 	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -48,11 +49,15 @@ func newGoFunctionWith(scope constructs.Construct, id string, lambdaDir string, 
 	for k, v := range spec.env {
 		env[k] = v
 	}
+	arch := awslambda.Architecture_ARM_64()
+	if cfg.LambdaArchitecture == "x86_64" {
+		arch = awslambda.Architecture_X86_64()
+	}
 	props := &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  awslambda.Architecture_ARM_64(),
+		Architecture:  arch,
 		Handler:       jsii.String("bootstrap"),
-		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(lambdaDir, spec.name)), nil),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(cfg.LambdaDir, spec.name)), nil),
 		MemorySize:    jsii.Number(spec.memory),
 		Timeout:       spec.timeout,
 		Environment:   &env,
@@ -97,4 +102,10 @@ func grantObjectsWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, key awsk
 		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
 	})
 	key.Grant(grantee, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
+}
+
+// output adds a stack output (cdk deploy --outputs-file writes them; the LocalStack integration
+// tests and operators read resource names from there).
+func output(stack awscdk.Stack, id string, value *string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value})
 }

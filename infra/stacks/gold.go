@@ -44,16 +44,11 @@ type GoldStack struct {
 func NewGoldStack(scope constructs.Construct, id string, props *GoldStackProps) *GoldStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	g := &GoldStack{Stack: stack}
-	cfg, st := props.Config, props.Storage
-	g.Function = newGoFunction(stack, "Gold", cfg.LambdaDir, functionSpec{name: "gold", memory: 1024, timeout: awscdk.Duration_Minutes(jsii.Number(15)),
-		env: map[string]*string{
-			"PULSE_CURATED_BUCKET":       st.Curated.BucketName(),
-			"PULSE_STATE_TABLE":          props.State.State.TableName(),
-			"PULSE_SNOWFLAKE_SECRET_ARN": jsii.String(cfg.SnowflakeSecretARN),
-		}})
-	grantObjectsRead(g.Function, st.Curated, st.Key, "")
-	grantObjectsWrite(g.Function, st.Curated, st.Key, "gold/")
-	props.State.State.GrantReadData(g.Function)
+	cfg := props.Config
+	// Gold is computed in the warehouse (SQL over the loaded facts): the function needs the warehouse
+	// secret and nothing else.
+	g.Function = newGoFunction(stack, "Gold", cfg, functionSpec{name: "gold", memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)),
+		env: cfg.snowflakeEnv()})
 	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(g.Function, nil)
 
 	list := invoke(stack, StateListDates, g.Function, map[string]interface{}{"mode": "dates", "request.$": "$"}, "$.dates")
@@ -79,5 +74,6 @@ func NewGoldStack(scope constructs.Construct, id string, props *GoldStackProps) 
 			Input: awsevents.RuleTargetInput_FromObject(map[string]interface{}{"scheduledAt": awsevents.EventField_Time()}),
 		})},
 	})
+	output(stack, "GoldStateMachineArn", g.StateMachine.StateMachineArn())
 	return g
 }

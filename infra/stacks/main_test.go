@@ -40,7 +40,8 @@ func setup(m *testing.M) (int, error) {
 	if err := stacks.WritePlaceholderBootstraps(dir); err != nil {
 		return 0, err
 	}
-	testCfg = stacks.Config{LambdaDir: dir, SnowflakeSecretARN: testSecretARN}
+	testCfg = stacks.Config{LambdaDir: dir, SnowflakeSecretARN: testSecretARN,
+		Snowflake: map[string]string{"Account": "xy12345", "User": "PULSE_LOADER", "Database": "PULSE", "Schema": "PUBLIC"}}
 	if err := testCfg.Validate(); err != nil {
 		return 0, err
 	}
@@ -48,6 +49,7 @@ func setup(m *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	ctx["aws:cdk:enable-path-metadata"] = true // as the CLI sets it: resources carry aws:cdk:path
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
 	pulse = stacks.NewPulse(app, testCfg, nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)

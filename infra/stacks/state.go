@@ -42,5 +42,8 @@ func NewStateStack(scope constructs.Construct, id string, props *StateStackProps
 			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
 		})
 	}
-	return &StateStack{Stack: stack, Dedupe: table("Dedupe"), State: table("WindowState")}
+	st := &StateStack{Stack: stack, Dedupe: table("Dedupe"), State: table("WindowState")}
+	output(stack, "DedupeTableName", st.Dedupe.TableName())
+	output(stack, "StateTableName", st.State.TableName())
+	return st
 }

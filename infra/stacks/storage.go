@@ -97,5 +97,9 @@ func NewStorageStack(scope constructs.Construct, id string, props *StorageStackP
 		Id:         jsii.String("expire-quarantine"),
 		Expiration: awscdk.Duration_Days(jsii.Number(180)),
 	})
+	output(stack, "RawBucketName", s.Raw.BucketName())
+	output(stack, "StagingBucketName", s.Staging.BucketName())
+	output(stack, "CuratedBucketName", s.Curated.BucketName())
+	output(stack, "QuarantineBucketName", s.Quarantine.BucketName())
 	return s
 }

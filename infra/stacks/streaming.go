@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsmsk"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -43,9 +44,10 @@ func (g TopicGroup) validate() error {
 	return nil
 }
 
-// DefaultTopicGroups are the topics of DESIGN.md §1: JSON event streams and the Avro consumer events.
+// DefaultTopicGroups are the topics of DESIGN.md §1: JSON event streams (and the catalog events the
+// catalog workflow produces) and the Avro consumer events.
 var DefaultTopicGroups = []TopicGroup{
-	{Name: "json", Topics: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users"},
+	{Name: "json", Topics: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users", CatalogTopic},
 		BatchSize: 500, MaxBatchingWindowSeconds: 5, StartingPosition: "TRIM_HORIZON"},
 	{Name: "avro", Topics: []string{"consumer_registration", "sign_in", "sign_out", "item_view", "added_to_cart", "checkout_to_cart"},
 		BatchSize: 1000, MaxBatchingWindowSeconds: 10, StartingPosition: "TRIM_HORIZON"},
@@ -101,17 +103,21 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	})
 
 	st := props.Storage
-	s.Function = newGoFunction(stack, "Stream", cfg.LambdaDir, functionSpec{
+	s.Function = newGoFunction(stack, "Stream", cfg, functionSpec{
 		name: "stream", memory: 1024, timeout: awscdk.Duration_Minutes(jsii.Number(5)),
-		env: map[string]*string{
-			"PULSE_RAW_BUCKET":           st.Raw.BucketName(),
-			"PULSE_STAGING_BUCKET":       st.Staging.BucketName(),
-			"PULSE_QUARANTINE_BUCKET":    st.Quarantine.BucketName(),
-			"PULSE_DEDUPE_TABLE":         props.State.Dedupe.TableName(),
-			"PULSE_STATE_TABLE":          props.State.State.TableName(),
-			"PULSE_SNOWFLAKE_SECRET_ARN": jsii.String(cfg.SnowflakeSecretARN),
-		},
+		env: merge(map[string]*string{
+			"PULSE_RAW_BUCKET":        st.Raw.BucketName(),
+			"PULSE_STAGING_BUCKET":    st.Staging.BucketName(),
+			"PULSE_CURATED_BUCKET":    st.Curated.BucketName(),
+			"PULSE_QUARANTINE_BUCKET": st.Quarantine.BucketName(),
+			"PULSE_DEDUPE_TABLE":      props.State.Dedupe.TableName(),
+			"PULSE_STATE_TABLE":       props.State.State.TableName(),
+		}, cfg.snowflakeEnv()),
 	})
+	if cfg.SchemaRegistryURL != "" {
+		// The Avro topics are decoded through it (Confluent wire format).
+		s.Function.AddEnvironment(jsii.String("PULSE_SCHEMA_REGISTRY_URL"), jsii.String(cfg.SchemaRegistryURL), nil)
+	}
 	fn := s.Function
 	// The stream archive lives under stream/ (not raw/), so it never fires the batch workflow.
 	grantObjectsWrite(fn, st.Raw, st.Key, "stream/")
@@ -153,11 +159,15 @@ func (s *StreamingStack) newServerlessCluster(stack awscdk.Stack, cfg Config) {
 	if cfg.VPCID != "" {
 		s.VPC = awsec2.Vpc_FromLookup(stack, jsii.String("Vpc"), &awsec2.VpcLookupOptions{VpcId: jsii.String(cfg.VPCID)})
 	} else {
+		flowLogs := awslogs.NewLogGroup(stack, jsii.String("VpcFlowLogs"), &awslogs.LogGroupProps{
+			Retention:     LogRetention,
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
 		vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 			MaxAzs:      jsii.Number(2),
 			NatGateways: jsii.Number(1),
 			FlowLogs: &map[string]*awsec2.FlowLogOptions{
-				"All": {TrafficType: awsec2.FlowLogTrafficType_ALL},
+				"All": {TrafficType: awsec2.FlowLogTrafficType_ALL, Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil)},
 			},
 		})
 		s.VPC = vpc
@@ -204,4 +214,15 @@ func grantKafka(grantee awsiam.IGrantable, arns []*string, actions ...string) {
 		Actions:      jsii.Strings(actions...),
 		ResourceArns: &arns,
 	})
+}
+
+// merge returns the union of maps (later ones win).
+func merge(ms ...map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }

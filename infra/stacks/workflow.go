@@ -10,16 +10,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Error names shared by the functions and the workflows (a Go function reports its error's type
-// name as the Lambda errorType, e.g. a type RejectedError).
-const (
-	// ErrorRejected marks a permanent failure (bad file): not retried, goes to the Catch path.
-	ErrorRejected = "RejectedError"
-	// ErrorAll matches every error.
-	ErrorAll = "States.ALL"
-)
+// ErrorAll matches every error.
+const ErrorAll = "States.ALL"
 
-// RetryPolicy is the Retry every workflow task carries after the non-retried ErrorRejected:
+// PermanentErrors are the Lambda errorTypes the workflows do not retry: they go straight to the Catch
+// path. They are handlers.PermanentErrors (a function reports handlers.ErrorName(err) as its
+// errorType); tests/stepfunctions checks the synthesized ASL against that list.
+var PermanentErrors = []string{"NotADataset", "DataTestsFailed", "BadInput"}
+
+// RetryPolicy is the Retry every workflow task carries after the non-retried PermanentErrors:
 // any other error is retried RetryMaxAttempts times with exponential backoff.
 const (
 	RetryIntervalSeconds = 2
@@ -49,8 +48,21 @@ func invoke(scope constructs.Construct, id string, fn awslambda.IFunction, paylo
 	return task
 }
 
+// invokePath is invoke with the value at path (a JSONPath into the state) as the payload.
+func invokePath(scope constructs.Construct, id string, fn awslambda.IFunction, path, resultPath string) awsstepfunctionstasks.LambdaInvoke {
+	task := awsstepfunctionstasks.NewLambdaInvoke(scope, jsii.String(id), &awsstepfunctionstasks.LambdaInvokeProps{
+		LambdaFunction:           fn,
+		Payload:                  sfn.TaskInput_FromJsonPathAt(jsii.String(path)),
+		RetryOnServiceExceptions: jsii.Bool(false),
+		ResultSelector:           &map[string]interface{}{"result.$": "$.Payload"},
+		ResultPath:               jsii.String(resultPath),
+	})
+	addRetry(task)
+	return task
+}
+
 func addRetry(task sfn.TaskStateBase) {
-	task.AddRetry(&sfn.RetryProps{Errors: jsii.Strings(ErrorRejected), MaxAttempts: jsii.Number(0)})
+	task.AddRetry(&sfn.RetryProps{Errors: jsii.Strings(PermanentErrors...), MaxAttempts: jsii.Number(0)})
 	task.AddRetry(&sfn.RetryProps{
 		Errors:      jsii.Strings(ErrorAll),
 		Interval:    awscdk.Duration_Seconds(jsii.Number(RetryIntervalSeconds)),

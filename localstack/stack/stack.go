@@ -1,8 +1,10 @@
 // Package stack starts Pulse's whole local stack in process: S3 (gofakes3
 // over real HTTP) with ObjectCreated notifications, the dedupe store, the
 // DuckDB warehouse, and a local batch workflow runner that does what the
-// Step Functions workflow does on AWS (Clean -> Model -> Load -> DataTests,
-// Retry, Catch -> Quarantine) with the same handlers. The demo, the CLI and
+// Step Functions workflow does on AWS (Clean, or Split -> CleanChunk per
+// chunk -> Combine, then Model -> Load -> DataTests, Retry, Catch ->
+// Quarantine) with the same handlers. tests/stepfunctions runs the real
+// state machine over the same handlers. The demo, the CLI and
 // the end-to-end tests use it.
 package stack
 
@@ -41,6 +43,12 @@ type Options struct {
 	Backoff        time.Duration           // first retry delay (default 200ms, doubled each time)
 	OnStep         func(s StepEvent)       // progress: called after every workflow step
 	FailpointAfter func(step string) error // tests: an error returned here fails the step after it ran
+	// LargeFileBytes: a file above this size is split and cleaned chunk by
+	// chunk (in order), then combined, as the batch state machine does for
+	// files above its threshold; 0 never splits. ChunkBytes is the chunk
+	// size (pipeline.DefaultChunkBytes when 0).
+	LargeFileBytes int64
+	ChunkBytes     int64
 }
 
 // StepEvent reports one workflow step.
@@ -49,7 +57,7 @@ type StepEvent struct {
 	Step      string
 	Attempt   int
 	Err       error
-	Manifest  *pipeline.Manifest
+	Manifest  *pipeline.Manifest // the file's manifest after the step (nil before Clean and for chunks)
 	Took      time.Duration
 }
 
@@ -147,7 +155,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		})
 	}
 	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log}
-	s.Batch = &handlers.Batch{Env: s.Env}
+	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes}
 	s.Trigger = &handlers.Trigger{Starter: s}
 	s.Store = s3local.NotifyingStore(store, Buckets.Raw, "raw/", func(ctx context.Context, e events.S3Event) error {
 		_, err := s.Trigger.Handle(ctx, e)
@@ -234,21 +242,24 @@ func (s *Stack) execute(ctx context.Context, name string, input []byte) Run {
 	if err := jsonUnmarshal(input, &in); err != nil {
 		return Run{Name: name, Err: err}
 	}
-	run := Run{Name: name, Drop: in.Drop}
-	var m *pipeline.Manifest
-	steps := []struct {
-		name string
-		fn   func() error
-	}{
-		{"Clean", func() (err error) { m, err = s.Batch.Clean(ctx, in); return }},
-		{"Model", func() (err error) { m, err = s.Batch.Model(ctx, m); return }},
-		{"Load", func() (err error) { m, err = s.Batch.Load(ctx, m); return }},
-		{"DataTests", func() (err error) { m, err = s.Batch.DataTests(ctx, m); return }},
+	run := Run{Name: name, Drop: in.File}
+	var ref *handlers.ManifestRef
+	var steps []step
+	if s.opts.LargeFileBytes > 0 && in.File.Size > s.opts.LargeFileBytes {
+		steps = s.chunkSteps(ctx, in.File, &ref)
+	} else {
+		steps = []step{{name: "Clean", fn: func() (err error) { ref, err = s.Batch.Clean(ctx, in); return }}}
 	}
-	for _, st := range steps {
-		if err := s.retry(ctx, name, st.name, st.fn, &m); err != nil {
+	steps = append(steps,
+		step{name: "Model", fn: func() (err error) { ref, err = s.Batch.Model(ctx, ref); return }},
+		step{name: "Load", fn: func() (err error) { ref, err = s.Batch.Load(ctx, ref); return }},
+		step{name: "DataTests", fn: func() (err error) { ref, err = s.Batch.DataTests(ctx, ref); return }},
+	)
+	for i := 0; i < len(steps); i++ {
+		st := steps[i]
+		if err := s.retry(ctx, name, st.name, st.fn, &ref); err != nil {
 			run.Err = err
-			q := handlers.QuarantineInput{Drop: in.Drop}
+			q := handlers.QuarantineInput{File: in.File}
 			q.Error.Error = handlers.ErrorName(err)
 			q.Error.Cause = err.Error()
 			if _, qerr := s.Batch.Quarantine(ctx, q); qerr != nil {
@@ -257,15 +268,57 @@ func (s *Stack) execute(ctx context.Context, name string, input []byte) Run {
 				run.Quarantined = true
 			}
 			s.step(StepEvent{Execution: name, Step: "Quarantine", Err: err})
-			run.Manifest = m
+			run.Manifest = s.manifestOf(ctx, ref)
 			return run
 		}
+		if st.more != nil {
+			steps = append(steps[:i+1], append(st.more(), steps[i+1:]...)...)
+		}
 	}
-	run.Manifest = m
+	run.Manifest = s.manifestOf(ctx, ref)
 	return run
 }
 
-func (s *Stack) retry(ctx context.Context, exec, step string, fn func() error, m **pipeline.Manifest) error {
+// step is one task of the in-process workflow; more (for Split) returns
+// the tasks it adds after itself.
+type step struct {
+	name string
+	fn   func() error
+	more func() []step
+}
+
+// chunkSteps are Split, one CleanChunk per chunk and Combine.
+func (s *Stack) chunkSteps(ctx context.Context, f pipeline.FileDrop, ref **handlers.ManifestRef) []step {
+	var sr *pipeline.SplitResult
+	return []step{{
+		name: "Split",
+		fn:   func() (err error) { sr, err = s.Batch.Split(ctx, f); return },
+		more: func() []step {
+			var out []step
+			for _, ch := range sr.Chunks {
+				out = append(out, step{fmt.Sprintf("CleanChunk %d/%d", ch.Index+1, ch.Of), func() error {
+					_, err := s.Batch.CleanChunk(ctx, sr.File, ch)
+					return err
+				}, nil})
+			}
+			return append(out, step{"Combine", func() (err error) { *ref, err = s.Batch.Combine(ctx, sr.File, len(sr.Chunks)); return }, nil})
+		},
+	}}
+}
+
+// manifestOf reads the manifest a step left, or nil.
+func (s *Stack) manifestOf(ctx context.Context, ref *handlers.ManifestRef) *pipeline.Manifest {
+	if ref == nil || ref.Chunk != nil {
+		return nil
+	}
+	m, err := s.Env.LoadManifest(ctx, ref.Dataset, ref.FileID)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+func (s *Stack) retry(ctx context.Context, exec, step string, fn func() error, ref **handlers.ManifestRef) error {
 	retries := s.opts.Retries
 	if retries == 0 {
 		retries = 2
@@ -281,12 +334,17 @@ func (s *Stack) retry(ctx context.Context, exec, step string, fn func() error, m
 		if err == nil && s.opts.FailpointAfter != nil {
 			err = s.opts.FailpointAfter(step)
 		}
-		s.step(StepEvent{Execution: exec, Step: step, Attempt: attempt, Err: err, Manifest: *m, Took: time.Since(t0)})
+		took := time.Since(t0)
+		var m *pipeline.Manifest
+		if s.opts.OnStep != nil {
+			m = s.manifestOf(ctx, *ref)
+		}
+		s.step(StepEvent{Execution: exec, Step: step, Attempt: attempt, Err: err, Manifest: m, Took: took})
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, pipeline.ErrNotADataset) || errors.Is(err, pipeline.ErrDataTests) {
-			return err // not retryable: Retry in the ASL lists the same error names
+		if handlers.Permanent(err) {
+			return err // not retried: the ASL's first Retry lists the same error names
 		}
 		select {
 		case <-ctx.Done():

@@ -1,16 +1,28 @@
-// Package handlers adapts Pulse's use cases (shared/pipeline) to their
-// triggers: Lambda payloads in, JSON out. The same handler values run in
-// AWS Lambda (functions/<name>/main.go wires them), under the Step
-// Functions executor in tests, and in process on the local stack.
+// Package handlers adapts Pulse's use cases (shared/pipeline,
+// shared/catalog) to their triggers: Lambda payloads in, JSON out. The same
+// handler values run in AWS Lambda (functions/<name>/main.go wires them),
+// under aws-local-stepfunctions in tests/stepfunctions (which executes the
+// state machines cdk synth writes) and in process on the local stack.
 //
-// Batch workflow contract (the state machine's steps):
+// Batch workflow contract (the state machine of infra/stacks/batch.go):
 //
-//	trigger:    events.S3Event          -> starts one execution per file, input StartInput
-//	clean:      StartInput              -> pipeline.Manifest
-//	model:      pipeline.Manifest       -> pipeline.Manifest
-//	load:       pipeline.Manifest       -> pipeline.Manifest
-//	datatests:  pipeline.Manifest       -> pipeline.Manifest (Status "tested")
-//	quarantine: QuarantineInput         -> QuarantineOutput (the Catch path)
+//	execution input {"file": FileDrop}, written by the trigger
+//	clean  {"mode":"clean","file"}               -> ManifestRef (the whole file)
+//	clean  {"mode":"split","file"}               -> pipeline.SplitResult (a file above the size threshold)
+//	clean  {"mode":"clean","file","chunk"}       -> ManifestRef (one chunk: a Distributed Map item)
+//	clean  {"mode":"combine","file","chunks":n}  -> ManifestRef (the file, from its n chunks)
+//	clean  {"mode":"quarantine","file","error"}  -> QuarantineOutput (the Catch path)
+//	model      ManifestRef -> ManifestRef
+//	load       ManifestRef -> ManifestRef
+//	datatests  ManifestRef -> ManifestRef (status "tested")
+//
+// Steps pass a ManifestRef, not the manifest: the manifest itself lives in
+// the staging bucket, so the state stays far below Step Functions' 256 KB
+// payload limit whatever the number of staging parts.
+//
+// A failed step's error reaches Retry and Catch under the name ErrorName
+// gives it (Lambda's errorType, see Lambda); PermanentErrors are not
+// retried.
 package handlers
 
 import (
@@ -21,64 +33,190 @@ import (
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
+// Clean function modes.
+const (
+	ModeClean      = "clean"
+	ModeSplit      = "split"
+	ModeCombine    = "combine"
+	ModeQuarantine = "quarantine"
+)
+
 // StartInput is the batch workflow's input: the file that landed.
 type StartInput struct {
-	Drop pipeline.FileDrop `json:"drop"`
+	File pipeline.FileDrop `json:"file"`
+}
+
+// CleanInput is the clean function's input; Mode says what to do.
+type CleanInput struct {
+	Mode   string            `json:"mode"`
+	File   pipeline.FileDrop `json:"file"`
+	Chunk  *pipeline.Chunk   `json:"chunk,omitempty"`  // clean: one chunk only
+	Chunks int               `json:"chunks,omitempty"` // combine: how many chunks
+	Error  *TaskError        `json:"error,omitempty"`  // quarantine: what the Catch caught
+}
+
+// TaskError is the error a Step Functions Catch records (ResultPath $.error).
+type TaskError struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}
+
+// ManifestRef names a file's manifest (or one chunk's) in the staging
+// bucket, with its status and counts for the execution history.
+type ManifestRef struct {
+	Dataset string          `json:"dataset"`
+	FileID  string          `json:"fileId"`
+	Status  string          `json:"status"`
+	Counts  pipeline.Counts `json:"counts"`
+	Chunk   *int            `json:"chunk,omitempty"`
+}
+
+// RefOf is the reference to m.
+func RefOf(m *pipeline.Manifest) *ManifestRef {
+	r := &ManifestRef{Dataset: m.Dataset, FileID: m.FileID, Status: m.Status, Counts: m.Counts}
+	if m.Chunk != nil {
+		i := m.Chunk.Index
+		r.Chunk = &i
+	}
+	return r
 }
 
 // Batch holds the batch steps over one Env.
 type Batch struct {
 	Env *pipeline.Env
+	// ChunkBytes is the size of a split file's chunks (pipeline.DefaultChunkBytes when 0).
+	ChunkBytes int64
 }
 
-// Clean is the clean step.
-func (b *Batch) Clean(ctx context.Context, in StartInput) (*pipeline.Manifest, error) {
-	if in.Drop.Bucket == "" || in.Drop.Key == "" {
-		return nil, fmt.Errorf("%w: clean input needs drop.bucket and drop.key", pipeline.ErrNotADataset)
+// CleanFunction is the clean function: every mode of CleanInput.
+func (b *Batch) CleanFunction(ctx context.Context, in CleanInput) (any, error) {
+	switch in.Mode {
+	case ModeClean, "":
+		if in.Chunk != nil {
+			return b.CleanChunk(ctx, in.File, *in.Chunk)
+		}
+		return b.Clean(ctx, StartInput{File: in.File})
+	case ModeSplit:
+		return b.Split(ctx, in.File)
+	case ModeCombine:
+		return b.Combine(ctx, in.File, in.Chunks)
+	case ModeQuarantine:
+		q := QuarantineInput{File: in.File}
+		if in.Error != nil {
+			q.Error = *in.Error
+		}
+		return b.Quarantine(ctx, q)
 	}
-	return pipeline.Clean(ctx, b.Env, in.Drop)
+	return nil, fmt.Errorf("%w: clean mode %q (want clean, split, combine or quarantine)", ErrBadInput, in.Mode)
+}
+
+func checkFile(step string, f pipeline.FileDrop) error {
+	if f.Bucket == "" || f.Key == "" {
+		return fmt.Errorf("%w: %s input needs file.bucket and file.key", ErrBadInput, step)
+	}
+	return nil
+}
+
+// Clean cleans a whole file.
+func (b *Batch) Clean(ctx context.Context, in StartInput) (*ManifestRef, error) {
+	if err := checkFile("clean", in.File); err != nil {
+		return nil, err
+	}
+	m, err := pipeline.Clean(ctx, b.Env, in.File)
+	if err != nil {
+		return nil, err
+	}
+	return RefOf(m), nil
+}
+
+// Split cuts a large file into chunks for the Distributed Map.
+func (b *Batch) Split(ctx context.Context, f pipeline.FileDrop) (*pipeline.SplitResult, error) {
+	if err := checkFile("split", f); err != nil {
+		return nil, err
+	}
+	return pipeline.Split(ctx, b.Env, f, b.ChunkBytes)
+}
+
+// CleanChunk cleans one chunk of a split file.
+func (b *Batch) CleanChunk(ctx context.Context, f pipeline.FileDrop, ch pipeline.Chunk) (*ManifestRef, error) {
+	if err := checkFile("clean chunk", f); err != nil {
+		return nil, err
+	}
+	m, err := pipeline.CleanChunk(ctx, b.Env, f, ch)
+	if err != nil {
+		return nil, err
+	}
+	return RefOf(m), nil
+}
+
+// Combine makes a split file's manifest from its chunks.
+func (b *Batch) Combine(ctx context.Context, f pipeline.FileDrop, chunks int) (*ManifestRef, error) {
+	if err := checkFile("combine", f); err != nil {
+		return nil, err
+	}
+	m, err := pipeline.Combine(ctx, b.Env, f, chunks)
+	if err != nil {
+		return nil, err
+	}
+	return RefOf(m), nil
+}
+
+func (b *Batch) manifest(ctx context.Context, step string, r *ManifestRef) (*pipeline.Manifest, error) {
+	if r == nil || r.Dataset == "" || r.FileID == "" {
+		return nil, fmt.Errorf("%w: %s input is not a manifest reference (needs dataset and fileId)", ErrBadInput, step)
+	}
+	if r.Chunk != nil {
+		return nil, fmt.Errorf("%w: %s input names chunk %d of %s; combine the chunks first", ErrBadInput, step, *r.Chunk, r.FileID)
+	}
+	return b.Env.LoadManifest(ctx, r.Dataset, r.FileID)
 }
 
 // Model is the model step.
-func (b *Batch) Model(ctx context.Context, m *pipeline.Manifest) (*pipeline.Manifest, error) {
-	if m == nil || m.FileID == "" {
-		return nil, errors.New("model input is not a manifest (no fileId)")
+func (b *Batch) Model(ctx context.Context, r *ManifestRef) (*ManifestRef, error) {
+	m, err := b.manifest(ctx, "model", r)
+	if err != nil {
+		return nil, err
 	}
-	return pipeline.Model(ctx, b.Env, m)
+	if m, err = pipeline.Model(ctx, b.Env, m); err != nil {
+		return nil, err
+	}
+	return RefOf(m), nil
 }
 
 // Load is the load step.
-func (b *Batch) Load(ctx context.Context, m *pipeline.Manifest) (*pipeline.Manifest, error) {
-	if m == nil || m.FileID == "" {
-		return nil, errors.New("load input is not a manifest (no fileId)")
+func (b *Batch) Load(ctx context.Context, r *ManifestRef) (*ManifestRef, error) {
+	m, err := b.manifest(ctx, "load", r)
+	if err != nil {
+		return nil, err
 	}
-	return pipeline.Load(ctx, b.Env, m)
+	if m, err = pipeline.Load(ctx, b.Env, m); err != nil {
+		return nil, err
+	}
+	return RefOf(m), nil
 }
 
 // DataTests is the data-test step; failures end the execution in the
 // Catch path with the error name "DataTestsFailed".
-func (b *Batch) DataTests(ctx context.Context, m *pipeline.Manifest) (*pipeline.Manifest, error) {
-	if m == nil || m.FileID == "" {
-		return nil, errors.New("datatests input is not a manifest (no fileId)")
+func (b *Batch) DataTests(ctx context.Context, r *ManifestRef) (*ManifestRef, error) {
+	m, err := b.manifest(ctx, "datatests", r)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := pipeline.DataTests(ctx, b.Env, m); err != nil {
-		if errors.Is(err, pipeline.ErrDataTests) {
-			return nil, &NamedError{Name: "DataTestsFailed", Err: err}
-		}
 		return nil, err
 	}
 	m.Status = "tested"
-	return m, nil
+	if err := b.Env.SaveManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	return RefOf(m), nil
 }
 
-// QuarantineInput is what the workflow's Catch passes on: the original
-// input plus the error Step Functions caught.
+// QuarantineInput is what the workflow's Catch passes on: the file plus
+// the error Step Functions caught.
 type QuarantineInput struct {
-	Drop  pipeline.FileDrop `json:"drop"`
-	Error struct {
-		Error string `json:"Error"`
-		Cause string `json:"Cause"`
-	} `json:"error"`
+	File  pipeline.FileDrop `json:"file"`
+	Error TaskError         `json:"error"`
 }
 
 // QuarantineOutput says where the file went.
@@ -90,6 +228,9 @@ type QuarantineOutput struct {
 
 // Quarantine keeps a file whose workflow failed, with the reason.
 func (b *Batch) Quarantine(ctx context.Context, in QuarantineInput) (*QuarantineOutput, error) {
+	if err := checkFile("quarantine", in.File); err != nil {
+		return nil, err
+	}
 	reason := in.Error.Error
 	if in.Error.Cause != "" {
 		reason += ": " + in.Error.Cause
@@ -97,11 +238,27 @@ func (b *Batch) Quarantine(ctx context.Context, in QuarantineInput) (*Quarantine
 	if reason == "" {
 		reason = "workflow failed"
 	}
-	if err := pipeline.QuarantineFile(ctx, b.Env, in.Drop, reason); err != nil {
+	if err := pipeline.QuarantineFile(ctx, b.Env, in.File, reason); err != nil {
 		return nil, err
 	}
-	return &QuarantineOutput{Quarantined: true, Key: in.Drop.Key, Reason: reason}, nil
+	return &QuarantineOutput{Quarantined: true, Key: in.File.Key, Reason: reason}, nil
 }
+
+// ErrBadInput marks an input that does not follow the contract above.
+var ErrBadInput = errors.New("bad input")
+
+// Error names a Retry or Catch sees.
+const (
+	ErrorNotADataset     = "NotADataset"     // a file Pulse cannot read: quarantined whole, not retried
+	ErrorDataTestsFailed = "DataTestsFailed" // loaded rows failed a data test: not retried
+	ErrorBadInput        = "BadInput"        // the input breaks the contract: not retried
+	ErrorPulse           = "PulseError"      // anything else: retried with backoff
+)
+
+// PermanentErrors are the error names the workflows do not retry (their
+// first Retry entry lists them with MaxAttempts 0; tests/stepfunctions
+// checks the synthesized ASL against this list).
+var PermanentErrors = []string{ErrorNotADataset, ErrorDataTestsFailed, ErrorBadInput}
 
 // NamedError carries the error name Step Functions matches in Retry and
 // Catch (Lambda reports it as errorType).
@@ -113,15 +270,29 @@ type NamedError struct {
 func (e *NamedError) Error() string { return e.Err.Error() }
 func (e *NamedError) Unwrap() error { return e.Err }
 
-// ErrorName is the name a Retry/Catch sees for err: a NamedError's name,
-// "NotADataset" for files Pulse cannot read, else "PulseError".
+// ErrorName is the name a Retry/Catch sees for err.
 func ErrorName(err error) string {
 	var ne *NamedError
 	switch {
 	case errors.As(err, &ne):
 		return ne.Name
+	case errors.Is(err, ErrBadInput):
+		return ErrorBadInput
 	case errors.Is(err, pipeline.ErrNotADataset):
-		return "NotADataset"
+		return ErrorNotADataset
+	case errors.Is(err, pipeline.ErrDataTests):
+		return ErrorDataTestsFailed
 	}
-	return "PulseError"
+	return ErrorPulse
+}
+
+// Permanent reports whether err is one the workflows do not retry.
+func Permanent(err error) bool {
+	name := ErrorName(err)
+	for _, p := range PermanentErrors {
+		if p == name {
+			return true
+		}
+	}
+	return false
 }

@@ -13,7 +13,8 @@ import (
 
 // Starter starts a workflow execution by name. Starting a name that was
 // already started starts nothing new (Step Functions' own rule for
-// StartExecution with the same name and input).
+// StartExecution with the same name). Implementations: shared/adapters/sfn
+// on AWS, localstack/stack in process.
 type Starter interface {
 	Start(ctx context.Context, name string, input []byte) (started bool, err error)
 }
@@ -47,7 +48,7 @@ func (t *Trigger) Handle(ctx context.Context, e events.S3Event) (*TriggerOutput,
 	}
 	out := &TriggerOutput{}
 	for _, d := range drops {
-		input, err := json.Marshal(StartInput{Drop: d})
+		input, err := json.Marshal(StartInput{File: d})
 		if err != nil {
 			return nil, fmt.Errorf("encoding workflow input for %s: %w", d.Key, err)
 		}

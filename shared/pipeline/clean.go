@@ -51,22 +51,26 @@ type QuarantineRecord struct {
 // quarantine file of rejects, and the manifest. Running it again for the
 // same file version produces the same outputs and the same counts.
 func Clean(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
+	return clean(ctx, env, drop, nil)
+}
+
+// CleanChunk is Clean over one chunk of a split file (see Split): its own
+// staging parts (<file id>-c<index>.parquet), rejects and chunk manifest,
+// with the records' positions in the whole file as dedupe origins, so a
+// retried chunk claims its keys again as retries. Combine then makes the
+// file's manifest from all its chunks.
+func CleanChunk(ctx context.Context, env *Env, drop FileDrop, chunk Chunk) (*Manifest, error) {
+	return clean(ctx, env, drop, &chunk)
+}
+
+func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifest, error) {
 	spec, err := DatasetOf(drop.Key)
 	if err != nil {
 		return nil, err
 	}
-	info, err := env.Store.Head(ctx, drop.Bucket, drop.Key)
+	drop, info, err := env.resolve(ctx, drop)
 	if err != nil {
-		return nil, fmt.Errorf("reading raw object s3://%s/%s: %w", drop.Bucket, drop.Key, err)
-	}
-	if drop.VersionID == "" {
-		drop.VersionID = info.VersionID
-	}
-	if drop.ETag == "" {
-		drop.ETag = info.ETag
-	}
-	if drop.Size == 0 {
-		drop.Size = info.Size
+		return nil, err
 	}
 	cl, err := dataset.Compile(spec)
 	if err != nil {
@@ -80,16 +84,23 @@ func Clean(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
 		IngestedAt: info.Modified.UTC().UnixMicro(),
 		Status:     "cleaned",
 		StartedAt:  env.now().UnixMicro(),
+		Chunk:      chunk,
 	}
 	if info.Modified.IsZero() {
 		m.IngestedAt = env.now().UnixMicro()
 	}
-	rd, closeFn, err := openRaw(ctx, env, drop, cl.Columns())
+	var rd record.Reader
+	var closeFn func()
+	if chunk == nil {
+		rd, closeFn, err = openRaw(ctx, env, drop, cl.Columns())
+	} else {
+		rd, closeFn, err = openChunk(ctx, env, drop, *chunk, cl.Columns())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotADataset, err)
 	}
 	defer closeFn()
-	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}}
+	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}, suffix: chunk.suffix()}
 	defer c.discard()
 	if err := c.run(ctx, rd); err != nil {
 		return nil, err
@@ -99,13 +110,32 @@ func Clean(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
 	}
 	m.FinishedAt = env.now().UnixMicro()
 	if !m.Counts.Balanced() {
-		return nil, fmt.Errorf("cleaning %s: counts do not add up: %s", drop.Key, m.Counts)
+		return nil, fmt.Errorf("cleaning %s%s: counts do not add up: %s", drop.Key, chunk.suffix(), m.Counts)
 	}
 	if err := env.saveManifest(ctx, m); err != nil {
 		return nil, err
 	}
-	env.log().Info("cleaned", "dataset", spec.Name, "key", drop.Key, "counts", m.Counts.String())
+	env.log().Info("cleaned", "dataset", spec.Name, "key", drop.Key, "chunk", chunk.suffix(), "counts", m.Counts.String())
 	return m, nil
+}
+
+// resolve fills in a drop's version, ETag and size from the object itself
+// when the notification did not carry them.
+func (e *Env) resolve(ctx context.Context, drop FileDrop) (FileDrop, ObjectInfo, error) {
+	info, err := e.Store.Head(ctx, drop.Bucket, drop.Key)
+	if err != nil {
+		return drop, info, fmt.Errorf("reading raw object s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+	}
+	if drop.VersionID == "" {
+		drop.VersionID = info.VersionID
+	}
+	if drop.ETag == "" {
+		drop.ETag = info.ETag
+	}
+	if drop.Size == 0 {
+		drop.Size = info.Size
+	}
+	return drop, info, nil
 }
 
 // openRaw opens a raw object as a record reader: NDJSON and CSV (gzip or
@@ -147,12 +177,13 @@ type partWriter struct {
 }
 
 type cleanRun struct {
-	env   *Env
-	cl    *dataset.Cleaner
-	m     *Manifest
-	parts map[string]*partWriter
-	rej   *tempWriter
-	renc  *json.Encoder
+	env    *Env
+	suffix string // "" for a whole file, -c<index> for a chunk
+	cl     *dataset.Cleaner
+	m      *Manifest
+	parts  map[string]*partWriter
+	rej    *tempWriter
+	renc   *json.Encoder
 	// pending records awaiting a dedupe claim
 	rows   []table.Row
 	claims []Claim
@@ -305,7 +336,7 @@ func (c *cleanRun) finish(ctx context.Context) error {
 		if err := w.pw.Close(); err != nil {
 			return fmt.Errorf("closing staging parquet %s: %w", p, err)
 		}
-		key := c.m.Dataset + "/" + p + "/" + c.m.FileID + ".parquet"
+		key := c.m.Dataset + "/" + p + "/" + c.m.FileID + c.suffix + ".parquet"
 		if err := w.tmp.upload(ctx, c.env.Store, c.env.Buckets.Staging, key); err != nil {
 			return err
 		}
@@ -313,7 +344,7 @@ func (c *cleanRun) finish(ctx context.Context) error {
 		c.m.StagingKeys = append(c.m.StagingKeys, key)
 	}
 	if c.rej != nil {
-		key := c.m.Dataset + "/" + c.m.FileID + ".ndjson"
+		key := c.m.Dataset + "/" + c.m.FileID + c.suffix + ".ndjson"
 		if err := c.rej.upload(ctx, c.env.Store, c.env.Buckets.Quarantine, key); err != nil {
 			return err
 		}

@@ -2,14 +2,16 @@ package pipeline
 
 // FileDrop is one object that landed in the raw bucket, as decoded from an
 // S3 event notification (keys URL-decoded). It identifies the exact version
-// of the file, so a repeated notification names the same FileDrop.
+// of the file, so a repeated notification names the same FileDrop. Its JSON
+// form is the batch workflow's "file" (the state machine's FileSize choice
+// reads "size").
 type FileDrop struct {
-	Bucket    string
-	Key       string
-	Size      int64
-	ETag      string
-	VersionID string // "" when the bucket is not versioned
-	EventTime string // RFC 3339, as the notification gave it
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	Size      int64  `json:"size"`
+	ETag      string `json:"etag,omitempty"`
+	VersionID string `json:"versionId,omitempty"` // "" when the bucket is not versioned
+	EventTime string `json:"eventTime,omitempty"` // RFC 3339, as the notification gave it
 }
 
 // Message is one record taken from a stream (an MSK/Kafka record), with

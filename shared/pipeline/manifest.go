@@ -34,19 +34,25 @@ func (c Counts) String() string {
 // It is written to the staging bucket at _manifests/<dataset>/<file id>.json
 // and passed between the workflow's steps.
 type Manifest struct {
-	FileID        string         `json:"fileId"`
-	Dataset       string         `json:"dataset"`
-	Source        FileDrop       `json:"source"`
-	Origin        string         `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
-	IngestedAt    int64          `json:"ingestedAt"`
-	Counts        Counts         `json:"counts"`
-	StagingKeys   []string       `json:"stagingKeys"`
-	QuarantineKey string         `json:"quarantineKey,omitempty"`
-	Curated       []Output       `json:"curated,omitempty"`
-	Inserted      map[string]int `json:"inserted,omitempty"`
-	Status        string         `json:"status"` // cleaned, modelled, loaded, tested
-	StartedAt     int64          `json:"startedAt"`
-	FinishedAt    int64          `json:"finishedAt,omitempty"`
+	FileID        string   `json:"fileId"`
+	Dataset       string   `json:"dataset"`
+	Source        FileDrop `json:"source"`
+	Origin        string   `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
+	IngestedAt    int64    `json:"ingestedAt"`
+	Counts        Counts   `json:"counts"`
+	StagingKeys   []string `json:"stagingKeys"`
+	QuarantineKey string   `json:"quarantineKey,omitempty"`
+	// Chunk is set on the manifest of one chunk of a split file; Chunks
+	// (the number of chunks) and ChunkRejectKeys (their quarantine files)
+	// on the file manifest Combine makes from them.
+	Chunk           *Chunk         `json:"chunk,omitempty"`
+	Chunks          int            `json:"chunks,omitempty"`
+	ChunkRejectKeys []string       `json:"chunkRejectKeys,omitempty"`
+	Curated         []Output       `json:"curated,omitempty"`
+	Inserted        map[string]int `json:"inserted,omitempty"`
+	Status          string         `json:"status"` // cleaned, modelled, loaded, tested
+	StartedAt       int64          `json:"startedAt"`
+	FinishedAt      int64          `json:"finishedAt,omitempty"`
 }
 
 // Output is one curated Parquet file for one table.
@@ -92,12 +98,34 @@ func manifestKey(dataset, fileID string) string {
 	return "_manifests/" + dataset + "/" + fileID + ".json"
 }
 
+// chunkManifestKey is where a chunk's manifest is kept, in a folder of its
+// file's (Manifests lists file manifests only).
+func chunkManifestKey(dataset, fileID string, index int) string {
+	return fmt.Sprintf("_manifests/%s/%s/c%05d.json", dataset, fileID, index)
+}
+
+// rejectKeys lists the quarantine files of a file's rejects.
+func (m *Manifest) rejectKeys() []string {
+	var keys []string
+	if m.QuarantineKey != "" {
+		keys = append(keys, m.QuarantineKey)
+	}
+	return append(keys, m.ChunkRejectKeys...)
+}
+
+// SaveManifest writes a manifest to the staging bucket (a chunk's under its
+// file's folder).
+func (e *Env) SaveManifest(ctx context.Context, m *Manifest) error { return e.saveManifest(ctx, m) }
+
 func (e *Env) saveManifest(ctx context.Context, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding manifest %s: %w", m.FileID, err)
 	}
 	key := manifestKey(m.Dataset, m.FileID)
+	if m.Chunk != nil {
+		key = chunkManifestKey(m.Dataset, m.FileID, m.Chunk.Index)
+	}
 	if _, err := e.Store.Put(ctx, e.Buckets.Staging, key, bytes.NewReader(b), int64(len(b))); err != nil {
 		return fmt.Errorf("writing manifest s3://%s/%s: %w", e.Buckets.Staging, key, err)
 	}
@@ -106,7 +134,10 @@ func (e *Env) saveManifest(ctx context.Context, m *Manifest) error {
 
 // LoadManifest reads a file's manifest from the staging bucket.
 func (e *Env) LoadManifest(ctx context.Context, dataset, fileID string) (*Manifest, error) {
-	key := manifestKey(dataset, fileID)
+	return e.loadManifest(ctx, manifestKey(dataset, fileID))
+}
+
+func (e *Env) loadManifest(ctx context.Context, key string) (*Manifest, error) {
 	body, _, err := e.Store.Get(ctx, e.Buckets.Staging, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest s3://%s/%s: %w", e.Buckets.Staging, key, err)

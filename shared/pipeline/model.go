@@ -80,7 +80,7 @@ func Model(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
 		}
 		m.Curated = append(m.Curated, Output{Table: o.mp.Table.Name, Key: key, Rows: o.rows})
 	}
-	if m.QuarantineKey != "" {
+	if len(m.rejectKeys()) > 0 {
 		out, err := modelRejects(ctx, env, m)
 		if err != nil {
 			return nil, err
@@ -150,13 +150,9 @@ func modelFile(ctx context.Context, env *Env, key string, stg table.Schema, type
 	}
 }
 
-// modelRejects converts a file's quarantine records into PULSE_REJECTS rows.
+// modelRejects converts a file's quarantine records (of every chunk, for a
+// split file) into PULSE_REJECTS rows.
 func modelRejects(ctx context.Context, env *Env, m *Manifest) (Output, error) {
-	body, _, err := env.Store.Get(ctx, env.Buckets.Quarantine, m.QuarantineKey)
-	if err != nil {
-		return Output{}, fmt.Errorf("reading quarantine s3://%s/%s: %w", env.Buckets.Quarantine, m.QuarantineKey, err)
-	}
-	defer body.Close()
 	tmp, err := env.newTemp()
 	if err != nil {
 		return Output{}, err
@@ -167,20 +163,12 @@ func modelRejects(ctx context.Context, env *Env, m *Manifest) (Output, error) {
 		return Output{}, fmt.Errorf("starting rejects parquet: %w", err)
 	}
 	var n int64
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
-	for sc.Scan() {
-		var q QuarantineRecord
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			return Output{}, fmt.Errorf("decoding quarantine record in %s: %w", m.QuarantineKey, err)
+	for _, qk := range m.rejectKeys() {
+		k, err := appendRejects(ctx, env, qk, m.IngestedAt, pw)
+		if err != nil {
+			return Output{}, err
 		}
-		if err := pw.Write([]table.Row{RejectRow(q, m.IngestedAt)}); err != nil {
-			return Output{}, fmt.Errorf("writing rejects parquet: %w", err)
-		}
-		n++
-	}
-	if err := sc.Err(); err != nil {
-		return Output{}, fmt.Errorf("reading quarantine %s: %w", m.QuarantineKey, err)
+		n += k
 	}
 	if err := pw.Close(); err != nil {
 		return Output{}, fmt.Errorf("closing rejects parquet: %w", err)
@@ -190,6 +178,31 @@ func modelRejects(ctx context.Context, env *Env, m *Manifest) (Output, error) {
 		return Output{}, err
 	}
 	return Output{Table: star.Rejects.Name, Key: key, Rows: n}, nil
+}
+
+func appendRejects(ctx context.Context, env *Env, key string, at int64, pw *table.ParquetWriter) (int64, error) {
+	body, _, err := env.Store.Get(ctx, env.Buckets.Quarantine, key)
+	if err != nil {
+		return 0, fmt.Errorf("reading quarantine s3://%s/%s: %w", env.Buckets.Quarantine, key, err)
+	}
+	defer body.Close()
+	var n int64
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	for sc.Scan() {
+		var q QuarantineRecord
+		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+			return n, fmt.Errorf("decoding quarantine record in %s: %w", key, err)
+		}
+		if err := pw.Write([]table.Row{RejectRow(q, at)}); err != nil {
+			return n, fmt.Errorf("writing rejects parquet: %w", err)
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("reading quarantine %s: %w", key, err)
+	}
+	return n, nil
 }
 
 // RejectID identifies a rejected record by its origin and position.

@@ -412,3 +412,38 @@ func diff(got, want string) string {
 	}
 	return fmt.Sprintf("%d lines vs %d", len(g), len(w))
 }
+
+// TestChunkedWorkflowMatchesWhole: with a split threshold below every
+// file's size, each file goes through Split -> CleanChunk per chunk ->
+// Combine, and the warehouse ends exactly as when every file is cleaned
+// whole; the manifests' counts are the generator's truth.
+func TestChunkedWorkflowMatchesWhole(t *testing.T) {
+	dir, truths := generate(t, 300)
+	whole := startStack(t, stack.Options{})
+	dropAll(t, whole, dir, truths)
+	want := snapshot(t, whole)
+
+	chunks := map[string]int{}
+	split := startStack(t, stack.Options{LargeFileBytes: 1, ChunkBytes: 2048, OnStep: func(e stack.StepEvent) {
+		if strings.HasPrefix(e.Step, "CleanChunk") && e.Err == nil {
+			chunks[e.Execution]++
+		}
+	}})
+	runs := dropAll(t, split, dir, truths)
+	for i, r := range runs {
+		tr := truths[i]
+		if chunks[r.Name] < 2 && !strings.HasSuffix(tr.Name, ".parquet") { // one row group: one chunk
+			t.Errorf("%s: %d chunks cleaned, want several", tr.Name, chunks[r.Name])
+		}
+		c := r.Manifest.Counts
+		if c.Received != int64(tr.Rows) || c.Loaded != int64(tr.Loaded) || c.Rejected != int64(tr.Rejected) || c.Duplicate != int64(tr.Duplicate) {
+			t.Errorf("%s: %s; want received %d loaded %d rejected %d duplicate %d", tr.Name, c, tr.Rows, tr.Loaded, tr.Rejected, tr.Duplicate)
+		}
+		if r.Manifest.Status != "tested" || r.Manifest.Chunks != chunks[r.Name] {
+			t.Errorf("%s: manifest status %q with %d chunks", tr.Name, r.Manifest.Status, r.Manifest.Chunks)
+		}
+	}
+	if got := snapshot(t, split); got != want {
+		t.Errorf("after chunked runs the warehouse differs from whole-file runs:\n%s", diff(got, want))
+	}
+}

@@ -36,7 +36,10 @@ type Store struct {
 	tmpDir string // where unknown-size puts are spooled; "" is os.TempDir
 }
 
-var _ pipeline.ObjectStore = (*Store)(nil)
+var (
+	_ pipeline.ObjectStore = (*Store)(nil)
+	_ pipeline.RangeGetter = (*Store)(nil)
+)
 
 // New returns a Store using client (an *s3.Client from NewClient).
 func New(client s3API) *Store {
@@ -130,6 +133,27 @@ func (s *Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pip
 		VersionID: aws.ToString(out.VersionId),
 		Modified:  aws.ToTime(out.LastModified),
 	}, nil
+}
+
+// GetRange opens bytes [offset, offset+length) of the object (an HTTP
+// Range request); a range past the end is cut short, as S3 does. A
+// zero length reads nothing.
+func (s *Store) GetRange(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, error) {
+	if offset < 0 || length < 0 {
+		return nil, fmt.Errorf("getting s3://%s/%s: invalid range offset %d length %d", bucket, key, offset, length)
+	}
+	if length == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+		Bucket: aws.String(bucket),
+		Key:    aws.String(key),
+		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", offset, offset+length-1)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("getting bytes %d-%d of s3://%s/%s: %w", offset, offset+length-1, bucket, key, notFound(err))
+	}
+	return out.Body, nil
 }
 
 // Head describes the object. A missing key is an error wrapping

@@ -1,0 +1,403 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/pulse-analytics/pulse/shared/record"
+)
+
+// DefaultChunkBytes is the target size of one part of a split file: decoded
+// bytes for CSV and NDJSON, compressed column-chunk bytes for Parquet.
+const DefaultChunkBytes = 64 << 20
+
+// Chunk is one part of a large raw file, cleaned on its own by CleanChunk
+// (the batch workflow's Distributed Map runs one per item). CSV and NDJSON
+// files are cut between records (line ranges that respect quoted
+// newlines), Parquet files between row groups. Positions, and so dedupe
+// origins and reject IDs, stay those of the whole file: a chunk's records
+// are numbered from Before+1.
+type Chunk struct {
+	Index int `json:"index"` // 0-based
+	Of    int `json:"of"`    // how many chunks the file has
+	// Start and End delimit the chunk's bytes [Start, End): in the decoded
+	// stream for CSV and NDJSON (after gunzip when Gzip), the span of its
+	// row groups' column chunks for Parquet.
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	// Header (CSV) is where the header record ends: bytes [0, Header) are
+	// read before the chunk's own.
+	Header int64 `json:"header,omitempty"`
+	// Groups [FirstGroup, LastGroup) are the chunk's Parquet row groups;
+	// Footer is where the file's footer starts.
+	FirstGroup int   `json:"firstGroup,omitempty"`
+	LastGroup  int   `json:"lastGroup,omitempty"`
+	Footer     int64 `json:"footer,omitempty"`
+	// Before is how many records (data rows, lines, Parquet rows) precede
+	// the chunk in the file.
+	Before int64 `json:"before"`
+	// Gzip: the object is gzip-compressed, so Start and End are offsets in
+	// its decompressed stream and the chunk reads the object from the start.
+	Gzip bool `json:"gzip,omitempty"`
+}
+
+// suffix names the chunk's own outputs (staging parts, rejects, manifest).
+func (c *Chunk) suffix() string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("-c%05d", c.Index)
+}
+
+// SplitResult is how Split cut a file: the file (its version, ETag and
+// size resolved) and its chunks in order.
+type SplitResult struct {
+	File   FileDrop `json:"file"`
+	Chunks []Chunk  `json:"chunks"`
+}
+
+// RangeGetter is an ObjectStore that can read part of an object. Stores
+// without it are read from the start and the bytes before offset skipped.
+type RangeGetter interface {
+	GetRange(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, error)
+}
+
+// Split cuts a raw file into chunks of about chunkBytes (DefaultChunkBytes
+// when <= 0) for CleanChunk. CSV and NDJSON files are read once, as a
+// stream, to find record boundaries; a Parquet file's footer alone gives
+// its row groups. Memory stays bounded whatever the file's size.
+func Split(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) (*SplitResult, error) {
+	if chunkBytes <= 0 {
+		chunkBytes = DefaultChunkBytes
+	}
+	if _, err := DatasetOf(drop.Key); err != nil {
+		return nil, err
+	}
+	drop, _, err := env.resolve(ctx, drop)
+	if err != nil {
+		return nil, err
+	}
+	format, _, ok := record.FormatOf(drop.Key)
+	if !ok {
+		return nil, fmt.Errorf("%w: key %q: unknown file format", ErrNotADataset, drop.Key)
+	}
+	var chunks []Chunk
+	if format == record.Parquet {
+		chunks, err = splitParquet(ctx, env, drop, chunkBytes)
+	} else {
+		chunks, err = splitText(ctx, env, drop, format, chunkBytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env.log().Info("split", "key", drop.Key, "size", drop.Size, "chunks", len(chunks))
+	return &SplitResult{File: drop, Chunks: chunks}, nil
+}
+
+func splitText(ctx context.Context, env *Env, drop FileDrop, format record.Format, chunkBytes int64) ([]Chunk, error) {
+	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
+	if err != nil {
+		return nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+	}
+	defer body.Close()
+	r, gzipped, err := decoded(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotADataset, drop.Key, err)
+	}
+	chunks, err := splitStream(r, format, gzipped, chunkBytes)
+	if err != nil {
+		return nil, fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+	}
+	return chunks, nil
+}
+
+// decoded returns the object's content, gunzipped when it starts with the
+// gzip magic bytes (as record.Open decides).
+func decoded(body io.Reader) (io.Reader, bool, error) {
+	br := bufio.NewReaderSize(body, 64<<10)
+	magic, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		return nil, false, fmt.Errorf("reading first bytes: %w", err)
+	}
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, false, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading gzip header: %w", err)
+	}
+	return zr, true, nil
+}
+
+func splitParquet(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) ([]Chunk, error) {
+	groups, footer, err := record.ParquetLayout(env.readerAt(ctx, drop.Bucket, drop.Key), drop.Size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotADataset, drop.Key, err)
+	}
+	var chunks []Chunk
+	cur := Chunk{Footer: footer, Start: -1}
+	var before int64
+	flush := func(last int) {
+		cur.LastGroup = last
+		chunks = append(chunks, cur)
+		cur = Chunk{Footer: footer, Start: -1, FirstGroup: last, Before: before}
+	}
+	for g, rg := range groups {
+		if cur.Start < 0 || rg.Offset < cur.Start {
+			cur.Start = rg.Offset
+		}
+		cur.End = max(cur.End, rg.Offset+rg.Length)
+		before += rg.Rows
+		if cur.End-cur.Start >= chunkBytes {
+			flush(g + 1)
+		}
+	}
+	if cur.Start >= 0 || len(chunks) == 0 {
+		if cur.Start < 0 {
+			cur.Start, cur.End = 4, 4 // no row groups: an empty file
+		}
+		flush(len(groups))
+	}
+	for i := range chunks {
+		chunks[i].Index, chunks[i].Of = i, len(chunks)
+	}
+	return chunks, nil
+}
+
+// openChunk opens a record reader over one chunk of drop, numbering its
+// records from chunk.Before+1.
+func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
+	format, _, ok := record.FormatOf(drop.Key)
+	if !ok {
+		return nil, nil, fmt.Errorf("key %q: unknown file format", drop.Key)
+	}
+	if ch.Start < 0 || ch.End < ch.Start {
+		return nil, nil, fmt.Errorf("chunk %d of %s: invalid byte range [%d, %d)", ch.Index, drop.Key, ch.Start, ch.End)
+	}
+	if format == record.Parquet {
+		return openParquetChunk(ctx, env, drop, ch, cols)
+	}
+	var src io.Reader
+	var closers []io.Closer
+	closeAll := func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
+	var header []byte
+	if ch.Gzip {
+		body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+		}
+		closers = append(closers, body)
+		r, _, err := decoded(body)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		if ch.Header > 0 && ch.Start >= ch.Header {
+			header = make([]byte, ch.Header)
+			if _, err := io.ReadFull(r, header); err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("reading the CSV header of %s: %w", drop.Key, err)
+			}
+			if _, err := io.CopyN(io.Discard, r, ch.Start-ch.Header); err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("skipping to chunk %d of %s: %w", ch.Index, drop.Key, err)
+			}
+		} else if _, err := io.CopyN(io.Discard, r, ch.Start); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("skipping to chunk %d of %s: %w", ch.Index, drop.Key, err)
+		}
+		src = io.LimitReader(r, ch.End-ch.Start)
+	} else {
+		if ch.Header > 0 && ch.Start >= ch.Header {
+			h, err := env.getRange(ctx, drop.Bucket, drop.Key, 0, ch.Header)
+			if err != nil {
+				return nil, nil, err
+			}
+			header, err = io.ReadAll(h)
+			h.Close()
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading the CSV header of %s: %w", drop.Key, err)
+			}
+		}
+		body, err := env.getRange(ctx, drop.Bucket, drop.Key, ch.Start, ch.End-ch.Start)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, body)
+		src = body
+	}
+	if header != nil {
+		src = io.MultiReader(bytes.NewReader(header), src)
+	}
+	rd, err := record.Open(format, src, cols)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("opening chunk %d of %s: %w", ch.Index, drop.Key, err)
+	}
+	return &offsetReader{Reader: rd, before: ch.Before}, closeAll, nil
+}
+
+// openParquetChunk copies the chunk's row groups, the file's footer and its
+// leading magic into a sparse temporary file of the object's size, and
+// reads just those row groups from it.
+func openParquetChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
+	if ch.Footer < ch.End || ch.Footer > drop.Size {
+		return nil, nil, fmt.Errorf("chunk %d of %s: footer offset %d outside [%d, %d]", ch.Index, drop.Key, ch.Footer, ch.End, drop.Size)
+	}
+	f, err := os.CreateTemp(env.TempDir, "pulse-chunk-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating chunk file: %w", err)
+	}
+	closeFn := func() { f.Close(); os.Remove(f.Name()) }
+	for _, span := range [][2]int64{{0, 4}, {ch.Start, ch.End}, {ch.Footer, drop.Size}} {
+		if span[1] <= span[0] {
+			continue
+		}
+		body, err := env.getRange(ctx, drop.Bucket, drop.Key, span[0], span[1]-span[0])
+		if err != nil {
+			closeFn()
+			return nil, nil, err
+		}
+		_, err = io.Copy(io.NewOffsetWriter(f, span[0]), body)
+		body.Close()
+		if err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("copying bytes [%d, %d) of %s: %w", span[0], span[1], drop.Key, err)
+		}
+	}
+	if err := f.Truncate(drop.Size); err != nil {
+		closeFn()
+		return nil, nil, fmt.Errorf("sizing chunk file for %s: %w", drop.Key, err)
+	}
+	rd, err := record.OpenParquetRowGroups(f, drop.Size, cols, ch.FirstGroup, ch.LastGroup)
+	if err != nil {
+		closeFn()
+		return nil, nil, fmt.Errorf("opening parquet chunk %d of %s: %w", ch.Index, drop.Key, err)
+	}
+	return rd, closeFn, nil
+}
+
+// offsetReader numbers a chunk's records as positions in the whole file.
+type offsetReader struct {
+	record.Reader
+	before int64
+}
+
+func (o *offsetReader) Next(r *record.Raw) error {
+	err := o.Reader.Next(r)
+	if err == nil {
+		r.Pos += o.before
+	} else if re, ok := record.AsRecordError(err); ok {
+		re.Pos += o.before
+	}
+	return err
+}
+
+// getRange reads [offset, offset+length) of an object.
+func (e *Env) getRange(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, error) {
+	if rg, ok := e.Store.(RangeGetter); ok {
+		body, err := rg.GetRange(ctx, bucket, key, offset, length)
+		if err != nil {
+			return nil, fmt.Errorf("getting bytes [%d, %d) of s3://%s/%s: %w", offset, offset+length, bucket, key, err)
+		}
+		return body, nil
+	}
+	body, _, err := e.Store.Get(ctx, bucket, key)
+	if err != nil {
+		return nil, fmt.Errorf("getting s3://%s/%s: %w", bucket, key, err)
+	}
+	if _, err := io.CopyN(io.Discard, body, offset); err != nil {
+		body.Close()
+		return nil, fmt.Errorf("skipping to byte %d of s3://%s/%s: %w", offset, bucket, key, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(body, length), body}, nil
+}
+
+// readerAtFunc is an io.ReaderAt made of a function.
+type readerAtFunc func(p []byte, off int64) (int, error)
+
+func (f readerAtFunc) ReadAt(p []byte, off int64) (int, error) { return f(p, off) }
+
+// readerAt reads an object at offsets, one range request per call (for a
+// Parquet footer: a few small reads).
+func (e *Env) readerAt(ctx context.Context, bucket, key string) io.ReaderAt {
+	return readerAtFunc(func(p []byte, off int64) (int, error) {
+		body, err := e.getRange(ctx, bucket, key, off, int64(len(p)))
+		if err != nil {
+			return 0, err
+		}
+		defer body.Close()
+		n, err := io.ReadFull(body, p)
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		return n, err
+	})
+}
+
+// Combine makes a split file's manifest from the manifests of its chunks
+// (written by CleanChunk): counts summed, staging parts and reject files
+// united, so Model and Load see one file. A chunk without a manifest (its
+// clean has not finished) is an error naming it. Running it again gives
+// the same manifest.
+func Combine(ctx context.Context, env *Env, drop FileDrop, chunks int) (*Manifest, error) {
+	spec, err := DatasetOf(drop.Key)
+	if err != nil {
+		return nil, err
+	}
+	if chunks < 1 {
+		return nil, fmt.Errorf("combining %s: %d chunks", drop.Key, chunks)
+	}
+	fileID := FileID(drop)
+	m := &Manifest{FileID: fileID, Dataset: spec.Name, Source: drop, Origin: Origin(drop), Status: "cleaned", Chunks: chunks}
+	for i := 0; i < chunks; i++ {
+		cm, err := env.loadManifest(ctx, chunkManifestKey(spec.Name, fileID, i))
+		if err != nil {
+			return nil, fmt.Errorf("combining %s: chunk %d of %d: %w", drop.Key, i, chunks, err)
+		}
+		if cm.Chunk == nil || cm.Chunk.Index != i || cm.Chunk.Of != chunks {
+			return nil, fmt.Errorf("combining %s: manifest of chunk %d is not chunk %d of %d", drop.Key, i, i, chunks)
+		}
+		if i == 0 || cm.StartedAt < m.StartedAt {
+			m.StartedAt = cm.StartedAt
+		}
+		if i == 0 {
+			m.IngestedAt = cm.IngestedAt
+		}
+		m.Counts.Received += cm.Counts.Received
+		m.Counts.Loaded += cm.Counts.Loaded
+		m.Counts.Rejected += cm.Counts.Rejected
+		m.Counts.Duplicate += cm.Counts.Duplicate
+		m.Counts.Late += cm.Counts.Late
+		m.StagingKeys = append(m.StagingKeys, cm.StagingKeys...)
+		if cm.QuarantineKey != "" {
+			m.ChunkRejectKeys = append(m.ChunkRejectKeys, cm.QuarantineKey)
+		}
+		m.FinishedAt = max(m.FinishedAt, cm.FinishedAt)
+	}
+	if !m.Counts.Balanced() {
+		return nil, fmt.Errorf("combining %s: counts do not add up: %s", drop.Key, m.Counts)
+	}
+	// Partition by partition, and in file order within one (the chunk
+	// suffixes sort in order): Model then reads the rows in the order a
+	// whole-file clean stages them, so the same dimension rows win.
+	sort.Strings(m.StagingKeys)
+	if err := env.saveManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	env.log().Info("combined", "dataset", spec.Name, "key", drop.Key, "chunks", chunks, "counts", m.Counts.String())
+	return m, nil
+}
