@@ -71,8 +71,8 @@ type step struct {
 	advance bool
 	flush   bool
 	to      time.Time // AdvanceTo(to) when set
-	results []string // expected Output.Results
-	late    []string // expected Output.Late
+	results []string  // expected Output.Results
+	late    []string  // expected Output.Late
 }
 
 func runSteps(t *testing.T, e *window.Engine, steps []step) {
