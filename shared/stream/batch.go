@@ -396,7 +396,7 @@ func (ts *topicState) batchID() string {
 	for _, p := range ps {
 		fmt.Fprintf(&desc, "%d:%d-%d;", p, parts[p].first, parts[p].last)
 	}
-	return "kafka-" + safeKey(ts.name) + "-" + star.MD5Hex([]byte(ts.name+"|"+desc.String()))[:16]
+	return "kafka-" + safeKey(ts.name) + "-" + star.MD5Hex([]byte(ts.name + "|" + desc.String()))[:16]
 }
 
 // source describes a topic's part of the batch for PULSE_MANIFESTS.SOURCE.

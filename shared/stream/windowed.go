@@ -108,10 +108,10 @@ func newRegistration(c Config) processor {
 		window.Tumbling(time.Hour).Named("tumbling"), window.Hopping(time.Hour, 15*time.Minute).Named("sliding")))}
 }
 
-func (p *registration) name() string               { return "user_registration_metrics" }
-func (p *registration) datasets() []string         { return []string{"consumer_registration"} }
-func (p *registration) snapshot() ([]byte, error)  { return p.e.Snapshot() }
-func (p *registration) restore(data []byte) error  { return p.e.Restore(data) }
+func (p *registration) name() string              { return "user_registration_metrics" }
+func (p *registration) datasets() []string        { return []string{"consumer_registration"} }
+func (p *registration) snapshot() ([]byte, error) { return p.e.Snapshot() }
+func (p *registration) restore(data []byte) error { return p.e.Restore(data) }
 func (p *registration) results(out window.Output, o *outputs) {
 	for _, r := range out.Results {
 		start, end := windowCells(r.Window)
@@ -148,10 +148,10 @@ type plain struct {
 	sets  []string
 }
 
-func (p *plain) name() string                    { return p.label }
-func (p *plain) datasets() []string              { return p.sets }
-func (p *plain) snapshot() ([]byte, error)       { return nil, nil }
-func (p *plain) restore([]byte) error            { return nil }
+func (p *plain) name() string                                                 { return p.label }
+func (p *plain) datasets() []string                                           { return p.sets }
+func (p *plain) snapshot() ([]byte, error)                                    { return nil, nil }
+func (p *plain) restore([]byte) error                                         { return nil }
 func (p *plain) advance(context.Context, time.Time, *outputs, *lookups) error { return nil }
 func (p *plain) flush(context.Context, time.Time, *outputs, *lookups) error   { return nil }
 func (p *plain) apply(context.Context, time.Time, []*rec, *outputs, *lookups) error {
