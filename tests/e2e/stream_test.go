@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/events"
 	"github.com/pulse-analytics/pulse/events/sim"
+	"github.com/pulse-analytics/pulse/localstack/esm"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/stream"
@@ -24,18 +26,41 @@ import (
 // run the stream handler, flushes the windows, and checks every metric
 // table, the late events and the per-topic accounting against the oracle
 // (oracle_test.go), an independent computation over the produced events.
+//
+// The crashes variant fails the handler after a step of every few batches
+// (each step in turn); the event-source mapping retries the whole batch,
+// and the result must be the same.
 func TestStreamEndToEnd(t *testing.T) {
-	for _, format := range []string{sim.FormatAvro, sim.FormatJSON} {
-		t.Run(format, func(t *testing.T) { streamEndToEnd(t, format) })
+	for _, tc := range []struct {
+		name, format string
+		crashes      bool
+	}{{"avro", sim.FormatAvro, false}, {"json", sim.FormatJSON, false}, {"json-with-crashes", sim.FormatJSON, true}} {
+		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes) })
 	}
 }
 
-func streamEndToEnd(t *testing.T, format string) {
+func streamEndToEnd(t *testing.T, format string, crashes bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	st := startStack(t, stack.Options{})
-	ss, err := st.StartStream(ctx, stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
-		Config: stream.Config{IdleTimeout: -1}})
+	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
+		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
+	var attempts, crashed atomic.Int64
+	if crashes {
+		opts.Failpoint = func(step string) error {
+			n := attempts.Load()
+			if step == stream.StepLoadState {
+				n = attempts.Add(1) // a new invocation (a retry is one too)
+			}
+			// Every third invocation fails after one step, each step in turn.
+			if n%3 == 0 && step == stream.Steps[(n/3)%int64(len(stream.Steps))] {
+				crashed.Add(1)
+				return fmt.Errorf("injected crash after %s", step)
+			}
+			return nil
+		}
+	}
+	ss, err := st.StartStream(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,15 +105,26 @@ func streamEndToEnd(t *testing.T, format string) {
 		}
 	}
 	// The catalog first and loaded, as the catalog workflow would have done
-	// before the shop opened, so every checkout finds its prices.
+	// before the shop opened, so every checkout finds its prices; then the
+	// users table (a relational snapshot in seed 004), so the page-view join
+	// does not depend on which topic is consumed first. Each topic keeps its
+	// order, which is all the oracle depends on.
 	catalog := len(sim.Movies())
-	produce(msgs[:catalog])
-	if err := ss.WaitCommitted(ctx, int64(catalog)); err != nil {
-		t.Fatal(err)
+	var usersTopic, rest []produced
+	for _, m := range msgs[catalog:] {
+		if m.topic == "users" {
+			usersTopic = append(usersTopic, m)
+		} else {
+			rest = append(rest, m)
+		}
 	}
-	produce(msgs[catalog:])
-	if err := ss.WaitCommitted(ctx, int64(len(msgs))); err != nil {
-		t.Fatal(err)
+	done := int64(0)
+	for _, phase := range [][]produced{msgs[:catalog], usersTopic, rest} {
+		produce(phase)
+		done += int64(len(phase))
+		if err := ss.WaitCommitted(ctx, done); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := ss.Pipeline.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -213,7 +249,11 @@ func streamEndToEnd(t *testing.T, format string) {
 		sizes = append(sizes, fmt.Sprintf("%s %d", table, len(o.tables[table])))
 	}
 	sort.Strings(sizes)
-	t.Logf("%s: %d messages (late %d), rows checked: %s", format, len(msgs), lateTotal, strings.Join(sizes, ", "))
+	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
+		crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
+	if crashes && (crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashed.Load()) {
+		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashed.Load(), ss.Retries())
+	}
 }
 
 // render turns a warehouse row into the oracle's key and row text.
