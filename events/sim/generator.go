@@ -206,7 +206,7 @@ func (g *Generator) malformed(t time.Time) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("encoding %s event: %w", d.topic, err)
 	}
-	return Event{Topic: d.topic, Key: []byte(d.key), Value: g.enc.corrupt(g.r, value), EventTime: t, Kind: KindMalformed}, nil
+	return Event{Topic: d.topic, Key: []byte(d.key), Value: g.enc.corrupt(g.r, d.topic, value), EventTime: t, Kind: KindMalformed}, nil
 }
 
 func (g *Generator) draft(t time.Time) draft {

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"testing"
@@ -31,7 +32,7 @@ func collect(t *testing.T, cfg Config) []Event {
 }
 
 func TestDeterminism(t *testing.T) {
-	for _, format := range []string{FormatJSON, FormatAvro} {
+	for _, format := range []string{FormatJSON, FormatAvro, FormatMixed} {
 		t.Run(format, func(t *testing.T) {
 			cfg := Config{Seed: 42, Rate: 50, MaxEvents: 3000, DuplicatePct: 3, LatePct: 4, MalformedPct: 2, Format: format, Start: t0}
 			a, b := collect(t, cfg), collect(t, cfg)
@@ -276,5 +277,27 @@ func TestCatalogFirst(t *testing.T) {
 		if !ok || ev.Topic != events.TopicMoviesCatalog || ev.Kind != KindNormal || string(ev.Key) != m.ItemID {
 			t.Fatalf("event %d = %s %s %q; want the catalog entry %s", i, ev.Topic, ev.Kind, ev.Key, m.ItemID)
 		}
+	}
+}
+
+// TestMixedFormat: seed 003 topics in Confluent Avro, the rest in JSON.
+func TestMixedFormat(t *testing.T) {
+	evs := collect(t, Config{Seed: 4, Rate: 50, MaxEvents: 2000, Format: FormatMixed, Start: t0})
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if ev.Kind == KindMalformed {
+			continue
+		}
+		avro := ev.Value[0] == 0
+		if avro != AvroTopics[ev.Topic] {
+			t.Fatalf("%s: Avro framing %v, want %v", ev.Topic, avro, AvroTopics[ev.Topic])
+		}
+		if !avro && !json.Valid(ev.Value) {
+			t.Fatalf("%s: not JSON: %q", ev.Topic, ev.Value)
+		}
+		seen[fmt.Sprint(avro)] = true
+	}
+	if !seen["true"] || !seen["false"] {
+		t.Fatalf("formats seen %v", seen)
 	}
 }
