@@ -68,7 +68,7 @@ func (p *movieSales) snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(movieSalesState{Buffer: buf, Engines: es})
+	return rawObject([]string{"buffer", "engines"}, [][]byte{buf, es}), nil
 }
 
 func (p *movieSales) restore(data []byte) error {

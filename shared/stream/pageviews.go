@@ -55,7 +55,11 @@ func (p *pageviews) snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(pageviewState{Engines: es, Open: p.open})
+	open, err := json.Marshal(p.open)
+	if err != nil {
+		return nil, err
+	}
+	return rawObject([]string{"engines", "open"}, [][]byte{es, open}), nil
 }
 
 func (p *pageviews) restore(data []byte) error {

@@ -56,7 +56,7 @@ func (p *sessions) snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(sessionsState{Buffer: buf, Tracker: tr})
+	return rawObject([]string{"buffer", "tracker"}, [][]byte{buf, tr}), nil
 }
 
 func (p *sessions) restore(data []byte) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/window"
@@ -101,11 +102,12 @@ func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
 		slot.valid = false
 		return fmt.Errorf("snapshotting stream state %s: %w", slot.proc.name(), err)
 	}
-	data, err := json.Marshal(persisted{Format: stateFormat, Ledger: slot.ledger, Proc: procState})
+	ledger, err := json.Marshal(slot.ledger)
 	if err != nil {
 		slot.valid = false
 		return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
 	}
+	data := rawObject([]string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState})
 	if bytes.Equal(data, slot.loaded) {
 		return nil
 	}

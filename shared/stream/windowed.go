@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/star"
@@ -19,15 +20,41 @@ const noTime = math.MinInt64
 type engines map[string]*window.Engine
 
 func (es engines) snapshot() ([]byte, error) {
-	m := map[string]json.RawMessage{}
-	for name, e := range es {
-		b, err := e.Snapshot()
+	names := sortedKeys(es)
+	vals := make([][]byte, len(names))
+	for i, name := range names {
+		b, err := es[name].Snapshot()
 		if err != nil {
 			return nil, fmt.Errorf("engine %s: %w", name, err)
 		}
-		m[name] = b
+		vals[i] = b
 	}
-	return json.Marshal(m) // map keys sorted: deterministic
+	return rawObject(names, vals), nil
+}
+
+// rawObject writes {"k1":v1,...} from keys and values that are already
+// JSON (snapshots), without re-validating them as json.Marshal of a
+// json.RawMessage would: state is written on every batch.
+func rawObject(keys []string, vals [][]byte) []byte {
+	n := 2
+	for i := range keys {
+		n += len(keys[i]) + len(vals[i]) + 4
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':')
+		if len(vals[i]) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, vals[i]...)
+		}
+	}
+	return append(b, '}')
 }
 
 func (es engines) restore(data []byte) error {
