@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +143,92 @@ func TestCrashAndRetry(t *testing.T) {
 			diffMaps(t, "dedupe keys", r.dedupe.Claims(), wantClaims)
 			diffMaps(t, "objects", r.objects.Snapshot(), wantObjects)
 		})
+	}
+}
+
+// TestTickClosesIdleWindows: with no newer events, Tick closes windows
+// once the clock has passed their end plus the lateness and the idle
+// timeout, and releases sign-ins held back by a topic that never came.
+func TestTickClosesIdleWindows(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, stream.Config{})
+	at := func(h, m int) time.Time { return time.Date(2024, 2, 3, h, m, 0, 0, time.UTC) }
+	r.now = at(10, 30)
+	reg := func(off int64, user int, tm time.Time) pipeline.Message {
+		return msg("consumer_registration", off, fmt.Sprintf(`{"timestamp":%q,"event_name":"consumer_registration","user_id":%d,"age":30,"masked_email":"****@x.io","preferred_language":"eng"}`, tm.Format(time.RFC3339), user))
+	}
+	in := msg("sign_in", 0, `{"timestamp":"2024-02-03T10:20:00Z","event_name":"sign_in","user_id":5}`)
+	if _, err := r.p.Process(ctx, []pipeline.Message{reg(0, 1, at(10, 5)), reg(1, 2, at(10, 20)), in}); err != nil {
+		t.Fatal(err)
+	}
+	finals := func() int64 {
+		return count(t, r.wh, "SELECT COUNT(*) FROM USER_REGISTRATION_METRICS WHERE FINAL AND WINDOW_TYPE = 'tumbling'")
+	}
+	metrics := func() int64 { return count(t, r.wh, "SELECT COUNT(*) FROM SESSION_METRICS") }
+	r.now = at(11, 4) // the watermark would be 10:59: not yet
+	if _, err := r.p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if finals() != 0 {
+		t.Fatal("closed before the clock passed the window end + lateness")
+	}
+	r.now = at(11, 6)
+	if _, err := r.p.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r.wh, "SELECT REGISTRATION_COUNT FROM USER_REGISTRATION_METRICS WHERE FINAL AND WINDOW_TYPE = 'tumbling' AND WINDOW_START = ?", at(10, 0)); n != 2 {
+		t.Fatalf("tumbling [10:00, 11:00) final count = %d, want 2", n)
+	}
+	// sign_out never came: after the idle timeout the sign-in is released
+	// and the session metrics follow the clock (11:01 and earlier minutes).
+	if metrics() == 0 {
+		t.Fatal("no session metrics after the idle timeout")
+	}
+	if n := count(t, r.wh, "SELECT ACTIVE_SESSIONS_COUNT FROM SESSION_METRICS WHERE METRIC_TIME = ?", at(10, 30)); n != 1 {
+		t.Fatalf("active sessions at 10:30 = %d, want 1", n)
+	}
+}
+
+// TestSessionsIndependentOfTopicOrder consumes sign_in and sign_out in two
+// different interleavings and gets the same sessions and metrics.
+func TestSessionsIndependentOfTopicOrder(t *testing.T) {
+	ctx := context.Background()
+	msgs, _ := simMessages(t, sim.Config{Seed: 8, Rate: 0.5, MaxEvents: 1500, Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
+	var ins, outs []pipeline.Message
+	for _, m := range msgs {
+		switch m.Topic {
+		case "sign_in":
+			ins = append(ins, m)
+		case "sign_out":
+			outs = append(outs, m)
+		}
+	}
+	dump := func(order [][]pipeline.Message) map[string]string {
+		r := newRig(t, stream.Config{IdleTimeout: -1})
+		for _, b := range order {
+			if _, err := r.p.Process(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := r.p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		all := dumpWarehouse(t, r.wh)
+		return map[string]string{"metrics": strings.Join(all["SESSION_METRICS"], "\n"), "sessions": strings.Join(all["CONSUMER_SESSIONS"], "\n")}
+	}
+	// All sign-ins first, then all sign-outs; and the two topics in small alternating batches.
+	a := dump([][]pipeline.Message{ins, outs})
+	var alternating [][]pipeline.Message
+	for i := 0; i < max(len(ins), len(outs)); i += 7 {
+		alternating = append(alternating, outs[min(i, len(outs)):min(i+7, len(outs))], ins[min(i, len(ins)):min(i+7, len(ins))])
+	}
+	b := dump(alternating)
+	if a["metrics"] == "" || a["sessions"] == "" {
+		t.Fatal("no sessions: the test would prove little")
+	}
+	for k := range a {
+		if a[k] != b[k] {
+			t.Errorf("%s differ between consumption orders", k)
+		}
 	}
 }
