@@ -30,7 +30,7 @@ func addDemoStreamFlags(fs *flag.FlagSet) demoStreamFlags {
 		on:           fs.Bool("stream", true, "run the stream path (Kafka, the simulator, the stream handler) beside the batch path"),
 		kafkaPort:    fs.Int("kafka-port", 9092, "port of the local Kafka cluster on 127.0.0.1 (kcat -b 127.0.0.1:9092 works)"),
 		registryPort: fs.Int("registry-port", 0, "port of the local schema registry (0: a free port, printed)"),
-		sim:          addSimFlags(fs, "sim-", 50, sim.FormatMixed),
+		sim:          addSimFlags(fs, "sim-", 50, sim.FormatMixed, 0),
 	}
 }
 
@@ -69,10 +69,15 @@ func startDemoStream(ctx context.Context, st *stack.Stack, f demoStreamFlags) (*
 		return nil, err
 	}
 	cfg := f.sim.config()
+	if cfg.Seed == 0 {
+		// A new stream each run: the dedupe store in --dir outlives Kafka,
+		// and the same seed would resend the same ids.
+		cfg.Seed = time.Now().UnixNano()
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	d := &demoStream{st: st, ss: ss, client: client, cancel: cancel}
-	fmt.Printf("  simulator: %s events at %g/s (duplicates %g%%, late %g%%, malformed %g%%), event time = now\n",
-		cfg.Format, cfg.Rate, cfg.DuplicatePct, cfg.LatePct, cfg.MalformedPct)
+	fmt.Printf("  simulator: %s events at %g/s (duplicates %g%%, late %g%%, malformed %g%%, seed %d), event time = now\n",
+		cfg.Format, cfg.Rate, cfg.DuplicatePct, cfg.LatePct, cfg.MalformedPct, cfg.Seed)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()

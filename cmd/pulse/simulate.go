@@ -28,14 +28,15 @@ type simFlags struct {
 	format                     *string
 }
 
-// addSimFlags registers the simulator's flags, each name prefixed.
-func addSimFlags(fs *flag.FlagSet, prefix string, rate float64, format string) simFlags {
+// addSimFlags registers the simulator's flags, each name prefixed. The
+// demo passes seed 0: a new seed from the clock each run.
+func addSimFlags(fs *flag.FlagSet, prefix string, rate float64, format string, seed int64) simFlags {
 	return simFlags{
 		rate:      fs.Float64(prefix+"rate", rate, "events per second over all topics"),
 		dup:       fs.Float64(prefix+"dup", 2, "percent of events re-sent verbatim (duplicates)"),
 		late:      fs.Float64(prefix+"late", 2, "percent of events delivered 6-20 minutes after their event time"),
 		malformed: fs.Float64(prefix+"malformed", 1, "percent of events with broken bytes"),
-		seed:      fs.Int64(prefix+"seed", 1, "seed: the same seed and start give the same events"),
+		seed:      fs.Int64(prefix+"seed", seed, "seed: the same seed and start give the same events (0: from the clock)"),
 		format:    fs.String(prefix+"format", format, "json, avro (Confluent wire format through the registry) or mixed (seed 003 topics Avro, the rest JSON)"),
 	}
 }
@@ -51,11 +52,14 @@ func runSimulate(ctx context.Context, args []string) error {
 	duration := fs.Duration("duration", 0, "stop after this much time (0: until --events or Ctrl-C)")
 	events := fs.Int("events", 0, "stop after this many events (0: no limit)")
 	start := fs.String("start", "", "event time of the first event, RFC 3339 (default: now)")
-	sf := addSimFlags(fs, "", 100, sim.FormatJSON)
+	sf := addSimFlags(fs, "", 100, sim.FormatJSON, 1)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := sf.config()
+	if cfg.Seed == 0 {
+		cfg.Seed = time.Now().UnixNano()
+	}
 	cfg.Duration, cfg.MaxEvents = *duration, *events
 	if *start != "" {
 		t, err := time.Parse(time.RFC3339, *start)
