@@ -66,6 +66,21 @@
 // u1 and u2 sign in, the 10:01, 10:02 and 10:03 metrics are emitted. So the
 // results do not depend on how fast each topic is consumed.
 //
+// # Concurrency
+//
+// A Pipeline processes one batch at a time. Across processes (Lambda
+// instances) each processor's state is saved with a conditional write on
+// the version it was loaded at; a concurrent writer makes Save fail with
+// window.ErrConflict and the batch is retried whole. That keeps state and
+// dedupe keys exact, but the loser's MERGE ran before its Save failed: a
+// window it closed from stale state can keep the loser's (incomplete)
+// final row if that MERGE landed after the winner's. Results are exact
+// when each processor's topics are consumed by one invocation at a time
+// (the local stack; one partition per topic and one mapping for the
+// topics a processor joins). Where invocations overlap (on AWS, one
+// mapping per topic: sign_in beside sign_out), a lease per processor taken
+// before apply would make them exclusive; it is not implemented.
+//
 // # Idle close
 //
 // Tick (an empty batch) applies the idle rule: a processor whose inputs
