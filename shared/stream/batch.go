@@ -3,7 +3,9 @@ package stream
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +48,8 @@ type batch struct {
 	slots  []*procSlot
 	out    *outputs
 	res    *Result
+
+	ownerID string
 }
 
 func newBatch(p *Pipeline, msgs []pipeline.Message) *batch {
@@ -78,10 +82,11 @@ func (r *rec) procName() string {
 
 func (b *batch) run(ctx context.Context) (res *Result, err error) {
 	defer func() {
-		if err != nil {
-			for _, s := range b.slots {
+		for _, s := range b.slots {
+			if err != nil {
 				s.valid = false // the failed run may have changed it: reload next time
 			}
+			b.p.release(ctx, s)
 		}
 	}()
 	steps := []struct {
@@ -129,10 +134,13 @@ func (b *batch) loadStates(ctx context.Context) error {
 		}
 		seen[name] = true
 		slot := b.p.procs[name]
-		if err := b.p.loadState(ctx, slot); err != nil {
+		if err := b.p.acquire(ctx, slot, b.owner(), b.now); err != nil {
 			return err
 		}
 		b.slots = append(b.slots, slot)
+		if err := b.p.loadState(ctx, slot); err != nil {
+			return err
+		}
 	}
 	sort.Slice(b.slots, func(i, j int) bool { return b.slots[i].proc.name() < b.slots[j].proc.name() })
 	for _, r := range b.recs {
@@ -142,6 +150,19 @@ func (b *batch) loadStates(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// owner names the batch for leases: the same messages give the same name,
+// so a retry of this batch takes over a lease its crashed run left.
+func (b *batch) owner() string {
+	if b.ownerID == "" {
+		h := md5.New()
+		for _, r := range b.recs {
+			fmt.Fprintf(h, "%s/%d/%d;", r.msg.Topic, r.msg.Partition, r.msg.Offset)
+		}
+		b.ownerID = "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
+	}
+	return b.ownerID
 }
 
 // archived is one line of a raw archive file.

@@ -69,17 +69,18 @@
 // # Concurrency
 //
 // A Pipeline processes one batch at a time. Across processes (Lambda
-// instances) each processor's state is saved with a conditional write on
-// the version it was loaded at; a concurrent writer makes Save fail with
-// window.ErrConflict and the batch is retried whole. That keeps state and
-// dedupe keys exact, but the loser's MERGE ran before its Save failed: a
-// window it closed from stale state can keep the loser's (incomplete)
-// final row if that MERGE landed after the winner's. Results are exact
-// when each processor's topics are consumed by one invocation at a time
-// (the local stack; one partition per topic and one mapping for the
-// topics a processor joins). Where invocations overlap (on AWS, one
-// mapping per topic: sign_in beside sign_out), a lease per processor taken
-// before apply would make them exclusive; it is not implemented.
+// instances: on AWS each topic has its own mapping, so sign_in and
+// sign_out batches run side by side on the session processor) a batch
+// first takes a lease on each processor it touches, a small item in the
+// window.Store next to the state, written with the store's conditional
+// write. Another invocation's batch on that processor fails with ErrBusy
+// and is retried later, so no MERGE is ever computed from state that
+// another invocation is about to replace. A lease is given back at the
+// end of the batch; one left by a crash expires after Config.LeaseTTL, and
+// the retry of the crashed batch (same messages, same owner) takes it over
+// at once. The state itself is saved conditionally on the version it was
+// loaded at, as a second guard (window.ErrConflict). Cost: two small
+// extra writes per processor per batch.
 //
 // # Idle close
 //

@@ -39,6 +39,9 @@ func (s *namedStore) dump(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for name := range s.names {
+		if strings.Contains(name, "/lease/") {
+			continue // leases are taken and given back: not window state
+		}
 		b, v, err := s.Load(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)

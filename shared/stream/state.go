@@ -34,13 +34,16 @@ type processor interface {
 // while the stored state is the one it last saved (a warm Lambda), and
 // rebuilt from the store otherwise.
 type procSlot struct {
+	name    string
 	make    func() processor
 	proc    processor
 	ledger  map[string]int64 // "topic/partition" -> highest offset accounted
 	version int64
 	loaded  []byte // the stored bytes proc and ledger reflect
 	valid   bool   // false after a failed batch: reload before use
-	touched bool   // used by the current batch
+
+	leased       bool // this process holds the processor's lease
+	leaseVersion int64
 }
 
 // persisted is the stored form of a processor's state.
@@ -122,6 +125,68 @@ func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
 	slot.version++
 	slot.loaded = data
 	return nil
+}
+
+// ErrBusy is returned when another invocation holds a processor's lease:
+// the batch is retried later (Lambda and the local mapping both do).
+var ErrBusy = errors.New("another invocation is processing this processor's state")
+
+// lease is the content of a processor's lease item in the state store.
+type lease struct {
+	Owner string `json:"owner"` // "" when released
+	Until int64  `json:"until"` // Unix µs
+}
+
+const leasePrefix = "lease/"
+
+func (p *Pipeline) leaseName(slot *procSlot) string {
+	return p.env.Config.StatePrefix + leasePrefix + slot.name
+}
+
+// acquire takes the processor's lease for owner, a name of the batch that
+// is the same on every retry of it (so a retry after a crash takes over
+// its own lease at once). Another owner's unexpired lease is ErrBusy.
+// The lease makes invocations on one processor exclusive, so no MERGE is
+// ever computed from state another invocation is about to replace.
+func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, now time.Time) error {
+	if p.env.Config.leaseTTL() < 0 {
+		return nil
+	}
+	name := p.leaseName(slot)
+	data, version, err := p.env.State.Load(ctx, name)
+	if err != nil {
+		return fmt.Errorf("reading lease %s: %w", name, err)
+	}
+	var l lease
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &l); err != nil {
+			return fmt.Errorf("decoding lease %s: %w", name, err)
+		}
+	}
+	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() {
+		return fmt.Errorf("lease %s held by %s until %s: %w", name, l.Owner, fromMicros(l.Until).Format(time.RFC3339), ErrBusy)
+	}
+	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro()})
+	if err := p.env.State.Save(ctx, name, b, version); err != nil {
+		if errors.Is(err, window.ErrConflict) {
+			return fmt.Errorf("taking lease %s: %w", name, ErrBusy)
+		}
+		return fmt.Errorf("taking lease %s: %w", name, err)
+	}
+	slot.leased, slot.leaseVersion = true, version+1
+	return nil
+}
+
+// release gives the lease back (best effort: an unreleased lease expires).
+func (p *Pipeline) release(ctx context.Context, slot *procSlot) {
+	if !slot.leased {
+		return
+	}
+	slot.leased = false
+	name := p.leaseName(slot)
+	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(`{"owner":"","until":0}`), slot.leaseVersion); err != nil {
+		p.log().Warn("stream: releasing a lease", "lease", name, "err", err)
+	}
 }
 
 // ledgerKey names a partition in a ledger.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,6 +43,18 @@ type Config struct {
 	SessionTimeout time.Duration
 	// StatePrefix prefixes the window-state names ("stream/" by default).
 	StatePrefix string
+	// LeaseTTL bounds how long a processor's lease (see Concurrency in the
+	// package comment) keeps other invocations out after its holder
+	// vanished without releasing it. 0 means 2 minutes; negative turns
+	// leases off (one process only, as the local stack's mutex ensures).
+	LeaseTTL time.Duration
+}
+
+func (c Config) leaseTTL() time.Duration {
+	if c.LeaseTTL == 0 {
+		return 2 * time.Minute
+	}
+	return c.LeaseTTL
 }
 
 func (c Config) lateness() time.Duration {
@@ -134,7 +147,7 @@ func New(env Env) (*Pipeline, error) {
 	for _, f := range processorFactories(env.Config) {
 		pr := f()
 		name := pr.name()
-		p.procs[name] = &procSlot{make: f}
+		p.procs[name] = &procSlot{name: name, make: f}
 		p.order = append(p.order, name)
 		for _, ds := range pr.datasets() {
 			if err := p.addDataset(ds, name); err != nil {
@@ -276,8 +289,21 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 	res := &Result{Topics: map[string]*TopicResult{}}
 	out := newOutputs(now)
 	var touched []*procSlot
+	owner := "sweep-" + strconv.FormatInt(now.UnixNano(), 36)
+	defer func() {
+		for _, slot := range touched {
+			p.release(ctx, slot)
+		}
+	}()
 	for _, name := range p.order {
 		slot := p.procs[name]
+		if err := p.acquire(ctx, slot, owner, now); err != nil {
+			if errors.Is(err, ErrBusy) {
+				continue // a batch is running on it: it will advance it
+			}
+			return nil, err
+		}
+		touched = append(touched, slot)
 		if err := p.loadState(ctx, slot); err != nil {
 			return nil, err
 		}
@@ -291,7 +317,6 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("advancing %s: %w", name, err)
 		}
-		touched = append(touched, slot)
 	}
 	if err := p.mergeOutputs(ctx, out, res); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/events/sim"
+	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
@@ -230,5 +231,59 @@ func TestSessionsIndependentOfTopicOrder(t *testing.T) {
 		if a[k] != b[k] {
 			t.Errorf("%s differ between consumption orders", k)
 		}
+	}
+}
+
+// TestLeaseMakesInvocationsExclusive runs two pipelines over the same
+// stores, as two Lambda instances would: while one is inside a batch of a
+// processor, the other's batch on that processor fails with ErrBusy and
+// changes nothing; a lease left by a vanished holder expires.
+func TestLeaseMakesInvocationsExclusive(t *testing.T) {
+	ctx := context.Background()
+	a := newRig(t, stream.Config{IdleTimeout: -1})
+	b, err := stream.New(stream.Env{Store: a.objects, Dedupe: a.dedupe, Warehouse: a.wh, State: a.state, Decoder: avro.NewDecoder(nil),
+		Buckets: buckets, Config: stream.Config{IdleTimeout: -1}, Now: func() time.Time { return a.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sale := func(off int64, id string) pipeline.Message {
+		return msg("social_sales", off, `{"ID":"`+id+`","Kota":"Bogor","Sosial_Media":"X","Usage_Count":1,"Sales":1,"Visitors":10,"PageVisitors":1,"Conversion":1,"Ts":1706981205}`)
+	}
+	var busy error
+	a.fail = func(step string) error {
+		if step == stream.StepApply {
+			_, busy = b.Process(ctx, []pipeline.Message{{Topic: "social_sales", Partition: 1, Offset: 0, Value: sale(0, "b").Value}})
+		}
+		return nil
+	}
+	if _, err := a.p.Process(ctx, []pipeline.Message{sale(0, "a")}); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(busy, stream.ErrBusy) {
+		t.Fatalf("the concurrent batch got %v; want ErrBusy", busy)
+	}
+	if n := count(t, a.wh, "SELECT COUNT(*) FROM FACT_SOCIAL_SALES"); n != 1 {
+		t.Fatalf("%d facts after the busy batch; want 1", n)
+	}
+	a.fail = nil
+	if _, err := b.Process(ctx, []pipeline.Message{{Topic: "social_sales", Partition: 1, Offset: 0, Value: sale(0, "b").Value}}); err != nil {
+		t.Fatalf("retry after the lease was released: %v", err)
+	}
+	// A lease its holder never gave back blocks others until it expires.
+	name := "stream/lease/social_platform_metrics"
+	_, v, _ := a.state.Load(ctx, name)
+	until := a.now.Add(time.Minute).UnixMicro()
+	if err := a.state.Save(ctx, name, []byte(fmt.Sprintf(`{"owner":"gone","until":%d}`, until)), v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.p.Process(ctx, []pipeline.Message{sale(1, "c")}); !errors.Is(err, stream.ErrBusy) {
+		t.Fatalf("with a foreign lease: %v; want ErrBusy", err)
+	}
+	a.now = a.now.Add(2 * time.Minute)
+	if _, err := a.p.Process(ctx, []pipeline.Message{sale(1, "c")}); err != nil {
+		t.Fatalf("after the lease expired: %v", err)
+	}
+	if n := count(t, a.wh, "SELECT COUNT(*) FROM FACT_SOCIAL_SALES"); n != 3 {
+		t.Fatalf("%d facts; want 3", n)
 	}
 }
