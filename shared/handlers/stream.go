@@ -18,8 +18,8 @@ import (
 // Contract with the event-source mapping: Handle returns an error only when
 // the whole batch must be retried (the warehouse, the dedupe table, the
 // window state or the schema registry could not be reached, or another
-// invocation saved the window state meanwhile); Lambda then redelivers the
-// same batch, which is harmless (stream.Pipeline.Process). A bad message
+// invocation holds a processor's lease: stream.ErrBusy); Lambda then
+// redelivers the same batch, which is harmless (stream.Pipeline.Process). A bad message
 // never fails the batch: it is quarantined with its reason. An event with
 // no records (a scheduled invocation) applies the idle rule (Tick).
 type Stream struct {
