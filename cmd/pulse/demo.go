@@ -21,14 +21,15 @@ func runDemo(ctx context.Context, args []string) error {
 	dir := fs.String("dir", "demo-data", "folder for the warehouse (warehouse.duckdb), dedupe state and generated files")
 	rows := fs.Int("rows", 5000, "rows per generated batch file")
 	seed := fs.Uint64("seed", 42, "seed for the generated data")
-	duration := fs.Duration("duration", 0, "keep the demo running this long, dropping a new batch every --every, then exit with a summary (0 = one round)")
-	every := fs.Duration("every", 15*time.Second, "with --duration: how often a new batch of files is dropped")
+	duration := fs.Duration("duration", 0, "stop by itself after this long and print a summary (0 = run until Ctrl-C; one batch round only with --stream=false)")
+	every := fs.Duration("every", 15*time.Second, "how often a new batch of files is dropped")
 	s3addr := fs.String("s3", "127.0.0.1:0", "address for the local S3 endpoint")
+	sf := addDemoStreamFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(*dir)
-	fmt.Printf("Pulse demo: the whole batch path on local stand-ins\n  data folder: %s\n", abs)
+	fmt.Printf("Pulse demo: the batch and stream paths on local stand-ins\n  data folder: %s\n", abs)
 	st, err := stack.Start(ctx, stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout)})
 	if err != nil {
 		return err
@@ -36,6 +37,13 @@ func runDemo(ctx context.Context, args []string) error {
 	defer st.Close()
 	fmt.Printf("  S3 (gofakes3): %s  buckets %s, %s, %s, %s\n", st.S3.Endpoint(), stack.Buckets.Raw, stack.Buckets.Staging, stack.Buckets.Curated, stack.Buckets.Quarantine)
 	fmt.Printf("  warehouse (DuckDB): %s\n", filepath.Join(abs, "warehouse.duckdb"))
+	var ds *demoStream
+	if *sf.on {
+		if ds, err = startDemoStream(ctx, st, sf); err != nil {
+			return err
+		}
+	}
+	continuous := *sf.on && *duration <= 0
 
 	start := time.Now()
 	round := 0
@@ -44,14 +52,32 @@ func runDemo(ctx context.Context, args []string) error {
 		if err := demoRound(ctx, st, abs, *rows, *seed+uint64(round-1), round); err != nil {
 			return err
 		}
-		if *duration <= 0 || time.Since(start)+*every > *duration {
-			break
+		if !continuous && *duration <= 0 {
+			break // one round of the batch path only
 		}
-		fmt.Printf("\nnext batch in %s (demo ends after %s; Ctrl-C to stop)\n", *every, *duration)
+		wait := *every
+		if *duration > 0 && time.Since(start)+*every > *duration {
+			if !*sf.on {
+				break
+			}
+			wait = time.Until(start.Add(*duration)) // no more batch rounds; the stream runs to the end
+			fmt.Printf("\nthe stream goes on for %s\n", wait.Round(time.Second))
+		} else {
+			fmt.Printf("\nnext batch in %s (%s)\n", *every, demoEnd(*duration, start))
+		}
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-time.After(*every):
+		case <-time.After(wait):
+		}
+		if ctx.Err() != nil || (*duration > 0 && time.Since(start) >= *duration) {
+			break
+		}
+	}
+	ctx = context.WithoutCancel(ctx) // Ctrl-C ends the demo, not the summary
+	if ds != nil {
+		fmt.Println("\nStopping the simulator and finishing the stream...")
+		if err := ds.stop(30 * time.Second); err != nil {
+			fmt.Printf("  simulator: %v\n", err)
 		}
 	}
 	fmt.Println("\nPer-file accounting (received = loaded + rejected + duplicate):")
@@ -68,6 +94,11 @@ func runDemo(ctx context.Context, args []string) error {
 	if err := printQuery(ctx, os.Stdout, wh, "Rejected records by reason (PULSE_REJECTS, top 8)",
 		"SELECT DATASET, FIELD, COUNT(*) AS RECORDS FROM PULSE_REJECTS GROUP BY DATASET, FIELD ORDER BY RECORDS DESC, DATASET, FIELD LIMIT 8"); err != nil {
 		return err
+	}
+	if ds != nil {
+		if err := printStreamSummary(ctx, os.Stdout, ds); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("\nDone in %s. Open the warehouse with: duckdb %s   (or: pulse query --dir %s 'SELECT * FROM ENGAGEMENT_BY_PLATFORM')\n",
 		time.Since(start).Round(time.Millisecond), filepath.Join(abs, "warehouse.duckdb"), *dir)
@@ -115,4 +146,11 @@ func demoRound(ctx context.Context, st *stack.Stack, dir string, rows int, seed 
 		fmt.Printf("  redelivered the notification for %s: started %d, skipped %d (already running or done)\n", first.Drop.Key, len(out.Started), len(out.Skipped))
 	}
 	return nil
+}
+
+func demoEnd(duration time.Duration, start time.Time) string {
+	if duration > 0 {
+		return fmt.Sprintf("the demo ends by itself in %s; Ctrl-C to stop now", time.Until(start.Add(duration)).Round(time.Second))
+	}
+	return "Ctrl-C ends the demo with a summary"
 }

@@ -16,6 +16,10 @@ import (
 const (
 	FormatJSON = "json"
 	FormatAvro = "avro"
+	// FormatMixed is what DESIGN.md section 1 describes: the seed 003
+	// topics (consumer events and the movie catalog) in Avro through the
+	// schema registry, every other topic in JSON.
+	FormatMixed = "mixed"
 )
 
 // Config drives a Generator and Run.
@@ -30,7 +34,7 @@ type Config struct {
 	LatePct      float64 // event time 6-20 minutes before the simulated clock
 	MalformedPct float64 // broken bytes (truncated JSON / bad Avro)
 
-	Format string    // "json" (default) or "avro"
+	Format string    // "json" (default), "avro" or "mixed"
 	Start  time.Time // event-time origin; default time.Now()
 
 	// SchemaIDs maps topic to its schema registry id, for Format "avro".

@@ -22,8 +22,8 @@ type encoder struct {
 }
 
 func newEncoder(format string, ids map[string]int) (*encoder, error) {
-	if format != FormatJSON && format != FormatAvro {
-		return nil, fmt.Errorf("unknown format %q (want %q or %q)", format, FormatJSON, FormatAvro)
+	if format != FormatJSON && format != FormatAvro && format != FormatMixed {
+		return nil, fmt.Errorf("unknown format %q (want %q, %q or %q)", format, FormatJSON, FormatAvro, FormatMixed)
 	}
 	e := &encoder{format: format, schemas: map[string]avro.Schema{}, fields: map[string][]string{}, ids: map[string]int{}}
 	for i, topic := range events.Topics() {
@@ -51,8 +51,22 @@ func newEncoder(format string, ids map[string]int) (*encoder, error) {
 	return e, nil
 }
 
+// AvroTopics are the topics FormatMixed sends as Avro (seed 003).
+var AvroTopics = map[string]bool{
+	events.TopicConsumerRegistration: true, events.TopicSignIn: true, events.TopicSignOut: true, events.TopicItemView: true,
+	events.TopicAddedToCart: true, events.TopicCheckoutToCart: true, events.TopicMoviesCatalog: true,
+}
+
+// FormatOf is the encoding a topic gets under format: FormatJSON or FormatAvro.
+func FormatOf(format, topic string) string {
+	if format == FormatAvro || format == FormatMixed && AvroTopics[topic] {
+		return FormatAvro
+	}
+	return FormatJSON
+}
+
 func (e *encoder) encode(topic string, rec map[string]any) ([]byte, error) {
-	if e.format == FormatAvro {
+	if FormatOf(e.format, topic) == FormatAvro {
 		return e.avro(topic, rec)
 	}
 	return e.json(topic, rec)
@@ -150,8 +164,8 @@ func appendJSONString(b []byte, s string) []byte {
 // cut short (a proper prefix of an object is never valid JSON); Avro gets
 // a wrong magic byte or a truncated body (every Avro field is needed, so a
 // short body cannot decode).
-func (e *encoder) corrupt(r *rand.Rand, v []byte) []byte {
-	if e.format == FormatAvro {
+func (e *encoder) corrupt(r *rand.Rand, topic string, v []byte) []byte {
+	if FormatOf(e.format, topic) == FormatAvro {
 		out := append([]byte(nil), v...)
 		if r.IntN(2) == 0 || len(out) <= 6 {
 			out[0] = 1 + byte(r.IntN(255))

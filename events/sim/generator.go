@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/pulse-analytics/pulse/events"
@@ -25,6 +26,7 @@ type Generator struct {
 	movieAt  int
 	history  []Event
 	histNext int
+	delayed  []delayed // late events waiting to be sent, by send time
 	stats    Stats
 }
 
@@ -76,48 +78,95 @@ func (g *Generator) Err() error { return g.encErr }
 // Stats returns the counts of events generated so far.
 func (g *Generator) Stats() Stats { return g.stats.clone() }
 
-// Clock returns the simulated time of the next event.
+// Clock returns the simulated time of the next event generated.
 func (g *Generator) Clock() time.Time {
 	return g.cfg.Start.Add(time.Duration(math.Round(float64(g.n) * 1e9 / g.cfg.Rate)))
 }
 
-// Next returns the next event, or false when MaxEvents or Duration is
-// reached (or the generator is unusable, see Err).
+// Next returns the next event, or false when the stream has ended: after
+// MaxEvents events were generated or Duration of event time has passed,
+// and every delayed (late) event has been sent. The first events are the
+// movie catalog (the catalog workflow publishes it before any activity).
+//
+// A late event is generated, and changes the world, at its own time like
+// any other, but is held back and sent 6-20 minutes (event time) later, so
+// the stream stays causal (no sign-out before its sign-in) while arriving
+// out of order. A duplicate is an earlier event sent again verbatim.
 func (g *Generator) Next() (Event, bool) {
 	if g.encErr != nil {
 		return Event{}, false
 	}
-	if g.cfg.MaxEvents > 0 && g.n >= g.cfg.MaxEvents {
+	for {
+		now := g.Clock()
+		if ev, ok := g.due(now); ok {
+			g.stats.add(ev)
+			g.remember(ev)
+			return ev, true
+		}
+		if g.done(now) {
+			return Event{}, false
+		}
+		g.n++
+		var ev Event
+		var err error
+		u := g.r.Float64() * 100
+		switch {
+		case g.movieAt < len(g.movies):
+			ev, err = g.fresh(now, KindNormal)
+		case u < g.cfg.MalformedPct:
+			ev, err = g.malformed(now)
+		case u < g.cfg.MalformedPct+g.cfg.DuplicatePct && len(g.history) > 0:
+			ev = g.history[g.r.IntN(len(g.history))]
+			ev.Kind = KindDuplicate
+		case u < g.cfg.MalformedPct+g.cfg.DuplicatePct+g.cfg.LatePct:
+			lag := time.Duration(6*60+g.r.IntN(14*60+1)) * time.Second
+			ev, err = g.fresh(now, KindLate)
+			if err == nil {
+				g.delay(ev, now.Add(lag))
+				continue
+			}
+		default:
+			ev, err = g.fresh(now, KindNormal)
+		}
+		if err != nil {
+			g.encErr = err
+			return Event{}, false
+		}
+		if ev.Kind == KindNormal {
+			g.remember(ev)
+		}
+		g.stats.add(ev)
+		return ev, true
+	}
+}
+
+// done reports whether no more events are to be generated.
+func (g *Generator) done(now time.Time) bool {
+	return g.cfg.MaxEvents > 0 && g.n >= g.cfg.MaxEvents ||
+		g.cfg.Duration > 0 && now.Sub(g.cfg.Start) >= g.cfg.Duration
+}
+
+// delayed is a late event waiting for its send time.
+type delayed struct {
+	ev   Event
+	send time.Time
+}
+
+func (g *Generator) delay(ev Event, send time.Time) {
+	i := sort.Search(len(g.delayed), func(i int) bool { return g.delayed[i].send.After(send) })
+	g.delayed = append(g.delayed, delayed{})
+	copy(g.delayed[i+1:], g.delayed[i:])
+	g.delayed[i] = delayed{ev, send}
+}
+
+// due pops the first delayed event whose send time has come (all of them,
+// in order, once generation has ended).
+func (g *Generator) due(now time.Time) (Event, bool) {
+	if len(g.delayed) == 0 || (g.delayed[0].send.After(now) && !g.done(now)) {
 		return Event{}, false
 	}
-	now := g.Clock()
-	if g.cfg.Duration > 0 && now.Sub(g.cfg.Start) >= g.cfg.Duration {
-		return Event{}, false
-	}
-	g.n++
-	u := g.r.Float64() * 100
-	var ev Event
-	var err error
-	switch {
-	case u < g.cfg.MalformedPct:
-		ev, err = g.malformed(now)
-	case u < g.cfg.MalformedPct+g.cfg.DuplicatePct && len(g.history) > 0:
-		ev = g.history[g.r.IntN(len(g.history))]
-		ev.Kind = KindDuplicate
-	case u < g.cfg.MalformedPct+g.cfg.DuplicatePct+g.cfg.LatePct:
-		late := time.Duration(6*60+g.r.IntN(14*60+1)) * time.Second
-		ev, err = g.fresh(now.Add(-late), KindLate)
-	default:
-		ev, err = g.fresh(now, KindNormal)
-	}
-	if err != nil {
-		g.encErr = err
-		return Event{}, false
-	}
-	if ev.Kind == KindNormal || ev.Kind == KindLate {
-		g.remember(ev)
-	}
-	g.stats.add(ev)
+	ev := g.delayed[0].ev
+	g.delayed = g.delayed[1:]
 	return ev, true
 }
 
@@ -157,10 +206,13 @@ func (g *Generator) malformed(t time.Time) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("encoding %s event: %w", d.topic, err)
 	}
-	return Event{Topic: d.topic, Key: []byte(d.key), Value: g.enc.corrupt(g.r, value), EventTime: t, Kind: KindMalformed}, nil
+	return Event{Topic: d.topic, Key: []byte(d.key), Value: g.enc.corrupt(g.r, d.topic, value), EventTime: t, Kind: KindMalformed}, nil
 }
 
 func (g *Generator) draft(t time.Time) draft {
+	if g.movieAt < len(g.movies) {
+		return g.movieEvent() // the catalog first
+	}
 	total := 0
 	for _, w := range topicWeights {
 		total += w.weight

@@ -3,7 +3,9 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"sort"
 	"testing"
 	"time"
 
@@ -30,7 +32,7 @@ func collect(t *testing.T, cfg Config) []Event {
 }
 
 func TestDeterminism(t *testing.T) {
-	for _, format := range []string{FormatJSON, FormatAvro} {
+	for _, format := range []string{FormatJSON, FormatAvro, FormatMixed} {
 		t.Run(format, func(t *testing.T) {
 			cfg := Config{Seed: 42, Rate: 50, MaxEvents: 3000, DuplicatePct: 3, LatePct: 4, MalformedPct: 2, Format: format, Start: t0}
 			a, b := collect(t, cfg), collect(t, cfg)
@@ -87,6 +89,22 @@ func TestStatefulInvariants(t *testing.T) {
 	webUsers := map[int]bool{}
 	sessions := map[string]int{}
 	counts := map[string]int{}
+	// Late events arrive out of order but were generated in order: the
+	// rules hold in event-time order, which is generation order.
+	outOfOrder := 0
+	var latest time.Time
+	for _, ev := range evs {
+		if ev.Kind == KindLate && ev.EventTime.Before(latest) {
+			outOfOrder++
+		}
+		if ev.Kind == KindNormal && ev.EventTime.After(latest) {
+			latest = ev.EventTime
+		}
+	}
+	if outOfOrder == 0 {
+		t.Fatal("no late event arrived after a later one")
+	}
+	var ordered []Event
 	for i, ev := range evs {
 		if ev.Kind == KindMalformed {
 			if ev.Record != nil || json.Valid(ev.Value) {
@@ -94,12 +112,15 @@ func TestStatefulInvariants(t *testing.T) {
 			}
 			continue
 		}
+		if ev.Kind != KindDuplicate { // a duplicate is a verbatim copy of an event checked once
+			ordered = append(ordered, ev)
+		}
+	}
+	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].EventTime.Before(ordered[j].EventTime) })
+	for i, ev := range ordered {
 		var rec map[string]any
 		if err := json.Unmarshal(ev.Value, &rec); err != nil {
 			t.Fatalf("event %d: %v", i, err)
-		}
-		if ev.Kind == KindDuplicate {
-			continue // verbatim copy of an earlier, already checked event
 		}
 		counts[ev.Topic]++
 		uid := func() int { return int(rec["user_id"].(float64)) }
@@ -191,12 +212,13 @@ func TestPercentages(t *testing.T) {
 			}
 		case KindLate:
 			lag := clock.Sub(ev.EventTime)
-			if lag < 6*time.Minute || lag > 20*time.Minute {
+			if lag > 20*time.Minute+time.Second || lag < 6*time.Minute && !g.done(clock) {
 				t.Fatalf("late event lag %v", lag)
 			}
 		case KindNormal:
-			if !ev.EventTime.Equal(clock) {
-				t.Fatalf("normal event time %v, clock %v", ev.EventTime, clock)
+			at := g.cfg.Start.Add(time.Duration(math.Round(float64(g.n-1) * 1e9 / g.cfg.Rate)))
+			if !ev.EventTime.Equal(at) {
+				t.Fatalf("normal event time %v, generated at %v", ev.EventTime, at)
 			}
 		}
 		seen[k] = true
@@ -243,5 +265,39 @@ func TestMoviesTxt(t *testing.T) {
 			t.Errorf("movie %+v", m)
 		}
 		ids[m.ItemID] = true
+	}
+}
+
+// TestCatalogFirst: the movie catalog is published before any activity, so
+// every checkout can be priced.
+func TestCatalogFirst(t *testing.T) {
+	g := NewGenerator(Config{Seed: 5, MaxEvents: 200, MalformedPct: 50, DuplicatePct: 20, LatePct: 20, Start: t0})
+	for i, m := range Movies() {
+		ev, ok := g.Next()
+		if !ok || ev.Topic != events.TopicMoviesCatalog || ev.Kind != KindNormal || string(ev.Key) != m.ItemID {
+			t.Fatalf("event %d = %s %s %q; want the catalog entry %s", i, ev.Topic, ev.Kind, ev.Key, m.ItemID)
+		}
+	}
+}
+
+// TestMixedFormat: seed 003 topics in Confluent Avro, the rest in JSON.
+func TestMixedFormat(t *testing.T) {
+	evs := collect(t, Config{Seed: 4, Rate: 50, MaxEvents: 2000, Format: FormatMixed, Start: t0})
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if ev.Kind == KindMalformed {
+			continue
+		}
+		avro := ev.Value[0] == 0
+		if avro != AvroTopics[ev.Topic] {
+			t.Fatalf("%s: Avro framing %v, want %v", ev.Topic, avro, AvroTopics[ev.Topic])
+		}
+		if !avro && !json.Valid(ev.Value) {
+			t.Fatalf("%s: not JSON: %q", ev.Topic, ev.Value)
+		}
+		seen[fmt.Sprint(avro)] = true
+	}
+	if !seen["true"] || !seen["false"] {
+		t.Fatalf("formats seen %v", seen)
 	}
 }

@@ -75,11 +75,11 @@ func RegisterSchema(ctx context.Context, reg *sr.Client, subject, schema string)
 // Run generates events for cfg and produces them to Kafka at cfg.Rate
 // events per second (paced on the wall clock), until the generator stops
 // (MaxEvents, Duration) or ctx is done (a normal stop, not an error). With Format "avro" the schemas are
-// first registered through reg. progress, if not nil, is called about once a
+// first registered through reg (also with "mixed"). progress, if not nil, is called about once a
 // second and once at the end with the counts of acknowledged events. The
 // Kafka record timestamp is the produce time; the event time is in the value.
 func Run(ctx context.Context, cfg Config, client *kgo.Client, reg *sr.Client, progress func(Stats)) (Stats, error) {
-	if cfg.Format == FormatAvro {
+	if cfg.Format == FormatAvro || cfg.Format == FormatMixed {
 		if reg == nil {
 			return Stats{}, errors.New("running the simulator with avro: no schema registry client")
 		}
@@ -113,7 +113,10 @@ func Run(ctx context.Context, cfg Config, client *kgo.Client, reg *sr.Client, pr
 		s.Elapsed = time.Since(start)
 		progress(s)
 	}
-	headers := []kgo.RecordHeader{{Key: "content-type", Value: []byte(contentType(g.cfg.Format))}, {Key: "producer", Value: []byte("pulse-sim")}}
+	headers := map[string][]kgo.RecordHeader{}
+	for _, f := range []string{FormatJSON, FormatAvro} {
+		headers[f] = []kgo.RecordHeader{{Key: "content-type", Value: []byte(contentType(f))}, {Key: "producer", Value: []byte("pulse-sim")}}
+	}
 
 	var runErr error
 	for sent := 0; ; sent++ {
@@ -145,7 +148,7 @@ func Run(ctx context.Context, cfg Config, client *kgo.Client, reg *sr.Client, pr
 			break
 		}
 		wg.Add(1)
-		rec := &kgo.Record{Topic: ev.Topic, Key: ev.Key, Value: ev.Value, Headers: headers}
+		rec := &kgo.Record{Topic: ev.Topic, Key: ev.Key, Value: ev.Value, Headers: headers[FormatOf(g.cfg.Format, ev.Topic)]}
 		client.Produce(ctx, rec, func(_ *kgo.Record, err error) {
 			defer wg.Done()
 			mu.Lock()

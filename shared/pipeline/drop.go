@@ -24,4 +24,9 @@ type Message struct {
 	Key       []byte
 	Value     []byte
 	Headers   map[string][]byte
+	// Err, when not empty, says why the record could not be taken from its
+	// trigger payload (it names the field, e.g. "value: illegal base64 data
+	// at input byte 4"); Value then holds the payload's text as it came.
+	// Such a message is quarantined by the stream path, never dropped.
+	Err string
 }

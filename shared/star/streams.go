@@ -21,7 +21,8 @@ var (
 		"ITEM_ID", s, "TITLE", s, "GENRE", s, "PRICE", f, "PRICE_CENTS", i, "CURRENCY", s, "PRICE_DISPLAY", s,
 		"LIST_PRICE_RAW", s, "INGESTION_TIMESTAMP", ts)
 	Pageviews = schema("PAGEVIEWS", "PAGEVIEW_ID",
-		"PAGEVIEW_ID", s, "SESSION_ID", s, "USER_ID", s, "PAGE_SOURCE", s, "EVENT_TIME", ts, "INGESTION_TIMESTAMP", ts, "SOURCE", s)
+		"PAGEVIEW_ID", s, "SESSION_ID", s, "USER_ID", s, "PAGE_SOURCE", s, "EVENT_TIME", ts, "INGESTION_TIMESTAMP", ts, "SOURCE", s,
+		"COUNTRY", s, "AGE", i) // COUNTRY, AGE: the user's CLEANED_USERS row when the view was processed (stream-table join), NULL if none
 	UserSessions = schema("USER_SESSIONS", "SESSION_ID",
 		"SESSION_ID", s, "USER_ID", s, "USER_NAME", s, "LOGIN_TIME", ts, "DEVICE", s, "INGESTION_TIMESTAMP", ts)
 	CleanedUsers = schema("CLEANED_USERS", "USER_ID",
@@ -45,7 +46,7 @@ var (
 	// duration in seconds. METRIC_TIME is the seed's "timestamp".
 	SessionMetrics = schema("SESSION_METRICS", "METRIC_TIME",
 		"METRIC_TIME", ts, "ACTIVE_SESSIONS_COUNT", i, "AVERAGE_SESSION_DURATION", f, "AVG_ACTIVE_AGE_SECONDS", f,
-		"COMPLETED_SESSIONS", i, "TIMED_OUT_SESSIONS", i, "UPDATED_AT", ts)
+		"COMPLETED_SESSIONS", i, "TIMED_OUT_SESSIONS", i, "UPDATED_AT", ts, "ORPHAN_SIGN_OUTS", i)
 	// MovieSalesMetrics (seed 003 task 6): checkouts priced from the
 	// catalog, per movie per daily and weekly window.
 	MovieSalesMetrics = schema("MOVIE_SALES_METRICS", "METRIC_ID",
@@ -56,13 +57,33 @@ var (
 	SocialPlatformMetrics = schema("SOCIAL_PLATFORM_METRICS", "METRIC_ID",
 		"METRIC_ID", s, "PLATFORM", s, "WINDOW_START", ts, "WINDOW_END", ts, "EVENTS", i, "VISITORS", i,
 		"PAGE_VISITORS", i, "SALES", f, "USAGE_COUNT", i, "AVG_CONVERSION_RATE", f, "AVG_BOUNCE_RATE", f,
-		"FINAL", b, "UPDATED_AT", ts)
+		"FINAL", b, "UPDATED_AT", ts,
+		// The city with the most users (sum of Usage_Count) and with the most
+		// sales on this platform in this window; set on final rows, NULL on partials.
+		"TOP_CITY_BY_USERS", s, "TOP_CITY_USERS", i, "TOP_CITY_BY_SALES", s, "TOP_CITY_SALES", f)
 	// PageviewWindowMetrics (seed 004 topics 6-8): page views and distinct
 	// users per page source in tumbling (1 min), hopping (1 min every 30 s)
 	// and session (gap 30 s) windows; WINDOW_TYPE says which.
 	PageviewWindowMetrics = schema("PAGEVIEW_WINDOW_METRICS", "METRIC_ID",
 		"METRIC_ID", s, "WINDOW_TYPE", s, "PAGE_SOURCE", s, "WINDOW_START", ts, "WINDOW_END", ts, "PAGEVIEWS", i,
 		"USERS", i, "FINAL", b, "UPDATED_AT", ts)
+	// SocialCityMetrics (seed 001): the same 5-minute windows per platform
+	// and city, for "which city has the most users / sales" over any range.
+	SocialCityMetrics = schema("SOCIAL_CITY_METRICS", "METRIC_ID",
+		"METRIC_ID", s, "PLATFORM", s, "CITY", s, "WINDOW_START", ts, "WINDOW_END", ts, "EVENTS", i, "USAGE_COUNT", i,
+		"SALES", f, "VISITORS", i, "FINAL", b, "UPDATED_AT", ts)
+	// PageviewCountryMetrics (seed 004 topic 5): page views joined with the
+	// cleaned users, per country per 1-minute tumbling window: views,
+	// distinct users and the mean age over the joined views.
+	PageviewCountryMetrics = schema("PAGEVIEW_COUNTRY_METRICS", "METRIC_ID",
+		"METRIC_ID", s, "COUNTRY", s, "WINDOW_START", ts, "WINDOW_END", ts, "PAGEVIEWS", i, "USERS", i, "AVG_AGE", f,
+		"FINAL", b, "UPDATED_AT", ts)
+	// ConsumerSessions (seed 003 bonus): every sign-in/sign-out session the
+	// tracker closed; TIMED_OUT flags a session closed by the timeout
+	// (no sign-out), whose SIGN_OUT_TIME is then sign-in + timeout.
+	ConsumerSessions = schema("CONSUMER_SESSIONS", "SESSION_ID",
+		"SESSION_ID", s, "USER_ID", i, "SIGN_IN_TIME", ts, "SIGN_OUT_TIME", ts, "DURATION_SECONDS", f, "TIMED_OUT", b,
+		"UPDATED_AT", ts)
 	// LateEvents: every event that arrived after the watermark passed its
 	// window, kept whole with the window it missed (DESIGN.md 4.3).
 	LateEvents = schema("PULSE_LATE_EVENTS", "LATE_ID",

@@ -73,6 +73,7 @@ func All() []*table.Schema {
 		FactCommunityInteractions, FactLiveStreamingInteractions, FactVideoInteractions, FactAppInteractions,
 		FactSocialSales, ConsumerEvents, ConsumerUsers, ItemViewEvents, CartEvents, Movies, Pageviews, UserSessions, CleanedUsers,
 		UserRegistrationMetrics, SessionMetrics, MovieSalesMetrics, SocialPlatformMetrics, PageviewWindowMetrics, LateEvents,
+		SocialCityMetrics, PageviewCountryMetrics, ConsumerSessions,
 		Rejects, Manifests, DataTests,
 	}
 }

@@ -18,6 +18,9 @@
 //	                         (aggregates merge: counts and sums add, distinct sets unite).
 //	                         Events exactly gap apart (10:00, 10:10) are two sessions.
 //
+// Offset shifts the alignment: Tumbling(7*24h).Offset(4*24h) gives weeks
+// from Monday 00:00 UTC (the epoch was a Thursday).
+//
 // A session window runs from its first event to its last event plus gap.
 // One Engine may run several assigners over the same events (seed 003: a
 // "tumbling" and a "sliding" registration count); each Result names its
@@ -61,6 +64,8 @@
 //
 // The rule assumes event time tracks processing time; for a replay of old
 // data disable it (IdleTimeout < 0) and call Flush at the end of the input.
+// AdvanceTo(t) moves the watermark to an event time the caller knows has
+// passed (a reorder buffer's frontier), without the idle rule.
 //
 // # Partial results
 //

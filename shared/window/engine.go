@@ -278,6 +278,20 @@ func (e *Engine) Advance(now time.Time) Output {
 	return out
 }
 
+// AdvanceTo moves the watermark to t (never backwards) and closes the
+// windows it passes, whatever the idle rule says. It is for callers that
+// know event time has progressed without this engine seeing the events,
+// such as a processor that releases events in order from a reorder buffer
+// and knows the frontier of all its inputs (see shared/stream).
+func (e *Engine) AdvanceTo(t time.Time) Output {
+	var out Output
+	if c := t.UnixNano(); c > e.wm {
+		e.wm = c
+	}
+	e.closeWindows(&out)
+	return out
+}
+
 // Flush closes every window, for the end of a bounded input (a file, a
 // backfill). Afterwards every event is late.
 func (e *Engine) Flush() Output {

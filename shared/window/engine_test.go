@@ -70,8 +70,9 @@ type step struct {
 	now     time.Time      // processing time for Apply/Advance
 	advance bool
 	flush   bool
-	results []string // expected Output.Results
-	late    []string // expected Output.Late
+	to      time.Time // AdvanceTo(to) when set
+	results []string  // expected Output.Results
+	late    []string  // expected Output.Late
 }
 
 func runSteps(t *testing.T, e *window.Engine, steps []step) {
@@ -81,6 +82,8 @@ func runSteps(t *testing.T, e *window.Engine, steps []step) {
 		switch {
 		case s.flush:
 			out = e.Flush()
+		case !s.to.IsZero():
+			out = e.AdvanceTo(s.to)
 		case s.advance:
 			out = e.Advance(s.now)
 		default:
@@ -271,6 +274,41 @@ func TestEngine(t *testing.T) {
 						"tumbling b [10:00:00,11:00:00) n=1 d=0 sum=0 final",
 						"tumbling a [11:00:00,12:00:00) n=1 d=0 sum=0 partial",
 					}},
+			},
+		},
+		{
+			name: "hopping bounds: an event on a hop boundary starts a window there and is not in the one ending there",
+			cfg:  window.Config{Assigners: hopping, Aggregate: window.Count()},
+			steps: []step{
+				{apply: []window.Event{ev("k", hm(10, 15), 1, ""), ev("k", hm(10, 14, 59), 2, "")}},
+				{flush: true, results: []string{
+					"sliding k [09:15:00,10:15:00) n=1 d=0 sum=0 final",
+					"sliding k [09:30:00,10:30:00) n=2 d=0 sum=0 final",
+					"sliding k [09:45:00,10:45:00) n=2 d=0 sum=0 final",
+					"sliding k [10:00:00,11:00:00) n=2 d=0 sum=0 final",
+					"sliding k [10:15:00,11:15:00) n=1 d=0 sum=0 final",
+				}},
+			},
+		},
+		{
+			name: "watermark bound: an event whose window ends exactly at the watermark is late, one ending after it is not",
+			cfg:  window.Config{Assigners: tumbling, Aggregate: window.Count()},
+			steps: []step{
+				{apply: []window.Event{ev("a", hm(11, 5), 1, "")}}, // watermark 11:00
+				{apply: []window.Event{ev("a", hm(10, 59, 59), 2, ""), ev("a", hm(11, 0), 3, "")},
+					late: []string{"late a@10:59:59 missed tumbling[10:00:00,11:00:00)"}},
+				{flush: true, results: []string{"tumbling a [11:00:00,12:00:00) n=2 d=0 sum=0 final"}},
+			},
+		},
+		{
+			name: "AdvanceTo closes windows without events and never moves back",
+			cfg:  window.Config{Assigners: tumbling, Aggregate: window.Count(), AllowedLateness: -1, IdleTimeout: -1},
+			steps: []step{
+				{apply: []window.Event{ev("a", hm(10, 10), 1, ""), ev("b", hm(10, 20), 2, "")}},
+				{to: hm(10, 59)},
+				{to: hm(11, 0), results: []string{"tumbling a [10:00:00,11:00:00) n=1 d=0 sum=0 final", "tumbling b [10:00:00,11:00:00) n=1 d=0 sum=0 final"}},
+				{to: hm(9, 0)},
+				{apply: []window.Event{ev("a", hm(10, 30), 3, "")}, late: []string{"late a@10:30:00 missed tumbling[10:00:00,11:00:00)"}},
 			},
 		},
 		{

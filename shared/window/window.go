@@ -40,6 +40,7 @@ type Assigner struct {
 	size    int64 // nanoseconds; tumbling and hopping
 	advance int64 // nanoseconds; hopping (tumbling: = size)
 	gap     int64 // nanoseconds; session
+	offset  int64 // nanoseconds; tumbling and hopping alignment, in [0, advance)
 }
 
 // Tumbling returns fixed, non-overlapping windows of the given size,
@@ -63,6 +64,22 @@ func Session(gap time.Duration) Assigner {
 	return Assigner{kind: kindSession, gap: int64(gap)}
 }
 
+// Offset returns a copy of a tumbling or hopping assigner whose windows
+// are aligned to the Unix epoch plus d instead of the epoch:
+// [k*advance+d, k*advance+d+size). The epoch was a Thursday, so weeks
+// starting on Monday 00:00 UTC are Tumbling(7*24*time.Hour).Offset(4*24*time.Hour).
+// d is reduced modulo the advance; it has no effect on session assigners.
+func (a Assigner) Offset(d time.Duration) Assigner {
+	if a.kind == kindSession || a.advance <= 0 {
+		return a
+	}
+	a.offset = int64(d) % a.advance
+	if a.offset < 0 {
+		a.offset += a.advance
+	}
+	return a
+}
+
 // Named returns a copy of a with the given name, which Result.Assigner
 // and LateEvent carry (e.g. "tumbling" and "sliding" for seed 003).
 func (a Assigner) Named(name string) Assigner {
@@ -81,11 +98,15 @@ func (a Assigner) Name() string {
 
 // String describes the assigner's kind and sizes.
 func (a Assigner) String() string {
+	off := ""
+	if a.offset != 0 {
+		off = "+" + time.Duration(a.offset).String()
+	}
 	switch a.kind {
 	case kindTumbling:
-		return fmt.Sprintf("tumbling(%s)", time.Duration(a.size))
+		return fmt.Sprintf("tumbling(%s%s)", time.Duration(a.size), off)
 	case kindHopping:
-		return fmt.Sprintf("hopping(%s,%s)", time.Duration(a.size), time.Duration(a.advance))
+		return fmt.Sprintf("hopping(%s,%s%s)", time.Duration(a.size), time.Duration(a.advance), off)
 	case kindSession:
 		return fmt.Sprintf("session(%s)", time.Duration(a.gap))
 	}
@@ -135,10 +156,10 @@ type span struct{ start, end int64 }
 func (a Assigner) spans(t int64, buf []span) []span {
 	switch a.kind {
 	case kindTumbling:
-		s := floorDiv(t, a.size) * a.size
+		s := floorDiv(t-a.offset, a.size)*a.size + a.offset
 		return append(buf, span{s, s + a.size})
 	case kindHopping:
-		last := floorDiv(t, a.advance) * a.advance
+		last := floorDiv(t-a.offset, a.advance)*a.advance + a.offset
 		first := last
 		for first-a.advance+a.size > t {
 			first -= a.advance

@@ -71,3 +71,40 @@ func TestAssignerValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestAssignerOffset(t *testing.T) {
+	monday := time.Date(2024, 2, 5, 0, 0, 0, 0, time.UTC) // a Monday
+	week := 7 * 24 * time.Hour
+	weekly := Tumbling(week).Offset(4 * 24 * time.Hour)
+	for _, at := range []time.Time{monday, monday.Add(3 * 24 * time.Hour), monday.Add(week - time.Nanosecond)} {
+		got := weekly.Windows(at)
+		if len(got) != 1 || !got[0].Start.Equal(monday) || !got[0].End.Equal(monday.Add(week)) {
+			t.Fatalf("weekly window of %s = %v; want [%s, %s)", at, got, monday, monday.Add(week))
+		}
+	}
+	if got := weekly.Windows(monday.Add(-time.Nanosecond)); !got[0].End.Equal(monday) {
+		t.Fatalf("the instant before Monday is in %v; want the week ending %s", got, monday)
+	}
+	// An offset of a whole advance is no offset; a negative one wraps.
+	if Tumbling(time.Hour).Offset(time.Hour).String() != Tumbling(time.Hour).String() {
+		t.Fatal("an offset of one size changed the assigner")
+	}
+	h := Hopping(time.Hour, 15*time.Minute).Offset(-5 * time.Minute)
+	at := time.Date(2024, 2, 3, 10, 20, 0, 0, time.UTC)
+	got := h.Windows(at)
+	want := []string{"09:25", "09:40", "09:55", "10:10"}
+	if len(got) != len(want) {
+		t.Fatalf("hopping with offset: %v", got)
+	}
+	for i, w := range got {
+		if w.Start.Format("15:04") != want[i] || w.End.Sub(w.Start) != time.Hour {
+			t.Fatalf("hopping with offset -5m: window %d = %v; want start %s", i, w, want[i])
+		}
+	}
+	if s := weekly.String(); s != "tumbling(168h0m0s+96h0m0s)" {
+		t.Fatalf("String = %q", s)
+	}
+	if Session(time.Minute).Offset(time.Second) != Session(time.Minute) {
+		t.Fatal("Offset changed a session assigner")
+	}
+}

@@ -3,7 +3,6 @@ package awsevents
 import (
 	"cmp"
 	"encoding/base64"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -25,9 +24,13 @@ const (
 // ordered by topic, partition, then offset. Keys and values are base64;
 // an empty key or value decodes to nil. Headers (arrays of signed bytes in
 // the payload, already turned into bytes by events.JSONNumberBytes) become
-// a map; when a header name repeats, the last value wins. A record whose
-// base64 does not decode fails the batch with an error naming its
-// topic/partition/offset and the field.
+// a map; when a header name repeats, the last value wins.
+//
+// A record that cannot be decoded (a key or value that is not base64, a
+// partition out of range) does not fail the batch: it becomes a message
+// with Err naming the field and the reason and Value holding the text as
+// it came, so the stream path quarantines it and the partition goes on
+// (DESIGN.md 4.4). The error result is kept for callers and is always nil.
 func KafkaMessages(e events.KafkaEvent) ([]pipeline.Message, error) {
 	n := 0
 	for _, rs := range e.Records {
@@ -36,11 +39,7 @@ func KafkaMessages(e events.KafkaEvent) ([]pipeline.Message, error) {
 	msgs := make([]pipeline.Message, 0, n)
 	for _, rs := range e.Records {
 		for _, r := range rs {
-			m, err := kafkaMessage(r)
-			if err != nil {
-				return nil, err
-			}
-			msgs = append(msgs, m)
+			msgs = append(msgs, kafkaMessage(r))
 		}
 	}
 	slices.SortStableFunc(msgs, func(a, b pipeline.Message) int {
@@ -53,43 +52,40 @@ func KafkaMessages(e events.KafkaEvent) ([]pipeline.Message, error) {
 	return msgs, nil
 }
 
-func kafkaMessage(r events.KafkaRecord) (pipeline.Message, error) {
-	pos := func() string {
-		return r.Topic + "/" + strconv.FormatInt(r.Partition, 10) + "/" + strconv.FormatInt(r.Offset, 10)
+func kafkaMessage(r events.KafkaRecord) pipeline.Message {
+	m := pipeline.Message{Topic: r.Topic, Offset: r.Offset}
+	if !r.Timestamp.IsZero() {
+		m.Timestamp = r.Timestamp.UnixMilli()
+	}
+	poison := func(reason string) pipeline.Message {
+		m.Key, m.Headers = nil, nil
+		m.Value = []byte(r.Value)
+		m.Err = reason
+		return m
 	}
 	if r.Partition < 0 || r.Partition > math.MaxInt32 {
-		return pipeline.Message{}, fmt.Errorf("kafka record %s: partition out of range", pos())
+		m.Partition = -1
+		return poison("partition: " + strconv.FormatInt(r.Partition, 10) + " out of range")
 	}
+	m.Partition = int32(r.Partition)
 	key, err := decodeBase64(r.Key)
 	if err != nil {
-		return pipeline.Message{}, fmt.Errorf("kafka record %s: decoding base64 key: %w", pos(), err)
+		return poison("key: decoding base64: " + err.Error())
 	}
 	value, err := decodeBase64(r.Value)
 	if err != nil {
-		return pipeline.Message{}, fmt.Errorf("kafka record %s: decoding base64 value: %w", pos(), err)
+		return poison("value: decoding base64: " + err.Error())
 	}
-	var headers map[string][]byte
+	m.Key, m.Value = key, value
 	for _, h := range r.Headers {
 		for name, v := range h {
-			if headers == nil {
-				headers = make(map[string][]byte, len(r.Headers))
+			if m.Headers == nil {
+				m.Headers = make(map[string][]byte, len(r.Headers))
 			}
-			headers[name] = append([]byte{}, v...)
+			m.Headers[name] = append([]byte{}, v...)
 		}
 	}
-	var ts int64
-	if !r.Timestamp.IsZero() {
-		ts = r.Timestamp.UnixMilli()
-	}
-	return pipeline.Message{
-		Topic:     r.Topic,
-		Partition: int32(r.Partition),
-		Offset:    r.Offset,
-		Timestamp: ts,
-		Key:       key,
-		Value:     value,
-		Headers:   headers,
-	}, nil
+	return m
 }
 
 func decodeBase64(s string) ([]byte, error) {

@@ -97,20 +97,42 @@ func TestKafkaMessagesOrderAndErrors(t *testing.T) {
 		t.Errorf("repeated header h = %v, want last value [2]", h)
 	}
 
+	// A record that does not decode is quarantined, not a batch failure:
+	// it comes back in its place with Err naming the field.
 	tests := []struct {
-		name, key, value, wantErr string
+		name, key, value string
+		partition        int64
+		wantErr          string
+		wantPartition    int32
 	}{
-		{"bad value", "", "!!notbase64", "kafka record t/3/44: decoding base64 value"},
-		{"bad key", "a", "eA==", "kafka record t/3/44: decoding base64 key"},
+		{"bad value", "", "!!notbase64", 3, "value: decoding base64: illegal base64 data at input byte 0", 3},
+		{"bad key", "a", "eA==", 3, "key: decoding base64: illegal base64 data at input byte 0", 3},
+		{"partition out of range", "", "eA==", 1 << 40, "partition: 1099511627776 out of range", -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := events.KafkaEvent{Records: map[string][]events.KafkaRecord{
-				"t-3": {{Topic: "t", Partition: 3, Offset: 43, Value: "eA=="}, {Topic: "t", Partition: 3, Offset: 44, Key: tt.key, Value: tt.value}},
+				"t-3": {{Topic: "t", Partition: 3, Offset: 43, Value: "eA=="}, {Topic: "t", Partition: tt.partition, Offset: 44, Key: tt.key, Value: tt.value,
+					Headers: []map[string]events.JSONNumberBytes{{"h": {1}}}},
+					{Topic: "t", Partition: 3, Offset: 45, Value: "eQ=="}},
 			}}
-			_, err := awsevents.KafkaMessages(e)
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+			got, err := awsevents.KafkaMessages(e)
+			if err != nil {
+				t.Fatalf("KafkaMessages: %v", err)
+			}
+			if len(got) != 3 {
+				t.Fatalf("got %d messages, want 3 (the bad one kept)", len(got))
+			}
+			var bad *pipeline.Message
+			for i := range got {
+				if got[i].Offset == 44 {
+					bad = &got[i]
+				} else if got[i].Err != "" {
+					t.Errorf("good record %d has Err %q", got[i].Offset, got[i].Err)
+				}
+			}
+			if bad == nil || bad.Err != tt.wantErr || bad.Partition != tt.wantPartition || string(bad.Value) != tt.value || bad.Key != nil || bad.Headers != nil {
+				t.Fatalf("bad record = %+v; want Err %q, partition %d, Value %q as it came", bad, tt.wantErr, tt.wantPartition, tt.value)
 			}
 		})
 	}

@@ -1,0 +1,314 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/pulse-analytics/pulse/localstack/esm"
+	"github.com/pulse-analytics/pulse/localstack/kafkalocal"
+	"github.com/pulse-analytics/pulse/shared/adapters/avro"
+	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/stream"
+	"github.com/pulse-analytics/pulse/shared/window"
+)
+
+// StreamOptions configure the stream side of the local stack.
+type StreamOptions struct {
+	KafkaPort    int // 127.0.0.1 port for the Kafka cluster; 0 picks a free one (the demo uses 9092)
+	RegistryPort int // schema registry port; 0 picks a free one
+	Partitions   int // per topic; default 1
+	BatchSize    int // records per invocation (default 500)
+	BatchWindow  time.Duration
+	Config       stream.Config
+	// State keeps window and session state; nil = in process (window.MemStore).
+	State window.Store
+	// TickEvery runs the idle rule this often (default 5s; negative: never).
+	TickEvery time.Duration
+	// Failpoint is passed to the stream pipeline (crash tests).
+	Failpoint func(step string) error
+	// Retry is the event-source mapping's backoff.
+	Retry esm.Retry
+	// OnBatch is called after every successful invocation.
+	OnBatch func(*handlers.StreamOutput)
+}
+
+// Stream is the running stream side: an in-process Kafka cluster and
+// schema registry, and one event-source mapping per topic (as on AWS,
+// consumer group "pulse-stream-<topic>") invoking the stream handler.
+type Stream struct {
+	Kafka    *kafkalocal.Cluster
+	Registry *kafkalocal.Registry
+	Pipeline *stream.Pipeline
+	Handler  *handlers.Stream
+	Topics   []string
+
+	pollers []*esm.Poller
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	opts    StreamOptions
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	err      error
+	counts   map[string]pipeline.Counts
+	latency  []time.Duration // produce (Kafka timestamp) to warehouse, per loaded record
+	batches  int64
+	lastDone time.Time
+}
+
+// StartStream starts the stream side beside the batch path: Kafka
+// (kfake), the schema registry (srfake), the stream handler over the
+// stack's object store, dedupe store and warehouse, and the pollers.
+func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, error) {
+	if o.Partitions <= 0 {
+		o.Partitions = 1
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.TickEvery == 0 {
+		o.TickEvery = 5 * time.Second
+	}
+	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]pipeline.Counts{}}
+	ok := false
+	defer func() {
+		if !ok {
+			st.Close()
+		}
+	}()
+	state := o.State
+	if state == nil {
+		state = window.NewMemStore()
+	}
+	var err error
+	st.Registry, err = kafkalocal.StartRegistryOn(ctx, o.RegistryPort)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := avro.NewRegistryDecoder(st.Registry.URL())
+	if err != nil {
+		return nil, err
+	}
+	st.Pipeline, err = stream.New(stream.Env{
+		Store: s.Env.Store, Dedupe: s.Env.Dedupe, Warehouse: s.Warehouse, State: state, Decoder: dec,
+		Buckets: Buckets, Config: o.Config, Log: s.opts.Log, Failpoint: o.Failpoint, Loaded: st.loaded,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.Topics = st.Pipeline.Datasets()
+	st.Kafka, err = kafkalocal.Start(ctx, kafkalocal.Options{Port: o.KafkaPort, Topics: st.Topics, Partitions: o.Partitions})
+	if err != nil {
+		return nil, err
+	}
+	st.Handler = &handlers.Stream{Pipeline: st.Pipeline}
+	for _, topic := range st.Topics {
+		p, err := esm.New(esm.Config{
+			Brokers: st.Kafka.Brokers(), Topics: []string{topic}, Group: "pulse-stream-" + topic,
+			BatchSize: o.BatchSize, BatchWindow: o.BatchWindow, Retry: o.Retry,
+			Source: "arn:aws:kafka:local:000000000000:cluster/pulse/local",
+		}, st.invoke)
+		if err != nil {
+			return nil, err
+		}
+		st.pollers = append(st.pollers, p)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	st.cancel = cancel
+	for _, p := range st.pollers {
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			if err := p.Run(runCtx); err != nil {
+				st.fail(err)
+			}
+		}()
+	}
+	if o.TickEvery > 0 {
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			t := time.NewTicker(o.TickEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-t.C:
+					if _, err := st.Pipeline.Tick(runCtx); err != nil && runCtx.Err() == nil {
+						st.log.Warn("stream: idle tick failed", "err", err)
+					}
+				}
+			}
+		}()
+	}
+	s.closers = append(s.closers, func() error { st.Close(); return nil })
+	ok = true
+	return st, nil
+}
+
+func (st *Stream) invoke(ctx context.Context, e lambdaevents.KafkaEvent) error {
+	out, err := st.Handler.Handle(ctx, e)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	for topic, r := range out.Topics {
+		c := st.counts[topic]
+		c.Received += r.Counts.Received
+		c.Loaded += r.Counts.Loaded
+		c.Rejected += r.Counts.Rejected
+		c.Duplicate += r.Counts.Duplicate
+		c.Late += r.Counts.Late
+		st.counts[topic] = c
+	}
+	st.batches++
+	st.lastDone = time.Now()
+	st.mu.Unlock()
+	if st.opts.OnBatch != nil {
+		st.opts.OnBatch(out)
+	}
+	return nil
+}
+
+// maxLatencySamples bounds the latency samples kept (the latest win).
+const maxLatencySamples = 1 << 20
+
+func (st *Stream) loaded(ts []int64) {
+	now := time.Now()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, t := range ts {
+		if len(st.latency) >= maxLatencySamples {
+			st.latency = st.latency[len(st.latency)/2:]
+		}
+		st.latency = append(st.latency, now.Sub(time.UnixMilli(t)))
+	}
+}
+
+func (st *Stream) fail(err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.err == nil {
+		st.err = err
+		st.log.Error("stream: event-source mapping stopped", "err", err)
+	}
+}
+
+// Err returns the first error that stopped a poller.
+func (st *Stream) Err() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.err
+}
+
+// Counts returns the accounting per topic so far.
+func (st *Stream) Counts() map[string]pipeline.Counts {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make(map[string]pipeline.Counts, len(st.counts))
+	for k, v := range st.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Committed returns how many records the pollers have committed (handled
+// successfully), over all topics.
+func (st *Stream) Committed() int64 {
+	var n int64
+	for _, p := range st.pollers {
+		n += p.Stats().Records
+	}
+	return n
+}
+
+// Retries returns how many invocations failed and were retried.
+func (st *Stream) Retries() int64 {
+	var n int64
+	for _, p := range st.pollers {
+		n += p.Stats().Retries
+	}
+	return n
+}
+
+// WaitCommitted waits until at least n records have been committed, or
+// ctx ends, or a poller stopped with an error.
+func (st *Stream) WaitCommitted(ctx context.Context, n int64) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if err := st.Err(); err != nil {
+			return err
+		}
+		if st.Committed() >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %d committed records (have %d): %w", n, st.Committed(), ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Latency returns the produce-to-warehouse latency quantiles (q in [0,1])
+// over the records loaded so far, and how many there were.
+func (st *Stream) Latency(qs ...float64) ([]time.Duration, int) {
+	st.mu.Lock()
+	l := append([]time.Duration(nil), st.latency...)
+	st.mu.Unlock()
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	out := make([]time.Duration, len(qs))
+	if len(l) == 0 {
+		return out, 0
+	}
+	for i, q := range qs {
+		out[i] = l[min(len(l)-1, int(q*float64(len(l))))]
+	}
+	return out, len(l)
+}
+
+// ResetLatency forgets the latency samples (after a warm-up).
+func (st *Stream) ResetLatency() {
+	st.mu.Lock()
+	st.latency = nil
+	st.mu.Unlock()
+}
+
+// Close stops the pollers (a finished batch is committed first), the
+// idle ticker, Kafka and the registry. It is safe to call twice.
+func (st *Stream) Close() {
+	if st.cancel != nil {
+		st.cancel()
+		st.wg.Wait()
+		st.cancel = nil
+	}
+	if st.Kafka != nil {
+		st.Kafka.Close()
+		st.Kafka = nil
+	}
+	if st.Registry != nil {
+		st.Registry.Close()
+		st.Registry = nil
+	}
+}
+
+// errStreamClosed is returned by methods of a closed stream side.
+var errStreamClosed = errors.New("stream side closed")
+
+// Brokers returns the Kafka bootstrap addresses.
+func (st *Stream) Brokers() ([]string, error) {
+	if st.Kafka == nil {
+		return nil, errStreamClosed
+	}
+	return st.Kafka.Brokers(), nil
+}

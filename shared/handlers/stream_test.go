@@ -1,0 +1,116 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/pulse-analytics/pulse/shared/adapters/avro"
+	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/stream"
+	"github.com/pulse-analytics/pulse/shared/window"
+)
+
+func newStream(t *testing.T) (*handlers.Stream, *duckdb.Warehouse) {
+	t.Helper()
+	ctx := context.Background()
+	wh, err := duckdb.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	if err := wh.Migrate(ctx, star.Schemas()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: wh, State: window.NewMemStore(),
+		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &handlers.Stream{Pipeline: p}, wh
+}
+
+// corpus reads a file of the reference kit's corpora/aws-events, beside
+// the repository root (the first directory above holding go.mod).
+func corpus(t *testing.T, name string, v any) {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("no go.mod above the test")
+		}
+		dir = filepath.Dir(dir)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "corpora", "aws-events", name))
+	if err != nil {
+		t.Fatalf("the reference corpus must be beside the repository: %v", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStreamHandlerCorpora feeds AWS's own MSK sample events to the
+// handler: they decode, and their records (a uuid and {"key":"value"} on
+// topics Pulse does not know) are quarantined with a reason, not errors.
+func TestStreamHandlerCorpora(t *testing.T) {
+	for _, name := range []string{"aws-lambda-go/kafka-event.json", "powertools/kafkaEventMsk.json", "powertools/kafkaEventSelfManaged.json"} {
+		t.Run(name, func(t *testing.T) {
+			h, wh := newStream(t)
+			var e events.KafkaEvent
+			corpus(t, name, &e)
+			out, err := h.Handle(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Records != 1 || out.Counts != (pipeline.Counts{Received: 1, Rejected: 1}) {
+				t.Fatalf("output %+v", out)
+			}
+			_, rows, err := wh.Query(context.Background(), "SELECT FIELD, RECORD FROM PULSE_REJECTS")
+			if err != nil || len(rows) != 1 || rows[0][0] != "topic" {
+				t.Fatalf("rejects %v %v", rows, err)
+			}
+		})
+	}
+}
+
+// TestStreamHandlerPoison: a record whose base64 does not decode is
+// quarantined and the rest of the batch is loaded.
+func TestStreamHandlerPoison(t *testing.T) {
+	h, wh := newStream(t)
+	ts := time.Date(2024, 2, 3, 17, 30, 0, 0, time.UTC).UnixMilli()
+	e := awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []pipeline.Message{
+		{Topic: "social_sales", Offset: 7, Timestamp: ts, Value: []byte(`{"ID":"a","Kota":"Bogor","Sosial_Media":"X","Usage_Count":1,"Sales":2,"Visitors":10,"PageVisitors":5,"Conversion":1,"Ts":1706981205}`)},
+		{Topic: "social_sales", Offset: 8, Timestamp: ts, Value: []byte(`{}`)},
+		{Topic: "social_sales", Offset: 9, Timestamp: ts, Value: []byte(`{"ID":"b","Kota":"Bogor","Sosial_Media":"X","Usage_Count":1,"Sales":2,"Visitors":20,"PageVisitors":5,"Conversion":1,"Ts":1706981206}`)},
+	})
+	e.Records["social_sales-0"][1].Value = "not base64!"
+	out, err := h.Handle(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts != (pipeline.Counts{Received: 3, Loaded: 2, Rejected: 1}) {
+		t.Fatalf("counts %s", out.Counts)
+	}
+	_, rows, _ := wh.Query(context.Background(), "SELECT ROW_POS, FIELD, RECORD FROM PULSE_REJECTS")
+	if len(rows) != 1 || rows[0][0] != int64(8) || rows[0][1] != "value" || rows[0][2] != "not base64!" {
+		t.Fatalf("rejects %v", rows)
+	}
+	_, rows, _ = wh.Query(context.Background(), "SELECT RECORD_ID, CONVERSION_RATE FROM FACT_SOCIAL_SALES ORDER BY 1")
+	if len(rows) != 2 || rows[0][1] != 10.0 || rows[1][1] != 5.0 {
+		t.Fatalf("facts %v", rows)
+	}
+}

@@ -1,0 +1,604 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/record"
+	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/table"
+)
+
+// unknownProc keeps the ledger of topics no dataset is named after.
+const unknownProc = "unknown-topics"
+
+// Event times Pulse accepts (the window engine's range).
+var (
+	minEventTime = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxEventTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+)
+
+// maxFuture is how far ahead of processing time an event time may be: a
+// producer with a wrong clock must not push every watermark ahead.
+const maxFuture = 24 * time.Hour
+
+// topicState is one topic's part of a batch.
+type topicState struct {
+	name string
+	recs []*rec
+	res  *TopicResult
+}
+
+type batch struct {
+	p      *Pipeline
+	now    time.Time
+	recs   []*rec
+	topics []*topicState
+	slots  []*procSlot
+	out    *outputs
+	res    *Result
+
+	ownerID string
+}
+
+func newBatch(p *Pipeline, msgs []pipeline.Message) *batch {
+	b := &batch{p: p, now: p.now(), res: &Result{Topics: map[string]*TopicResult{}}}
+	b.out = newOutputs(b.now)
+	byTopic := map[string]*topicState{}
+	b.recs = make([]*rec, len(msgs))
+	for i := range msgs {
+		r := &rec{msg: &msgs[i], ds: p.sets[msgs[i].Topic]}
+		b.recs[i] = r
+		ts := byTopic[r.msg.Topic]
+		if ts == nil {
+			ts = &topicState{name: r.msg.Topic, res: &TopicResult{}}
+			byTopic[r.msg.Topic] = ts
+			b.topics = append(b.topics, ts)
+			b.res.Topics[r.msg.Topic] = ts.res
+		}
+		ts.recs = append(ts.recs, r)
+	}
+	sort.Slice(b.topics, func(i, j int) bool { return b.topics[i].name < b.topics[j].name })
+	return b
+}
+
+func (r *rec) procName() string {
+	if r.ds == nil {
+		return unknownProc
+	}
+	return r.ds.proc
+}
+
+func (b *batch) run(ctx context.Context) (res *Result, err error) {
+	defer func() {
+		for _, s := range b.slots {
+			if err != nil {
+				s.valid = false // the failed run may have changed it: reload next time
+			}
+			b.p.release(ctx, s)
+		}
+	}()
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{StepLoadState, b.loadStates},
+		{StepArchive, b.archive},
+		{StepClean, b.clean},
+		{StepDedupe, b.dedupe},
+		{StepApply, b.apply},
+		{StepQuarantine, b.quarantine},
+		{StepMerge, b.merge},
+		{StepSave, b.save},
+	}
+	for _, st := range steps {
+		if err := st.fn(ctx); err != nil {
+			return nil, err
+		}
+		if err := b.p.failpoint(st.name); err != nil {
+			return nil, err
+		}
+	}
+	b.account()
+	if b.p.env.Loaded != nil {
+		var ts []int64
+		for _, r := range b.recs {
+			if r.status == statusLoaded {
+				ts = append(ts, r.msg.Timestamp)
+			}
+		}
+		b.p.env.Loaded(ts)
+	}
+	return b.res, nil
+}
+
+// loadStates loads the state of every processor the batch touches and
+// marks the records its ledger already accounted (a redelivery).
+func (b *batch) loadStates(ctx context.Context) error {
+	seen := map[string]bool{}
+	for _, r := range b.recs {
+		name := r.procName()
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		slot := b.p.procs[name]
+		if err := b.p.acquire(ctx, slot, b.owner(), b.now); err != nil {
+			return err
+		}
+		b.slots = append(b.slots, slot)
+		if err := b.p.loadState(ctx, slot); err != nil {
+			return err
+		}
+	}
+	sort.Slice(b.slots, func(i, j int) bool { return b.slots[i].proc.name() < b.slots[j].proc.name() })
+	for _, r := range b.recs {
+		slot := b.p.procs[r.procName()]
+		if hw, ok := slot.ledger[ledgerKey(r.msg.Topic, r.msg.Partition)]; ok && r.msg.Offset <= hw {
+			r.status = statusAccounted
+		}
+	}
+	return nil
+}
+
+// owner names the batch for leases: the same messages give the same name,
+// so a retry of this batch takes over a lease its crashed run left.
+func (b *batch) owner() string {
+	if b.ownerID == "" {
+		h := md5.New()
+		for _, r := range b.recs {
+			fmt.Fprintf(h, "%s/%d/%d;", r.msg.Topic, r.msg.Partition, r.msg.Offset)
+		}
+		b.ownerID = "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
+	}
+	return b.ownerID
+}
+
+// archived is one line of a raw archive file.
+type archived struct {
+	Offset    int64             `json:"offset"`
+	Timestamp int64             `json:"timestamp"`
+	Key       string            `json:"key,omitempty"`       // base64
+	Value     string            `json:"value,omitempty"`     // the value, when it is UTF-8 text
+	ValueB64  string            `json:"value_b64,omitempty"` // the value otherwise (Avro)
+	Headers   map[string]string `json:"headers,omitempty"`   // base64 values
+	Err       string            `json:"error,omitempty"`
+}
+
+// archive writes the fresh records of each partition, whole, to the raw
+// bucket under stream/<topic>/partition=<p>/<first>-<last>.ndjson: the
+// same batch always gets the same key, so a retry overwrites it.
+func (b *batch) archive(ctx context.Context) error {
+	type part struct {
+		topic       string
+		partition   int32
+		first, last int64
+		buf         bytes.Buffer
+	}
+	var parts []*part
+	index := map[string]*part{}
+	for _, r := range b.recs {
+		if r.status != statusFresh {
+			continue
+		}
+		k := ledgerKey(r.msg.Topic, r.msg.Partition)
+		pt := index[k]
+		if pt == nil {
+			pt = &part{topic: r.msg.Topic, partition: r.msg.Partition, first: r.msg.Offset}
+			index[k] = pt
+			parts = append(parts, pt)
+		}
+		pt.first, pt.last = min(pt.first, r.msg.Offset), max(pt.last, r.msg.Offset)
+		a := archived{Offset: r.msg.Offset, Timestamp: r.msg.Timestamp, Err: r.msg.Err}
+		if r.msg.Key != nil {
+			a.Key = base64.StdEncoding.EncodeToString(r.msg.Key)
+		}
+		if t := valueText(r.msg.Value); !strings.HasPrefix(t, "base64:") {
+			a.Value = t
+		} else {
+			a.ValueB64 = t[len("base64:"):]
+		}
+		for name, v := range r.msg.Headers {
+			if a.Headers == nil {
+				a.Headers = map[string]string{}
+			}
+			a.Headers[name] = base64.StdEncoding.EncodeToString(v)
+		}
+		line, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("archiving %s: %w", r.origin(), err)
+		}
+		pt.buf.Write(line)
+		pt.buf.WriteByte('\n')
+	}
+	for _, pt := range parts {
+		key := fmt.Sprintf("stream/%s/partition=%d/%020d-%020d.ndjson", safeKey(pt.topic), pt.partition, pt.first, pt.last)
+		if _, err := b.p.env.Store.Put(ctx, b.p.env.Buckets.Raw, key, bytes.NewReader(pt.buf.Bytes()), int64(pt.buf.Len())); err != nil {
+			return fmt.Errorf("archiving raw records to s3://%s/%s: %w", b.p.env.Buckets.Raw, key, err)
+		}
+	}
+	return nil
+}
+
+// safeKey keeps a topic name usable in an object key.
+func safeKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func (r *rec) reject(field, reason string) {
+	r.status, r.rejField, r.rejReason = statusRejected, field, reason
+}
+
+// clean decodes and cleans every fresh record with its dataset's spec.
+func (b *batch) clean(ctx context.Context) error {
+	var raw record.Raw
+	future := b.now.Add(maxFuture).UnixMicro()
+	for _, r := range b.recs {
+		if r.status != statusFresh {
+			continue
+		}
+		if r.msg.Err != "" {
+			field, reason, ok := strings.Cut(r.msg.Err, ": ")
+			if !ok {
+				field, reason = "", r.msg.Err
+			}
+			r.reject(field, reason)
+			continue
+		}
+		if r.ds == nil {
+			r.reject("topic", fmt.Sprintf("no dataset named %q (stream datasets: %s)", r.msg.Topic, strings.Join(b.p.Datasets(), ", ")))
+			continue
+		}
+		raw.Pos, raw.Source = r.msg.Offset, r.msg.Value
+		if err := b.p.env.Decoder.Decode(ctx, r.msg, r.ds.cl.Columns(), &raw); err != nil {
+			var re *record.RecordError
+			if errors.As(err, &re) {
+				r.reject(re.Field, re.Reason)
+				continue
+			}
+			return fmt.Errorf("decoding %s: %w", r.origin(), err)
+		}
+		ingested := r.msg.Timestamp * 1000
+		if ingested <= 0 {
+			ingested = b.now.UnixMicro()
+		}
+		row := r.ds.cl.NewRow()
+		meta := dataset.Meta{Source: "kafka://" + r.msg.Topic + "/" + itoa(int64(r.msg.Partition)), Row: r.msg.Offset, IngestedAt: ingested}
+		if rj := r.ds.cl.Clean(&raw, meta, row); rj != nil {
+			r.reject(rj.Field, rj.Reason)
+			continue
+		}
+		r.row = row
+		if t, ok := r.ds.cl.EventTime(row); ok {
+			if t < minEventTime || t >= maxEventTime {
+				r.reject(r.ds.spec.EventTime, "event time "+fromMicros(t).Format(time.RFC3339)+" outside the years 1900-2199")
+				continue
+			}
+			if t > future {
+				r.reject(r.ds.spec.EventTime, "event time "+fromMicros(t).Format(time.RFC3339)+" is more than "+maxFuture.String()+" ahead of processing time")
+				continue
+			}
+			r.t = t
+		}
+	}
+	return nil
+}
+
+// dedupe claims the dedupe key of every clean event record at its origin
+// (topic/partition/offset): a key another origin holds is a duplicate; the
+// same origin again (a retry) proceeds. Snapshot datasets (tables) are not
+// deduplicated: the latest row wins.
+func (b *batch) dedupe(ctx context.Context) error {
+	type pending struct {
+		claims []pipeline.Claim
+		recs   []*rec
+	}
+	var names []string
+	by := map[string]*pending{}
+	for _, r := range b.recs {
+		if r.status != statusFresh || r.ds.spec.Mode != dataset.Events {
+			continue
+		}
+		name := r.ds.spec.Name
+		pd := by[name]
+		if pd == nil {
+			pd = &pending{}
+			by[name] = pd
+			names = append(names, name)
+		}
+		pd.claims = append(pd.claims, pipeline.Claim{Key: r.ds.cl.Key(r.row), Origin: r.origin()})
+		pd.recs = append(pd.recs, r)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		pd := by[name]
+		outs, err := b.p.env.Dedupe.Claim(ctx, name, pd.claims)
+		if err != nil {
+			return fmt.Errorf("claiming %d dedupe keys of %s: %w", len(pd.claims), name, err)
+		}
+		if len(outs) != len(pd.claims) {
+			return fmt.Errorf("claiming dedupe keys of %s: %d outcomes for %d claims", name, len(outs), len(pd.claims))
+		}
+		for i, o := range outs {
+			if o == pipeline.Duplicate {
+				pd.recs[i].status = statusDuplicate
+			}
+		}
+	}
+	return nil
+}
+
+// apply hands each processor the fresh, clean, unique records of its
+// datasets and advances its ledger over every record it was given.
+func (b *batch) apply(ctx context.Context) error {
+	lk := &lookups{wh: b.p.env.Warehouse, users: map[string]userInfo{}, prices: map[string]float64{}}
+	for _, r := range b.recs {
+		if r.status != statusFresh {
+			continue
+		}
+		switch r.ds.spec.Name {
+		case dataset.Users.Name:
+			lk.users[r.str("user_id")] = userInfo{age: r.cell("age").I, country: r.str("country")}
+		case dataset.MoviesCatalog.Name:
+			lk.prices[r.str("item_id")] = r.cell("price_usd").F
+		}
+	}
+	for _, slot := range b.slots {
+		var recs []*rec
+		for _, r := range b.recs {
+			if r.status == statusFresh && r.procName() == slot.proc.name() {
+				recs = append(recs, r)
+			}
+		}
+		if len(recs) > 0 {
+			if err := slot.proc.apply(ctx, b.now, recs, b.out, lk); err != nil {
+				return fmt.Errorf("applying %d records to %s: %w", len(recs), slot.proc.name(), err)
+			}
+		}
+	}
+	for _, r := range b.recs {
+		if r.status == statusAccounted {
+			continue
+		}
+		if r.status == statusFresh {
+			r.status = statusLoaded
+		}
+		slot := b.p.procs[r.procName()]
+		k := ledgerKey(r.msg.Topic, r.msg.Partition)
+		if hw, ok := slot.ledger[k]; !ok || r.msg.Offset > hw {
+			slot.ledger[k] = r.msg.Offset
+		}
+	}
+	return nil
+}
+
+// batchID names a topic's part of this batch from the partitions and
+// offsets of its fresh records: deterministic, so a retried batch
+// overwrites its own manifest and quarantine file.
+func (ts *topicState) batchID() string {
+	type span struct{ first, last int64 }
+	parts := map[int32]*span{}
+	for _, r := range ts.recs {
+		if r.status == statusAccounted {
+			continue
+		}
+		s := parts[r.msg.Partition]
+		if s == nil {
+			parts[r.msg.Partition] = &span{r.msg.Offset, r.msg.Offset}
+			continue
+		}
+		s.first, s.last = min(s.first, r.msg.Offset), max(s.last, r.msg.Offset)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	ps := make([]int32, 0, len(parts))
+	for p := range parts {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	var desc strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&desc, "%d:%d-%d;", p, parts[p].first, parts[p].last)
+	}
+	return "kafka-" + safeKey(ts.name) + "-" + star.MD5Hex([]byte(ts.name + "|" + desc.String()))[:16]
+}
+
+// source describes a topic's part of the batch for PULSE_MANIFESTS.SOURCE.
+func (ts *topicState) source() string {
+	first, last := map[int32]int64{}, map[int32]int64{}
+	var ps []int32
+	for _, r := range ts.recs {
+		if r.status == statusAccounted {
+			continue
+		}
+		p := r.msg.Partition
+		if _, ok := first[p]; !ok {
+			first[p], last[p] = r.msg.Offset, r.msg.Offset
+			ps = append(ps, p)
+		}
+		first[p], last[p] = min(first[p], r.msg.Offset), max(last[p], r.msg.Offset)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	var parts []string
+	for _, p := range ps {
+		parts = append(parts, fmt.Sprintf("%d@%d-%d", p, first[p], last[p]))
+	}
+	return "kafka://" + ts.name + "/" + strings.Join(parts, ",")
+}
+
+// quarantineRecord is a rejected record as kept in the quarantine bucket.
+func (b *batch) quarantineRecord(r *rec) pipeline.QuarantineRecord {
+	name := r.msg.Topic
+	if r.ds != nil {
+		name = r.ds.spec.Name
+	}
+	return pipeline.QuarantineRecord{
+		Dataset: name, Origin: r.msg.Topic + "/" + itoa(int64(r.msg.Partition)), Source: "kafka://" + r.origin(),
+		Pos: r.msg.Offset, Field: r.rejField, Reason: r.rejReason, Record: r.text(),
+	}
+}
+
+// quarantine keeps every rejected record whole, with its reason, in the
+// quarantine bucket under stream/<dataset>/<batch id>.ndjson.
+func (b *batch) quarantine(ctx context.Context) error {
+	for _, ts := range b.topics {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		for _, r := range ts.recs {
+			if r.status != statusRejected {
+				continue
+			}
+			if err := enc.Encode(b.quarantineRecord(r)); err != nil {
+				return fmt.Errorf("encoding quarantine record %s: %w", r.origin(), err)
+			}
+		}
+		if buf.Len() == 0 {
+			continue
+		}
+		key := "stream/" + safeKey(ts.name) + "/" + ts.batchID() + ".ndjson"
+		if _, err := b.p.env.Store.Put(ctx, b.p.env.Buckets.Quarantine, key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+			return fmt.Errorf("quarantining %s rejects to s3://%s/%s: %w", ts.name, b.p.env.Buckets.Quarantine, key, err)
+		}
+	}
+	return nil
+}
+
+// account fills each topic's counts from the records' dispositions.
+func (b *batch) account() {
+	for _, ts := range b.topics {
+		c := &ts.res.Counts
+		*c = pipeline.Counts{}
+		ts.res.Redelivered = 0
+		for _, r := range ts.recs {
+			switch r.status {
+			case statusAccounted:
+				ts.res.Redelivered++
+				continue
+			case statusLoaded:
+				c.Loaded++
+			case statusRejected:
+				c.Rejected++
+			case statusDuplicate:
+				c.Duplicate++
+			case statusLate:
+				c.Late++
+			}
+			c.Received++
+		}
+		ts.res.BatchID = ts.batchID()
+	}
+}
+
+// merge loads the batch into the warehouse: fact and dimension rows of the
+// loaded records, what the processors produced, PULSE_REJECTS rows and one
+// PULSE_MANIFESTS row per topic. Every table is merged by its key, so a
+// retry changes nothing.
+func (b *batch) merge(ctx context.Context) error {
+	b.account()
+	at := b.now.UnixMicro()
+	for _, r := range b.recs {
+		switch r.status {
+		case statusLoaded:
+			types := r.ds.cl.Types()
+			for _, mp := range r.ds.mappers {
+				row := make(table.Row, len(mp.Table.Columns))
+				mp.Map(r.row, types, row)
+				for col, c := range r.patch {
+					if j := mp.Table.Index(col); j >= 0 {
+						row[j] = c
+					}
+				}
+				b.out.add(mp.Table, row)
+			}
+		case statusRejected:
+			b.out.add(star.Rejects, pipeline.RejectRow(b.quarantineRecord(r), at))
+		}
+	}
+	for _, ts := range b.topics {
+		if ts.res.BatchID == "" {
+			continue // nothing new in this topic: its manifest is already there
+		}
+		c := ts.res.Counts
+		name := ts.name
+		b.out.add(star.Manifests, table.Row{
+			{S: ts.res.BatchID}, {S: name}, {S: ts.source()}, {I: c.Received}, {I: c.Loaded}, {I: c.Rejected},
+			{I: c.Duplicate}, {I: c.Late}, {S: "loaded"}, {I: at}, {I: at},
+		})
+	}
+	return b.p.mergeOutputs(ctx, b.out, b.res)
+}
+
+func (b *batch) save(ctx context.Context) error {
+	for _, slot := range b.slots {
+		if err := b.p.saveState(ctx, slot); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// metricTables are the tables whose rows count as metric rows in Result.
+var metricTables = map[*table.Schema]bool{
+	star.UserRegistrationMetrics: true, star.SessionMetrics: true, star.MovieSalesMetrics: true,
+	star.SocialPlatformMetrics: true, star.SocialCityMetrics: true, star.PageviewWindowMetrics: true,
+	star.PageviewCountryMetrics: true,
+}
+
+// mergeOutputs deletes superseded rows, then merges every table's rows in
+// the model's order (dimensions before facts), then the late events.
+func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) error {
+	wh := p.env.Warehouse
+	for _, t := range star.All() {
+		ids := out.deletes[t]
+		if len(ids) == 0 {
+			continue
+		}
+		sort.Strings(ids)
+		q := "DELETE FROM " + t.Name + " WHERE " + t.Key[0] + " IN ('" + strings.Join(ids, "', '") + "')"
+		if err := wh.Exec(ctx, q); err != nil {
+			return fmt.Errorf("deleting %d superseded rows of %s: %w", len(ids), t.Name, err)
+		}
+	}
+	if len(out.late) > 0 {
+		ids := make([]string, 0, len(out.late))
+		for id := range out.late {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			out.rows[star.LateEvents] = append(out.rows[star.LateEvents], out.late[id])
+		}
+		res.Late += len(ids)
+		out.late = map[string]table.Row{}
+	}
+	for _, t := range star.All() {
+		rows := out.rows[t]
+		if len(rows) == 0 {
+			continue
+		}
+		if _, err := wh.Merge(ctx, *t, rows); err != nil {
+			return fmt.Errorf("merging %d rows into %s: %w", len(rows), t.Name, err)
+		}
+		if metricTables[t] {
+			res.Metrics += len(rows)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+// Package stream is Pulse's stream use case (DESIGN.md section 2,
+// "Stream"): a batch of Kafka messages, as the MSK event-source mapping
+// delivers it, is archived, decoded (JSON, or Avro through a schema
+// registry), cleaned with the same dataset specs as the batch files,
+// deduplicated by origin, folded into event-time windows and sessions,
+// and loaded into the warehouse; rejects are quarantined with their
+// reasons. It takes []pipeline.Message and imports no AWS SDK or Lambda
+// type; shared/handlers adapts it to events.KafkaEvent.
+//
+// # One batch, and why a retry is harmless
+//
+// Each dataset belongs to one processor (its windows or sessions, or
+// none); a processor's state, with a ledger of the highest offset it has
+// accounted per topic partition, lives in a window.Store. A batch runs:
+//
+//	load-state  load the state of every processor the batch touches; a record at or
+//	            below its partition's ledger offset was accounted by an earlier
+//	            committed run (a redelivery) and is skipped everywhere
+//	archive     raw records, whole, to the raw bucket:
+//	            stream/<topic>/partition=<p>/<first offset>-<last offset>.ndjson
+//	clean       decode and clean; a message that does not decode or clean is
+//	            rejected with the field and the reason (it never blocks the partition)
+//	dedupe      claim each event's dedupe key at its origin topic/partition/offset:
+//	            another origin's key is a duplicate, the same origin (a retry) proceeds
+//	apply       fold into windows and sessions; late events are marked
+//	quarantine  rejected records to the quarantine bucket: stream/<dataset>/<batch id>.ndjson
+//	merge       MERGE facts and dimensions, metric rows, PULSE_LATE_EVENTS,
+//	            PULSE_REJECTS and one PULSE_MANIFESTS row per topic
+//	save        save each processor's state (optimistic concurrency)
+//
+// Every write is keyed (object keys and warehouse keys derive from topic,
+// partition and offsets), so a crash after any step and the redelivery of
+// the batch leave warehouse, window state and dedupe keys exactly as one
+// clean run: until save, the old state replays the same results; after
+// save, the ledger skips the records. Per topic and batch,
+// received = loaded + rejected + duplicate + late; a late record is not
+// loaded into its fact table, it is kept whole in PULSE_LATE_EVENTS with
+// every window it missed.
+//
+// # Windows (seed: metric table)
+//
+//	003 user_registration_metrics  distinct users, tumbling 1 h and sliding 1 h every 15 min
+//	003 session_metrics            active sessions, mean sign-in to sign-out duration, every minute
+//	003 movie_sales_metrics        checkouts priced from the catalog, per movie, daily and weekly
+//	001 social_platform_metrics    per platform per 5 min: visitors, sales, usage, mean rates, top city
+//	004 pageview_window_metrics    views and users per page source: tumbling 1 min,
+//	                               hopping 1 min every 30 s, session (gap 30 s)
+//	004 pageview_country_metrics   views joined with cleaned users, per country per minute
+//
+// Single-topic processors use the window engine as it is: the watermark is
+// the largest event time seen minus the allowed lateness (5 min), windows
+// emit partial rows while open (FINAL false) and a final row when the
+// watermark passes their end, e.g. registrations at 10:05, 10:59 and 11:06
+// close [10:00, 11:00) with 2 users; a registration at 10:40 arriving after
+// that is late for the tumbling window and for the sliding windows that
+// ended, and partly late for those still open.
+//
+// Sessions (sign_in + sign_out) and movie sales (checkout_to_cart +
+// added_to_cart) join two topics. Each topic has its own watermark, which
+// alone decides what is late on it; a reorder buffer releases events in
+// event-time order once the frontier, the smallest watermark of the two,
+// has passed them. Example, lateness 5 min: sign_in u1 10:00, sign_in u2
+// 10:02 arrive; nothing is released while sign_out has not been seen (or
+// has been idle 1 min); sign_out u1 10:08 arrives: frontier
+// min(10:02, 10:08) - 5 min = 09:57; sign_in u3 10:09 moves it to 10:03:
+// u1 and u2 sign in, the 10:01, 10:02 and 10:03 metrics are emitted. So the
+// results do not depend on how fast each topic is consumed.
+//
+// # Concurrency
+//
+// A Pipeline processes one batch at a time. Across processes (Lambda
+// instances: on AWS each topic has its own mapping, so sign_in and
+// sign_out batches run side by side on the session processor) a batch
+// first takes a lease on each processor it touches, a small item in the
+// window.Store next to the state, written with the store's conditional
+// write. Another invocation's batch on that processor fails with ErrBusy
+// and is retried later, so no MERGE is ever computed from state that
+// another invocation is about to replace. A lease is given back at the
+// end of the batch; one left by a crash expires after Config.LeaseTTL, and
+// the retry of the crashed batch (same messages, same owner) takes it over
+// at once. The state itself is saved conditionally on the version it was
+// loaded at, as a second guard (window.ErrConflict). Cost: two small
+// extra writes per processor per batch.
+//
+// # Idle close
+//
+// Tick (an empty batch) applies the idle rule: a processor whose inputs
+// had no event for IdleTimeout follows the clock, closing windows without
+// newer events. Flush closes everything at the end of a bounded input.
+package stream

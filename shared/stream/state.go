@@ -1,0 +1,195 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pulse-analytics/pulse/shared/window"
+)
+
+// processor folds the records of some datasets into windows or sessions.
+// Its whole state is what snapshot returns; the pipeline keeps it in the
+// window.Store together with the processor's ledger.
+type processor interface {
+	name() string
+	datasets() []string
+	restore(data []byte) error // nil data: empty state
+	snapshot() ([]byte, error)
+	// apply folds the batch's fresh, clean, non-duplicate records of the
+	// processor's datasets, in batch order. It marks late records
+	// (rec.late) and adds results, late events and table rows to out.
+	apply(ctx context.Context, now time.Time, recs []*rec, out *outputs, lk *lookups) error
+	// advance applies the idle rule at processing time now.
+	advance(ctx context.Context, now time.Time, out *outputs, lk *lookups) error
+	// flush closes everything (end of a bounded input).
+	flush(ctx context.Context, now time.Time, out *outputs, lk *lookups) error
+}
+
+// procSlot holds one processor between batches. The instance is reused
+// while the stored state is the one it last saved (a warm Lambda), and
+// rebuilt from the store otherwise.
+type procSlot struct {
+	name    string
+	make    func() processor
+	proc    processor
+	ledger  map[string]int64 // "topic/partition" -> highest offset accounted
+	version int64
+	loaded  []byte // the stored bytes proc and ledger reflect
+	valid   bool   // false after a failed batch: reload before use
+
+	leased       bool // this process holds the processor's lease
+	leaseVersion int64
+}
+
+// persisted is the stored form of a processor's state.
+type persisted struct {
+	Format int              `json:"format"`
+	Ledger map[string]int64 `json:"ledger,omitempty"`
+	Proc   json.RawMessage  `json:"proc,omitempty"`
+}
+
+const stateFormat = 1
+
+func (p *Pipeline) stateName(slot *procSlot) string {
+	return p.env.Config.StatePrefix + slot.proc.name()
+}
+
+// loadState makes slot reflect the stored state.
+func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
+	if slot.proc == nil {
+		slot.proc = slot.make()
+	}
+	name := p.stateName(slot)
+	data, version, err := p.env.State.Load(ctx, name)
+	if err != nil {
+		return fmt.Errorf("loading stream state %s: %w", name, err)
+	}
+	if slot.valid && version == slot.version && bytes.Equal(data, slot.loaded) {
+		return nil
+	}
+	slot.valid = false
+	pr := slot.make()
+	ledger := map[string]int64{}
+	if len(data) > 0 {
+		var st persisted
+		if err := json.Unmarshal(data, &st); err != nil {
+			return fmt.Errorf("decoding stream state %s: %w", name, err)
+		}
+		if st.Format != stateFormat {
+			return fmt.Errorf("decoding stream state %s: format %d, want %d", name, st.Format, stateFormat)
+		}
+		if err := pr.restore(st.Proc); err != nil {
+			return fmt.Errorf("restoring stream state %s: %w", name, err)
+		}
+		for k, v := range st.Ledger {
+			ledger[k] = v
+		}
+	} else if err := pr.restore(nil); err != nil {
+		return fmt.Errorf("restoring stream state %s: %w", name, err)
+	}
+	slot.proc, slot.ledger, slot.version, slot.loaded, slot.valid = pr, ledger, version, data, true
+	return nil
+}
+
+// saveState stores the slot's state if it changed, expecting the version
+// it was loaded at. A concurrent writer makes it fail with
+// window.ErrConflict: the batch is then retried whole from fresh state.
+func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
+	procState, err := slot.proc.snapshot()
+	if err != nil {
+		slot.valid = false
+		return fmt.Errorf("snapshotting stream state %s: %w", slot.proc.name(), err)
+	}
+	ledger, err := json.Marshal(slot.ledger)
+	if err != nil {
+		slot.valid = false
+		return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
+	}
+	data := rawObject([]string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState})
+	if bytes.Equal(data, slot.loaded) {
+		return nil
+	}
+	name := p.stateName(slot)
+	if err := p.env.State.Save(ctx, name, data, slot.version); err != nil {
+		slot.valid = false
+		if errors.Is(err, window.ErrConflict) {
+			return fmt.Errorf("saving stream state %s: another invocation saved it meanwhile, retry the batch: %w", name, err)
+		}
+		return fmt.Errorf("saving stream state %s: %w", name, err)
+	}
+	slot.version++
+	slot.loaded = data
+	return nil
+}
+
+// ErrBusy is returned when another invocation holds a processor's lease:
+// the batch is retried later (Lambda and the local mapping both do).
+var ErrBusy = errors.New("another invocation is processing this processor's state")
+
+// lease is the content of a processor's lease item in the state store.
+type lease struct {
+	Owner string `json:"owner"` // "" when released
+	Until int64  `json:"until"` // Unix µs
+}
+
+const leasePrefix = "lease/"
+
+func (p *Pipeline) leaseName(slot *procSlot) string {
+	return p.env.Config.StatePrefix + leasePrefix + slot.name
+}
+
+// acquire takes the processor's lease for owner, a name of the batch that
+// is the same on every retry of it (so a retry after a crash takes over
+// its own lease at once). Another owner's unexpired lease is ErrBusy.
+// The lease makes invocations on one processor exclusive, so no MERGE is
+// ever computed from state another invocation is about to replace.
+func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, now time.Time) error {
+	if p.env.Config.leaseTTL() < 0 {
+		return nil
+	}
+	name := p.leaseName(slot)
+	data, version, err := p.env.State.Load(ctx, name)
+	if err != nil {
+		return fmt.Errorf("reading lease %s: %w", name, err)
+	}
+	var l lease
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &l); err != nil {
+			return fmt.Errorf("decoding lease %s: %w", name, err)
+		}
+	}
+	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() {
+		return fmt.Errorf("lease %s held by %s until %s: %w", name, l.Owner, fromMicros(l.Until).Format(time.RFC3339), ErrBusy)
+	}
+	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro()})
+	if err := p.env.State.Save(ctx, name, b, version); err != nil {
+		if errors.Is(err, window.ErrConflict) {
+			return fmt.Errorf("taking lease %s: %w", name, ErrBusy)
+		}
+		return fmt.Errorf("taking lease %s: %w", name, err)
+	}
+	slot.leased, slot.leaseVersion = true, version+1
+	return nil
+}
+
+// release gives the lease back (best effort: an unreleased lease expires).
+func (p *Pipeline) release(ctx context.Context, slot *procSlot) {
+	if !slot.leased {
+		return
+	}
+	slot.leased = false
+	name := p.leaseName(slot)
+	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(`{"owner":"","until":0}`), slot.leaseVersion); err != nil {
+		p.log().Warn("stream: releasing a lease", "lease", name, "err", err)
+	}
+}
+
+// ledgerKey names a partition in a ledger.
+func ledgerKey(topic string, partition int32) string {
+	return topic + "/" + itoa(int64(partition))
+}

@@ -1,0 +1,316 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/pulse-analytics/pulse/events"
+	"github.com/pulse-analytics/pulse/events/sim"
+	"github.com/pulse-analytics/pulse/localstack/esm"
+	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/stream"
+)
+
+// TestStreamEndToEnd produces a fixed seeded stream (every topic, with
+// duplicates, late and malformed messages; Avro through the schema
+// registry) to the local Kafka cluster, lets the event-source mappings
+// run the stream handler, flushes the windows, and checks every metric
+// table, the late events and the per-topic accounting against the oracle
+// (oracle_test.go), an independent computation over the produced events.
+//
+// The crashes variant fails the handler after a step of every few batches
+// (each step in turn); the event-source mapping retries the whole batch,
+// and the result must be the same.
+func TestStreamEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name, format string
+		crashes      bool
+	}{{"avro", sim.FormatAvro, false}, {"json", sim.FormatJSON, false}, {"json-with-crashes", sim.FormatJSON, true}} {
+		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes) })
+	}
+}
+
+func streamEndToEnd(t *testing.T, format string, crashes bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	st := startStack(t, stack.Options{})
+	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
+		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
+	var attempts, crashed atomic.Int64
+	if crashes {
+		opts.Failpoint = func(step string) error {
+			n := attempts.Load()
+			if step == stream.StepLoadState {
+				n = attempts.Add(1) // a new invocation (a retry is one too)
+			}
+			// Every third invocation fails after one step, each step in turn.
+			if n%3 == 0 && step == stream.Steps[(n/3)%int64(len(stream.Steps))] {
+				crashed.Add(1)
+				return fmt.Errorf("injected crash after %s", step)
+			}
+			return nil
+		}
+	}
+	ss, err := st.StartStream(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sim.Config{Seed: 21, Rate: 0.2, MaxEvents: 2500, DuplicatePct: 3, LatePct: 5, MalformedPct: 2, Format: format,
+		Start: time.Date(2024, 2, 3, 8, 0, 0, 0, time.UTC)}
+	if format == sim.FormatAvro {
+		reg, err := sr.NewClient(sr.URLs(ss.Registry.URL()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.SchemaIDs, err = sim.RegisterSchemas(ctx, reg, events.Topics()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := sim.NewGenerator(cfg)
+	var msgs []produced
+	offsets := map[string]int64{}
+	for {
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		msgs = append(msgs, produced{topic: ev.Topic, offset: offsets[ev.Topic], ev: ev})
+		offsets[ev.Topic]++
+	}
+	if err := g.Err(); err != nil {
+		t.Fatal(err)
+	}
+	brokers, _ := ss.Brokers()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produce := func(ms []produced) {
+		rs := make([]*kgo.Record, len(ms))
+		for i, m := range ms {
+			rs[i] = &kgo.Record{Topic: m.topic, Key: m.ev.Key, Value: m.ev.Value}
+		}
+		if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The catalog first and loaded, as the catalog workflow would have done
+	// before the shop opened, so every checkout finds its prices; then the
+	// users table (a relational snapshot in seed 004), so the page-view join
+	// does not depend on which topic is consumed first. Each topic keeps its
+	// order, which is all the oracle depends on.
+	catalog := len(sim.Movies())
+	var usersTopic, rest []produced
+	for _, m := range msgs[catalog:] {
+		if m.topic == "users" {
+			usersTopic = append(usersTopic, m)
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	done := int64(0)
+	for _, phase := range [][]produced{msgs[:catalog], usersTopic, rest} {
+		produce(phase)
+		done += int64(len(phase))
+		if err := ss.WaitCommitted(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ss.Pipeline.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The one input that depends on how topics interleave: whether a page
+	// view found its user in CLEANED_USERS. Read it, and check each joined
+	// value is the user's (country and age never change once known).
+	joinedRows := query(t, st, "SELECT PAGEVIEW_ID, COUNTRY, AGE FROM PAGEVIEWS WHERE COUNTRY IS NOT NULL")
+	joined := map[string][2]any{}
+	for _, r := range joinedRows {
+		joined[r[0].(string)] = [2]any{r[1], r[2]}
+	}
+	users := map[string][2]any{}
+	for _, r := range query(t, st, "SELECT USER_ID, COUNTRY, AGE FROM CLEANED_USERS") {
+		users[r[0].(string)] = [2]any{r[1], r[2]}
+	}
+	o := buildOracle(msgs, func(key string) (string, int64, bool) {
+		j, ok := joined[star.MD5Hex([]byte("pageviews|"+key))]
+		if !ok {
+			return "", 0, false
+		}
+		return j[0].(string), j[1].(int64), true
+	})
+	for _, r := range joinedRows {
+		pv := query(t, st, "SELECT USER_ID FROM PAGEVIEWS WHERE PAGEVIEW_ID = ?", r[0])[0][0].(string)
+		if u := users[pv]; u[0] != r[1] || u[1] != r[2] {
+			t.Fatalf("page view %s joined %v %v; the user's cleaned row has %v", r[0], r[1], r[2], u)
+		}
+	}
+	if len(joinedRows) == 0 {
+		t.Fatal("no page view was joined with a user")
+	}
+
+	// Accounting per topic.
+	for topic, c := range o.counts {
+		rows := query(t, st, "SELECT SUM(RECEIVED), SUM(LOADED), SUM(REJECTED), SUM(DUPLICATE), SUM(LATE) FROM PULSE_MANIFESTS WHERE DATASET = ?", topic)
+		got := fmt.Sprint(rows[0]...)
+		want := fmt.Sprint(c[0], c[1], c[2], c[3], c[4])
+		if topic == "live_streaming" || topic == "video_interactions" {
+			// Their cleaning rejects the generator's deliberate dirt; only
+			// received and late are the oracle's business here.
+			if rows[0][0] != c[0] || rows[0][4] != int64(0) {
+				t.Errorf("%s manifests %s; want received %d, late 0", topic, got, c[0])
+			}
+			continue
+		}
+		if got != want {
+			t.Errorf("%s manifests (received loaded rejected duplicate late) = %s; want %s", topic, got, want)
+		}
+	}
+	lateTotal := int64(0)
+	for _, c := range o.counts {
+		lateTotal += c[4]
+	}
+	if lateTotal == 0 {
+		t.Fatal("the stream has no late events: the test would prove little")
+	}
+
+	// Facts hold exactly the loaded records.
+	loaded := func(topics ...string) int64 {
+		var n int64
+		for _, tp := range topics {
+			n += o.counts[tp][1]
+		}
+		return n
+	}
+	for table, want := range map[string]int64{
+		"FACT_SOCIAL_SALES": loaded("social_sales"), "CONSUMER_EVENTS": loaded("consumer_registration", "sign_in", "sign_out"),
+		"CONSUMER_USERS": loaded("consumer_registration"), "ITEM_VIEW_EVENTS": loaded("item_view"),
+		"CART_EVENTS": loaded("added_to_cart", "checkout_to_cart"), "PAGEVIEWS": loaded("pageviews"),
+		"USER_SESSIONS": loaded("user_sessions"), "MOVIES": int64(catalog),
+	} {
+		if n := count(t, st, "SELECT COUNT(*) FROM "+table); n != want {
+			t.Errorf("%s has %d rows; want %d", table, n, want)
+		}
+	}
+
+	// Every metric table, row by row; after the flush every window is final.
+	renders := map[string]string{
+		"USER_REGISTRATION_METRICS": "SELECT WINDOW_TYPE, WINDOW_START, WINDOW_END, REGISTRATION_COUNT, FINAL FROM USER_REGISTRATION_METRICS",
+		"SOCIAL_PLATFORM_METRICS": "SELECT PLATFORM, WINDOW_START, EVENTS, VISITORS, PAGE_VISITORS, SALES, USAGE_COUNT, AVG_CONVERSION_RATE, AVG_BOUNCE_RATE, " +
+			"TOP_CITY_BY_USERS, TOP_CITY_USERS, TOP_CITY_BY_SALES, TOP_CITY_SALES, FINAL FROM SOCIAL_PLATFORM_METRICS",
+		"SOCIAL_CITY_METRICS":      "SELECT PLATFORM || '|' || CITY, WINDOW_START, EVENTS, USAGE_COUNT, SALES, VISITORS, FINAL FROM SOCIAL_CITY_METRICS",
+		"PAGEVIEW_WINDOW_METRICS":  "SELECT WINDOW_TYPE || ' ' || PAGE_SOURCE, WINDOW_START, WINDOW_END, PAGEVIEWS, USERS, FINAL FROM PAGEVIEW_WINDOW_METRICS",
+		"PAGEVIEW_COUNTRY_METRICS": "SELECT COUNTRY, WINDOW_START, PAGEVIEWS, USERS, AVG_AGE, FINAL FROM PAGEVIEW_COUNTRY_METRICS",
+		"SESSION_METRICS":          "SELECT METRIC_TIME, ACTIVE_SESSIONS_COUNT, AVERAGE_SESSION_DURATION, AVG_ACTIVE_AGE_SECONDS, COMPLETED_SESSIONS, TIMED_OUT_SESSIONS, ORPHAN_SIGN_OUTS, TRUE FROM SESSION_METRICS",
+		"CONSUMER_SESSIONS":        "SELECT SESSION_ID, SIGN_OUT_TIME, DURATION_SECONDS, TIMED_OUT, TRUE FROM CONSUMER_SESSIONS",
+		"MOVIE_SALES_METRICS":      "SELECT WINDOW_TYPE || ' ' || MOVIE_ID, WINDOW_START, WINDOW_END, TOTAL_SALES, PURCHASES, FINAL FROM MOVIE_SALES_METRICS",
+	}
+	for table, q := range renders {
+		got := map[string]string{}
+		for _, r := range query(t, st, q) {
+			if r[len(r)-1] != true {
+				t.Errorf("%s: row %v not final after the flush", table, r)
+			}
+			key, row := render(table, r[:len(r)-1])
+			if _, dup := got[key]; dup {
+				t.Errorf("%s: two rows for %s", table, key)
+			}
+			got[key] = row
+		}
+		want := o.tables[table]
+		if len(want) == 0 {
+			t.Errorf("%s: the oracle expects no rows: the stream is too small", table)
+		}
+		compareRows(t, table, got, want)
+	}
+
+	// Late events: one row per event and window it missed.
+	gotLate := map[string]string{}
+	for _, r := range query(t, st, "SELECT DATASET || '|' || WINDOW_TYPE, COUNT(*) FROM PULSE_LATE_EVENTS GROUP BY 1") {
+		gotLate[r[0].(string)] = fmt.Sprint(r[1])
+	}
+	wantLate := map[string]string{}
+	for k, n := range o.late {
+		wantLate[k] = fmt.Sprint(n)
+	}
+	compareRows(t, "PULSE_LATE_EVENTS", gotLate, wantLate)
+	var sizes []string
+	for table := range renders {
+		sizes = append(sizes, fmt.Sprintf("%s %d", table, len(o.tables[table])))
+	}
+	sort.Strings(sizes)
+	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
+		crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
+	if crashes && (crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashed.Load()) {
+		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashed.Load(), ss.Retries())
+	}
+}
+
+// render turns a warehouse row into the oracle's key and row text.
+func render(table string, r []any) (string, string) {
+	var parts []string
+	for _, v := range r {
+		switch x := v.(type) {
+		case time.Time:
+			parts = append(parts, x.UTC().Format(time.RFC3339Nano))
+		case float64:
+			parts = append(parts, fnum(x))
+		case nil:
+			parts = append(parts, "")
+		default:
+			parts = append(parts, fmt.Sprint(x))
+		}
+	}
+	switch table {
+	case "USER_REGISTRATION_METRICS", "PAGEVIEW_WINDOW_METRICS", "MOVIE_SALES_METRICS":
+		return parts[0] + " " + parts[1], strings.Join(parts[2:], " ")
+	case "SESSION_METRICS", "CONSUMER_SESSIONS":
+		return parts[0], strings.Join(parts[1:], " ")
+	}
+	return parts[0] + " " + parts[1], strings.Join(parts[2:], " ")
+}
+
+func compareRows(t *testing.T, table string, got, want map[string]string) {
+	t.Helper()
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	bad := 0
+	for _, k := range keys {
+		if got[k] != want[k] {
+			if bad < 5 {
+				t.Errorf("%s %s:\n got  %q\n want %q", table, k, got[k], want[k])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d rows differ", table, bad, len(keys))
+	}
+}
+
+func query(t *testing.T, st *stack.Stack, q string, args ...any) [][]any {
+	t.Helper()
+	_, rows, err := st.Warehouse.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return rows
+}
