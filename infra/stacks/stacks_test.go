@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
 	"strconv"
@@ -156,6 +157,23 @@ func TestStreamingStack(t *testing.T) {
 	tmpl(t, stacks.StreamingStackID).HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
 		"SqsManagedSseEnabled": true, "MessageRetentionPeriod": 14 * 24 * 3600,
 	})
+	// The idle tick: an empty batch to the stream function every minute closes silent windows.
+	fnID, _ := c.byPath(t, "PulseStreaming/Stream")
+	ticks := 0
+	for _, r := range c.ofType("AWS::Events::Rule") {
+		if r.Properties["ScheduleExpression"] != "rate(1 minute)" {
+			continue
+		}
+		for _, tg := range r.Properties["Targets"].([]any) {
+			tm := tg.(map[string]any)
+			if strings.Contains(fmt.Sprint(tm["Arn"]), fnID) && tm["Input"] == `{"eventSource":"`+stacks.IdleTickSource+`","records":{}}` {
+				ticks++
+			}
+		}
+	}
+	if ticks != 1 {
+		t.Errorf("%d idle-tick rules target the stream function with an empty batch, want 1", ticks)
+	}
 }
 
 // TestStreamingStackExistingCluster: with mskClusterArn, no cluster or VPC is made and the mappings

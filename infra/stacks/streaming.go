@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
@@ -15,6 +17,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
+
+// IdleTickSource is the eventSource of the scheduled empty batch that closes idle windows.
+const IdleTickSource = "pulse:idle-tick"
 
 // TopicGroup is a set of Kafka topics consumed with the same event-source mapping settings. Each
 // topic gets its own mapping (Lambda allows one topic per Kafka mapping) and consumer group
@@ -147,6 +152,16 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 			groupARNs = append(groupARNs, kafkaResourceARN(stack, s.ClusterARN, "group", group))
 		}
 	}
+	// Windows close when the watermark passes them, and the watermark moves with events; a topic
+	// that falls silent still needs its windows closed (DESIGN.md 4.3). Once a minute the function
+	// is invoked with an empty batch: the idle tick (shared/handlers.Stream).
+	idle := awsevents.NewRule(stack, jsii.String("IdleTick"), &awsevents.RuleProps{
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+		Description: jsii.String("Pulse: close idle event-time windows (an empty batch to the stream function)"),
+	})
+	idle.AddTarget(awseventstargets.NewLambdaFunction(fn, &awseventstargets.LambdaFunctionProps{
+		Event: awsevents.RuleTargetInput_FromObject(map[string]any{"eventSource": IdleTickSource, "records": map[string]any{}}),
+	}))
 	// SASL/IAM: the mapping authenticates as the function's role.
 	grantKafka(fn, []*string{s.ClusterARN}, "kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration")
 	grantKafka(fn, topicARNs, "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData")
