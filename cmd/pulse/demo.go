@@ -24,6 +24,7 @@ func runDemo(ctx context.Context, args []string) error {
 	duration := fs.Duration("duration", 0, "stop by itself after this long and print a summary (0 = run until Ctrl-C; one batch round only with --stream=false)")
 	every := fs.Duration("every", 15*time.Second, "how often a new batch of files is dropped")
 	s3addr := fs.String("s3", "127.0.0.1:0", "address for the local S3 endpoint")
+	addr := fs.String("addr", "127.0.0.1:8080", "address of the web dashboard (port 0 picks a free one; \"off\" serves none)")
 	sf := addDemoStreamFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,6 +44,13 @@ func runDemo(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	dash, err := startDemoDashboard(ctx, st, *addr)
+	if err != nil {
+		return err
+	}
+	if dash != nil {
+		defer dash.Close()
+	}
 	continuous := *sf.on && *duration <= 0
 
 	start := time.Now()
@@ -50,6 +58,9 @@ func runDemo(ctx context.Context, args []string) error {
 	for {
 		round++
 		if err := demoRound(ctx, st, abs, *rows, *seed+uint64(round-1), round); err != nil {
+			return err
+		}
+		if err := demoGold(ctx, st); err != nil {
 			return err
 		}
 		if !continuous && *duration <= 0 {
@@ -95,14 +106,24 @@ func runDemo(ctx context.Context, args []string) error {
 		"SELECT DATASET, FIELD, COUNT(*) AS RECORDS FROM PULSE_REJECTS GROUP BY DATASET, FIELD ORDER BY RECORDS DESC, DATASET, FIELD LIMIT 8"); err != nil {
 		return err
 	}
+	if err := printQuery(ctx, os.Stdout, wh, "Daily and monthly active users, seed 002 (GOLD_DAU_MAU, last 5 days)",
+		"SELECT * FROM (SELECT DAY, DAU, MAU FROM GOLD_DAU_MAU ORDER BY DAY DESC LIMIT 5) ORDER BY DAY"); err != nil {
+		return err
+	}
 	if ds != nil {
 		if err := printStreamSummary(ctx, os.Stdout, ds); err != nil {
 			return err
 		}
 	}
+	if err := printQuery(ctx, os.Stdout, wh, "Data tests (DATA_TEST_RESULTS: failing first)",
+		"SELECT STATUS, TABLE_NAME, TEST, FAILURES FROM DATA_TEST_RESULTS ORDER BY STATUS, TABLE_NAME, TEST LIMIT 12"); err != nil {
+		return err
+	}
 	fmt.Printf("\nDone in %s. Open the warehouse with: duckdb %s   (or: pulse query --dir %s 'SELECT * FROM ENGAGEMENT_BY_PLATFORM')\n",
 		time.Since(start).Round(time.Millisecond), filepath.Join(abs, "warehouse.duckdb"), *dir)
-	fmt.Printf("Quarantined records are in s3://%s/<dataset>/ while the demo runs and in PULSE_REJECTS for good.\n", stack.Buckets.Quarantine)
+	fmt.Printf("Quarantined records are in s3://%s/<dataset>/ (saved under %s between runs) and in PULSE_REJECTS; replay them after a fix with: pulse replay --dataset NAME\n",
+		stack.Buckets.Quarantine, filepath.Join(*dir, "s3"))
+	fmt.Printf("See the dashboards again with: pulse dashboard --dir %s\n", *dir)
 	return nil
 }
 

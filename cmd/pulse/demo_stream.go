@@ -49,7 +49,7 @@ type demoStream struct {
 
 func startDemoStream(ctx context.Context, st *stack.Stack, f demoStreamFlags) (*demoStream, error) {
 	ss, err := st.StartStream(ctx, stack.StreamOptions{KafkaPort: *f.kafkaPort, RegistryPort: *f.registryPort,
-		BatchWindow: 500 * time.Millisecond, TickEvery: 5 * time.Second})
+		BatchWindow: 500 * time.Millisecond, TickEvery: 5 * time.Second, DataTestsEvery: 30 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("starting the stream side (is port %d free? --kafka-port picks another): %w", *f.kafkaPort, err)
 	}

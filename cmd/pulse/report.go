@@ -77,6 +77,12 @@ func printQuery(ctx context.Context, w io.Writer, wh pipeline.Warehouse, title, 
 			switch x := v.(type) {
 			case float64:
 				cells = append(cells, fmt.Sprintf("%.2f", x))
+			case time.Time:
+				if x.Equal(x.Truncate(24 * time.Hour)) {
+					cells = append(cells, x.UTC().Format("2006-01-02"))
+				} else {
+					cells = append(cells, x.UTC().Format("2006-01-02 15:04:05"))
+				}
 			case nil:
 				cells = append(cells, "NULL")
 			default:

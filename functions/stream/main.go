@@ -41,7 +41,7 @@ func main() {
 		State: dynamo.NewWindowStore(ddb, os.Getenv("PULSE_STATE_TABLE"), ttl),
 	})
 	check(err)
-	h := &handlers.Stream{Pipeline: p}
+	h := &handlers.Stream{Pipeline: p, Tests: wh}
 	lambda.Start(handlers.Lambda(h.Handle))
 }
 

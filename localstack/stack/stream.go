@@ -32,6 +32,9 @@ type StreamOptions struct {
 	State window.Store
 	// TickEvery runs the idle rule this often (default 5s; negative: never).
 	TickEvery time.Duration
+	// DataTestsEvery, when positive, runs the stream and marts data tests
+	// after a batch at most this often (the demo); 0 = never (tests).
+	DataTestsEvery time.Duration
 	// Failpoint is passed to the stream pipeline (crash tests).
 	Failpoint func(step string) error
 	// Retry is the event-source mapping's backoff.
@@ -110,6 +113,9 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 		return nil, err
 	}
 	st.Handler = &handlers.Stream{Pipeline: st.Pipeline}
+	if o.DataTestsEvery > 0 {
+		st.Handler.Tests, st.Handler.TestsEvery = s.Warehouse, o.DataTestsEvery
+	}
 	for _, topic := range st.Topics {
 		p, err := esm.New(esm.Config{
 			Brokers: st.Kafka.Brokers(), Topics: []string{topic}, Group: "pulse-stream-" + topic,

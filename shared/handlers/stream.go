@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
+	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
@@ -24,6 +28,16 @@ import (
 // no records (a scheduled invocation) applies the idle rule (Tick).
 type Stream struct {
 	Pipeline *stream.Pipeline
+	// Tests, when set, runs the stream and marts data tests (dbt-style,
+	// results in PULSE_DATA_TESTS) after a successful batch, at most once
+	// per TestsEvery (default 5 min) per function instance: whole-table
+	// checks are too dear for every micro-batch. A failing test is logged
+	// and shown on the dashboard; it never fails the batch.
+	Tests      datatest.Warehouse
+	TestsEvery time.Duration
+
+	mu        sync.Mutex
+	lastTests time.Time
 }
 
 // StreamOutput is what one invocation did, per topic.
@@ -48,5 +62,35 @@ func (s *Stream) Handle(ctx context.Context, e events.KafkaEvent) (*StreamOutput
 	if err != nil {
 		return nil, fmt.Errorf("stream handler: batch of %d records: %w", len(msgs), err)
 	}
+	s.dataTests(ctx)
 	return &StreamOutput{Records: len(msgs), Counts: res.Total(), Topics: res.Topics, Metrics: res.Metrics, Late: res.Late}, nil
+}
+
+// dataTests runs the stream and marts suites when they are due.
+func (s *Stream) dataTests(ctx context.Context) {
+	if s.Tests == nil {
+		return
+	}
+	every := s.TestsEvery
+	if every <= 0 {
+		every = 5 * time.Minute
+	}
+	now := time.Now()
+	s.mu.Lock()
+	due := now.Sub(s.lastTests) >= every
+	if due {
+		s.lastTests = now
+	}
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	tests := append(datatest.Group("stream"), datatest.Group("marts")...)
+	results, err := datatest.Run(ctx, s.Tests, tests, now)
+	if err != nil {
+		slog.Warn("stream data tests could not all run", "error", err)
+	}
+	for _, r := range datatest.Failed(results) {
+		slog.Warn("stream data test failed", "test", r.Test.Name(), "table", r.Test.Table, "failures", r.Failures)
+	}
 }

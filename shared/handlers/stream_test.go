@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/pulse-analytics/pulse/dashboards/views"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
@@ -112,5 +114,50 @@ func TestStreamHandlerPoison(t *testing.T) {
 	_, rows, _ = wh.Query(context.Background(), "SELECT RECORD_ID, CONVERSION_RATE FROM FACT_SOCIAL_SALES ORDER BY 1")
 	if len(rows) != 2 || rows[0][1] != 10.0 || rows[1][1] != 5.0 {
 		t.Fatalf("facts %v", rows)
+	}
+}
+
+// TestStreamHandlerDataTests: with Tests set, a batch is followed by the
+// stream and marts data tests (seed 003: every user_id in consumer events
+// exists in users), at most once per TestsEvery; a failure is recorded,
+// not raised.
+func TestStreamHandlerDataTests(t *testing.T) {
+	ctx := context.Background()
+	h, wh := newStream(t)
+	if err := views.Setup(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	h.Tests, h.TestsEvery = wh, time.Hour
+	signIn := func(offset int64, user int) events.KafkaEvent {
+		return awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []pipeline.Message{{
+			Topic: "sign_in", Offset: offset, Timestamp: time.Date(2024, 2, 3, 17, 30, 0, 0, time.UTC).UnixMilli(),
+			Value: fmt.Appendf(nil, `{"timestamp":"2024-02-03T17:30:00Z","event_name":"sign_in","user_id":%d}`, user),
+		}})
+	}
+	failures := func() (int64, string) {
+		_, rows, err := wh.Query(ctx, "SELECT FAILURES, STATUS FROM PULSE_DATA_TESTS WHERE TABLE_NAME = 'CONSUMER_EVENTS' AND TEST LIKE 'relationships%'")
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("relationships result: %v %v", rows, err)
+		}
+		return rows[0][0].(int64), rows[0][1].(string)
+	}
+	if out, err := h.Handle(ctx, signIn(0, 41)); err != nil || out.Counts.Loaded != 1 {
+		t.Fatalf("first batch: %+v %v", out, err)
+	}
+	if n, status := failures(); n != 1 || status != "fail" {
+		t.Fatalf("after a sign-in of an unregistered user: %d failing rows, %s; want 1, fail", n, status)
+	}
+	if _, err := h.Handle(ctx, signIn(1, 42)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := failures(); n != 1 {
+		t.Fatalf("the tests ran again within TestsEvery: %d failing rows", n)
+	}
+	h.TestsEvery = time.Nanosecond
+	if _, err := h.Handle(ctx, signIn(2, 43)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := failures(); n != 3 {
+		t.Fatalf("once due, the tests see %d orphan sign-ins, want 3", n)
 	}
 }

@@ -122,9 +122,20 @@ func (p *sessions) flush(_ context.Context, _ time.Time, o *outputs, _ *lookups)
 	if last == noTime {
 		return nil
 	}
-	// Metrics go up to the last event time seen, not to the flush frontier.
+	// Metrics go up to the last event time seen, not to the flush frontier,
+	// and the end of the input gets its own row (METRIC_TIME = the last
+	// event time) when it falls between two minutes, so a short run still
+	// reports its sessions.
 	p.feed(released, last, o)
+	if last%sessionMinute.Microseconds() != 0 {
+		p.emit(p.tr.Metrics(fromMicros(last)), o)
+	}
 	return nil
+}
+
+func (p *sessions) emit(m session.Metrics, o *outputs) {
+	o.add(star.SessionMetrics, table.Row{{I: micros(m.Timestamp)}, {I: m.ActiveSessions}, {F: m.AvgSessionDurationSeconds},
+		{F: m.AvgActiveAgeSeconds}, {I: m.EndedSessions}, {I: m.TimedOutSessions}, {I: micros(o.now)}, {I: m.OrphanSignOuts}})
 }
 
 // feed applies released events to the tracker, then moves it to the
@@ -147,7 +158,6 @@ func (p *sessions) feed(released []pending, frontier int64, o *outputs) {
 			{F: s.DurationSeconds}, {B: s.TimedOut}, at})
 	}
 	for _, m := range out.Metrics {
-		o.add(star.SessionMetrics, table.Row{{I: micros(m.Timestamp)}, {I: m.ActiveSessions}, {F: m.AvgSessionDurationSeconds},
-			{F: m.AvgActiveAgeSeconds}, {I: m.EndedSessions}, {I: m.TimedOutSessions}, at, {I: m.OrphanSignOuts}})
+		p.emit(m, o)
 	}
 }

@@ -588,11 +588,15 @@ func (o *oracle) sessions(ins, outs []*orec) {
 			session(ev.user, start, ev.t, false)
 		}
 	}
-	// Flush: metrics up to the last event time seen.
+	// Flush: metrics up to the last event time seen, and one at the last
+	// event time itself when it falls between minutes.
 	for ; next <= maxAll; next += minute {
 		metric(next)
 	}
 	expire(maxAll)
+	if maxAll%minute != 0 {
+		metric(maxAll)
+	}
 }
 
 // movieSales: checkouts late for a window when the window ended before
