@@ -165,7 +165,7 @@ func Run(ctx context.Context, wh Warehouse, tests []Test, at time.Time) ([]Resul
 		q, err := t.SQL(d)
 		if err == nil {
 			var n int64
-			n, err = count(ctx, wh, q)
+			n, err = Count(ctx, wh, q)
 			if err == nil {
 				r := Result{Test: t, Failures: n}
 				results = append(results, r)
@@ -198,7 +198,9 @@ func Failed(rs []Result) []Result {
 	return out
 }
 
-func count(ctx context.Context, wh Warehouse, q string) (int64, error) {
+// Count runs a query that returns one number (a COUNT) and returns it; a
+// NULL counts as 0.
+func Count(ctx context.Context, wh Warehouse, q string) (int64, error) {
 	_, rows, err := wh.Query(ctx, q)
 	if err != nil {
 		return 0, err

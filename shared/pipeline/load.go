@@ -154,13 +154,13 @@ func DataTests(ctx context.Context, env *Env, m *Manifest) ([]TestResult, error)
 			}
 		}
 		for _, c := range checks {
-			n, err := count(ctx, env.Warehouse, c.sql)
+			n, err := datatest.Count(ctx, env.Warehouse, c.sql)
 			if err != nil {
 				return nil, fmt.Errorf("data test %s on %s: %w", c.name, t.Name, err)
 			}
 			results = append(results, TestResult{Table: t.Name, Test: c.name, Failures: n})
 		}
-		n, err := count(ctx, env.Warehouse, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE SOURCE = '%s'", t.Name, sqlString(m.Source.Key)))
+		n, err := datatest.Count(ctx, env.Warehouse, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE SOURCE = '%s'", t.Name, sqlString(m.Source.Key)))
 		if err != nil {
 			return nil, fmt.Errorf("data test row count on %s: %w", t.Name, err)
 		}
@@ -209,27 +209,6 @@ func DataTests(ctx context.Context, env *Env, m *Manifest) ([]TestResult, error)
 }
 
 func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
-
-func count(ctx context.Context, wh Warehouse, sql string) (int64, error) {
-	_, rows, err := wh.Query(ctx, sql)
-	if err != nil {
-		return 0, err
-	}
-	if len(rows) != 1 || len(rows[0]) != 1 {
-		return 0, fmt.Errorf("count query returned %d rows", len(rows))
-	}
-	switch v := rows[0][0].(type) {
-	case int64:
-		return v, nil
-	case float64:
-		return int64(v), nil
-	case int:
-		return int64(v), nil
-	case nil:
-		return 0, nil
-	}
-	return 0, fmt.Errorf("count query returned %T", rows[0][0])
-}
 
 // RunBatch runs Clean, Model, Load and DataTests for one file in process:
 // what the batch workflow does on AWS, for the local stack and tests.

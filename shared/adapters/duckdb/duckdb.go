@@ -14,6 +14,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
@@ -62,7 +63,7 @@ func (w *Warehouse) Exec(ctx context.Context, query string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, err := w.db.ExecContext(ctx, query); err != nil {
-		return fmt.Errorf("executing %s: %w", abbrev(query), err)
+		return fmt.Errorf("executing %s: %w", sqldb.Abbrev(query), err)
 	}
 	return nil
 }
@@ -71,38 +72,11 @@ func (w *Warehouse) Exec(ctx context.Context, query string) error {
 // float64, bool, time.Time (UTC; DATE at midnight) or nil; HUGEINT sums
 // that fit become int64, DECIMALs float64, anything else its text.
 func (w *Warehouse) Query(ctx context.Context, query string, args ...any) ([]string, [][]any, error) {
-	rows, err := w.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("querying %s: %w", abbrev(query), err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading columns of %s: %w", abbrev(query), err)
-	}
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, fmt.Errorf("scanning row %d of %s: %w", len(out), abbrev(query), err)
-		}
-		for i, v := range vals {
-			vals[i] = convert(v)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading rows of %s: %w", abbrev(query), err)
-	}
-	return cols, out, nil
+	return sqldb.Query(ctx, w.db, convert, query, args...)
 }
 
 // convert narrows a driver value to the types Query promises.
-func convert(v any) any {
+func convert(_ *sql.ColumnType, v any) any {
 	switch x := v.(type) {
 	case nil, string, int64, float64, bool:
 		return x
@@ -144,14 +118,6 @@ func convert(v any) any {
 	return fmt.Sprint(v)
 }
 
-// abbrev shortens a statement for error messages.
-func abbrev(q string) string {
-	if len(q) > 120 {
-		return q[:117] + "..."
-	}
-	return q
-}
-
 // Dialect says the warehouse speaks DuckDB SQL (sqlgen.Speaker).
 func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
 
@@ -160,18 +126,5 @@ func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
 func (w *Warehouse) ExecTx(ctx context.Context, stmts []string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("executing %s: %w", abbrev(q), err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
+	return sqldb.ExecTx(ctx, w.db, stmts)
 }

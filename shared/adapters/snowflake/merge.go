@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -109,7 +110,7 @@ func writeParquet(path string, t table.Schema, rows []table.Row) error {
 
 // merge runs the MERGE and reads Snowflake's "number of rows inserted".
 func merge(ctx context.Context, conn *sql.Conn, t table.Schema, stage string) (int, error) {
-	cols, rows, err := runQuery(ctx, conn, dialect.Merge(t, dialect.QuoteName(stage)))
+	cols, rows, err := sqldb.Query(ctx, conn, convert, dialect.Merge(t, dialect.QuoteName(stage)))
 	if err != nil {
 		return 0, err
 	}

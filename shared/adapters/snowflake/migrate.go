@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -41,7 +42,7 @@ func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 func migrateTable(ctx context.Context, conn *sql.Conn, s table.Schema) error {
 	m := dialect.QuoteName(sqlgen.MigrationsTable.Name)
 	hash := sqlgen.ColumnsHash(s)
-	_, rows, err := runQuery(ctx, conn, "SELECT COUNT(*) FROM "+m+" WHERE TABLE_NAME = ? AND COLUMNS_HASH = ?", s.Name, hash)
+	_, rows, err := sqldb.Query(ctx, conn, convert, "SELECT COUNT(*) FROM "+m+" WHERE TABLE_NAME = ? AND COLUMNS_HASH = ?", s.Name, hash)
 	if err != nil {
 		return fmt.Errorf("migrating table %s: %w", s.Name, err)
 	}
@@ -51,7 +52,7 @@ func migrateTable(ctx context.Context, conn *sql.Conn, s table.Schema) error {
 	if _, err := conn.ExecContext(ctx, dialect.CreateTable(s)); err != nil {
 		return fmt.Errorf("creating table %s: %w", s.Name, err)
 	}
-	_, rows, err = runQuery(ctx, conn, "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS"+
+	_, rows, err = sqldb.Query(ctx, conn, convert, "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS"+
 		" WHERE TABLE_SCHEMA = CURRENT_SCHEMA() AND TABLE_NAME = ?", s.Name)
 	if err != nil {
 		return fmt.Errorf("migrating table %s: %w", s.Name, err)

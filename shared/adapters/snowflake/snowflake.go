@@ -14,6 +14,7 @@ import (
 
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
@@ -91,7 +92,7 @@ func (w *Warehouse) Exec(ctx context.Context, query string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, err := w.db.ExecContext(ctx, query); err != nil {
-		return fmt.Errorf("executing %s: %w", abbrev(query), err)
+		return fmt.Errorf("executing %s: %w", sqldb.Abbrev(query), err)
 	}
 	return nil
 }
@@ -100,46 +101,7 @@ func (w *Warehouse) Exec(ctx context.Context, query string) error {
 // float64, bool, time.Time (UTC) or nil: NUMBER with scale 0 as int64
 // (text if it does not fit), other NUMBER and FLOAT as float64.
 func (w *Warehouse) Query(ctx context.Context, q string, args ...any) ([]string, [][]any, error) {
-	return runQuery(ctx, w.db, q, args...)
-}
-
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func runQuery(ctx context.Context, db queryer, q string, args ...any) ([]string, [][]any, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("querying %s: %w", abbrev(q), err)
-	}
-	defer rows.Close()
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading columns of %s: %w", abbrev(q), err)
-	}
-	cols := make([]string, len(types))
-	for i, t := range types {
-		cols[i] = t.Name()
-	}
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, nil, fmt.Errorf("scanning row %d of %s: %w", len(out), abbrev(q), err)
-		}
-		for i, v := range vals {
-			vals[i] = convert(types[i], v)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("reading rows of %s: %w", abbrev(q), err)
-	}
-	return cols, out, nil
+	return sqldb.Query(ctx, w.db, convert, q, args...)
 }
 
 // convert narrows a gosnowflake value (text in the JSON result format,
@@ -204,13 +166,6 @@ func (w *Warehouse) dir() string {
 	return os.TempDir()
 }
 
-func abbrev(q string) string {
-	if len(q) > 120 {
-		return q[:117] + "..."
-	}
-	return q
-}
-
 // Dialect says the warehouse speaks Snowflake SQL (sqlgen.Speaker).
 func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
 
@@ -221,18 +176,5 @@ func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
 func (w *Warehouse) ExecTx(ctx context.Context, stmts []string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("executing %s: %w", abbrev(q), err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
+	return sqldb.ExecTx(ctx, w.db, stmts)
 }
