@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,7 +51,17 @@ var streamRuns = []struct {
 // column of the stream-fed views with the oracle (stream_expect_test.go,
 // stream_views_test.go), an independent computation over the produced
 // events.
+//
+// The with-crashes variant fails the stream handler after one step of
+// every third invocation (each step in turn) and uses smaller batches;
+// the event-source mapping retries each failed batch whole, and every
+// number must come out the same (DESIGN.md 4.1).
 func TestStreamOracle(t *testing.T) {
+	t.Run("clean", func(t *testing.T) { streamOracle(t, false) })
+	t.Run("with-crashes", func(t *testing.T) { streamOracle(t, true) })
+}
+
+func streamOracle(t *testing.T, crashes bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	st, err := stack.Start(ctx, stack.Options{})
@@ -61,8 +72,24 @@ func TestStreamOracle(t *testing.T) {
 	if err := views.Setup(ctx, st.Warehouse); err != nil {
 		t.Fatal(err)
 	}
-	ss, err := st.StartStream(ctx, stack.StreamOptions{BatchSize: 250, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
-		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}})
+	opts := stack.StreamOptions{BatchSize: 250, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
+		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
+	var invocations, crashed atomic.Int64
+	if crashes {
+		opts.BatchSize = 100
+		opts.Failpoint = func(step string) error {
+			n := invocations.Load()
+			if step == stream.StepLoadState {
+				n = invocations.Add(1) // a new invocation (a retry is one too)
+			}
+			if n%3 == 0 && step == stream.Steps[(n/3)%int64(len(stream.Steps))] {
+				crashed.Add(1)
+				return fmt.Errorf("injected crash after %s", step)
+			}
+			return nil
+		}
+	}
+	ss, err := st.StartStream(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +200,13 @@ func TestStreamOracle(t *testing.T) {
 		figures = append(figures, fmt.Sprintf("%s %d", k, n))
 	}
 	sort.Strings(figures)
+	if crashes {
+		t.Logf("%d injected crashes, %d retried invocations", crashed.Load(), ss.Retries())
+		if crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashed.Load() {
+			t.Errorf("%d crashes, %d retries: want at least one crash per step, each retried", crashed.Load(), ss.Retries())
+		}
+		return
+	}
 	t.Logf("%d messages; rows checked: %s", len(msgs), strings.Join(sizes, ", "))
 	t.Logf("rules reached: %s", strings.Join(figures, ", "))
 	checkEdges(t, want)
