@@ -81,14 +81,18 @@ func shopEdges(base time.Time) []edgeRec {
 		social("edge-s1", 1, "  bekasi ", "twitter", 5, 7, 10),
 		social("edge-s2", 2, "JAKARTA", "tik tok", 9, nil, 40), // no Sales: 0
 		social("edge-s3", 3, nil, "Instagram", 4, 2, 20),       // no Kota: Unknown
-		social("edge-s4", 4, "Bogor", "X", 4, 2, 0),            // Visitors 0: rejected
-		social("edge-s5", 5, "Bogor", "MySpace", 4, 2, 50),     // unknown platform: rejected
-		social("edge-s6", 6, "Bogor", "X", -1, 2, 50),          // negative usage: rejected
-		reg(7, 999101, nil, "ENG", "consumer_registration"),    // no age: NULL; language in any case
-		reg(8, 999102, 17, "geo", "consumer_registration"),     // too young: rejected
-		reg(9, 999103, 30, "eng", "sign_in"),                   // wrong event_name: rejected
-		reg(10, 999104, 30, "fr", "consumer_registration"),     // language not eng/geo: rejected
+		social("edge-s7", 3, " south   JAKARTA", "ig", 4, 2, 20),
+		social("edge-s4", 4, "Bogor", "X", 4, 2, 0),         // Visitors 0: rejected
+		social("edge-s5", 5, "Bogor", "MySpace", 4, 2, 50),  // unknown platform: rejected
+		social("edge-s6", 6, "Bogor", "X", -1, 2, 50),       // negative usage: rejected
+		reg(7, 999101, nil, "ENG", "consumer_registration"), // no age: NULL; language in any case
+		reg(8, 999102, 17, "geo", "consumer_registration"),  // too young: rejected
+		reg(9, 999103, 30, "eng", "sign_in"),                // wrong event_name: rejected
+		reg(10, 999104, 30, "fr", "consumer_registration"),  // language not eng/geo: rejected
 		{"item_view", map[string]any{"timestamp": iso(11), "event_name": "item_view", "item_id": " " + movies[0].ItemID + " ", "user_id": 999101}},
+		// The same instant's day differs in UTC and in the offset's zone: the day is UTC's.
+		{"item_view", map[string]any{"timestamp": base.Add(14 * time.Second).In(time.FixedZone("", -11*3600)).Format(time.RFC3339),
+			"event_name": "item_view", "item_id": movies[3].ItemID, "user_id": "999101"}},
 		add(12, movies[0].ItemID),
 		add(13, "B999999999"), // not in the catalog: bought at no price
 		add(20, movies[1].ItemID),
@@ -157,6 +161,7 @@ func checkEdges(t *testing.T, w *streamWant) {
 		{"edge-s2 is TikTok in Jakarta with no sales", social["edge-s2"].platform == "TikTok" && social["edge-s2"].city == "Jakarta" &&
 			social["edge-s2"].sales == 0 && social["edge-s2"].t != 0},
 		{"edge-s3 is in Unknown", social["edge-s3"].city == "Unknown"},
+		{"edge-s7 is Instagram in South Jakarta", social["edge-s7"].city == "South Jakarta" && social["edge-s7"].platform == "Instagram"},
 		{"edge-s4..6 are rejected", social["edge-s4"].id == "" && social["edge-s5"].id == "" && social["edge-s6"].id == ""},
 		{"999101 registered with no age and eng", regs[999101].user != 0 && regs[999101].age == nil && regs[999101].lang == "eng"},
 		{"999102..4 are rejected", regs[999102].user == 0 && regs[999103].user == 0 && regs[999104].user == 0},
