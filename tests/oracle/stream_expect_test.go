@@ -63,11 +63,10 @@ type (
 		t    int64
 	}
 	cartRec struct { // added_to_cart, checkout_to_cart
-		user          int64
-		cart, item    string
-		t             int64
-		dailyMissed   bool // checkout: too late for its daily window, counted in its weekly one
-		paymentMethod string
+		user        int64
+		cart, item  string
+		t           int64
+		dailyMissed bool // checkout: too late for its daily window, counted in its weekly one
 	}
 	pageviewRec struct {
 		session, user, source string
@@ -612,7 +611,7 @@ func computeStream(msgs []smsg) *streamWant {
 		cart, okC := field(m.ev.Record, "cart_id")
 		cart = strings.ToLower(cart)
 		pay, okP := field(m.ev.Record, "payment_method")
-		pay, okPay := payments[strings.ToLower(pay)]
+		_, okPay := payments[strings.ToLower(pay)]
 		if !ok || !okC || !isUUID(cart) || !okP || !okPay || !first(m, cart) {
 			continue
 		}
@@ -625,7 +624,7 @@ func computeStream(msgs []smsg) *streamWant {
 			w.reach["late checkout_to_cart"]++
 			continue
 		}
-		c := cartRec{user: user, cart: cart, t: t, paymentMethod: pay, dailyMissed: daily.spans(t)[0][1] <= own}
+		c := cartRec{user: user, cart: cart, t: t, dailyMissed: daily.spans(t)[0][1] <= own}
 		if c.dailyMissed {
 			w.reach["checkouts late for their day only"]++
 		}
