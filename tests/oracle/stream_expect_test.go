@@ -13,7 +13,6 @@ package oracle
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -100,7 +99,8 @@ type streamWant struct {
 	salesWindows map[wkey]*wagg // MOVIE_SALES_METRICS
 	sessionRows  []sessionMetric
 
-	reach map[string]int // how often each rule was met (the data set must reach them)
+	reach map[string]int  // how often each rule was met (the data set must reach them)
+	seen  map[string]bool // dedupe keys claimed, per topic
 }
 
 // --- cleaning ------------------------------------------------------------
@@ -237,199 +237,12 @@ var (
 	tiers       = map[string]bool{"platinum": true, "gold": true, "silver": true, "standard": true}
 )
 
-// --- windows -------------------------------------------------------------
-
-// assigner is a window assigner: tumbling (adv = size), hopping, or
-// session (gap > 0). Times in µs; off shifts the alignment to the epoch.
-type assigner struct {
-	name           string
-	size, adv, off int64
-	gap            int64
-}
-
-func tumbling(name string, size, off int64) assigner {
-	return assigner{name: name, size: size, adv: size, off: off}
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-// spans are the aligned windows [start, end) holding t, oldest first.
-func (a assigner) spans(t int64) [][2]int64 {
-	var out [][2]int64
-	last := floorDiv(t-a.off, a.adv)*a.adv + a.off
-	for s := last; s > t-a.size; s -= a.adv {
-		out = append([][2]int64{{s, s + a.size}}, out...)
-	}
-	return out
-}
-
-// wkey is one window of one group of one assigner.
-type wkey struct {
-	assigner, key string
-	start, end    int64
-}
-
-// wagg is a window's aggregate: events, sum of values, distinct members.
-type wagg struct {
-	n        int64
-	sum      float64
-	distinct map[string]bool
-}
-
-func (g *wagg) add(v float64, member string) {
-	g.n++
-	g.sum += v
-	if g.distinct == nil {
-		g.distinct = map[string]bool{}
-	}
-	g.distinct[member] = true
-}
-
-func (g *wagg) merge(o *wagg) {
-	g.n += o.n
-	g.sum += o.sum
-	for m := range o.distinct {
-		if g.distinct == nil {
-			g.distinct = map[string]bool{}
-		}
-		g.distinct[m] = true
-	}
-}
-
-type sessWin struct {
-	start, end int64
-	agg        wagg
-}
-
-// engine follows the documented window rules: the watermark is the
-// largest event time seen minus the lateness, moving with every event; a
-// window is closed once the watermark is at or past its end; an event is
-// folded into each of its windows still open, and is late when none is.
-// Sessions: an event opens [t, t+gap) or joins every open session that
-// window overlaps (they merge); it is late for the assigner when it
-// overlaps a closed session (remembered gap + lateness past its end), or
-// when its own window is closed and overlaps no open session.
-type engine struct {
-	as        []assigner
-	maxT, wm  int64
-	fixed     map[wkey]*wagg
-	sessions  map[string][]*sessWin // assigner|key
-	partially int                   // events late for some windows, folded into others
-	merges    int                   // events that joined two or more sessions
-}
-
-func newEngine(as ...assigner) *engine {
-	return &engine{as: as, maxT: noTime, wm: noTime, fixed: map[wkey]*wagg{}, sessions: map[string][]*sessWin{}}
-}
-
-// add folds one event and reports whether any window took it.
-func (e *engine) add(key string, t int64, v float64, member string) bool {
-	folded, missed := false, false
-	for _, a := range e.as {
-		if a.gap == 0 {
-			for _, s := range a.spans(t) {
-				if s[1] <= e.wm {
-					missed = true
-					continue
-				}
-				k := wkey{a.name, key, s[0], s[1]}
-				if e.fixed[k] == nil {
-					e.fixed[k] = &wagg{}
-				}
-				e.fixed[k].add(v, member)
-				folded = true
-			}
-			continue
-		}
-		if e.addSession(a, key, t, v, member) {
-			folded = true
-		} else {
-			missed = true
-		}
-	}
-	if folded && missed {
-		e.partially++
-	}
-	if t > e.maxT {
-		e.maxT = t
-		e.wm = t - lateness
-	}
-	return folded
-}
-
-func (e *engine) addSession(a assigner, key string, t int64, v float64, member string) bool {
-	sk := a.name + "|" + key
-	start, end := t, t+a.gap
-	var open []*sessWin
-	for _, w := range e.sessions[sk] {
-		if w.start >= end || t >= w.end {
-			continue
-		}
-		if w.end <= e.wm {
-			if w.end+a.gap+lateness > e.wm {
-				return false // it would join a final session
-			}
-			continue // forgotten
-		}
-		open = append(open, w)
-	}
-	if len(open) == 0 {
-		if end <= e.wm {
-			return false
-		}
-		w := &sessWin{start: start, end: end}
-		w.agg.add(v, member)
-		e.sessions[sk] = append(e.sessions[sk], w)
-		return true
-	}
-	target := open[0]
-	for _, o := range open[1:] {
-		target.agg.merge(&o.agg)
-		target.start, target.end = min(target.start, o.start), max(target.end, o.end)
-		o.start, o.end = 0, 0 // dead
-	}
-	if len(open) > 1 {
-		e.merges++
-	}
-	target.start, target.end = min(target.start, start), max(target.end, end)
-	target.agg.add(v, member)
-	var keep []*sessWin
-	for _, w := range e.sessions[sk] {
-		if w.end != 0 {
-			keep = append(keep, w)
-		}
-	}
-	e.sessions[sk] = keep
-	return true
-}
-
-// windows are all windows with their aggregates, sessions included.
-func (e *engine) windows() map[wkey]*wagg {
-	out := map[wkey]*wagg{}
-	for k, g := range e.fixed {
-		out[k] = g
-	}
-	for sk, ws := range e.sessions {
-		name, key, _ := strings.Cut(sk, "|")
-		for _, w := range ws {
-			out[wkey{name, key, w.start, w.end}] = &w.agg
-		}
-	}
-	return out
-}
-
 // --- the stream ------------------------------------------------------------
 
 // computeStream derives everything from the produced messages, topic by
 // topic in offset order (each topic's order is all the rules depend on).
 func computeStream(msgs []smsg) *streamWant {
-	w := &streamWant{movies: map[string]movieRow{}, users: map[string]webUser{}, reach: map[string]int{}}
+	w := &streamWant{movies: map[string]movieRow{}, users: map[string]webUser{}, reach: map[string]int{}, seen: map[string]bool{}}
 	byTopic := map[string][]smsg{}
 	for _, m := range msgs {
 		if m.ev.Kind == sim.KindMalformed || m.ev.Record == nil {
@@ -438,18 +251,31 @@ func computeStream(msgs []smsg) *streamWant {
 		}
 		byTopic[m.topic] = append(byTopic[m.topic], m)
 	}
-	seen := map[string]bool{}
-	// first reports whether key is the first of its dataset (dedupe).
-	first := func(m smsg, key string) bool {
-		k := m.topic + "\x00" + key
-		if seen[k] {
-			w.reach["duplicate"]++
-			return false
-		}
-		seen[k] = true
-		return true
-	}
+	w.catalog(byTopic)
+	w.webUsers(byTopic)
+	w.socialSales(byTopic)
+	w.registrations(byTopic)
+	w.signEvents(byTopic)
+	w.itemViews(byTopic)
+	w.cartEvents(byTopic)
+	w.pageviewEvents(byTopic)
+	return w
+}
 
+// first reports whether key is the first of its dataset's clean records
+// (the dedupe rule); later ones are duplicates.
+func (w *streamWant) first(m smsg, key string) bool {
+	k := m.topic + "\x00" + key
+	if w.seen[k] {
+		w.reach["duplicate"]++
+		return false
+	}
+	w.seen[k] = true
+	return true
+}
+
+// catalog: MOVIES, the latest clean row per item (a table, not deduplicated).
+func (w *streamWant) catalog(byTopic map[string][]smsg) {
 	for _, m := range byTopic["movies_catalog_enriched"] {
 		r := m.ev.Record
 		id, ok := field(r, "item_id")
@@ -479,7 +305,10 @@ func computeStream(msgs []smsg) *streamWant {
 		}
 		w.movies[id] = movieRow{title: t, genre: g, price: float64(cents) / 100}
 	}
+}
 
+// webUsers: CLEANED_USERS, the latest row per user without a NULL.
+func (w *streamWant) webUsers(byTopic map[string][]smsg) {
 	for _, m := range byTopic["users"] {
 		r := m.ev.Record
 		id, ok1 := field(r, "user_id")
@@ -490,10 +319,13 @@ func computeStream(msgs []smsg) *streamWant {
 		if ok1 && ok2 && age >= 13 && age <= 100 && ok3 && ok4 && ok5 && tiers[strings.ToLower(sub)] {
 			w.users[id] = webUser{age: age, country: country(c)}
 		} else {
-			w.reach["users row with a NULL"]++
+			w.reach["users row rejected"]++
 		}
 	}
+}
 
+// socialSales: seed 001.
+func (w *streamWant) socialSales(byTopic map[string][]smsg) {
 	// seed 001: 5-minute tumbling windows per platform; only wholly late
 	// events exist with a single tumbling window.
 	socialEngine := newEngine(tumbling("tumbling", 5*minuteUS, 0))
@@ -517,7 +349,7 @@ func computeStream(msgs []smsg) *streamWant {
 		s.sec, ok[3] = integer(r, "Ts")
 		ok[4] = s.visitors > 0 // both rates divide by it
 		ok[5] = s.usage >= 0 && s.sales >= 0 && s.pageVisitors >= 0 && s.conversion >= 0
-		if ok != [6]bool{true, true, true, true, true, true} || !first(m, s.id) {
+		if ok != [6]bool{true, true, true, true, true, true} || !w.first(m, s.id) {
 			continue
 		}
 		s.t = s.sec * 1_000_000
@@ -527,7 +359,10 @@ func computeStream(msgs []smsg) *streamWant {
 		}
 		w.social = append(w.social, s)
 	}
+}
 
+// registrations: seed 003 task 5.
+func (w *streamWant) registrations(byTopic map[string][]smsg) {
 	// seed 003 task 5: 1 h tumbling and 1 h sliding every 15 min.
 	regEngine := newEngine(tumbling("tumbling", 60*minuteUS, 0), assigner{name: "sliding", size: 60 * minuteUS, adv: 15 * minuteUS})
 	for _, m := range byTopic["consumer_registration"] {
@@ -546,7 +381,7 @@ func computeStream(msgs []smsg) *streamWant {
 			rr.lang, okL = languages[strings.ToLower(l)]
 			ok = ok && okL
 		}
-		if !ok || !first(m, strconv.FormatInt(user, 10)) {
+		if !ok || !w.first(m, strconv.FormatInt(user, 10)) {
 			continue
 		}
 		if !regEngine.add("", t, 0, strconv.FormatInt(user, 10)) {
@@ -557,14 +392,17 @@ func computeStream(msgs []smsg) *streamWant {
 	}
 	w.regWindows = regEngine.windows()
 	w.reach["registrations late for some windows"] = regEngine.partially
+}
 
+// signEvents: seed 003 bonus.
+func (w *streamWant) signEvents(byTopic map[string][]smsg) {
 	// seed 003 bonus: a sign-in or sign-out behind its own topic's
 	// watermark is late.
 	for _, topic := range []string{"sign_in", "sign_out"} {
 		maxT := int64(noTime)
 		for _, m := range byTopic[topic] {
 			user, t, ok := consumer(m)
-			if !ok || !first(m, fmt.Sprint(user, "|", t)) {
+			if !ok || !w.first(m, fmt.Sprint(user, "|", t)) {
 				continue
 			}
 			if maxT != noTime && t < maxT-lateness {
@@ -576,15 +414,21 @@ func computeStream(msgs []smsg) *streamWant {
 		}
 	}
 	w.sessionRows = trackSessions(w.signs, w.reach)
+}
 
+// itemViews: seed 003 item views, never late (no window).
+func (w *streamWant) itemViews(byTopic map[string][]smsg) {
 	for _, m := range byTopic["item_view"] {
 		user, t, ok := consumer(m)
 		item, okI := field(m.ev.Record, "item_id")
-		if ok && okI && first(m, fmt.Sprint(user, "|", item, "|", t)) {
+		if ok && okI && w.first(m, fmt.Sprint(user, "|", item, "|", t)) {
 			w.views = append(w.views, viewRec{user: user, item: item, t: t})
 		}
 	}
+}
 
+// cartEvents: seed 003 task 6.
+func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 	// seed 003 task 6: an addition behind its topic's watermark is late; a
 	// checkout is late when its weekly window ended before its topic's
 	// watermark, and misses its daily window alone when only that one did.
@@ -594,7 +438,7 @@ func computeStream(msgs []smsg) *streamWant {
 		item, okI := field(m.ev.Record, "item_id")
 		cart, okC := field(m.ev.Record, "cart_id")
 		cart = strings.ToLower(cart)
-		if !ok || !okI || !okC || !isUUID(cart) || !first(m, cart+"|"+item+"|"+fmt.Sprint(t)) {
+		if !ok || !okI || !okC || !isUUID(cart) || !w.first(m, cart+"|"+item+"|"+fmt.Sprint(t)) {
 			continue
 		}
 		if maxT != noTime && t < maxT-lateness {
@@ -612,7 +456,7 @@ func computeStream(msgs []smsg) *streamWant {
 		cart = strings.ToLower(cart)
 		pay, okP := field(m.ev.Record, "payment_method")
 		_, okPay := payments[strings.ToLower(pay)]
-		if !ok || !okC || !isUUID(cart) || !okP || !okPay || !first(m, cart) {
+		if !ok || !okC || !isUUID(cart) || !okP || !okPay || !w.first(m, cart) {
 			continue
 		}
 		own := int64(noTime)
@@ -649,7 +493,10 @@ func computeStream(msgs []smsg) *streamWant {
 			w.salesWindows[k].add(p.price, "")
 		}
 	}
+}
 
+// pageviewEvents: seed 004.
+func (w *streamWant) pageviewEvents(byTopic map[string][]smsg) {
 	// seed 004: 1-minute tumbling, 1 minute hopping every 30 s, and
 	// sessions with a 30 s gap, per page source, in one engine.
 	pvEngine := newEngine(tumbling("tumbling", minuteUS, 0), assigner{name: "hopping", size: minuteUS, adv: minuteUS / 2},
@@ -663,7 +510,7 @@ func computeStream(msgs []smsg) *streamWant {
 		src, okS := field(r, "source")
 		p.source, ok3 = pageSources[strings.ToLower(src)]
 		ms, ok4 := integer(r, "event_timestamp")
-		if !ok1 || !ok2 || !okS || !ok3 || !ok4 || !first(m, p.session+"|"+p.user+"|"+p.source+"|"+fmt.Sprint(ms)) {
+		if !ok1 || !ok2 || !okS || !ok3 || !ok4 || !w.first(m, p.session+"|"+p.user+"|"+p.source+"|"+fmt.Sprint(ms)) {
 			continue
 		}
 		p.t = ms * 1000
@@ -681,7 +528,6 @@ func computeStream(msgs []smsg) *streamWant {
 			w.reach["pageview sessions of several views"]++
 		}
 	}
-	return w
 }
 
 // purchase is one purchased cart item (shared/marts: a cart's first
@@ -705,101 +551,4 @@ func (w *streamWant) purchases() []purchase {
 		}
 	}
 	return out
-}
-
-// --- sign-in / sign-out sessions --------------------------------------------
-
-// sessionMetric is one SESSION_METRICS row.
-type sessionMetric struct {
-	at                     int64
-	active                 int64
-	avgDuration, avgActive float64
-	completed, timedOut    int64
-}
-
-// trackSessions applies seed 003's bonus rules to the sign events that
-// are not late, in event-time order (sign-outs first at equal times): a
-// sign-in opens a session unless one is open; a sign-out closes the
-// user's open session; a session without a sign-out closes 30 minutes
-// after its sign-in (timed out); a sign-out with no open session is an
-// orphan. At each whole minute from the first event's next minute up to
-// the last event time, and at the last event time itself when it is not
-// a whole minute, a row: sessions open at that instant, their mean age,
-// the mean sign-in to sign-out duration of the sessions closed by a
-// sign-out so far, and the cumulative counts.
-func trackSessions(signs []signRec, reach map[string]int) []sessionMetric {
-	if len(signs) == 0 {
-		return nil
-	}
-	evs := append([]signRec(nil), signs...)
-	sort.Slice(evs, func(i, j int) bool {
-		a, b := evs[i], evs[j]
-		if a.t != b.t {
-			return a.t < b.t
-		}
-		if a.out != b.out {
-			return a.out
-		}
-		return a.origin < b.origin
-	})
-	const timeout = 30 * minuteUS
-	open := map[int64]int64{} // user -> sign-in time
-	var completed, timedOut, durations int64
-	var rows []sessionMetric
-	expire := func(at int64) {
-		for u, s := range open {
-			if s+timeout <= at {
-				delete(open, u)
-				timedOut++
-			}
-		}
-	}
-	row := func(at int64) {
-		expire(at)
-		m := sessionMetric{at: at, completed: completed, timedOut: timedOut}
-		var age int64
-		for _, s := range open {
-			if s <= at {
-				m.active++
-				age += at - s
-			}
-		}
-		if m.active > 0 {
-			m.avgActive = float64(age) / float64(m.active) / 1e6
-		}
-		if completed > 0 {
-			m.avgDuration = float64(durations) / float64(completed) / 1e6
-		}
-		rows = append(rows, m)
-	}
-	next := floorDiv(evs[0].t, minuteUS)*minuteUS + minuteUS
-	for _, ev := range evs {
-		for ; next <= ev.t; next += minuteUS {
-			row(next)
-		}
-		expire(ev.t)
-		start, isOpen := open[ev.user]
-		switch {
-		case !ev.out && !isOpen:
-			open[ev.user] = ev.t
-		case !ev.out:
-			reach["repeated sign-ins"]++
-		case !isOpen || ev.t < start:
-			reach["orphan sign-outs"]++
-		default:
-			delete(open, ev.user)
-			completed++
-			durations += ev.t - start
-		}
-	}
-	last := evs[len(evs)-1].t
-	for ; next <= last; next += minuteUS {
-		row(next)
-	}
-	if last%minuteUS != 0 {
-		row(last)
-	}
-	reach["timed-out sessions"] = int(timedOut)
-	reach["completed sessions"] = int(completed)
-	return rows
 }

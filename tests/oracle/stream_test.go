@@ -215,7 +215,7 @@ func streamOracle(t *testing.T, crashes bool) {
 	t.Logf("%d messages; rows checked: %s", len(msgs), strings.Join(sizes, ", "))
 	t.Logf("rules reached: %s", strings.Join(figures, ", "))
 	checkEdges(t, want)
-	for _, rule := range []string{"malformed", "duplicate", "users row with a NULL", "late social_sales", "registrations late for some windows",
+	for _, rule := range []string{"malformed", "duplicate", "users row rejected", "late social_sales", "registrations late for some windows",
 		"late sign_in", "late sign_out", "orphan sign-outs", "timed-out sessions", "completed sessions", "late added_to_cart",
 		"late checkout_to_cart", "checkouts late for their day only", "purchases without a price", "repeated sign-ins", "late pageviews",
 		"pageview sessions of several views", "pageviews late for some windows", "pageviews joining two sessions",
