@@ -4,8 +4,15 @@
 // stack (S3 notifications, Clean, Model, Load, data tests), then the gold
 // backfill; every number of the batch-fed dashboard views is compared with
 // an independent computation over the raw generated files
-// (expect_test.go). The stream-fed views (seeds 001, 003, 004) are checked
-// over simulator records in dashboards/views.
+// (expect_test.go).
+//
+// TestStreamOracle (stream_test.go) does the same for the stream-fed views
+// (seeds 001, 003, 004): a fixed seeded simulator stream, with duplicates,
+// late events, malformed messages and hand-written edge records, goes
+// through the local stack's Kafka, event-source mappings and stream path;
+// every row and column of those views is compared with an independent
+// computation over the produced events (stream_expect_test.go,
+// stream_views_test.go).
 package oracle
 
 import (
