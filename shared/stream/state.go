@@ -34,10 +34,10 @@ type processor interface {
 // while the stored state is the one it last saved (a warm Lambda), and
 // rebuilt from the store otherwise.
 type procSlot struct {
-	name    string
-	make    func() processor
-	proc    processor
-	ledger  map[string]int64 // "topic/partition" -> highest offset accounted
+	name   string
+	make   func() processor
+	proc   processor
+	ledger map[string]int64 // "topic/partition" -> highest offset accounted
 	// replays: quarantine object key -> what a replay of it applied, kept
 	// from the save of its effect until the object is rewritten (Replay).
 	replays map[string]replayMark
@@ -51,9 +51,9 @@ type procSlot struct {
 
 // persisted is the stored form of a processor's state.
 type persisted struct {
-	Format  int                 `json:"format"`
-	Ledger  map[string]int64    `json:"ledger,omitempty"`
-	Proc    json.RawMessage     `json:"proc,omitempty"`
+	Format  int                   `json:"format"`
+	Ledger  map[string]int64      `json:"ledger,omitempty"`
+	Proc    json.RawMessage       `json:"proc,omitempty"`
 	Replays map[string]replayMark `json:"replays,omitempty"`
 }
 
