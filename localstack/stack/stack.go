@@ -87,7 +87,12 @@ type Stack struct {
 	mu      sync.Mutex
 	started map[string]bool
 	runs    []Run
+	stream  *Stream // the running stream side, if any
 }
+
+// persistent tells whether the stack keeps its contents in a data folder
+// (Options.Dir) between runs.
+func (s *Stack) persistent() bool { return !s.tempDir }
 
 // Start brings the local stack up.
 func Start(ctx context.Context, o Options) (*Stack, error) {
