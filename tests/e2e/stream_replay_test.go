@@ -118,12 +118,12 @@ func TestStreamReplayAcrossRuns(t *testing.T) {
 		t.Fatalf("pulse replay live_streaming printed:\n%s", out)
 	}
 	want := map[string]string{
-		"facts":    "[[a Instagram] [c Instagram] [d Myspace]]",
-		"live":     "[[7 Myspace] [8 Instagram]]",
-		"late":     "[[social_sales tumbling 2024-02-03 12:00:00 +0000 UTC social_sales/0/1]]",
-		"metrics":  "[[Instagram 2024-02-03 12:00:00 +0000 UTC 1 true] [Instagram 2024-02-03 12:10:00 +0000 UTC 1 false] [Myspace 2024-02-03 12:10:00 +0000 UTC 1 false]]",
-		"rejects":  "[[live_streaming 0 true] [social_sales 1 true] [social_sales 3 true] [social_sales 4 true] [social_sales 5 false]]",
-		"replayed": "[[live_streaming 1 1 0 0 0] [social_sales 4 1 1 1 1]]",
+		"facts":                     "[[a Instagram] [c Instagram] [d Myspace]]",
+		"live":                      "[[7 Myspace] [8 Instagram]]",
+		"late":                      "[[social_sales tumbling 2024-02-03 12:00:00 +0000 UTC social_sales/0/1]]",
+		"metrics":                   "[[Instagram 2024-02-03 12:00:00 +0000 UTC 1 true] [Instagram 2024-02-03 12:10:00 +0000 UTC 1 false] [Myspace 2024-02-03 12:10:00 +0000 UTC 1 false]]",
+		"rejects":                   "[[live_streaming 0 true] [social_sales 1 true] [social_sales 3 true] [social_sales 4 true] [social_sales 5 false]]",
+		"replayed":                  "[[live_streaming 1 1 0 0 0] [social_sales 4 1 1 1 1]]",
 		"quarantine social_sales":   "[5 ConversionRate]",
 		"quarantine live_streaming": "[]",
 	}
