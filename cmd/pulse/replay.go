@@ -95,7 +95,12 @@ func printStreamReplay(r *stream.ReplayResult) {
 		return
 	}
 	t := r.Total()
-	fmt.Printf("stream %s: replayed %s\n", r.Dataset, t)
+	switch {
+	case t.Received > t.Rejected:
+		fmt.Printf("stream %s: replayed %s\n", r.Dataset, t)
+	case t.Rejected > 0:
+		fmt.Printf("stream %s: nothing written (%d records still rejected)\n", r.Dataset, t.Rejected)
+	}
 	if t.Late > 0 {
 		fmt.Printf("  %d records arrived after their windows had closed: kept in PULSE_LATE_EVENTS (%d rows, one per window missed), not in the fact table\n", t.Late, lateRows)
 	}
