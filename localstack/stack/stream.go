@@ -76,6 +76,12 @@ type Stream struct {
 // StartStream starts the stream side beside the batch path: Kafka
 // (kfake), the schema registry (srfake), the stream handler over the
 // stack's object store, dedupe store and warehouse, and the pollers.
+// With a data folder, Kafka's records and consumer offsets, the window and
+// session state and the registry's schemas are kept under <Dir>/stream,
+// so a stream side started again on the folder goes on where the last one
+// stopped: the mappings resume at their committed offsets, open windows
+// and sessions are still open, and the Avro messages already in Kafka
+// still find their schema ids.
 func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, error) {
 	if o.Partitions <= 0 {
 		o.Partitions = 1
