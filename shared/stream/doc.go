@@ -100,6 +100,11 @@
 //     window it missed and is not loaded into its fact table, exactly like
 //     a message that reached Kafka late.
 //
+// Two-topic processors apply their own rule to the replayed record's topic:
+// a sign-in or sign-out behind its topic's watermark is late with the
+// metrics minute it missed, and a session already ended or timed out is
+// not reopened; a checkout is priced with the cart additions loaded by then.
+//
 // Closed windows are not reopened, for the reason they are closed at all:
 // a FINAL metric row never changes once written (dashboards, exports and
 // the marts built from it rely on that), and a fact table holds exactly
