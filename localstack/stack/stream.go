@@ -178,6 +178,9 @@ const streamFolder = "stream"
 func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func([]int64), kafkaDir string) (*kafkalocal.Registry, *stream.Pipeline, error) {
 	state := o.State
 	var regFile string
+	if s.persistent() {
+		regFile = filepath.Join(s.Dir, streamFolder, "schema-registry.json")
+	}
 	switch {
 	case state != nil:
 	case s.persistent():
@@ -191,7 +194,6 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 				sd.Dir(), kafkaDir, filepath.Join(s.Dir, streamFolder))
 		}
 		state = sd
-		regFile = filepath.Join(s.Dir, streamFolder, "schema-registry.json")
 	default:
 		state = window.NewMemStore()
 	}
