@@ -173,6 +173,9 @@ func (s *StateDir) write(file string, head, state []byte) (err error) {
 	if _, err := f.Write(buf); err != nil {
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
