@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"sync"
 	"text/tabwriter"
@@ -70,8 +71,8 @@ func startDemoStream(ctx context.Context, st *stack.Stack, f demoStreamFlags) (*
 	}
 	cfg := f.sim.config()
 	if cfg.Seed == 0 {
-		// A new stream each run: the dedupe store in --dir outlives Kafka,
-		// and the same seed would resend the same ids.
+		// A new stream each run: the dedupe store in --dir remembers every
+		// earlier run's keys, and the same seed would resend the same ids.
 		cfg.Seed = time.Now().UnixNano()
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -140,12 +141,17 @@ func (d *demoStream) stop(wait time.Duration) error {
 		fmt.Printf("  stream: not everything produced was handled in %s: %v\n", wait, werr)
 	}
 	d.progress()
-	// The demo is over: close every window and release every buffered
-	// sign-in and checkout, so the summary shows final values.
-	if _, ferr := d.ss.Pipeline.Flush(ctx); ferr != nil {
-		fmt.Printf("  stream: closing the windows: %v\n", ferr)
+	// Close the windows the clock has passed; the ones still open stay open
+	// (their rows are partial, FINAL false) in the data folder, with Kafka's
+	// records and offsets, and the next `pulse demo` on it goes on with
+	// them: flushing here would close windows that events of the next run
+	// belong in.
+	if _, terr := d.ss.Pipeline.Tick(ctx); terr != nil {
+		fmt.Printf("  stream: closing the windows the clock passed: %v\n", terr)
 	}
 	d.ss.Close()
+	fmt.Printf("  stream: Kafka, window and session state kept in %s; open windows go on in the next run on this folder\n",
+		filepath.Join(d.st.Dir, "stream"))
 	return err
 }
 
@@ -168,6 +174,8 @@ func printStreamSummary(ctx context.Context, w io.Writer, d *demoStream) error {
 	tw.Flush()
 	q, n := d.ss.Latency(0.5, 0.99)
 	fmt.Fprintf(w, "Produce-to-warehouse latency over %d records: p50 %s, p99 %s (batching window 500 ms)\n", n, q[0].Round(time.Millisecond), q[1].Round(time.Millisecond))
+	fmt.Fprintf(w, "Rejected stream messages are in s3://%s/stream/<topic>/ and PULSE_REJECTS; after a fix, replay them with: pulse replay --dir %s --dataset TOPIC\n",
+		stack.Buckets.Quarantine, d.st.Dir)
 	wh := d.st.Warehouse
 	for _, qq := range []struct{ title, sql string }{
 		{"Visitors, conversion and bounce per platform, last 5-minute windows (SOCIAL_PLATFORM_METRICS)",

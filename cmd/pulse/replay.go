@@ -6,20 +6,22 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
 func init() {
-	register("replay", "re-ingest quarantined records of a dataset after a fix: pulse replay --dataset NAME", runReplay)
+	register("replay", "re-ingest quarantined records of a dataset after a fix (batch files and stream messages): pulse replay --dataset NAME", runReplay)
 }
 
 func runReplay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")
-	dir := fs.String("dir", "demo-data", "folder of the local warehouse and dedupe state")
+	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets, stream state)")
 	var platforms []string
 	fs.Func("add-platform", "a fix to apply first: accept this platform name (repeatable), for records rejected as \"unknown platform\"", func(v string) error {
 		platforms = append(platforms, v)
@@ -32,7 +34,10 @@ func runReplay(ctx context.Context, args []string) error {
 		dataset.AddPlatform(p)
 	}
 	if *ds == "" {
-		return errors.New("usage: pulse replay --dataset NAME")
+		return errors.New("usage: pulse replay --dataset NAME [--add-platform NAME] [--dir FOLDER]")
+	}
+	if _, err := dataset.Lookup(*ds); err != nil {
+		return err
 	}
 	abs, _ := filepath.Abs(*dir)
 	st, err := stack.Start(ctx, stack.Options{Dir: abs})
@@ -40,12 +45,11 @@ func runReplay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+
+	// Batch files: quarantined under <dataset>/.
 	res, err := pipeline.Replay(ctx, st.Env, *ds)
 	if err != nil {
 		return err
-	}
-	if len(res) == 0 {
-		fmt.Printf("no quarantined records for %s in s3://%s/%s/\n", *ds, stack.Buckets.Quarantine, *ds)
 	}
 	for _, r := range res {
 		if r.Manifest == nil {
@@ -54,5 +58,53 @@ func runReplay(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("%s: %s\n", r.QuarantineKey, r.Manifest.Counts)
 	}
+	found := len(res) > 0
+
+	// Stream messages: quarantined under stream/<dataset>/.
+	if slices.Contains(stream.Datasets(), *ds) {
+		sr, err := st.ReplayStream(ctx, *ds, stack.StreamOptions{})
+		if err != nil {
+			return err
+		}
+		printStreamReplay(sr)
+		found = found || len(sr.Files) > 0
+	}
+	if !found {
+		fmt.Printf("no quarantined records for %s in s3://%s/%s/ or s3://%s/%s\n", *ds, stack.Buckets.Quarantine, *ds,
+			stack.Buckets.Quarantine, stream.QuarantinePrefix(*ds))
+	}
 	return nil
+}
+
+func printStreamReplay(r *stream.ReplayResult) {
+	var lateRows, pending, finished int64
+	for _, f := range r.Files {
+		switch {
+		case f.Finished > 0:
+			fmt.Printf("%s: finished an interrupted replay (%d records left quarantine)\n", f.QuarantineKey, f.Finished)
+		case f.ManifestID == "":
+			fmt.Printf("%s: nothing passes yet (%d still rejected)\n", f.QuarantineKey, f.Counts.Rejected)
+		default:
+			fmt.Printf("%s: %s\n", f.QuarantineKey, f.Counts)
+		}
+		lateRows += int64(f.LateRows)
+		pending += f.Pending
+		finished += f.Finished
+	}
+	if len(r.Files) == 0 {
+		return
+	}
+	t := r.Total()
+	switch {
+	case t.Received > t.Rejected:
+		fmt.Printf("stream %s: replayed %s\n", r.Dataset, t)
+	case t.Rejected > 0:
+		fmt.Printf("stream %s: nothing written (%d records still rejected)\n", r.Dataset, t.Rejected)
+	}
+	if t.Late > 0 {
+		fmt.Printf("  %d records arrived after their windows had closed: kept in PULSE_LATE_EVENTS (%d rows, one per window missed), not in the fact table\n", t.Late, lateRows)
+	}
+	if pending > 0 {
+		fmt.Printf("  %d records belong to stream batches not committed yet: left in quarantine for a later replay\n", pending)
+	}
 }

@@ -2,17 +2,20 @@
 // schema registry: an in-process Kafka cluster (franz-go pkg/kfake, real
 // Kafka wire protocol, so kcat and any client work) and an in-process schema
 // registry (franz-go pkg/sr/srfake, Confluent REST API).
+//
+// Both can keep their contents on disk between runs (Options.DataDir,
+// RegistryOptions.File): kfake then writes its topics, record batches and
+// consumer-group offsets under the folder as it goes and reloads them on
+// start; the registry writes its schemas, with their ids, after every
+// change and seeds them back at the same ids, so the Avro messages already
+// in Kafka still name schemas the registry has.
 package kafkalocal
 
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // Options configures Start.
@@ -20,6 +23,10 @@ type Options struct {
 	Port       int      // listen port on 127.0.0.1; 0 picks a free port
 	Topics     []string // created up front
 	Partitions int      // per seeded topic and for auto-created topics; default 1
+	// DataDir, if set, keeps the cluster on disk (kfake.DataDir): topics,
+	// records and committed offsets survive a restart on the same folder.
+	// Topics missing from a reloaded cluster are created.
+	DataDir string
 }
 
 // Cluster is a running in-process Kafka cluster (one broker).
@@ -45,9 +52,23 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if len(opts.Topics) > 0 {
 		kopts = append(kopts, kfake.SeedTopics(int32(opts.Partitions), opts.Topics...))
 	}
+	if opts.DataDir != "" {
+		kopts = append(kopts, kfake.DataDir(opts.DataDir))
+	}
 	c, err := kfake.NewCluster(kopts...)
 	if err != nil {
-		return nil, fmt.Errorf("starting kafka on port %d: %w", opts.Port, err)
+		return nil, fmt.Errorf("starting kafka on port %d (data folder %q): %w", opts.Port, opts.DataDir, err)
+	}
+	// A reloaded cluster ignores SeedTopics: create what a newer Pulse
+	// consumes and the folder does not have yet.
+	for _, t := range opts.Topics {
+		if c.TopicInfo(t) != nil {
+			continue
+		}
+		if err := c.CreateTopic(t, int32(opts.Partitions), nil); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("creating topic %s: %w", t, err)
+		}
 	}
 	return &Cluster{c: c}, nil
 }
@@ -60,48 +81,3 @@ func (c *Cluster) Kfake() *kfake.Cluster { return c.c }
 
 // Close stops the cluster.
 func (c *Cluster) Close() { c.c.Close() }
-
-// Registry is a running in-process schema registry.
-type Registry struct {
-	fake *srfake.Registry
-	srv  *http.Server
-	url  string
-	done chan error
-}
-
-// StartRegistry starts a schema registry on a free port of 127.0.0.1.
-func StartRegistry(ctx context.Context) (*Registry, error) {
-	return StartRegistryOn(ctx, 0)
-}
-
-// StartRegistryOn starts a schema registry on 127.0.0.1:port (0 = free port).
-func StartRegistryOn(ctx context.Context, port int) (*Registry, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return nil, fmt.Errorf("starting schema registry on port %d: %w", port, err)
-	}
-	fake := srfake.NewRegistry()
-	r := &Registry{
-		fake: fake,
-		srv:  &http.Server{Handler: fake.Handler(), ReadHeaderTimeout: 10 * time.Second},
-		url:  "http://" + ln.Addr().String(),
-		done: make(chan error, 1),
-	}
-	go func() { r.done <- r.srv.Serve(ln) }()
-	return r, nil
-}
-
-// URL returns the registry's base URL, e.g. http://127.0.0.1:41234.
-func (r *Registry) URL() string { return r.url }
-
-// Fake returns the underlying srfake registry (seeding, inspection).
-func (r *Registry) Fake() *srfake.Registry { return r.fake }
-
-// Close stops the registry.
-func (r *Registry) Close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = r.srv.Shutdown(ctx)
-	<-r.done // http.ErrServerClosed
-}

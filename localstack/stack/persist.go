@@ -19,6 +19,9 @@ import (
 // and puts them back when it starts. Restored objects get new version IDs;
 // nothing Pulse keeps refers to a version across runs except dedupe origins,
 // which name the version the file had when it was first cleaned.
+//
+// The stream side keeps its own parts under <Dir>/stream as it goes (see
+// StartStream): Kafka's folder, the window state and the schema registry.
 
 const s3Folder = "s3"
 

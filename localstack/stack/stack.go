@@ -35,7 +35,7 @@ var Buckets = pipeline.Buckets{Raw: "pulse-raw", Staging: "pulse-staging", Curat
 
 // Options configure a local stack.
 type Options struct {
-	Dir            string          // data folder: warehouse.duckdb, dedupe.log ("" = a temp dir, removed on Close)
+	Dir            string          // data folder: warehouse.duckdb, dedupe.log, s3/, stream/ ("" = a temp dir, removed on Close)
 	S3Addr         string          // S3 listen address ("" = 127.0.0.1:0)
 	Dedupe         pipeline.Dedupe // nil = the in-process store persisted in Dir
 	Log            *slog.Logger
@@ -87,7 +87,12 @@ type Stack struct {
 	mu      sync.Mutex
 	started map[string]bool
 	runs    []Run
+	stream  *Stream // the running stream side, if any
 }
+
+// persistent tells whether the stack keeps its contents in a data folder
+// (Options.Dir) between runs.
+func (s *Stack) persistent() bool { return !s.tempDir }
 
 // Start brings the local stack up.
 func Start(ctx context.Context, o Options) (*Stack, error) {

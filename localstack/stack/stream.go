@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/esm"
 	"github.com/pulse-analytics/pulse/localstack/kafkalocal"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
+	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
@@ -28,7 +31,9 @@ type StreamOptions struct {
 	BatchSize    int // records per invocation (default 500)
 	BatchWindow  time.Duration
 	Config       stream.Config
-	// State keeps window and session state; nil = in process (window.MemStore).
+	// State keeps window and session state. nil: with a data folder
+	// (Options.Dir), files under <Dir>/stream/state (memory.StateDir);
+	// without one, in process (window.MemStore).
 	State window.Store
 	// TickEvery runs the idle rule this often (default 5s; negative: never).
 	TickEvery time.Duration
@@ -54,6 +59,7 @@ type Stream struct {
 	Topics   []string
 
 	pollers []*esm.Poller
+	stack   *Stack
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	opts    StreamOptions
@@ -70,6 +76,12 @@ type Stream struct {
 // StartStream starts the stream side beside the batch path: Kafka
 // (kfake), the schema registry (srfake), the stream handler over the
 // stack's object store, dedupe store and warehouse, and the pollers.
+// With a data folder, Kafka's records and consumer offsets, the window and
+// session state and the registry's schemas are kept under <Dir>/stream,
+// so a stream side started again on the folder goes on where the last one
+// stopped: the mappings resume at their committed offsets, open windows
+// and sessions are still open, and the Avro messages already in Kafka
+// still find their schema ids.
 func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, error) {
 	if o.Partitions <= 0 {
 		o.Partitions = 1
@@ -80,35 +92,24 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	if o.TickEvery == 0 {
 		o.TickEvery = 5 * time.Second
 	}
-	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]pipeline.Counts{}}
+	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]pipeline.Counts{}, stack: s}
 	ok := false
 	defer func() {
 		if !ok {
 			st.Close()
 		}
 	}()
-	state := o.State
-	if state == nil {
-		state = window.NewMemStore()
+	kafkaDir := ""
+	if s.persistent() {
+		kafkaDir = filepath.Join(s.Dir, streamFolder, "kafka")
 	}
 	var err error
-	st.Registry, err = kafkalocal.StartRegistryOn(ctx, o.RegistryPort)
-	if err != nil {
-		return nil, err
-	}
-	dec, err := avro.NewRegistryDecoder(st.Registry.URL())
-	if err != nil {
-		return nil, err
-	}
-	st.Pipeline, err = stream.New(stream.Env{
-		Store: s.Env.Store, Dedupe: s.Env.Dedupe, Warehouse: s.Warehouse, State: state, Decoder: dec,
-		Buckets: Buckets, Config: o.Config, Log: s.opts.Log, Failpoint: o.Failpoint, Loaded: st.loaded,
-	})
+	st.Registry, st.Pipeline, err = s.openStreamCore(ctx, o, st.loaded, kafkaDir)
 	if err != nil {
 		return nil, err
 	}
 	st.Topics = st.Pipeline.Datasets()
-	st.Kafka, err = kafkalocal.Start(ctx, kafkalocal.Options{Port: o.KafkaPort, Topics: st.Topics, Partitions: o.Partitions})
+	st.Kafka, err = kafkalocal.Start(ctx, kafkalocal.Options{Port: o.KafkaPort, Topics: st.Topics, Partitions: o.Partitions, DataDir: kafkaDir})
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +158,86 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 		}()
 	}
 	s.closers = append(s.closers, func() error { st.Close(); return nil })
+	s.mu.Lock()
+	s.stream = st
+	s.mu.Unlock()
 	ok = true
 	return st, nil
+}
+
+// The stream side's files in a data folder: Kafka's (kfake), the window
+// and session state (one file per processor), the schema registry's.
+const streamFolder = "stream"
+
+// openStreamCore starts the schema registry and builds the stream
+// pipeline over the stack's stores and a window-state store. With a data
+// folder both keep their contents under <Dir>/stream. kafkaDir, if set,
+// is Kafka's folder, checked against the state: window state with no
+// Kafka data beside it would make the ledger skip a new cluster's first
+// offsets, so that is refused.
+func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func([]int64), kafkaDir string) (*kafkalocal.Registry, *stream.Pipeline, error) {
+	state := o.State
+	var regFile string
+	if s.persistent() {
+		regFile = filepath.Join(s.Dir, streamFolder, "schema-registry.json")
+	}
+	switch {
+	case state != nil:
+	case s.persistent():
+		sd, err := memory.OpenStateDir(filepath.Join(s.Dir, streamFolder, "state"))
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := os.Stat(filepath.Join(kafkaDir, "meta.json")); kafkaDir != "" && len(sd.Names()) > 0 && os.IsNotExist(err) {
+			return nil, nil, fmt.Errorf("the stream's window state in %s has no Kafka data beside it in %s (removed?): "+
+				"its offsets would not match a new cluster's; remove %s to start the stream afresh",
+				sd.Dir(), kafkaDir, filepath.Join(s.Dir, streamFolder))
+		}
+		state = sd
+	default:
+		state = window.NewMemStore()
+	}
+	reg, err := kafkalocal.StartRegistryWith(ctx, kafkalocal.RegistryOptions{Port: o.RegistryPort, File: regFile})
+	if err != nil {
+		return nil, nil, err
+	}
+	dec, err := avro.NewRegistryDecoder(reg.URL())
+	if err != nil {
+		reg.Close()
+		return nil, nil, err
+	}
+	p, err := stream.New(stream.Env{
+		Store: s.Env.Store, Dedupe: s.Env.Dedupe, Warehouse: s.Warehouse, State: state, Decoder: dec,
+		Buckets: Buckets, Config: o.Config, Log: s.opts.Log, Failpoint: o.Failpoint, Loaded: loaded,
+	})
+	if err != nil {
+		reg.Close()
+		return nil, nil, err
+	}
+	return reg, p, nil
+}
+
+// ReplayStream replays the quarantined stream records of a dataset after a
+// fix (stream.Pipeline.Replay): through the running stream side's pipeline
+// if this stack runs one, else (a later `pulse replay`) over the window
+// state and schema registry the data folder keeps, without Kafka. o
+// configures the pipeline in the second case, as StartStream would.
+func (s *Stack) ReplayStream(ctx context.Context, datasetName string, o StreamOptions) (*stream.ReplayResult, error) {
+	s.mu.Lock()
+	running := s.stream
+	s.mu.Unlock()
+	if running != nil && running.Pipeline != nil {
+		return running.Pipeline.Replay(ctx, datasetName)
+	}
+	if !s.persistent() {
+		return nil, errors.New("replaying stream records: this stack keeps no stream state (no data folder) and runs no stream side")
+	}
+	reg, p, err := s.openStreamCore(ctx, o, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	defer reg.Close()
+	return p.Replay(ctx, datasetName)
 }
 
 func (st *Stream) invoke(ctx context.Context, e lambdaevents.KafkaEvent) error {
@@ -293,6 +372,13 @@ func (st *Stream) ResetLatency() {
 // Close stops the pollers (a finished batch is committed first), the
 // idle ticker, Kafka and the registry. It is safe to call twice.
 func (st *Stream) Close() {
+	if st.stack != nil {
+		st.stack.mu.Lock()
+		if st.stack.stream == st {
+			st.stack.stream = nil
+		}
+		st.stack.mu.Unlock()
+	}
 	if st.cancel != nil {
 		st.cancel()
 		st.wg.Wait()

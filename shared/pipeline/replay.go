@@ -203,6 +203,13 @@ func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool 
 }
 
 func markReplayed(ctx context.Context, env *Env, ids []string) error {
+	return MarkReplayed(ctx, env.Warehouse, ids)
+}
+
+// MarkReplayed sets REPLAYED on the PULSE_REJECTS rows with these
+// REJECT_IDs (RejectID of each record's origin and position). The stream
+// path's replay uses it too.
+func MarkReplayed(ctx context.Context, wh Warehouse, ids []string) error {
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
 		var sb strings.Builder
@@ -212,7 +219,7 @@ func markReplayed(ctx context.Context, env *Env, ids []string) error {
 			}
 			sb.WriteString("'" + id + "'")
 		}
-		if err := env.Warehouse.Exec(ctx, fmt.Sprintf("UPDATE %s SET REPLAYED = TRUE WHERE REJECT_ID IN (%s)", star.Rejects.Name, sb.String())); err != nil {
+		if err := wh.Exec(ctx, fmt.Sprintf("UPDATE %s SET REPLAYED = TRUE WHERE REJECT_ID IN (%s)", star.Rejects.Name, sb.String())); err != nil {
 			return fmt.Errorf("marking replayed rejects: %w", err)
 		}
 		ids = ids[n:]

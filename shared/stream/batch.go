@@ -347,6 +347,28 @@ func (b *batch) dedupe(ctx context.Context) error {
 // apply hands each processor the fresh, clean, unique records of its
 // datasets and advances its ledger over every record it was given.
 func (b *batch) apply(ctx context.Context) error {
+	if err := b.applyProcessors(ctx); err != nil {
+		return err
+	}
+	for _, r := range b.recs {
+		if r.status == statusAccounted {
+			continue
+		}
+		if r.status == statusFresh {
+			r.status = statusLoaded
+		}
+		slot := b.p.procs[r.procName()]
+		k := ledgerKey(r.msg.Topic, r.msg.Partition)
+		if hw, ok := slot.ledger[k]; !ok || r.msg.Offset > hw {
+			slot.ledger[k] = r.msg.Offset
+		}
+	}
+	return nil
+}
+
+// applyProcessors hands each processor of the batch the fresh records of
+// its datasets (they mark the late ones).
+func (b *batch) applyProcessors(ctx context.Context) error {
 	lk := &lookups{wh: b.p.env.Warehouse, users: map[string]userInfo{}, prices: map[string]float64{}}
 	for _, r := range b.recs {
 		if r.status != statusFresh {
@@ -370,19 +392,6 @@ func (b *batch) apply(ctx context.Context) error {
 			if err := slot.proc.apply(ctx, b.now, recs, b.out, lk); err != nil {
 				return fmt.Errorf("applying %d records to %s: %w", len(recs), slot.proc.name(), err)
 			}
-		}
-	}
-	for _, r := range b.recs {
-		if r.status == statusAccounted {
-			continue
-		}
-		if r.status == statusFresh {
-			r.status = statusLoaded
-		}
-		slot := b.p.procs[r.procName()]
-		k := ledgerKey(r.msg.Topic, r.msg.Partition)
-		if hw, ok := slot.ledger[k]; !ok || r.msg.Offset > hw {
-			slot.ledger[k] = r.msg.Offset
 		}
 	}
 	return nil
@@ -516,17 +525,7 @@ func (b *batch) merge(ctx context.Context) error {
 	for _, r := range b.recs {
 		switch r.status {
 		case statusLoaded:
-			types := r.ds.cl.Types()
-			for _, mp := range r.ds.mappers {
-				row := make(table.Row, len(mp.Table.Columns))
-				mp.Map(r.row, types, row)
-				for col, c := range r.patch {
-					if j := mp.Table.Index(col); j >= 0 {
-						row[j] = c
-					}
-				}
-				b.out.add(mp.Table, row)
-			}
+			b.addFacts(r)
 		case statusRejected:
 			b.out.add(star.Rejects, pipeline.RejectRow(b.quarantineRecord(r), at))
 		}
@@ -543,6 +542,21 @@ func (b *batch) merge(ctx context.Context) error {
 		})
 	}
 	return b.p.mergeOutputs(ctx, b.out, b.res)
+}
+
+// addFacts adds the fact and dimension rows of a loaded record.
+func (b *batch) addFacts(r *rec) {
+	types := r.ds.cl.Types()
+	for _, mp := range r.ds.mappers {
+		row := make(table.Row, len(mp.Table.Columns))
+		mp.Map(r.row, types, row)
+		for col, c := range r.patch {
+			if j := mp.Table.Index(col); j >= 0 {
+				row[j] = c
+			}
+		}
+		b.out.add(mp.Table, row)
+	}
 }
 
 func (b *batch) save(ctx context.Context) error {

@@ -82,6 +82,53 @@
 // loaded at, as a second guard (window.ErrConflict). Cost: two small
 // extra writes per processor per batch.
 //
+// # Replay
+//
+// Replay takes a dataset's quarantined records (stream/<dataset>/ in the
+// quarantine bucket) back through the stream path after a fix, e.g. a
+// platform added with dataset.AddPlatform (`pulse replay --dataset
+// social_sales --add-platform Myspace`). Each record is re-cleaned with
+// today's spec and keeps its original position, topic/partition/offset,
+// as its dedupe origin: a record whose event was loaded meanwhile from
+// another position is a duplicate, never a second copy. One that passes
+// is an arrival at replay time, and meets the same rule as every arrival:
+//
+//   - windows still open: it is folded in and loaded into its fact table,
+//     so a fix made while the window is live corrects the live metric;
+//   - windows closed (the usual case: the watermark moved on while it sat
+//     in quarantine): it is late. It goes to PULSE_LATE_EVENTS with every
+//     window it missed and is not loaded into its fact table, exactly like
+//     a message that reached Kafka late.
+//
+// Two-topic processors apply their own rule to the replayed record's topic:
+// a sign-in or sign-out behind its topic's watermark is late with the
+// metrics minute it missed, and a session already ended or timed out is
+// not reopened; a checkout is priced with the cart additions loaded by then.
+//
+// Closed windows are not reopened, for the reason they are closed at all:
+// a FINAL metric row never changes once written (dashboards, exports and
+// the marts built from it rely on that), and a fact table holds exactly
+// the records its metric table counted. A reader wanting the corrected
+// totals adds PULSE_LATE_EVENTS to the final rows, as for any late data.
+// Datasets without windows (live_streaming, item_view, ...) are loaded.
+// A replayed snapshot row (users, movies_catalog_enriched) becomes the
+// current row of its key, as a batch replay's does.
+//
+// A replay never moves a processor's ledger: the records it takes are
+// below it (a record above it belongs to a batch still in flight and is
+// left in quarantine as pending), so the stream neither skips new records
+// nor takes replayed ones for redeliveries. Per quarantine object the
+// replay merges facts, metrics, late events, one PULSE_MANIFESTS row
+// (FILE_ID replay-kafka-<dataset>-<digest of the object>, STATUS
+// replayed; received = loaded + rejected + duplicate + late over the
+// records replayed) and the REPLAYED marks; then saves the processor's
+// state with a marker naming the records it applied; then rewrites the
+// object without them; then drops the marker. A crash before the save
+// replays the same object again with the same result; after it, the next
+// replay sees the marker and only finishes the rewrite. Records that still
+// fail stay, with their current reason, and a replay where nothing passes
+// writes nothing, so replaying twice is harmless.
+//
 // # Idle close
 //
 // Tick (an empty batch) applies the idle rule: a processor whose inputs

@@ -34,10 +34,13 @@ type processor interface {
 // while the stored state is the one it last saved (a warm Lambda), and
 // rebuilt from the store otherwise.
 type procSlot struct {
-	name    string
-	make    func() processor
-	proc    processor
-	ledger  map[string]int64 // "topic/partition" -> highest offset accounted
+	name   string
+	make   func() processor
+	proc   processor
+	ledger map[string]int64 // "topic/partition" -> highest offset accounted
+	// replays: quarantine object key -> what a replay of it applied, kept
+	// from the save of its effect until the object is rewritten (Replay).
+	replays map[string]replayMark
 	version int64
 	loaded  []byte // the stored bytes proc and ledger reflect
 	valid   bool   // false after a failed batch: reload before use
@@ -48,9 +51,18 @@ type procSlot struct {
 
 // persisted is the stored form of a processor's state.
 type persisted struct {
-	Format int              `json:"format"`
-	Ledger map[string]int64 `json:"ledger,omitempty"`
-	Proc   json.RawMessage  `json:"proc,omitempty"`
+	Format  int                   `json:"format"`
+	Ledger  map[string]int64      `json:"ledger,omitempty"`
+	Proc    json.RawMessage       `json:"proc,omitempty"`
+	Replays map[string]replayMark `json:"replays,omitempty"`
+}
+
+// replayMark is what a replay applied from one quarantine object: the
+// origins of the records that left quarantine, and the current field and
+// reason of those that still fail.
+type replayMark struct {
+	Done  []string             `json:"done"`
+	Still map[string][2]string `json:"still,omitempty"`
 }
 
 const stateFormat = 1
@@ -74,7 +86,7 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 	}
 	slot.valid = false
 	pr := slot.make()
-	ledger := map[string]int64{}
+	ledger, replays := map[string]int64{}, map[string]replayMark{}
 	if len(data) > 0 {
 		var st persisted
 		if err := json.Unmarshal(data, &st); err != nil {
@@ -89,10 +101,13 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 		for k, v := range st.Ledger {
 			ledger[k] = v
 		}
+		for k, v := range st.Replays {
+			replays[k] = v
+		}
 	} else if err := pr.restore(nil); err != nil {
 		return fmt.Errorf("restoring stream state %s: %w", name, err)
 	}
-	slot.proc, slot.ledger, slot.version, slot.loaded, slot.valid = pr, ledger, version, data, true
+	slot.proc, slot.ledger, slot.replays, slot.version, slot.loaded, slot.valid = pr, ledger, replays, version, data, true
 	return nil
 }
 
@@ -110,7 +125,16 @@ func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
 		slot.valid = false
 		return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
 	}
-	data := rawObject([]string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState})
+	keys, vals := []string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState}
+	if len(slot.replays) > 0 {
+		replays, err := json.Marshal(slot.replays)
+		if err != nil {
+			slot.valid = false
+			return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
+		}
+		keys, vals = append(keys, "replays"), append(vals, replays)
+	}
+	data := rawObject(keys, vals)
 	if bytes.Equal(data, slot.loaded) {
 		return nil
 	}

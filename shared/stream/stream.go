@@ -183,6 +183,17 @@ func (p *Pipeline) addDataset(name, proc string) error {
 	return nil
 }
 
+// Datasets lists the topics (dataset names) the stream path consumes,
+// without building a Pipeline.
+func Datasets() []string {
+	var out []string
+	for _, f := range processorFactories(Config{}) {
+		out = append(out, f().datasets()...)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Datasets lists the topics (dataset names) the stream path consumes.
 func (p *Pipeline) Datasets() []string {
 	var out []string
