@@ -133,8 +133,8 @@ func New(wh pipeline.Warehouse, o Options) (http.Handler, error) {
 		if !identifier.MatchString(p.View) {
 			return nil, fmt.Errorf("web dashboard: panel view %q must be an upper-case identifier", p.View)
 		}
-		if !knownGroup(p.Group) {
-			return nil, fmt.Errorf("web dashboard: panel %s: unknown group %q", p.View, p.Group)
+		if err := p.check(); err != nil {
+			return nil, fmt.Errorf("web dashboard: panel %s: %w", p.View, err)
 		}
 		s.panels[p.View] = p
 	}
@@ -266,8 +266,9 @@ type PanelInfo struct {
 	View    string   `json:"view"`
 	Title   string   `json:"title"`
 	Group   string   `json:"group"`
+	Note    string   `json:"note,omitempty"`
 	Filters []string `json:"filters"` // the filters that apply to it
-	Columns []Column `json:"columns"`
+	Columns []Column `json:"columns"` // the view's
 }
 
 // available returns the panels whose views exist, in catalog order, and
@@ -288,11 +289,7 @@ func (s *server) available(ctx context.Context) ([]PanelInfo, []string, error) {
 			missing = append(missing, p.View)
 			continue
 		}
-		applies := panelTarget(p, c).applies()
-		if applies == nil {
-			applies = []string{}
-		}
-		out = append(out, PanelInfo{View: p.View, Title: p.Title, Group: p.Group, Filters: applies, Columns: c})
+		out = append(out, PanelInfo{View: p.View, Title: p.Title, Group: p.Group, Note: p.Note, Filters: applies(p, c), Columns: c})
 	}
 	return out, missing, nil
 }
