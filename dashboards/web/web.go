@@ -2,15 +2,19 @@
 // pipeline.Warehouse (DuckDB locally, Snowflake on AWS) serving a JSON API
 // and a dependency-free page drawn with ECharts.
 //
-// The page shows one chart per seed dashboard view whose view exists in the
-// warehouse (the Catalog), with filters for platform, age group and date
-// range and an auto-refresh (60 s by default, down to 5 s), and a
-// pipeline-health page: freshness and record accounting per dataset, and
-// the data-test results.
+// The page shows one chart per seed dashboard view that exists in the
+// warehouse (the Catalog, 21 panels over the batch, stream, mart and gold
+// views), with filters for platform, age group and date range and an
+// auto-refresh (60 s by default, down to 5 s), and a pipeline-health page:
+// freshness and record accounting per dataset, per-topic stream accounting,
+// late events per dataset and window, rejects, and the data-test results
+// (DATA_TEST_RESULTS).
 //
 // Filters never reach the SQL as text: a filtered panel re-aggregates the
-// detail rows beneath its view (Panel.Detail) with a parameterized WHERE,
-// or filters the view's own group-key columns, again by parameter.
+// rows beneath its view (Panel.Detail, whose SQL carries a token where each
+// filter applies) with a parameterized WHERE, or filters the view's own
+// group-key, age or time columns, again by parameter; with no filter it
+// reads the named view itself.
 //
 // API:
 //

@@ -4,7 +4,7 @@
 (function () {
   'use strict';
 
-  const PALETTE = ['#2f5bea', '#f59e0b', '#12a37c', '#e5484d', '#8b5cf6', '#0ea5c6', '#ec4899', '#84cc16', '#64748b'];
+  const PALETTE = ['#2f5bea', '#f59e0b', '#12a37c', '#e5484d', '#8b5cf6', '#0ea5c6', '#ec4899', '#84cc16', '#64748b', '#b45309', '#1e3a8a', '#0f766e'];
   const FILTER_LABELS = { platform: 'platform', age_group: 'age group', date: 'date range' };
   const MAX_CATEGORIES = 40;
 
@@ -54,6 +54,11 @@
     return (s / 86400).toFixed(1) + ' days ago';
   };
   const stamp = (iso) => iso ? iso.replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC') : '—';
+  // span prints two times, the second without its date when it is the same day.
+  const span = (a, b) => {
+    const x = stamp(a), y = stamp(b);
+    return x === y ? x : x.replace(' UTC', '') + ' – ' + (x.slice(0, 10) === y.slice(0, 10) ? y.slice(11) : y);
+  };
 
   // ---------- API ----------
   async function api(path) {
@@ -587,7 +592,7 @@
       ? { type: 'time', axisLine: { lineStyle: { color: '#cfd6e2' } }, minInterval: rows.every((r) => isMidnight(r[ci])) ? 86400000 : undefined,
           axisLabel: { color: '#667085', hideOverlap: true, formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } } }
       : { type: 'category', data: cats.map(catLabel), axisTick: { alignWithLabel: true }, axisLine: { lineStyle: { color: '#cfd6e2' } },
-          axisLabel: { color: '#46516a', hideOverlap: !horizontal, interval: horizontal ? 0 : 'auto', width: horizontal ? 160 : 90, overflow: 'truncate' },
+          axisLabel: { color: '#46516a', hideOverlap: !horizontal, interval: horizontal ? 0 : 'auto', width: horizontal ? 160 : cats.length <= 6 ? 130 : 90, overflow: 'truncate' },
           inverse: horizontal };
 
     // Tooltip: the category, each series in its unit, and for a single row
@@ -647,7 +652,7 @@
     const h = await api('/api/health');
     const root = $('#page-pipeline');
     const t = h.totals, st = h.streamTotals;
-    const kpi = (label, value, sub, cls, key) => el('div', { class: 'kpi-card' + (cls ? ' ' + cls : ''), 'data-kpi': key },
+    const kpi = (label, value, sub, cls, key) => el('div', { class: 'kpi-card' + (cls ? ' ' + cls : '') + (/^[A-Za-z]/.test(value) ? ' word' : ''), 'data-kpi': key },
       el('div', { class: 'label', text: label }), el('div', { class: 'value', text: value }), el('div', { class: 'sub', text: sub || '' }));
     const pct = (n) => t.received ? ' · ' + (100 * n / t.received).toFixed(1) + '%' : '';
     const tests = h.testsPassing + h.testsFailing;
@@ -690,7 +695,7 @@
       heads(['Dataset', 'Window', 'Late events', 'Windows missed', 'Event times', 'Most behind watermark', 'Recorded'], 2, 4),
       el('tbody', {}, h.late.length ? h.late.map((x) => el('tr', { 'data-late-dataset': x.dataset, 'data-window': x.windowType, 'data-events': x.events, 'data-windows': x.windows },
         el('td', { text: x.dataset }), el('td', { text: value(x.windowType) }), num(x.events), num(x.windows),
-        el('td', { text: stamp(x.firstEventAt) + ' – ' + stamp(x.lastEventAt).replace(/^\d{4}-\d\d-\d\d /, '') }),
+        el('td', { text: span(x.firstEventAt, x.lastEventAt) }),
         el('td', { class: 'num', text: x.maxBehindSeconds === null ? '—' : duration(x.maxBehindSeconds) }),
         el('td', { text: stamp(x.lastRecordedAt) }))) : none(7, 'No late events.')));
 
