@@ -237,8 +237,11 @@ func TestFilterValuesAreBound(t *testing.T) {
 		t.Error("DIM_USER is empty")
 	}
 	for _, p := range Catalog {
-		sql, args, _ := panelQuery(p, []Column{{"PLATFORM", typeText}, {"AGE_GROUP", typeText}, {"DAY", typeTime}},
+		sql, args, _, err := panelQuery(p, []Column{{"PLATFORM", typeText}, {"AGE_GROUP", typeText}, {"DAY", typeTime}},
 			Filters{Platforms: []string{evil}, AgeGroups: []string{"zz"}, From: day1, To: day2})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if strings.Contains(sql, "OR '1'") || strings.Contains(sql, "zz") || strings.Contains(sql, "2024") {
 			t.Errorf("%s: a filter value is in the SQL: %s", p.View, sql)
 		}

@@ -49,7 +49,10 @@ type FilterEcho struct {
 
 // readPanel runs a panel's query under f. cols are the view's columns.
 func readPanel(ctx context.Context, wh pipeline.Warehouse, p Panel, cols []Column, f Filters, now time.Time) (*PanelData, error) {
-	sql, args, source := panelQuery(p, cols, f)
+	sql, args, source, err := panelQuery(p, cols, f)
+	if err != nil {
+		return nil, err
+	}
 	names, rows, err := wh.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading panel %s: %w", p.View, err)

@@ -141,7 +141,7 @@ const MaxRows = 5000
 // and a description of where the rows come from. With no filter that
 // applies, it reads the named view itself; a Rollup is then drawn over
 // those rows.
-func panelQuery(p Panel, cols []Column, f Filters) (sql string, args []any, source string) {
+func panelQuery(p Panel, cols []Column, f Filters) (sql string, args []any, source string, err error) {
 	tmpl, from := filterSQL(p, cols)
 	ap := applies(p, cols)
 	active := false
@@ -150,16 +150,15 @@ func panelQuery(p Panel, cols []Column, f Filters) (sql string, args []any, sour
 	}
 	sql, source = "SELECT * FROM "+p.View, p.View
 	if active {
-		var err error
 		if sql, args, err = expand(tmpl, f, nil); err != nil {
-			panic(err) // New checked every panel's SQL
+			return "", nil, "", fmt.Errorf("filtering panel %s: %w", p.View, err)
 		}
 		source = from
 	}
 	if p.Rollup != "" {
 		sql = strings.Replace(p.Rollup, "@rows", "("+sql+") r", 1)
 	}
-	return sql + fmt.Sprintf(" LIMIT %d", MaxRows+1), args, source
+	return sql + fmt.Sprintf(" LIMIT %d", MaxRows+1), args, source, nil
 }
 
 func echo(f Filters) FilterEcho {
