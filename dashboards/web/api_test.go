@@ -4,15 +4,21 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
+	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/table"
 )
 
 // TestDetailEqualsView: with no filter, every panel's detail aggregation
-// gives exactly the named view's rows, so a filtered panel re-aggregates
-// the same numbers the view shows.
+// (seed 000 over the star schema, seed 001 over FACT_SOCIAL_SALES and
+// SOCIAL_PLATFORM_METRICS, seed 004 over PAGEVIEWS, the movie mart over
+// the events) gives exactly the named view's rows, so a filtered panel
+// re-aggregates the same numbers the view shows.
 func TestDetailEqualsView(t *testing.T) {
 	ctx := context.Background()
 	var names []string
@@ -23,8 +29,11 @@ func TestDetailEqualsView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked := 0
+	checked, details := 0, 0
 	for _, p := range Catalog {
+		if p.Detail != nil {
+			details++
+		}
 		c, ok := cols[p.View]
 		if p.Detail == nil || !ok {
 			continue
@@ -34,7 +43,11 @@ func TestDetailEqualsView(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			names, got, err := fx.st.Warehouse.Query(ctx, p.Detail.sql(nil))
+			sql, args, err := expand(p.Detail.SQL, Filters{}, nil)
+			if err != nil || len(args) != 0 {
+				t.Fatalf("expanding with no filter: %v, %d arguments", err, len(args))
+			}
+			names, got, err := fx.st.Warehouse.Query(ctx, sql)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,15 +72,16 @@ func TestDetailEqualsView(t *testing.T) {
 		})
 		checked++
 	}
-	if checked < 6 {
-		t.Errorf("compared %d panels with a detail, want the six seed-000 ones at least", checked)
+	if checked != details || checked < 13 {
+		t.Errorf("compared %d panels of the %d with a detail", checked, details)
 	}
 }
 
 // TestPlatformFilterMatchesGenerator: filtered by platform, the panels sum
 // to what the generator says it wrote for that platform: on day 1 for the
-// datasets with event times (day 2 has more of them), over all days for
-// video interactions (only day 1 has them; they carry no event time).
+// datasets with event times (day 2 and the stream have more of them), over
+// all days for video interactions (only day 1's file has them; they carry
+// no event time), plus the stream's video interactions (which do).
 func TestPlatformFilterMatchesGenerator(t *testing.T) {
 	timed, video := map[string]float64{}, map[string]float64{}
 	for _, tr := range fx.day1 {
@@ -99,14 +113,21 @@ func TestPlatformFilterMatchesGenerator(t *testing.T) {
 			}
 		}
 	}
+	anyStreamed := false
 	for p, v := range video {
 		d := panel(t, "VIDEO_ENGAGEMENT_BY_WATCH_REASON", "platform="+url.QueryEscape(p))
-		if got := column(t, d, "TOTAL_ENGAGEMENT"); !near(got, v) {
-			t.Errorf("video engagement for %s: %.4f, generator says %.4f", p, got, v)
+		streamed := scalar(t, `SELECT COALESCE(SUM(f.ENGAGEMENT), 0) FROM FACT_VIDEO_INTERACTIONS f
+		  JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID WHERE p.PLATFORM = ? AND f.EVENT_TIME IS NOT NULL`, p)
+		anyStreamed = anyStreamed || streamed > 0
+		if got := column(t, d, "TOTAL_ENGAGEMENT"); !near(got, v+streamed) {
+			t.Errorf("video engagement for %s: %.4f, generator says %.4f, the stream's facts %.4f", p, got, v, streamed)
 		}
 		if d.Source != "re-aggregated from FACT_VIDEO_INTERACTIONS" {
 			t.Errorf("video: source %q", d.Source)
 		}
+	}
+	if !anyStreamed {
+		t.Error("no streamed video interaction on a batch file's platform: the check proves little")
 	}
 }
 
@@ -178,18 +199,25 @@ func TestDateFilter(t *testing.T) {
 	if *d.Total != day2Facts || day2Facts == 0 || day2Facts == *all.Total {
 		t.Errorf("day 2: %v interactions, the facts have %v (all days %v)", *d.Total, day2Facts, *all.Total)
 	}
-	open := panel(t, "ENGAGEMENT_BY_PLATFORM", "from=2024-02-04")
+	open := panel(t, "ENGAGEMENT_BY_PLATFORM", "from=2024-02-04&to=2024-02-04")
 	if *open.Total != day2Facts {
-		t.Errorf("from day 2 on: %v interactions, want %v", *open.Total, day2Facts)
+		t.Errorf("day 2 alone: %v interactions, want %v", *open.Total, day2Facts)
 	}
 	// Video interactions carry no event time, so a date range leaves them out.
 	undated := scalar(t, "SELECT COUNT(*) FROM V_ENGAGEMENT WHERE EVENT_TIME IS NULL")
-	if undated != scalar(t, "SELECT COUNT(*) FROM FACT_VIDEO_INTERACTIONS") || undated == 0 {
-		t.Errorf("%v undated interactions, want every video interaction", undated)
+	batchVideo := 0
+	for _, tr := range fx.day1 {
+		if tr.Dataset == "video_interactions" {
+			batchVideo += tr.Loaded
+		}
 	}
+	if undated != float64(batchVideo) || undated == 0 {
+		t.Errorf("%v undated interactions, want every batch video interaction (%d)", undated, batchVideo)
+	}
+	streamed := scalar(t, "SELECT COUNT(*) FROM V_ENGAGEMENT WHERE EVENT_TIME >= TIMESTAMP '2024-02-05 00:00:00'")
 	before := panel(t, "ENGAGEMENT_BY_PLATFORM", "to=2024-02-03")
-	if *before.Total+day2Facts+undated != *all.Total {
-		t.Errorf("up to day 1: %v interactions, want %v", *before.Total, *all.Total-day2Facts-undated)
+	if *before.Total+day2Facts+undated+streamed != *all.Total || streamed == 0 {
+		t.Errorf("up to day 1: %v interactions, want %v", *before.Total, *all.Total-day2Facts-undated-streamed)
 	}
 	none := panel(t, "ENGAGEMENT_BY_PLATFORM", "from=2030-01-01")
 	if len(none.Rows) != 0 {
@@ -209,8 +237,11 @@ func TestFilterValuesAreBound(t *testing.T) {
 		t.Error("DIM_USER is empty")
 	}
 	for _, p := range Catalog {
-		sql, args, _ := panelQuery(p, []Column{{"PLATFORM", typeText}, {"AGE_GROUP", typeText}, {"DAY", typeTime}},
+		sql, args, _, err := panelQuery(p, []Column{{"PLATFORM", typeText}, {"AGE_GROUP", typeText}, {"DAY", typeTime}},
 			Filters{Platforms: []string{evil}, AgeGroups: []string{"zz"}, From: day1, To: day2})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if strings.Contains(sql, "OR '1'") || strings.Contains(sql, "zz") || strings.Contains(sql, "2024") {
 			t.Errorf("%s: a filter value is in the SQL: %s", p.View, sql)
 		}
@@ -267,6 +298,10 @@ func TestPanelsList(t *testing.T) {
 	}
 }
 
+// TestFilterOptions: the platforms are those the batch generator and the
+// simulator wrote (canonicalized as cleaning does), the age groups those of
+// DIM_USER and of the stream users' ages, and the days span the batch
+// files, the stream and the gold days.
 func TestFilterOptions(t *testing.T) {
 	var o FilterOptions
 	get(t, "/api/filters", &o)
@@ -276,18 +311,43 @@ func TestFilterOptions(t *testing.T) {
 			platforms[p] = true
 		}
 	}
-	if len(o.Platforms) != len(platforms) {
-		t.Errorf("platforms %v, generator wrote %v", o.Platforms, platforms)
-	}
-	for _, p := range o.Platforms {
-		if !platforms[p] {
-			t.Errorf("platform %s was never generated", p)
+	for _, ev := range fx.stream.events {
+		for _, field := range []string{"Platform", "Sosial_Media"} {
+			if v, ok := ev.Record[field].(string); ok {
+				for _, p := range dataset.Platforms {
+					if strings.EqualFold(strings.TrimSpace(v), p) {
+						platforms[p] = true
+					}
+				}
+			}
 		}
 	}
-	if n := scalar(t, "SELECT COUNT(DISTINCT AGE_GROUP) FROM DIM_USER"); float64(len(o.AgeGroups)) != n || n < 3 {
-		t.Errorf("age groups %v, DIM_USER has %v", o.AgeGroups, n)
+	var want []string
+	for p := range platforms {
+		want = append(want, p)
 	}
-	if o.MinDay != "2024-02-03" || o.MaxDay != "2024-02-04" {
-		t.Errorf("days %s to %s, want 2024-02-03 to 2024-02-04", o.MinDay, o.MaxDay)
+	sort.Strings(want)
+	if !reflect.DeepEqual(o.Platforms, want) {
+		t.Errorf("platforms %v, the generators wrote %v", o.Platforms, want)
+	}
+	groups := map[string]bool{}
+	for _, q := range []string{"SELECT DISTINCT AGE_GROUP FROM DIM_USER", "SELECT AGE FROM CLEANED_USERS", "SELECT AGE FROM CONSUMER_USERS WHERE AGE IS NOT NULL"} {
+		_, rows, err := fx.st.Warehouse.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if a, ok := r[0].(int64); ok {
+				groups[dataset.AgeGroup(table.Int64(a))] = true
+			} else {
+				groups[str(r[0])] = true
+			}
+		}
+	}
+	if len(o.AgeGroups) != len(groups) || len(groups) < 7 {
+		t.Errorf("age groups %v, want %v", o.AgeGroups, groups)
+	}
+	if o.MinDay != "2024-02-03" || o.MaxDay != "2024-02-06" {
+		t.Errorf("days %s to %s, want 2024-02-03 to 2024-02-06", o.MinDay, o.MaxDay)
 	}
 }

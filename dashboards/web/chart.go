@@ -7,18 +7,29 @@ import (
 
 // ChartSpec says how the page draws a panel's rows.
 type ChartSpec struct {
-	Type     string   `json:"type"`               // bar, hbar, line or kpi
-	Category string   `json:"category,omitempty"` // the category (x) axis column
-	Time     bool     `json:"time"`               // the category is a time
-	Split    string   `json:"split,omitempty"`    // its values become one series each
-	Label    string   `json:"label,omitempty"`    // printed on each bar
-	Pick     string   `json:"pick,omitempty"`     // one value of it is shown at a time
-	Measures []string `json:"measures"`           // shown together by default
-	Numeric  []string `json:"numeric"`            // every numeric column: the measure selector
-	Additive []string `json:"additive"`           // numeric columns that may be stacked and summed
-	Stack    bool     `json:"stack"`
-	SortBy   string   `json:"sortBy,omitempty"`
-	Total    string   `json:"total,omitempty"`
+	Type     string `json:"type"`               // bar, hbar, line or kpi
+	Category string `json:"category,omitempty"` // the category (x) axis column
+	Time     bool   `json:"time"`               // the category is a time
+	Split    string `json:"split,omitempty"`    // its values become one series each
+	Label    string `json:"label,omitempty"`    // printed on each bar
+	// LabelFormat writes a numeric label ("{v}" is the value, "{name}" the column's name).
+	LabelFormat string   `json:"labelFormat,omitempty"`
+	Pick        string   `json:"pick,omitempty"`        // one value of it is shown at a time
+	PickDefault string   `json:"pickDefault,omitempty"` // the picked value shown first
+	Measures    []string `json:"measures"`              // shown together by default
+	Numeric     []string `json:"numeric"`               // every numeric column: the measure selector
+	Additive    []string `json:"additive"`              // numeric columns that may be stacked and summed
+	Stack       bool     `json:"stack"`
+	SortBy      string   `json:"sortBy,omitempty"`
+	Limit       int      `json:"limit,omitempty"` // at most this many categories
+	// ZoomMinutes: a time line opens on its newest this many minutes.
+	ZoomMinutes int    `json:"zoomMinutes,omitempty"`
+	Total       string `json:"total,omitempty"`    // the headline's column
+	Headline    string `json:"headline,omitempty"` // sum, top or latest
+	// Units of the numeric columns that have one (%, ratio, s, $).
+	Units map[string]string `json:"units"`
+	// Names are display names of columns (the page humanizes the others).
+	Names map[string]string `json:"names"`
 }
 
 // deriveChart works out a panel's chart from its columns and rows; the
@@ -36,12 +47,13 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 		}
 		return len(types) == 0
 	}
-	c := ChartSpec{Measures: []string{}, Numeric: []string{}, Additive: []string{}, SortBy: p.SortBy, Stack: p.Stack}
+	c := ChartSpec{Measures: []string{}, Numeric: []string{}, Additive: []string{}, SortBy: p.SortBy, Stack: p.Stack,
+		Limit: p.Limit, ZoomMinutes: p.ZoomMinutes, Units: map[string]string{}, Names: map[string]string{}}
 	if has(p.Pick, typeText) {
-		c.Pick = p.Pick
+		c.Pick, c.PickDefault = p.Pick, p.PickDefault
 	}
-	if has(p.Label, typeText) {
-		c.Label = p.Label
+	if has(p.Label, typeText, typeNumber) {
+		c.Label, c.LabelFormat = p.Label, p.LabelFormat
 	}
 	if has(p.Split, typeText) {
 		c.Split = p.Split
@@ -50,6 +62,7 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 	switch {
 	case has(p.Category, typeText, typeTime, typeNumber):
 		c.Category = p.Category
+	case p.Chart == "kpi": // one figure: no category
 	default:
 		for _, t := range []string{typeTime, typeText} {
 			for _, col := range cols {
@@ -68,7 +81,7 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 	}
 	// A category that repeats (within one picked value) needs a split: the
 	// first text column not used yet.
-	if c.Split == "" && c.Category != "" && repeats(cols, rows, c.Pick, c.Category) {
+	if c.Split == "" && p.Split != "-" && c.Category != "" && repeats(cols, rows, c.Pick, c.Category) {
 		for _, col := range cols {
 			if col.Type == typeText && col.Name != c.Category && !used(col.Name) {
 				c.Split = col.Name
@@ -83,6 +96,16 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 		c.Numeric = append(c.Numeric, col.Name)
 		if additive(col.Name) {
 			c.Additive = append(c.Additive, col.Name)
+		}
+		if u := p.Units[col.Name]; u != "" {
+			c.Units[col.Name] = u
+		} else if strings.HasSuffix(col.Name, "_SECONDS") {
+			c.Units[col.Name] = UnitSeconds
+		}
+	}
+	for _, col := range cols {
+		if n := p.Names[col.Name]; n != "" {
+			c.Names[col.Name] = n
 		}
 	}
 	for _, m := range p.Measures {
@@ -108,6 +131,12 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 	}
 	if c.Type == "kpi" && len(c.Measures) > 0 && c.Total == "" {
 		c.Total = c.Measures[0]
+	}
+	if c.Total != "" {
+		c.Headline = HeadlineSum
+		if p.Headline != "" && c.Category != "" {
+			c.Headline = p.Headline
+		}
 	}
 	return c
 }

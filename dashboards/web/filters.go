@@ -60,14 +60,24 @@ func ParseFilters(q url.Values) (Filters, error) {
 	return f, nil
 }
 
-// optionSources are where the filters find the values they offer; a
-// relation not in the warehouse is skipped.
-var optionSources = []struct{ filter, table, column string }{
-	{FilterPlatform, "DIM_PLATFORM", "PLATFORM"},
-	{FilterPlatform, "FACT_SOCIAL_SALES", "PLATFORM"},
-	{FilterAgeGroup, "DIM_USER", "AGE_GROUP"},
-	{FilterDate, "V_ENGAGEMENT", "EVENT_TIME"},
-	{FilterDate, "FACT_SOCIAL_SALES", "EVENT_TIME"},
+// optionSources are where the filters find the values they offer: a
+// column, or for age groups the buckets of an age column; a relation not
+// in the warehouse is skipped. The date range spans every source of the
+// panels' times: the batch facts, the stream's event tables and the gold
+// days.
+var optionSources = []struct{ filter, table, column, age string }{
+	{FilterPlatform, "DIM_PLATFORM", "PLATFORM", ""},
+	{FilterPlatform, "FACT_SOCIAL_SALES", "PLATFORM", ""},
+	{FilterAgeGroup, "DIM_USER", "AGE_GROUP", ""},
+	{FilterAgeGroup, "CLEANED_USERS", "AGE", ageGroupOf("AGE")},
+	{FilterAgeGroup, "CONSUMER_USERS", "AGE", ageGroupOf("AGE")},
+	{FilterDate, "V_ENGAGEMENT", "EVENT_TIME", ""},
+	{FilterDate, "FACT_SOCIAL_SALES", "EVENT_TIME", ""},
+	{FilterDate, "PAGEVIEWS", "EVENT_TIME", ""},
+	{FilterDate, "CONSUMER_EVENTS", "EVENT_TIME", ""},
+	{FilterDate, "ITEM_VIEW_EVENTS", "EVENT_TIME", ""},
+	{FilterDate, "CART_EVENTS", "EVENT_TIME", ""},
+	{FilterDate, "GOLD_DAILY", "DAY", ""},
 }
 
 // FilterOptions are the values the page's filters offer.
@@ -106,7 +116,11 @@ func readFilterOptions(ctx context.Context, s *server) (*FilterOptions, error) {
 			}
 			continue
 		}
-		_, rows, err := s.wh.Query(ctx, "SELECT DISTINCT "+o.column+" FROM "+o.table+" WHERE "+o.column+" IS NOT NULL")
+		expr := o.column
+		if o.age != "" {
+			expr = o.age
+		}
+		_, rows, err := s.wh.Query(ctx, "SELECT DISTINCT "+expr+" FROM "+o.table+" WHERE "+o.column+" IS NOT NULL")
 		if err != nil {
 			return nil, fmt.Errorf("reading the values of %s.%s: %w", o.table, o.column, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
@@ -43,17 +44,43 @@ type DatasetHealth struct {
 	Fresh        bool       `json:"fresh"`        // within Options.FreshWithin
 }
 
-// TestHealth sums one data test's runs.
+// TopicHealth is one stream topic's accounting, summed over its stream
+// manifests (one PULSE_MANIFESTS row per topic per handled batch).
+type TopicHealth struct {
+	Topic string `json:"topic"`
+	Counts
+	Balanced    bool       `json:"balanced"`
+	LastBatchAt *time.Time `json:"lastBatchAt"`
+	AgeSeconds  *float64   `json:"ageSeconds"`
+	Fresh       bool       `json:"fresh"`
+}
+
+// LateHealth sums PULSE_LATE_EVENTS for one dataset and window type: the
+// events that arrived after the watermark had passed a window of theirs.
+type LateHealth struct {
+	Dataset    string `json:"dataset"`
+	WindowType string `json:"windowType"`
+	Events     int64  `json:"events"`  // distinct late events (origins)
+	Windows    int64  `json:"windows"` // rows: one per event and window it missed
+	// FirstEventAt and LastEventAt bound the late events' event times.
+	FirstEventAt *time.Time `json:"firstEventAt"`
+	LastEventAt  *time.Time `json:"lastEventAt"`
+	// MaxBehindSeconds: the most an event's time was behind the watermark when it arrived.
+	MaxBehindSeconds *float64   `json:"maxBehindSeconds"`
+	LastRecordedAt   *time.Time `json:"lastRecordedAt"`
+}
+
+// TestHealth is one data test's latest result, from DATA_TEST_RESULTS.
 type TestHealth struct {
-	Dataset        string    `json:"dataset"`
+	Dataset        string    `json:"dataset"` // of the latest run: a dataset, or a suite group
 	Table          string    `json:"table"`
 	Test           string    `json:"test"`
 	Runs           int64     `json:"runs"`
 	FailedRuns     int64     `json:"failedRuns"`
-	Failures       int64     `json:"failures"`       // failing rows over every run
 	LatestStatus   string    `json:"latestStatus"`   // pass or fail
 	LatestFailures int64     `json:"latestFailures"` // failing rows in the latest run
 	LastRunAt      time.Time `json:"lastRunAt"`
+	FileID         string    `json:"fileId"` // the file whose load ran it, or "suite"
 }
 
 // RejectReason counts rejected records by dataset and field.
@@ -80,59 +107,120 @@ type Health struct {
 	Totals          Counts          `json:"totals"`
 	Balanced        bool            `json:"balanced"`
 	Datasets        []DatasetHealth `json:"datasets"`
+	Streams         []TopicHealth   `json:"streams"`      // per stream topic
+	StreamTotals    Counts          `json:"streamTotals"` // over every topic
+	Late            []LateHealth    `json:"late"`
 	Tests           []TestHealth    `json:"tests"`
 	TestsPassing    int             `json:"testsPassing"` // tests whose latest run passed
 	TestsFailing    int             `json:"testsFailing"`
 	Rejects         []RejectReason  `json:"rejects"`
 	Recent          []RecentLoad    `json:"recent"`
+	// Missing lists the relations the page reads that are not in the
+	// warehouse (their sections are empty).
+	Missing []string `json:"missing"`
 }
+
+// healthRelations are what the page reads.
+var healthRelations = []string{"PIPELINE_HEALTH", "PULSE_MANIFESTS", "PULSE_LATE_EVENTS", "DATA_TEST_RESULTS", "PULSE_REJECTS"}
 
 const (
 	healthSQL = `SELECT DATASET, FILES, RECEIVED, LOADED, REJECTED, DUPLICATE, LATE, LAST_LOADED_AT
   FROM PIPELINE_HEALTH ORDER BY DATASET`
-	testsSQL = `SELECT a.DATASET, a.TABLE_NAME, a.TEST, a.RUNS, a.FAILED_RUNS, a.FAILURES, l.STATUS, l.FAILURES, a.LAST_RUN_AT
-  FROM (SELECT DATASET, TABLE_NAME, TEST, COUNT(*) AS RUNS, SUM(CASE WHEN STATUS = 'fail' THEN 1 ELSE 0 END) AS FAILED_RUNS,
-               SUM(FAILURES) AS FAILURES, MAX(RUN_AT) AS LAST_RUN_AT
-          FROM PULSE_DATA_TESTS GROUP BY DATASET, TABLE_NAME, TEST) a
-  JOIN (SELECT DATASET, TABLE_NAME, TEST, STATUS, FAILURES,
-               ROW_NUMBER() OVER (PARTITION BY DATASET, TABLE_NAME, TEST ORDER BY RUN_AT DESC, FILE_ID DESC) AS RN
-          FROM PULSE_DATA_TESTS) l
-    ON l.DATASET = a.DATASET AND l.TABLE_NAME = a.TABLE_NAME AND l.TEST = a.TEST AND l.RN = 1
- ORDER BY CASE WHEN l.STATUS = 'fail' THEN 0 ELSE 1 END, a.DATASET, a.TABLE_NAME, a.TEST`
+	// streamSource is how a stream manifest's SOURCE starts (kafka://topic/partition@first-last).
+	streamSource = "kafka://"
+	streamsSQL   = `SELECT DATASET, COUNT(*), SUM(RECEIVED), SUM(LOADED), SUM(REJECTED), SUM(DUPLICATE), SUM(LATE), MAX(FINISHED_AT)
+  FROM PULSE_MANIFESTS WHERE SOURCE LIKE '` + streamSource + `%' GROUP BY DATASET ORDER BY DATASET`
+	testsSQL = `SELECT DATASET, TABLE_NAME, TEST, RUNS, FAILED_RUNS, STATUS, FAILURES, LAST_RUN_AT, FILE_ID
+  FROM DATA_TEST_RESULTS ORDER BY CASE WHEN STATUS = 'fail' THEN 0 ELSE 1 END, TABLE_NAME, TEST`
 	rejectsSQL = `SELECT DATASET, FIELD, MIN(REASON), COUNT(*) AS RECORDS FROM PULSE_REJECTS
  GROUP BY DATASET, FIELD ORDER BY RECORDS DESC, DATASET, FIELD LIMIT 12`
 	recentSQL = `SELECT DATASET, SOURCE, STATUS, 1, RECEIVED, LOADED, REJECTED, DUPLICATE, LATE, FINISHED_AT
   FROM PULSE_MANIFESTS ORDER BY FINISHED_AT DESC, SOURCE LIMIT 15`
 )
 
+// lateSQL sums PULSE_LATE_EVENTS per dataset and window type in the
+// warehouse's dialect (the microseconds between event time and watermark).
+func lateSQL(d sqlgen.Dialect) string {
+	return `SELECT DATASET, WINDOW_TYPE, COUNT(DISTINCT ORIGIN), COUNT(*), MIN(EVENT_TIME), MAX(EVENT_TIME),
+       MAX(` + d.DiffMicros("EVENT_TIME", "WATERMARK") + `), MAX(RECORDED_AT)
+  FROM PULSE_LATE_EVENTS GROUP BY DATASET, WINDOW_TYPE ORDER BY DATASET, WINDOW_TYPE`
+}
+
 // readHealth reads the pipeline-health page from the warehouse.
 func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, freshWithin time.Duration) (*Health, error) {
-	h := &Health{Now: now.UTC(), FreshWithinSecs: freshWithin.Seconds(),
-		Datasets: []DatasetHealth{}, Tests: []TestHealth{}, Rejects: []RejectReason{}, Recent: []RecentLoad{}}
-	_, rows, err := wh.Query(ctx, healthSQL)
+	h := &Health{Now: now.UTC(), FreshWithinSecs: freshWithin.Seconds(), Datasets: []DatasetHealth{}, Streams: []TopicHealth{},
+		Late: []LateHealth{}, Tests: []TestHealth{}, Rejects: []RejectReason{}, Recent: []RecentLoad{}, Missing: []string{}}
+	have, err := discover(ctx, wh, healthRelations)
 	if err != nil {
-		return nil, fmt.Errorf("reading pipeline health: %w", err)
+		return nil, err
 	}
-	for _, r := range rows {
+	for _, r := range healthRelations {
+		if _, ok := have[r]; !ok {
+			h.Missing = append(h.Missing, r)
+		}
+	}
+	run := func(rel, what, sql string, row func(r []any)) error {
+		if _, ok := have[rel]; !ok {
+			return nil
+		}
+		_, rows, err := wh.Query(ctx, sql)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", what, err)
+		}
+		for _, r := range rows {
+			row(r)
+		}
+		return nil
+	}
+	age := func(v any) (*time.Time, *float64, bool) {
+		t, ok := v.(time.Time)
+		if !ok {
+			return nil, nil, false
+		}
+		t = t.UTC()
+		a := now.Sub(t).Seconds()
+		return &t, &a, now.Sub(t) <= freshWithin
+	}
+	err = run("PIPELINE_HEALTH", "pipeline health", healthSQL, func(r []any) {
 		d := DatasetHealth{Dataset: str(r[0]), Counts: counts(r[1:7])}
 		d.Balanced = d.Counts.Balanced()
-		if t, ok := r[7].(time.Time); ok {
-			t = t.UTC()
-			age := now.Sub(t).Seconds()
-			d.LastLoadedAt, d.AgeSeconds, d.Fresh = &t, &age, now.Sub(t) <= freshWithin
-		}
+		d.LastLoadedAt, d.AgeSeconds, d.Fresh = age(r[7])
 		h.Totals.add(d.Counts)
 		h.Datasets = append(h.Datasets, d)
+	})
+	if err != nil {
+		return nil, err
 	}
 	h.Balanced = h.Totals.Balanced()
 
-	if _, rows, err = wh.Query(ctx, testsSQL); err != nil {
-		return nil, fmt.Errorf("reading data test results: %w", err)
+	err = run("PULSE_MANIFESTS", "the stream topics' manifests", streamsSQL, func(r []any) {
+		t := TopicHealth{Topic: str(r[0]), Counts: counts(r[1:7])}
+		t.Balanced = t.Counts.Balanced()
+		t.LastBatchAt, t.AgeSeconds, t.Fresh = age(r[7])
+		h.StreamTotals.add(t.Counts)
+		h.Streams = append(h.Streams, t)
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range rows {
+
+	err = run("PULSE_LATE_EVENTS", "late events", lateSQL(sqlgen.Of(wh)), func(r []any) {
+		l := LateHealth{Dataset: str(r[0]), WindowType: str(r[1]), Events: integer(r[2]), Windows: integer(r[3]),
+			FirstEventAt: timePtr(r[4]), LastEventAt: timePtr(r[5]), LastRecordedAt: timePtr(r[7])}
+		if x, ok := number(r[6]); ok {
+			s := x / 1e6
+			l.MaxBehindSeconds = &s
+		}
+		h.Late = append(h.Late, l)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = run("DATA_TEST_RESULTS", "data test results", testsSQL, func(r []any) {
 		t := TestHealth{Dataset: str(r[0]), Table: str(r[1]), Test: str(r[2]), Runs: integer(r[3]), FailedRuns: integer(r[4]),
-			Failures: integer(r[5]), LatestStatus: str(r[6]), LatestFailures: integer(r[7])}
-		if at, ok := r[8].(time.Time); ok {
+			LatestStatus: str(r[5]), LatestFailures: integer(r[6]), FileID: str(r[8])}
+		if at, ok := r[7].(time.Time); ok {
 			t.LastRunAt = at.UTC()
 		}
 		if t.LatestStatus == "fail" {
@@ -141,27 +229,34 @@ func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, fresh
 			h.TestsPassing++
 		}
 		h.Tests = append(h.Tests, t)
+	})
+	if err != nil {
+		return nil, err
 	}
 
-	if _, rows, err = wh.Query(ctx, rejectsSQL); err != nil {
-		return nil, fmt.Errorf("reading rejected records: %w", err)
-	}
-	for _, r := range rows {
+	err = run("PULSE_REJECTS", "rejected records", rejectsSQL, func(r []any) {
 		h.Rejects = append(h.Rejects, RejectReason{Dataset: str(r[0]), Field: str(r[1]), Reason: str(r[2]), Records: integer(r[3])})
+	})
+	if err != nil {
+		return nil, err
 	}
 
-	if _, rows, err = wh.Query(ctx, recentSQL); err != nil {
-		return nil, fmt.Errorf("reading recent loads: %w", err)
-	}
-	for _, r := range rows {
-		l := RecentLoad{Dataset: str(r[0]), Source: str(r[1]), Status: str(r[2]), Counts: counts(r[3:9])}
-		if t, ok := r[9].(time.Time); ok {
-			t = t.UTC()
-			l.FinishedAt = &t
-		}
-		h.Recent = append(h.Recent, l)
+	err = run("PULSE_MANIFESTS", "recent loads", recentSQL, func(r []any) {
+		h.Recent = append(h.Recent, RecentLoad{Dataset: str(r[0]), Source: str(r[1]), Status: str(r[2]), Counts: counts(r[3:9]),
+			FinishedAt: timePtr(r[9])})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return h, nil
+}
+
+func timePtr(v any) *time.Time {
+	if t, ok := v.(time.Time); ok {
+		t = t.UTC()
+		return &t
+	}
+	return nil
 }
 
 func counts(r []any) Counts {

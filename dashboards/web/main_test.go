@@ -18,16 +18,20 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 )
 
-// The fixture: a warehouse filled through the real batch path (local S3,
-// the trigger, Clean/Model/Load/DataTests, DuckDB) with two days of
-// generated files, shared by the tests of this package.
+// The fixture, shared by the tests of this package: a warehouse filled
+// through the real batch path (local S3, the trigger, Clean/Model/Load/
+// DataTests, DuckDB) with two days of generated files, then through the
+// real stream path (a seeded simulator run through Kafka, the event-source
+// mappings and the stream handler, stream_fixture_test.go), then the gold
+// layer and the data-test suite; the marts are views over it.
 var fx struct {
-	st   *stack.Stack
-	day1 []*batchgen.Truth // 2024-02-03, every batch dataset, loaded first
-	day2 []*batchgen.Truth // 2024-02-04, community and live streaming only
-	runs []stack.Run
-	srv  *httptest.Server
-	now  time.Time
+	st     *stack.Stack
+	day1   []*batchgen.Truth // 2024-02-03, every batch dataset, loaded first
+	day2   []*batchgen.Truth // 2024-02-04, community and live streaming only
+	runs   []stack.Run
+	stream *streamRun // 2024-02-05 20:00 to 2024-02-06 02:17, every topic
+	srv    *httptest.Server
+	now    time.Time
 }
 
 var (
@@ -99,7 +103,13 @@ func setup() error {
 			fx.day2 = dropped
 		}
 	}
+	if fx.stream, err = runStream(ctx, st); err != nil {
+		return err
+	}
 	fx.now = time.Now().Add(time.Minute)
+	if err := finishWarehouse(ctx, st, fx.now.Add(-time.Minute)); err != nil {
+		return err
+	}
 	h, err := New(st.Warehouse, Options{Now: func() time.Time { return fx.now }})
 	if err != nil {
 		return err

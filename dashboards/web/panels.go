@@ -1,5 +1,11 @@
 package web
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // Filter names, as the API and the page take them.
 const (
 	FilterPlatform = "platform"
@@ -17,6 +23,21 @@ type Group struct {
 	Note  string `json:"note"` // what the seed's own dashboard was
 }
 
+// Headline modes: what the figure at the top right of a card is.
+const (
+	HeadlineSum    = "sum"    // the sum of the Total column (the default)
+	HeadlineTop    = "top"    // the category with the largest Total, and that value
+	HeadlineLatest = "latest" // the Total at the newest category (a time)
+)
+
+// Units a measure can have; the page formats values by them.
+const (
+	UnitPercent = "%"     // a percentage, 0-100
+	UnitRatio   = "ratio" // a fraction, shown as a percentage
+	UnitSeconds = "s"     // a duration in seconds
+	UnitUSD     = "$"     // US dollars
+)
+
 // Panel is one chart over one warehouse view. Everything but View, Title
 // and Group is optional: the chart is derived from the view's columns
 // (the first time column, else the first text column, is the category
@@ -26,122 +47,227 @@ type Panel struct {
 	View  string // the view it reads, also the panel's id
 	Title string
 	Group string
+	Note  string // how to read the panel (shown on the card), e.g. how the date filter applies
 
-	Chart    string   // "bar", "hbar" (horizontal bars), "line" or "kpi"; "" = derived
-	Category string   // category-axis column
-	Split    string   // a text column whose values become one series each
-	Label    string   // a text column printed on each bar (e.g. the top city of a platform)
-	Pick     string   // a text column the panel shows one value of at a time (a selector on the card)
-	Measures []string // numeric columns shown together by default (the rest stay in the card's measure selector)
-	Total    string   // an additive column whose sum is the card's headline figure
-	Stack    bool     // stack the split series (only for additive measures)
-	SortBy   string   // "value": categories by the first measure, largest first; "" = by category
+	Chart    string // "bar", "hbar" (horizontal bars), "line" or "kpi"; "" = derived
+	Category string // category-axis column
+	Split    string // a text column whose values become one series each; "-" = none (a repeated category is summed)
+	Label    string // a column printed on each bar (e.g. the top city of a platform)
+	// LabelFormat writes a numeric Label: "{v}" is the value (default "{name} {v}").
+	LabelFormat string
+	Pick        string   // a text column the panel shows one value of at a time (a selector on the card)
+	PickDefault string   // the value of Pick shown first (default: the first in order)
+	Measures    []string // numeric columns shown together by default (the rest stay in the card's measure selector)
+	Total       string   // the numeric column behind the card's headline figure
+	Headline    string   // HeadlineSum (default), HeadlineTop or HeadlineLatest
+	Stack       bool     // stack the split series (only for additive measures)
+	SortBy      string   // "value": categories by the first measure, largest first; "" = by category
+	Limit       int      // show at most this many categories (after sorting); 0 = the page's default
+	// ZoomMinutes, for a line over time: show the newest this many minutes
+	// first, with a slider over the rest.
+	ZoomMinutes int
+	// Units of measures (UnitPercent, ...); a column named *_SECONDS is in seconds unless set here.
+	Units map[string]string
+	// Names are display names of columns where the column name reads badly.
+	Names map[string]string
 
+	// Rollup, for a view with one row per entity (a user, a user-day),
+	// is what the card draws: a SELECT over the view's rows, written
+	// "... FROM @rows ...". Filters apply to the rows first.
+	Rollup string
 	// Detail re-aggregates the view from the rows beneath it when a filter
 	// applies to a column the view does not keep. Without Detail, filters
-	// apply only to the view's own PLATFORM / AGE_GROUP / first time column
-	// (exact, since in an aggregated view those are group keys).
+	// apply to the view's own PLATFORM / AGE_GROUP / AgeColumn and date
+	// column (exact where those are group keys or the view has a row per
+	// entity).
 	Detail *Detail
-	// DateColumn overrides which column the date filter applies to directly.
+	// DateColumn overrides which column of the view the date filter applies
+	// to (default: its first time column); "-" = the date filter does not apply.
 	DateColumn string
+	// AgeColumn is a view column holding ages: the age-group filter applies
+	// to its bucket (ageGroupOf).
+	AgeColumn string
 }
 
-// Detail is the named view's aggregation written over a detail relation
-// that keeps the filter columns. With no filter it must give exactly the
-// named view's rows (TestDetailEqualsView checks every panel).
+// Detail is the named view's SELECT written over the rows beneath it, with
+// a token where each filter applies:
+//
+//	@platform(expr)   expr IN (?, ...)
+//	@age_group(expr)  expr IN (?, ...)
+//	@date(expr)       expr >= CAST(? AS TIMESTAMP) AND expr < CAST(? AS TIMESTAMP)
+//
+// A token whose filter is not set becomes TRUE, so with no filter the SQL
+// must give exactly the named view's rows (TestDetailEqualsView checks every
+// panel). Values are always bound as arguments, never written into the SQL.
 type Detail struct {
-	From    string // a detail view or a join, one row per record
-	Where   string // a fixed condition the named view also applies ("" = none)
-	Select  string // the view's select list over From, same column names in the same order
-	GroupBy string
-	// Columns of From each filter applies to; "" = that filter does not apply.
-	Platform, AgeGroup, Time string
+	SQL string
+	// From names the relation the rows are re-aggregated from, for the
+	// card's "re-aggregated from ..." line.
+	From string
 }
 
-// Groups are the page's sections, in order.
-var Groups = []Group{
-	{"engagement", "User engagement", "Seed 000: six Metabase bar-chart dashboards over Snowflake views, refreshed every 60 s"},
-	{"social", "Social media sales", "Seed 001: Grafana panels over the social_sales stream, refreshed every 5 s"},
-	{"pageviews", "Page views", "Seed 004: Streamlit charts over windowed page views, refreshed every 15 s"},
-	{"consumer", "Consumer events and movie sales", "Seed 003: registration, session and movie-sales metrics, and the dbt marts"},
-	{"app", "Note-taking app", "Seed 002: the gold layer (DAU/MAU and sessions)"},
+// tokenFilters are the filters a token can name, in the order a token's
+// name is matched.
+var tokenFilters = []string{FilterAgeGroup, FilterPlatform, FilterDate}
+
+// tokens returns the filters whose tokens occur in sql, or an error naming
+// a malformed token.
+func tokens(sql string) ([]string, error) {
+	var out []string
+	_, _, err := expand(sql, Filters{}, func(kind, _ string) {
+		if !contains(out, kind) {
+			out = append(out, kind)
+		}
+	})
+	var ordered []string
+	for _, f := range allFilters {
+		if contains(out, f) {
+			ordered = append(ordered, f)
+		}
+	}
+	return ordered, err
 }
 
-// engagement is V_ENGAGEMENT, the union of the three seed-000 facts with
-// their dimensions (dashboards/views).
-func engagement(sel, groupBy, where string) *Detail {
-	return &Detail{From: "V_ENGAGEMENT", Where: where, Select: sel, GroupBy: groupBy,
-		Platform: "PLATFORM", AgeGroup: "AGE_GROUP", Time: "EVENT_TIME"}
-}
-
-// factDetail joins a seed-000 fact to the dimensions the filters need.
-func factDetail(fact, joins, sel, groupBy string) *Detail {
-	return &Detail{
-		From: fact + " f " + joins +
-			" JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID",
-		Select: sel, GroupBy: groupBy, Platform: "p.PLATFORM", AgeGroup: "u.AGE_GROUP", Time: "f.EVENT_TIME",
+// expand replaces every filter token of sql with its condition under f and
+// returns the SQL and the arguments in placeholder order. seen, if not nil,
+// is told every token.
+func expand(sql string, f Filters, seen func(kind, expr string)) (string, []any, error) {
+	var b strings.Builder
+	var args []any
+	for {
+		i := strings.IndexByte(sql, '@')
+		if i < 0 {
+			b.WriteString(sql)
+			return b.String(), args, nil
+		}
+		b.WriteString(sql[:i])
+		rest := sql[i+1:]
+		kind := ""
+		for _, k := range tokenFilters {
+			if strings.HasPrefix(rest, k+"(") {
+				kind = k
+				break
+			}
+		}
+		if kind == "" {
+			if strings.HasPrefix(rest, "rows") {
+				return "", nil, fmt.Errorf("@rows belongs in a Rollup, not in a Detail")
+			}
+			return "", nil, fmt.Errorf("unknown token at %q", clip(sql[i:]))
+		}
+		open := len(kind) + 1
+		depth, end := 1, -1
+		for j := open; j < len(rest) && end < 0; j++ {
+			switch rest[j] {
+			case '(':
+				depth++
+			case ')':
+				if depth--; depth == 0 {
+					end = j
+				}
+			}
+		}
+		if end < 0 {
+			return "", nil, fmt.Errorf("unbalanced parentheses in %q", clip(sql[i:]))
+		}
+		expr := strings.TrimSpace(rest[open:end])
+		if expr == "" {
+			return "", nil, fmt.Errorf("empty @%s()", kind)
+		}
+		if seen != nil {
+			seen(kind, expr)
+		}
+		cond, a := condition(kind, expr, f)
+		b.WriteString(cond)
+		args = append(args, a...)
+		sql = rest[end+1:]
 	}
 }
 
-const engagementMeasures = "COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT"
+// condition is one filter's parameterized condition on expr, or TRUE when
+// the filter is not set.
+func condition(kind, expr string, f Filters) (string, []any) {
+	var vals []string
+	switch kind {
+	case FilterPlatform:
+		vals = f.Platforms
+	case FilterAgeGroup:
+		vals = f.AgeGroups
+	case FilterDate:
+		var conds []string
+		var args []any
+		if !f.From.IsZero() {
+			conds = append(conds, expr+" >= CAST(? AS TIMESTAMP)")
+			args = append(args, f.From.UTC().Format(time.DateTime))
+		}
+		if !f.To.IsZero() {
+			conds = append(conds, expr+" < CAST(? AS TIMESTAMP)")
+			args = append(args, f.To.UTC().AddDate(0, 0, 1).Format(time.DateTime))
+		}
+		if len(conds) == 0 {
+			return "TRUE", nil
+		}
+		return "(" + strings.Join(conds, " AND ") + ")", args
+	}
+	if len(vals) == 0 {
+		return "TRUE", nil
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return expr + " IN (" + placeholders(len(vals)) + ")", args
+}
 
-// Catalog is every panel Pulse knows, one per seed dashboard view. Panels
-// whose view is not in the warehouse are left off the page.
-var Catalog = []Panel{
-	// Seed 000 (section 3.5).
-	{View: "ENGAGEMENT_BY_PLATFORM", Title: "Engagement by platform", Group: "engagement",
-		Category: "PLATFORM", Split: "SOURCE", Measures: []string{"INTERACTIONS"}, Total: "INTERACTIONS", Stack: true,
-		Detail: engagement("PLATFORM, SOURCE, "+engagementMeasures, "PLATFORM, SOURCE", "")},
-	{View: "COMMUNITY_TRENDS", Title: "Community trends: engagement by community", Group: "engagement",
-		Chart: "hbar", Measures: []string{"TOTAL_ENGAGEMENT"}, Total: "INTERACTIONS", SortBy: "value",
-		Detail: factDetail("FACT_COMMUNITY_INTERACTIONS", "JOIN DIM_COMMUNITY c ON c.COMMUNITY_S_ID = f.COMMUNITY_S_ID",
-			"c.COMMUNITY_NAME, COUNT(*) AS INTERACTIONS, SUM(f.COMMUNITY_ENGAGEMENT) AS TOTAL_ENGAGEMENT, "+
-				"AVG(f.COMMUNITY_ENGAGEMENT) AS AVG_ENGAGEMENT, SUM(f.TOTAL_TIME_SPENT) AS TOTAL_TIME_SPENT", "c.COMMUNITY_NAME")},
-	{View: "LIVE_ENGAGEMENT_BY_DEVICE", Title: "Live streaming: engagement by device type", Group: "engagement",
-		Measures: []string{"TOTAL_ENGAGEMENT"}, Total: "INTERACTIONS", SortBy: "value",
-		Detail: factDetail("FACT_LIVE_STREAMING_INTERACTIONS", "JOIN DIM_DEVICE_TYPE d ON d.DEVICE_TYPE_ID = f.DEVICE_TYPE_ID",
-			"d.DEVICE_TYPE, COUNT(*) AS INTERACTIONS, SUM(f.LIVE_ENGAGEMENT) AS TOTAL_ENGAGEMENT, "+
-				"AVG(f.LIVE_ENGAGEMENT) AS AVG_ENGAGEMENT, SUM(f.VIEWER_COUNT) AS VIEWERS", "d.DEVICE_TYPE")},
-	{View: "VIDEO_ENGAGEMENT_BY_WATCH_REASON", Title: "Video interactions: engagement by watch reason", Group: "engagement",
-		Chart: "hbar", Measures: []string{"TOTAL_ENGAGEMENT"}, Total: "INTERACTIONS", SortBy: "value",
-		Detail: factDetail("FACT_VIDEO_INTERACTIONS", "JOIN DIM_WATCH_REASON r ON r.WATCH_REASON_ID = f.WATCH_REASON_ID",
-			"r.WATCH_REASON, COUNT(*) AS INTERACTIONS, SUM(f.ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(f.ENGAGEMENT) AS AVG_ENGAGEMENT, "+
-				"AVG(f.PRODUCTIVITY_LOSS) AS AVG_PRODUCTIVITY_LOSS, AVG(f.ADDICTION_LEVEL) AS AVG_ADDICTION_LEVEL", "r.WATCH_REASON")},
-	{View: "ENGAGEMENT_BY_HOUR", Title: "Time trends: engagement by hour", Group: "engagement",
-		Chart: "bar", Category: "HOUR", Split: "SOURCE", Measures: []string{"INTERACTIONS"}, Total: "INTERACTIONS", Stack: true,
-		Detail: engagement("HOUR, SOURCE, "+engagementMeasures, "HOUR, SOURCE", "HOUR IS NOT NULL")},
-	{View: "ENGAGEMENT_BY_AGE_GROUP", Title: "Demographics: engagement by age group", Group: "engagement",
-		Category: "AGE_GROUP", Split: "SOURCE", Measures: []string{"INTERACTIONS"}, Total: "INTERACTIONS", Stack: true,
-		Detail: engagement("AGE_GROUP, SOURCE, "+engagementMeasures, "AGE_GROUP, SOURCE", "")},
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
 
-	// Seed 001 (Grafana).
-	{View: "SOCIAL_RATES_BY_PLATFORM", Title: "Average conversion and bounce rate by platform", Group: "social",
-		Category: "PLATFORM", Measures: []string{"AVG_CONVERSION_RATE", "AVG_BOUNCE_RATE"}},
-	{View: "SOCIAL_TOTAL_USAGE", Title: "Real-time total usage", Group: "social", Chart: "kpi", Total: "TOTAL_USAGE"},
-	{View: "SOCIAL_VISITORS_LAST_5_MIN", Title: "Visitors per platform in the last 5 minutes", Group: "social",
-		Category: "PLATFORM", Measures: []string{"VISITORS"}, Total: "VISITORS", SortBy: "value"},
-	{View: "SOCIAL_TOP_CITY_BY_USERS", Title: "City with the most users, per platform", Group: "social",
-		Category: "PLATFORM", Label: "CITY", Measures: []string{"USERS"}},
-	{View: "SOCIAL_TOP_CITY_BY_SALES", Title: "City with the most sales, per platform", Group: "social",
-		Category: "PLATFORM", Label: "CITY", Measures: []string{"SALES"}},
+// ageGroupOf is the SQL bucket of an age column, the same buckets as
+// shared/dataset.AgeGroup (and so DIM_USER.AGE_GROUP): 13-17, 18-24, 25-34,
+// 35-44, 45-54, 55-64, 65+, Unknown for NULL.
+func ageGroupOf(age string) string {
+	return "CASE WHEN " + age + " IS NULL THEN 'Unknown' WHEN " + age + " < 18 THEN '13-17' WHEN " + age + " < 25 THEN '18-24'" +
+		" WHEN " + age + " < 35 THEN '25-34' WHEN " + age + " < 45 THEN '35-44' WHEN " + age + " < 55 THEN '45-54'" +
+		" WHEN " + age + " < 65 THEN '55-64' ELSE '65+' END"
+}
 
-	// Seed 004 (Streamlit).
-	{View: "PAGEVIEWS_BY_SOURCE_WINDOW", Title: "Users per page source, by window", Group: "pageviews",
-		Chart: "line", Category: "WINDOW_START", Split: "PAGE_SOURCE", Pick: "WINDOW_TYPE", Measures: []string{"USERS"}},
-	{View: "PAGEVIEW_USERS_BY_COUNTRY", Title: "Users and average age by country", Group: "pageviews",
-		Category: "COUNTRY", Measures: []string{"USERS"}, Total: "USERS", SortBy: "value"},
-
-	// Seed 003.
-	{View: "USER_REGISTRATIONS", Title: "User registrations per window", Group: "consumer", Chart: "line", Pick: "WINDOW_TYPE"},
-	{View: "SESSION_ACTIVITY", Title: "Active sessions and session duration", Group: "consumer", Chart: "line"},
-	{View: "MOVIE_SALES", Title: "Movie sales", Group: "consumer", SortBy: "value"},
-	{View: "MART_USER_ACTIVITY", Title: "Mart: user activity", Group: "consumer"},
-	{View: "MART_MOVIE_STATS", Title: "Mart: movie statistics", Group: "consumer", SortBy: "value"},
-	{View: "MART_USER_SEGMENTS", Title: "Mart: user segments", Group: "consumer"},
-
-	// Seed 002 (gold layer).
-	{View: "GOLD_DAU_MAU", Title: "Daily and monthly active users", Group: "app",
-		Chart: "line", Category: "DAY", Measures: []string{"DAU", "MAU"}},
-	{View: "GOLD_SESSION_STATS", Title: "Sessions per day", Group: "app",
-		Chart: "line", Category: "DAY", Measures: []string{"SESSIONS"}, Total: "SESSIONS"},
+// check reports what makes a panel unusable: an unknown group, a
+// malformed Detail or Rollup, an unknown chart or headline kind.
+func (p Panel) check() error {
+	if !knownGroup(p.Group) {
+		return fmt.Errorf("unknown group %q", p.Group)
+	}
+	switch p.Chart {
+	case "", "bar", "hbar", "line", "kpi":
+	default:
+		return fmt.Errorf("unknown chart %q", p.Chart)
+	}
+	switch p.Headline {
+	case "", HeadlineSum, HeadlineTop, HeadlineLatest:
+	default:
+		return fmt.Errorf("unknown headline %q", p.Headline)
+	}
+	if p.Detail != nil {
+		if _, err := tokens(p.Detail.SQL); err != nil {
+			return fmt.Errorf("detail: %w", err)
+		}
+		if p.Detail.From == "" {
+			return fmt.Errorf("detail: no From")
+		}
+	}
+	if p.Rollup != "" && strings.Count(p.Rollup, "@rows") != 1 {
+		return fmt.Errorf("rollup: want one @rows, got %d", strings.Count(p.Rollup, "@rows"))
+	}
+	for _, u := range p.Units {
+		switch u {
+		case UnitPercent, UnitRatio, UnitSeconds, UnitUSD:
+		default:
+			return fmt.Errorf("unknown unit %q", u)
+		}
+	}
+	return nil
 }

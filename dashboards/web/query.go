@@ -91,184 +91,74 @@ func (f Filters) active() []string {
 	return out
 }
 
-// target is where a panel's filters land: the columns of the relation the
-// query filters (the detail relation or the view itself).
-type target struct {
-	Platform, AgeGroup, Time string
-}
-
-func (t target) applies() []string {
-	var out []string
-	if t.Platform != "" {
-		out = append(out, FilterPlatform)
+// filterSQL is the SQL a panel runs under filters, with a token where each
+// filter applies (see Detail), and where its rows then come from. A panel
+// with a Detail re-aggregates the rows beneath its view; one without filters
+// the view's own columns: PLATFORM, AGE_GROUP, the AgeColumn's bucket, and
+// its date column (DateColumn, else its first time column). "" = no filter
+// applies to the panel.
+func filterSQL(p Panel, cols []Column) (sql, source string) {
+	if d := p.Detail; d != nil {
+		return d.SQL, "re-aggregated from " + d.From
 	}
-	if t.AgeGroup != "" {
-		out = append(out, FilterAgeGroup)
-	}
-	if t.Time != "" {
-		out = append(out, FilterDate)
-	}
-	return out
-}
-
-// where builds the parameterized conditions for the filters that apply to
-// t. Values are always bound as arguments, never written into the SQL.
-func (t target) where(f Filters) (conds []string, args []any) {
-	in := func(col string, vals []string) {
-		conds = append(conds, col+" IN ("+placeholders(len(vals))+")")
-		for _, v := range vals {
-			args = append(args, v)
-		}
-	}
-	if t.Platform != "" && len(f.Platforms) > 0 {
-		in(t.Platform, f.Platforms)
-	}
-	if t.AgeGroup != "" && len(f.AgeGroups) > 0 {
-		in(t.AgeGroup, f.AgeGroups)
-	}
-	if t.Time != "" {
-		if !f.From.IsZero() {
-			conds = append(conds, t.Time+" >= CAST(? AS TIMESTAMP)")
-			args = append(args, f.From.UTC().Format(time.DateTime))
-		}
-		if !f.To.IsZero() {
-			conds = append(conds, t.Time+" < CAST(? AS TIMESTAMP)")
-			args = append(args, f.To.UTC().AddDate(0, 0, 1).Format(time.DateTime))
-		}
-	}
-	return conds, args
-}
-
-// directTarget is where filters land on the view itself: its PLATFORM and
-// AGE_GROUP columns and its date column (the panel's DateColumn, else its
-// first time column).
-func directTarget(p Panel, cols []Column) target {
-	var t target
+	var conds []string
+	date := ""
 	for _, c := range cols {
 		switch {
 		case c.Name == "PLATFORM" && c.Type == typeText:
-			t.Platform = c.Name
-		case c.Name == "AGE_GROUP" && c.Type == typeText:
-			t.AgeGroup = c.Name
-		case c.Type == typeTime && t.Time == "" && (p.DateColumn == "" || p.DateColumn == c.Name):
-			t.Time = c.Name
+			conds = append(conds, "@platform(PLATFORM)")
+		case c.Name == "AGE_GROUP" && c.Type == typeText && p.AgeColumn == "":
+			conds = append(conds, "@age_group(AGE_GROUP)")
+		case c.Name == p.AgeColumn && c.Type == typeNumber:
+			conds = append(conds, "@age_group("+ageGroupOf(c.Name)+")")
+		case c.Type == typeTime && date == "" && p.DateColumn != "-" && (p.DateColumn == "" || p.DateColumn == c.Name):
+			date = c.Name
 		}
 	}
-	return t
+	if date != "" {
+		conds = append(conds, "@date("+date+")")
+	}
+	if len(conds) == 0 {
+		return "", ""
+	}
+	return "SELECT * FROM " + p.View + " WHERE " + strings.Join(conds, " AND "), p.View + ", filtered"
 }
 
-// panelTarget is where filters land for a panel: the detail relation if it
-// has one, else the view.
-func panelTarget(p Panel, cols []Column) target {
-	if p.Detail != nil {
-		return target{Platform: p.Detail.Platform, AgeGroup: p.Detail.AgeGroup, Time: p.Detail.Time}
+// applies lists the filters that apply to a panel.
+func applies(p Panel, cols []Column) []string {
+	sql, _ := filterSQL(p, cols)
+	out, _ := tokens(sql) // checked by New
+	if out == nil {
+		out = []string{}
 	}
-	return directTarget(p, cols)
+	return out
 }
 
 // MaxRows caps the rows one panel returns.
 const MaxRows = 5000
 
 // panelQuery is the SQL (and its arguments) that reads a panel under f,
-// and a description of where the rows come from.
-func panelQuery(p Panel, cols []Column, f Filters) (sql string, args []any, source string) {
-	t := panelTarget(p, cols)
-	conds, args := t.where(f)
-	limit := fmt.Sprintf(" LIMIT %d", MaxRows+1)
-	if len(conds) == 0 {
-		return "SELECT * FROM " + p.View + limit, nil, p.View
-	}
-	if d := p.Detail; d != nil {
-		return d.sql(conds) + limit, args, "re-aggregated from " + strings.Fields(d.From)[0]
-	}
-	return "SELECT * FROM " + p.View + " WHERE " + strings.Join(conds, " AND ") + limit, args, p.View + ", filtered"
-}
-
-// sql is the detail aggregation under the given conditions.
-func (d *Detail) sql(conds []string) string {
-	if d.Where != "" {
-		conds = append([]string{d.Where}, conds...)
-	}
-	q := "SELECT " + d.Select + " FROM " + d.From
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
-	}
-	return q + " GROUP BY " + d.GroupBy
-}
-
-// PanelData is what the page draws for one panel.
-type PanelData struct {
-	View       string     `json:"view"`
-	Title      string     `json:"title"`
-	Columns    []Column   `json:"columns"`
-	Rows       [][]any    `json:"rows"`
-	Truncated  bool       `json:"truncated"`
-	Chart      ChartSpec  `json:"chart"`
-	Source     string     `json:"source"`     // the view, or the detail relation it was re-aggregated from
-	Applied    []string   `json:"applied"`    // filters that narrowed these rows
-	NotApplied []string   `json:"notApplied"` // filters that are set but do not apply to this panel
-	Total      *float64   `json:"total"`      // the sum of the panel's Total column, if it has one
-	QueriedAt  time.Time  `json:"queriedAt"`
-	Filters    FilterEcho `json:"filters"`
-}
-
-// FilterEcho repeats the filters the data was read under.
-type FilterEcho struct {
-	Platforms []string `json:"platform"`
-	AgeGroups []string `json:"age_group"`
-	From      string   `json:"from,omitempty"`
-	To        string   `json:"to,omitempty"`
-}
-
-// readPanel runs a panel's query under f. cols are the view's columns.
-func readPanel(ctx context.Context, wh pipeline.Warehouse, p Panel, cols []Column, f Filters, now time.Time) (*PanelData, error) {
-	sql, args, source := panelQuery(p, cols, f)
-	names, rows, err := wh.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading panel %s: %w", p.View, err)
-	}
-	if len(names) != len(cols) {
-		return nil, fmt.Errorf("reading panel %s: the query returned %d columns, the view has %d", p.View, len(names), len(cols))
-	}
-	for i, n := range names {
-		if !strings.EqualFold(n, cols[i].Name) {
-			return nil, fmt.Errorf("reading panel %s: column %d is %s, the view's is %s", p.View, i+1, n, cols[i].Name)
-		}
-	}
-	d := &PanelData{View: p.View, Title: p.Title, Columns: cols, Source: source, QueriedAt: now.UTC(),
-		Applied: []string{}, NotApplied: []string{}, Filters: echo(f)}
-	if len(rows) > MaxRows {
-		rows, d.Truncated = rows[:MaxRows], true
-	}
-	for _, r := range rows {
-		for i, v := range r {
-			r[i] = jsonValue(v)
-		}
-	}
-	applies := panelTarget(p, cols).applies()
+// and a description of where the rows come from. With no filter that
+// applies, it reads the named view itself; a Rollup is then drawn over
+// those rows.
+func panelQuery(p Panel, cols []Column, f Filters) (sql string, args []any, source string, err error) {
+	tmpl, from := filterSQL(p, cols)
+	ap := applies(p, cols)
+	active := false
 	for _, a := range f.active() {
-		if contains(applies, a) {
-			d.Applied = append(d.Applied, a)
-		} else {
-			d.NotApplied = append(d.NotApplied, a)
+		active = active || contains(ap, a)
+	}
+	sql, source = "SELECT * FROM "+p.View, p.View
+	if active {
+		if sql, args, err = expand(tmpl, f, nil); err != nil {
+			return "", nil, "", fmt.Errorf("filtering panel %s: %w", p.View, err)
 		}
+		source = from
 	}
-	d.Chart = deriveChart(p, cols, rows)
-	sortRows(d.Chart, cols, rows)
-	d.Rows = rows
-	if d.Rows == nil {
-		d.Rows = [][]any{}
+	if p.Rollup != "" {
+		sql = strings.Replace(p.Rollup, "@rows", "("+sql+") r", 1)
 	}
-	if i := index(cols, p.Total); i >= 0 && cols[i].Type == typeNumber {
-		var sum float64
-		for _, r := range rows {
-			if x, ok := number(r[i]); ok {
-				sum += x
-			}
-		}
-		d.Total = &sum
-	}
-	return d, nil
+	return sql + fmt.Sprintf(" LIMIT %d", MaxRows+1), args, source, nil
 }
 
 func echo(f Filters) FilterEcho {

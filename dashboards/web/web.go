@@ -2,15 +2,19 @@
 // pipeline.Warehouse (DuckDB locally, Snowflake on AWS) serving a JSON API
 // and a dependency-free page drawn with ECharts.
 //
-// The page shows one chart per seed dashboard view whose view exists in the
-// warehouse (the Catalog), with filters for platform, age group and date
-// range and an auto-refresh (60 s by default, down to 5 s), and a
-// pipeline-health page: freshness and record accounting per dataset, and
-// the data-test results.
+// The page shows one chart per seed dashboard view that exists in the
+// warehouse (the Catalog, 21 panels over the batch, stream, mart and gold
+// views), with filters for platform, age group and date range and an
+// auto-refresh (60 s by default, down to 5 s), and a pipeline-health page:
+// freshness and record accounting per dataset, per-topic stream accounting,
+// late events per dataset and window, rejects, and the data-test results
+// (DATA_TEST_RESULTS).
 //
 // Filters never reach the SQL as text: a filtered panel re-aggregates the
-// detail rows beneath its view (Panel.Detail) with a parameterized WHERE,
-// or filters the view's own group-key columns, again by parameter.
+// rows beneath its view (Panel.Detail, whose SQL carries a token where each
+// filter applies) with a parameterized WHERE, or filters the view's own
+// group-key, age or time columns, again by parameter; with no filter it
+// reads the named view itself.
 //
 // API:
 //
@@ -133,8 +137,8 @@ func New(wh pipeline.Warehouse, o Options) (http.Handler, error) {
 		if !identifier.MatchString(p.View) {
 			return nil, fmt.Errorf("web dashboard: panel view %q must be an upper-case identifier", p.View)
 		}
-		if !knownGroup(p.Group) {
-			return nil, fmt.Errorf("web dashboard: panel %s: unknown group %q", p.View, p.Group)
+		if err := p.check(); err != nil {
+			return nil, fmt.Errorf("web dashboard: panel %s: %w", p.View, err)
 		}
 		s.panels[p.View] = p
 	}
@@ -266,8 +270,9 @@ type PanelInfo struct {
 	View    string   `json:"view"`
 	Title   string   `json:"title"`
 	Group   string   `json:"group"`
+	Note    string   `json:"note,omitempty"`
 	Filters []string `json:"filters"` // the filters that apply to it
-	Columns []Column `json:"columns"`
+	Columns []Column `json:"columns"` // the view's
 }
 
 // available returns the panels whose views exist, in catalog order, and
@@ -288,11 +293,7 @@ func (s *server) available(ctx context.Context) ([]PanelInfo, []string, error) {
 			missing = append(missing, p.View)
 			continue
 		}
-		applies := panelTarget(p, c).applies()
-		if applies == nil {
-			applies = []string{}
-		}
-		out = append(out, PanelInfo{View: p.View, Title: p.Title, Group: p.Group, Filters: applies, Columns: c})
+		out = append(out, PanelInfo{View: p.View, Title: p.Title, Group: p.Group, Note: p.Note, Filters: applies(p, c), Columns: c})
 	}
 	return out, missing, nil
 }

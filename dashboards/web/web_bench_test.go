@@ -8,13 +8,16 @@ import (
 )
 
 // BenchmarkAPI measures one API request over HTTP against the fixture's
-// DuckDB warehouse (2 days, 8 files, ~1,400 interactions): what one panel
-// costs on each refresh of the page.
+// DuckDB warehouse (2 days of batch files, ~7,000 simulated stream events,
+// gold, data tests): what one panel costs on each refresh of the page.
 func BenchmarkAPI(b *testing.B) {
 	for _, c := range []struct{ name, path string }{
 		{"panels", "/api/panels"},
 		{"panel-view", "/api/panels/ENGAGEMENT_BY_AGE_GROUP"},
 		{"panel-filtered", "/api/panels/ENGAGEMENT_BY_AGE_GROUP?platform=X&from=2024-02-03&to=2024-02-04"},
+		{"social-filtered", "/api/panels/SOCIAL_TOP_CITY_BY_USERS?platform=X&from=2024-02-06&to=2024-02-06"},
+		{"mart-rollup", "/api/panels/MART_USER_SEGMENTS?age_group=25-34"},
+		{"stream-window", "/api/panels/PAGEVIEWS_BY_SOURCE_WINDOW"},
 		{"health", "/api/health"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
