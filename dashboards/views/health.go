@@ -3,9 +3,11 @@ package views
 var (
 	// DataTestResults: the latest result of every data test (per table and
 	// test, the newest RUN_AT in PULSE_DATA_TESTS, whether it came from a
-	// file's load or from a suite run of shared/datatest), with how many
-	// times it ran and failed. FAILURES counts the offending rows; STATUS is
-	// pass or fail.
+	// file's load or from a suite run of shared/datatest). FAILURES counts
+	// the offending rows; STATUS is pass or fail. RUNS and FAILED_RUNS count
+	// the results PULSE_DATA_TESTS keeps for the test: one per file whose
+	// load ran it (each file's latest) plus one for the suite (replaced on
+	// every suite run), so a suite failure that later passed is not counted.
 	// Columns: TABLE_NAME, TEST, STATUS, FAILURES, LAST_RUN_AT, FILE_ID,
 	// DATASET, RUNS, FAILED_RUNS.
 	DataTestResults = View{"DATA_TEST_RESULTS", "Data tests: latest result per test", `
