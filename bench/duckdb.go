@@ -53,8 +53,10 @@ var sqlStd = map[string]func(t string) string{
 	"Location": func(t string) string {
 		return fmt.Sprintf("COALESCE(%s, pulse_title(%s))", mapCase("lower("+t+")", countryAliases), t)
 	},
-	"Platform":        func(t string) string { return mapCase("lower("+t+")", platformAliases()) },
-	"DeviceType":      func(t string) string { return fmt.Sprintf("COALESCE(%s, pulse_title(%s))", mapCase("lower("+t+")", deviceAliases), t) },
+	"Platform": func(t string) string { return mapCase("lower("+t+")", platformAliases()) },
+	"DeviceType": func(t string) string {
+		return fmt.Sprintf("COALESCE(%s, pulse_title(%s))", mapCase("lower("+t+")", deviceAliases), t)
+	},
 	"OS":              oneOf("Android", "iOS", "Windows", "MacOS", "Linux", "Other"),
 	"ConnectionType":  oneOf("Mobile Data", "Wi-Fi", "Ethernet", "Other"),
 	"WatchTime":       func(t string) string { return "pulse_clock(" + t + ")" },

@@ -256,4 +256,3 @@ func duckRejectFields(t *testing.T, path string) []string {
 	slices.Sort(out)
 	return out
 }
-
