@@ -150,8 +150,13 @@ var macros = []string{
 	// upper-cased, the rest lower-cased.
 	`CREATE OR REPLACE TEMP MACRO pulse_cap(p) AS upper(p[1]) || p[2:]`,
 	`CREATE OR REPLACE TEMP MACRO pulse_capsep(x, sep) AS array_to_string(list_transform(string_split(x, sep), lambda p: pulse_cap(p)), sep)`,
-	`CREATE OR REPLACE TEMP MACRO pulse_title(s) AS array_to_string(list_transform(string_split_regex(trim(s, ` + ws + `), '[ \t\n\r\x0b\x0c]+'),
-		lambda w: pulse_capsep(pulse_capsep(pulse_capsep(pulse_capsep(lower(w), '-'), '/'), '('), '.')), ' ')`,
+	// Two fast paths skip the lambdas: one word, and words without - / ( .
+	`CREATE OR REPLACE TEMP MACRO pulse_title(s) AS CASE
+		WHEN NOT regexp_matches(s, '[-/(. \t\n\r\x0b\x0c]') THEN upper(s[1]) || lower(s[2:])
+		WHEN NOT regexp_matches(s, '[-/(.]') THEN array_to_string(list_transform(string_split_regex(trim(s, ` + ws + `), '[ \t\n\r\x0b\x0c]+'),
+			lambda w: pulse_cap(lower(w))), ' ')
+		ELSE array_to_string(list_transform(string_split_regex(trim(s, ` + ws + `), '[ \t\n\r\x0b\x0c]+'),
+			lambda w: pulse_capsep(pulse_capsep(pulse_capsep(pulse_capsep(lower(w), '-'), '/'), '('), '.')), ' ') END`,
 	// Clock time as dataset.ClockTime: "9:00 PM", "9 pm", "21:00", "21:00:00" -> "HH:MM", NULL when invalid.
 	`CREATE OR REPLACE TEMP MACRO pulse_clock_parts(s) AS regexp_extract(upper(trim(s, ` + ws + `)), '^([+-]?[0-9]+)(?::([+-]?[0-9]+)(?::.*?)?)?[ \t]*(AM|PM)?$', ['h', 'm', 'ap'])`,
 	`CREATE OR REPLACE TEMP MACRO pulse_clock_hm(h, m, ap) AS CASE

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -255,4 +256,34 @@ func duckRejectFields(t *testing.T, path string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestSQLStandardizers compares the SQL Title case and clock time with
+// shared/dataset's on tricky values.
+func TestSQLStandardizers(t *testing.T) {
+	ctx := context.Background()
+	conn := duckConn(t)
+	if err := execAll(ctx, conn, macros); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{"driver", "ENGINEER", "at  home", "jokes/memes", "wi-fi", "x (twitter)", "u.s. army", "Life Hacks", "a", "ñandú grande", "ÉCOLE"} {
+		want, _ := dataset.Title(in)
+		var got string
+		if err := conn.QueryRowContext(ctx, "SELECT pulse_title(?)", in).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("pulse_title(%q) = %q, dataset.Title = %q", in, got, want)
+		}
+	}
+	for _, in := range []string{"9:00 PM", "9 pm", "12:00 AM", "12:30PM", "21:00", "21:00:00", "0:05", "7", "+9:05", "9:60", "13:00 PM", "24:00", "9:", "nine", "9:00:00 PM", ":30"} {
+		want, err := dataset.ClockTime(in)
+		var got sql.NullString
+		if err := conn.QueryRowContext(ctx, "SELECT pulse_clock(?)", in).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if (err != nil) != !got.Valid || got.String != want {
+			t.Errorf("pulse_clock(%q) = %q (valid %v), dataset.ClockTime = %q, %v", in, got.String, got.Valid, want, err)
+		}
+	}
 }
