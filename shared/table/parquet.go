@@ -19,13 +19,23 @@ const parquetRowGroupRows = 64 << 10
 // in which every column is optional: String is BYTE_ARRAY (STRING), Int is
 // INT64, Float is DOUBLE, Bool is BOOLEAN, Timestamp is INT64
 // TIMESTAMP(MICROS, isAdjustedToUTC=true) and Date is INT32 DATE.
+//
+// Rows are encoded as they are written and handed to parquet-go in batches
+// of writeBatch (a call per row costs a pass over every column), so a
+// written row's strings must not change afterwards; Go strings do not.
 type ParquetWriter struct {
-	w      *parquet.Writer
-	schema Schema
-	leaf   []int // for each schema column, its leaf column index in the file
-	order  []int // schema column positions in leaf order
-	buf    []parquet.Row
+	w       *parquet.Writer
+	schema  Schema
+	leaf    []int // for each schema column, its leaf column index in the file
+	order   []int // schema column positions in leaf order
+	buf     []parquet.Row
+	pending int // encoded rows in buf not yet written
+	types   []Type
 }
+
+// writeBatch is how many encoded rows a ParquetWriter holds before handing
+// them to parquet-go.
+const writeBatch = 256
 
 // parquetNode maps a column Type to its Parquet node.
 func parquetNode(t Type) (parquet.Node, error) {
@@ -61,6 +71,9 @@ func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
 	}
 	ps := parquet.NewSchema(s.Name, group)
 	pw := &ParquetWriter{schema: s, leaf: make([]int, len(s.Columns))}
+	for _, c := range s.Columns {
+		pw.types = append(pw.types, c.Type)
+	}
 	for i, c := range s.Columns {
 		lc, ok := ps.Lookup(c.Name)
 		if !ok {
@@ -82,22 +95,33 @@ func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
 
 // Write appends rows, each in schema column order.
 func (pw *ParquetWriter) Write(rows []Row) error {
-	for len(rows) > 0 {
-		n := min(len(rows), 1024)
-		if cap(pw.buf) < n {
-			pw.buf = make([]parquet.Row, n)
+	if pw.buf == nil {
+		pw.buf = make([]parquet.Row, writeBatch)
+	}
+	for _, row := range rows {
+		if len(row) != len(pw.schema.Columns) {
+			return fmt.Errorf("writing parquet %s: row has %d cells, schema has %d columns", pw.schema.Name, len(row), len(pw.schema.Columns))
 		}
-		buf := pw.buf[:n]
-		for k, row := range rows[:n] {
-			if len(row) != len(pw.schema.Columns) {
-				return fmt.Errorf("writing parquet %s: row has %d cells, schema has %d columns", pw.schema.Name, len(row), len(pw.schema.Columns))
+		pw.buf[pw.pending] = pw.encode(pw.buf[pw.pending][:0], row)
+		pw.pending++
+		if pw.pending == len(pw.buf) {
+			if err := pw.flush(); err != nil {
+				return err
 			}
-			buf[k] = pw.encode(buf[k][:0], row)
 		}
-		if _, err := pw.w.WriteRows(buf); err != nil {
-			return fmt.Errorf("writing parquet %s: %w", pw.schema.Name, err)
-		}
-		rows = rows[n:]
+	}
+	return nil
+}
+
+// flush hands the encoded rows to parquet-go.
+func (pw *ParquetWriter) flush() error {
+	if pw.pending == 0 {
+		return nil
+	}
+	n := pw.pending
+	pw.pending = 0
+	if _, err := pw.w.WriteRows(pw.buf[:n]); err != nil {
+		return fmt.Errorf("writing parquet %s: %w", pw.schema.Name, err)
 	}
 	return nil
 }
@@ -111,7 +135,7 @@ func (pw *ParquetWriter) encode(dst parquet.Row, row Row) parquet.Row {
 			continue
 		}
 		var v parquet.Value
-		switch pw.schema.Columns[i].Type {
+		switch pw.types[i] {
 		case String:
 			v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(c.S), len(c.S)))
 		case Int, Timestamp:
@@ -131,6 +155,9 @@ func (pw *ParquetWriter) encode(dst parquet.Row, row Row) parquet.Row {
 // Close flushes the last row group and writes the footer. It does not
 // close the underlying writer.
 func (pw *ParquetWriter) Close() error {
+	if err := pw.flush(); err != nil {
+		return err
+	}
 	if err := pw.w.Close(); err != nil {
 		return fmt.Errorf("closing parquet %s: %w", pw.schema.Name, err)
 	}
