@@ -46,6 +46,16 @@ type Cleaner struct {
 	eventIdx int
 	nFields  int
 	keyBuf   []byte
+	// std remembers each field's standardized values (Std functions are
+	// pure), so a categorical value is standardized once per file, not
+	// once per record; stdGen is the alias generation they were made in.
+	std    []table.Memo[stdResult]
+	stdGen int64
+}
+
+type stdResult struct {
+	text string
+	err  error
 }
 
 // Compile checks a Spec and prepares its Cleaner.
@@ -73,6 +83,8 @@ func Compile(spec *Spec) (*Cleaner, error) {
 		}
 	}
 	c.nFields = len(spec.Fields)
+	c.std = make([]table.Memo[stdResult], len(spec.Fields))
+	c.stdGen = aliasGeneration.Load()
 	for _, d := range spec.Derived {
 		if err := add(d.Name, d.Type); err != nil {
 			return nil, err
@@ -157,7 +169,7 @@ func (c *Cleaner) Clean(raw *record.Raw, m Meta, row table.Row) *Reject {
 			continue
 		}
 		if f.Std != nil {
-			s, err := f.Std(text)
+			s, err := c.standardize(fi, f, text)
 			if err != nil {
 				return &Reject{Field: f.Name, Reason: err.Error()}
 			}
@@ -194,6 +206,26 @@ func (c *Cleaner) Clean(raw *record.Raw, m Meta, row table.Row) *Reject {
 	row[n-2] = table.Cell{I: m.Row}
 	row[n-1] = table.Cell{I: m.IngestedAt}
 	return nil
+}
+
+// standardize applies field fi's Std to text, through its memo.
+func (c *Cleaner) standardize(fi int, f *Field, text string) (string, error) {
+	if g := aliasGeneration.Load(); g != c.stdGen {
+		for i := range c.std {
+			c.std[i].Reset()
+		}
+		c.stdGen = g
+	}
+	m := &c.std[fi]
+	if r, ok := m.GetString(text); ok {
+		return r.text, r.err
+	}
+	s, err := f.Std(text)
+	// The result may share the record's memory (a substring of its line):
+	// a copy is kept, so the memo holds no record alive.
+	r := stdResult{text: strings.Clone(s), err: err}
+	m.Put(text, r)
+	return r.text, r.err
 }
 
 // Key returns the record's dedupe key text (key fields joined by '|').
