@@ -44,7 +44,7 @@ func OpenParquet(r io.ReaderAt, size int64, columns []string) (rd Reader, err er
 	}
 	p := &parquetReader{file: f, rowGroups: f.RowGroups(), numLeaves: len(f.Schema().Columns())}
 	for _, c := range f.Root().Columns() {
-		fld := parquetField{name: c.Name()}
+		fld := parquetField{name: c.Name(), key: append(appendJSONString(nil, c.Name()), ':')}
 		if c.Leaf() && !c.Repeated() {
 			fld.leaf = c.Index()
 			fld.required = c.Required()
@@ -113,9 +113,11 @@ func codecName(c format.CompressionCodec) string {
 
 type parquetField struct {
 	name     string
-	leaf     int // the leaf column index of a flat top-level column, or -1
+	key      []byte // the field's `"name":` in a record's JSON Source
+	leaf     int    // the leaf column index of a flat top-level column, or -1
 	required bool
 	conv     leafConverter
+	memo     textMemo // the texts of repeated values, made once
 }
 
 type parquetReader struct {
@@ -258,12 +260,12 @@ func (p *parquetReader) convert(row parquet.Row) error {
 		}
 	}
 	src := append(p.src[:0], '{')
-	for j, fld := range p.fields {
+	for j := range p.fields {
+		fld := &p.fields[j]
 		if j > 0 {
 			src = append(src, ',')
 		}
-		src = appendJSONString(src, fld.name)
-		src = append(src, ':')
+		src = append(src, fld.key...)
 		if fld.leaf >= 0 {
 			k := p.colPos[fld.leaf]
 			if k < 0 {
@@ -275,7 +277,7 @@ func (p *parquetReader) convert(row parquet.Row) error {
 				return fmt.Errorf("required column %s holds a null: corrupt file", fld.name)
 			}
 			var raw bool
-			p.texts[j], raw = fld.conv.text(row[k])
+			p.texts[j], raw = fld.memo.text(fld.conv, row[k])
 			src = appendJSONValue(src, p.texts[j], raw)
 			continue
 		}
