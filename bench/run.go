@@ -60,6 +60,42 @@ func Prepare(ctx context.Context, root, datasetName, file string) (*Batch, error
 	}, nil
 }
 
+// OpenBatch opens the fsstore at root for the raw object key put there
+// before (by Prepare or PrepareOnce).
+func OpenBatch(ctx context.Context, root, key string) (*Batch, error) {
+	fs, err := fsstore.Open(root)
+	if err != nil {
+		return nil, err
+	}
+	info, err := fs.Head(ctx, Buckets.Raw, key)
+	if err != nil {
+		return nil, err
+	}
+	return &Batch{
+		Store: &CountingStore{ObjectStore: fs},
+		Drop:  pipeline.FileDrop{Bucket: Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID},
+		temp:  filepath.Join(root, "spool"),
+	}, nil
+}
+
+// PrepareOnce is Prepare, except that a raw object of the file's name and
+// size already in the store is kept rather than copied again (the fixtures
+// are generated once; copying a gigabyte costs seconds).
+func PrepareOnce(ctx context.Context, root, datasetName, file string) (*Batch, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", file, err)
+	}
+	key := "raw/" + datasetName + "/" + filepath.Base(file)
+	if b, err := OpenBatch(ctx, root, key); err == nil && b.Drop.Size == fi.Size() {
+		return b, nil
+	}
+	return Prepare(ctx, root, datasetName, file)
+}
+
+// Key is the raw object's key.
+func (b *Batch) Key() string { return b.Drop.Key }
+
 // Result is what one Clean+Model run did.
 type Result struct {
 	Manifest *pipeline.Manifest

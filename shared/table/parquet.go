@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -17,7 +16,7 @@ import (
 const parquetRowGroupRows = 64 << 10
 
 // ParquetWriter writes rows of one Schema as a zstd-compressed (fastest
-// level) Parquet file
+// level, see zstdCodec) Parquet file
 // in which every column is optional: String is BYTE_ARRAY (STRING), Int is
 // INT64, Float is DOUBLE, Bool is BOOLEAN, Timestamp is INT64
 // TIMESTAMP(MICROS, isAdjustedToUTC=true) and Date is INT32 DATE.
@@ -37,12 +36,6 @@ type ParquetWriter struct {
 	pending int               // rows in cols not yet handed over
 	inGroup int               // rows in the current row group
 }
-
-// zstdFastest is zstd at its fastest level (about zstd's level 1): staging
-// and curated files are intermediate, written once and read once or twice,
-// and the MD5 surrogate-key columns hardly compress at any level. It cost
-// about 10% more bytes than the default level and 5-8% less time per record.
-var zstdFastest = zstd.Codec{Level: zstd.SpeedFastest}
 
 // writeBatch is how many rows a ParquetWriter collects before handing
 // them to parquet-go.
@@ -93,7 +86,7 @@ func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
 		pw.cols[i] = make([]parquet.Value, 0, writeBatch)
 	}
 	pw.w = parquet.NewWriter(w, ps,
-		parquet.Compression(&zstdFastest),
+		parquet.Compression(parquetZstd),
 		parquet.MaxRowsPerRowGroup(parquetRowGroupRows),
 		// Statistics stay in the column chunks (and the column index);
 		// repeating them in every page header cost 4% of the write time.
