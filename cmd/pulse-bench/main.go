@@ -23,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: pulse-bench rss [--mb 128,1024] [--dir bench-out]")
+		fmt.Fprintln(os.Stderr, "usage: pulse-bench rss [--mb 128,1024] [--dir bench-out] | pulse-bench table [go-test-bench-output]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -32,10 +32,12 @@ func main() {
 	switch os.Args[1] {
 	case "rss":
 		err = runRSS(ctx, os.Args[2:])
+	case "table":
+		err = runTable(os.Args[2:])
 	case childCommand:
 		err = runChild(ctx, os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "pulse-bench: unknown command %q (want rss)\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "pulse-bench: unknown command %q (want rss or table)\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err != nil {
