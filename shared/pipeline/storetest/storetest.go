@@ -422,7 +422,7 @@ func testConcurrent(t *testing.T, s pipeline.ObjectStore, bucket string) {
 
 // testStreamedGet reads an object in small pieces and closes it early.
 func testStreamedGet(t *testing.T, s pipeline.ObjectStore, bucket string) {
-	body := randomBody(3<<20, 3)
+	body := randomBody(512<<10, 3)
 	put(t, s, bucket, "raw/stream.bin", body)
 	rc, _, err := s.Get(context.Background(), bucket, "raw/stream.bin")
 	if err != nil {
