@@ -51,6 +51,10 @@ type Cleaner struct {
 	// once per record; stdGen is the alias generation they were made in.
 	std    []table.Memo[stdResult]
 	stdGen int64
+	part   struct { // the last date partition made
+		day          int64
+		prefix, text string
+	}
 }
 
 type stdResult struct {
@@ -255,7 +259,7 @@ func (c *Cleaner) Partition(row table.Row) string {
 	switch c.Spec.Partition {
 	case ByEventDate:
 		if t, ok := c.EventTime(row); ok {
-			return "event_date=" + time.UnixMicro(t).UTC().Format("2006-01-02")
+			return c.datePartition("event_date=", t)
 		}
 		return "event_date=unknown"
 	case ByField:
@@ -266,8 +270,22 @@ func (c *Cleaner) Partition(row table.Row) string {
 		}
 		return strings.ToLower(c.Spec.PartitionField) + "=" + partitionSafe(v)
 	}
-	ing := row[len(row)-1].I
-	return "ingest_date=" + time.UnixMicro(ing).UTC().Format("2006-01-02")
+	return c.datePartition("ingest_date=", row[len(row)-1].I)
+}
+
+// datePartition is prefix + the UTC date of t (Unix microseconds),
+// remembered for the last day seen: rows of a file mostly share a day.
+func (c *Cleaner) datePartition(prefix string, t int64) string {
+	day := t / 86_400_000_000
+	if t < 0 && t%86_400_000_000 != 0 {
+		day--
+	}
+	if c.part.text != "" && c.part.day == day && c.part.prefix == prefix {
+		return c.part.text
+	}
+	c.part.day, c.part.prefix = day, prefix
+	c.part.text = prefix + time.UnixMicro(t).UTC().Format("2006-01-02")
+	return c.part.text
 }
 
 func partitionSafe(v string) string {
