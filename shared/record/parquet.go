@@ -241,13 +241,17 @@ func (p *parquetReader) close() {
 
 // convert turns row into p.texts and p.src.
 func (p *parquetReader) convert(row parquet.Row) error {
-	for k := range p.colPos {
-		p.colPos[k] = -1
-	}
-	for k, v := range row {
-		c := v.Column()
-		if c >= 0 && c < len(p.colPos) && p.colPos[c] < 0 {
-			p.colPos[c] = k
+	// In a flat file a row is one value per column, in column order.
+	flat := !p.nested && len(row) == p.numLeaves
+	if !flat {
+		for k := range p.colPos {
+			p.colPos[k] = -1
+		}
+		for k, v := range row {
+			c := v.Column()
+			if c >= 0 && c < len(p.colPos) && p.colPos[c] < 0 {
+				p.colPos[c] = k
+			}
 		}
 	}
 	if p.nested {
@@ -267,7 +271,10 @@ func (p *parquetReader) convert(row parquet.Row) error {
 		}
 		src = append(src, fld.key...)
 		if fld.leaf >= 0 {
-			k := p.colPos[fld.leaf]
+			k := fld.leaf
+			if !flat {
+				k = p.colPos[fld.leaf]
+			}
 			if k < 0 {
 				p.texts[j] = Value{Null: true}
 				src = append(src, "null"...)

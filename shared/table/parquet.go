@@ -187,6 +187,7 @@ type ParquetRowReader struct {
 	buf       []parquet.Row
 	n, i      int
 	colPos    []int
+	flat      bool // every column of the file is a top-level, non-repeated leaf
 	pos       int64
 	broken    error
 }
@@ -217,6 +218,12 @@ func OpenParquetRows(r io.ReaderAt, size int64, s Schema) (pr *ParquetRowReader,
 		colPos:    make([]int, len(f.Schema().Columns())),
 	}
 	top := f.Root().Columns()
+	pr.flat = len(top) == len(pr.colPos)
+	for _, fc := range top {
+		if !fc.Leaf() || fc.Repeated() {
+			pr.flat = false
+		}
+	}
 	for i, c := range s.Columns {
 		pr.leaf[i] = -1
 		var match *parquet.Column
@@ -348,21 +355,29 @@ func (pr *ParquetRowReader) closeRows() {
 
 // convert fills out from one file row.
 func (pr *ParquetRowReader) convert(row parquet.Row, out Row) error {
-	for k := range pr.colPos {
-		pr.colPos[k] = -1
-	}
-	for k, v := range row {
-		if c := v.Column(); c >= 0 && c < len(pr.colPos) && pr.colPos[c] < 0 {
-			pr.colPos[c] = k
+	// In a flat file a row is one value per column, in column order.
+	flat := pr.flat && len(row) == len(pr.colPos)
+	if !flat {
+		for k := range pr.colPos {
+			pr.colPos[k] = -1
+		}
+		for k, v := range row {
+			if c := v.Column(); c >= 0 && c < len(pr.colPos) && pr.colPos[c] < 0 {
+				pr.colPos[c] = k
+			}
 		}
 	}
 	for i, col := range pr.schema.Columns {
 		l := pr.leaf[i]
-		if l < 0 || pr.colPos[l] < 0 || row[pr.colPos[l]].IsNull() {
+		k := l
+		if !flat && l >= 0 {
+			k = pr.colPos[l]
+		}
+		if k < 0 || row[k].IsNull() {
 			out[i] = Cell{Null: true}
 			continue
 		}
-		v := row[pr.colPos[l]]
+		v := row[k]
 		var c Cell
 		switch col.Type {
 		case String:
