@@ -176,6 +176,11 @@ func int96Time(i deprecated.Int96) time.Time {
 
 // floatText formats f; NaN and infinities are not JSON numbers.
 func floatText(f float64, bits int) (Value, bool) {
+	if f == math.Trunc(f) && math.Abs(f) < 1e6 && (f != 0 || !math.Signbit(f)) {
+		// What 'g' gives for a whole number under a million, without the
+		// shortest-digits search.
+		return Value{Text: strconv.FormatInt(int64(f), 10)}, true
+	}
 	s := strconv.FormatFloat(f, 'g', -1, bits)
 	return Value{Text: s}, !math.IsNaN(f) && !math.IsInf(f, 0)
 }
