@@ -32,7 +32,7 @@ type ParquetWriter struct {
 	types   []Type
 	leaf    []int // for each schema column, its leaf column index in the file
 	nulls   []parquet.Value
-	cols    [][]parquet.Value // per schema column, the batch's values
+	cols    [][]parquet.Value // per schema column, the batch's values (writeBatch slots)
 	pending int               // rows in cols not yet handed over
 	inGroup int               // rows in the current row group
 }
@@ -83,7 +83,7 @@ func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
 		pw.leaf[i] = lc.ColumnIndex
 		pw.types = append(pw.types, c.Type)
 		pw.nulls = append(pw.nulls, parquet.NullValue().Level(0, 0, lc.ColumnIndex))
-		pw.cols[i] = make([]parquet.Value, 0, writeBatch)
+		pw.cols[i] = make([]parquet.Value, writeBatch)
 	}
 	pw.w = parquet.NewWriter(w, ps,
 		parquet.Compression(parquetZstd),
@@ -102,8 +102,8 @@ func (pw *ParquetWriter) Write(rows []Row) error {
 		if len(row) != len(pw.schema.Columns) {
 			return fmt.Errorf("writing parquet %s: row has %d cells, schema has %d columns", pw.schema.Name, len(row), len(pw.schema.Columns))
 		}
-		for i, c := range row {
-			pw.cols[i] = append(pw.cols[i], pw.value(i, c))
+		for i := range row {
+			pw.cols[i][pw.pending] = pw.value(i, &row[i])
 		}
 		pw.pending++
 		if pw.pending == writeBatch {
@@ -116,7 +116,7 @@ func (pw *ParquetWriter) Write(rows []Row) error {
 }
 
 // value is cell c of column i as a Parquet value.
-func (pw *ParquetWriter) value(i int, c Cell) parquet.Value {
+func (pw *ParquetWriter) value(i int, c *Cell) parquet.Value {
 	if c.Null {
 		return pw.nulls[i]
 	}
@@ -144,11 +144,11 @@ func (pw *ParquetWriter) flush() error {
 	}
 	cws := pw.w.ColumnWriters()
 	for i, vals := range pw.cols {
+		vals = vals[:pw.pending]
 		if _, err := cws[pw.leaf[i]].WriteRowValues(vals); err != nil {
 			return fmt.Errorf("writing parquet %s column %s: %w", pw.schema.Name, pw.schema.Columns[i].Name, err)
 		}
 		clear(vals) // drop the string references
-		pw.cols[i] = vals[:0]
 	}
 	pw.inGroup += pw.pending
 	pw.pending = 0
