@@ -69,6 +69,20 @@ localstack-test:
 localstack-down:
 	docker compose -f localstack/compose.yaml down -v
 
+## Benchmarks (docs/performance.md): Clean+Model records/s on one core over
+## 1M-row NDJSON, CSV and Parquet files, side by side with the same cleaning in
+## DuckDB SQL (SET threads=1), best of two runs; then peak RSS over 128 MiB
+## and 1 GiB of NDJSON. Fixtures are generated once into bench-out/ (about
+## 3 GB of disk); about 5 minutes on 2 cores.
+bench:
+	@mkdir -p bench-out
+	@echo "machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$($(GO) env GOVERSION), load average $$(cut -d' ' -f1-3 /proc/loadavg)"
+	$(GO) build -o bench-out/pulse-bench ./cmd/pulse-bench
+	set -o pipefail; $(GO) test ./bench -run '^$$' -bench . -benchtime 1x -count 2 -cpu 1 -timeout 30m | tee bench-out/batch.txt
+	set -o pipefail; ./bench-out/pulse-bench rss --mb 128,1024 --dir bench-out | tee bench-out/rss.txt
+	@echo; ./bench-out/pulse-bench table bench-out/batch.txt
+	@echo "load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)"
+
 ## The race detector over the packages without cgo.
 race:
 	$(GO) test -count=1 -race ./shared/window/... ./shared/session/... ./shared/record/... ./shared/dataset/... ./localstack/esm/...

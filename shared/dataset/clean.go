@@ -46,6 +46,20 @@ type Cleaner struct {
 	eventIdx int
 	nFields  int
 	keyBuf   []byte
+	// std remembers each field's standardized values (Std functions are
+	// pure), so a categorical value is standardized once per file, not
+	// once per record; stdGen is the alias generation they were made in.
+	std    []table.Memo[stdResult]
+	stdGen int64
+	part   struct { // the last date partition made
+		day          int64
+		prefix, text string
+	}
+}
+
+type stdResult struct {
+	text string
+	err  error
 }
 
 // Compile checks a Spec and prepares its Cleaner.
@@ -73,6 +87,8 @@ func Compile(spec *Spec) (*Cleaner, error) {
 		}
 	}
 	c.nFields = len(spec.Fields)
+	c.std = make([]table.Memo[stdResult], len(spec.Fields))
+	c.stdGen = aliasGeneration.Load()
 	for _, d := range spec.Derived {
 		if err := add(d.Name, d.Type); err != nil {
 			return nil, err
@@ -157,7 +173,7 @@ func (c *Cleaner) Clean(raw *record.Raw, m Meta, row table.Row) *Reject {
 			continue
 		}
 		if f.Std != nil {
-			s, err := f.Std(text)
+			s, err := c.standardize(fi, f, text)
 			if err != nil {
 				return &Reject{Field: f.Name, Reason: err.Error()}
 			}
@@ -196,6 +212,26 @@ func (c *Cleaner) Clean(raw *record.Raw, m Meta, row table.Row) *Reject {
 	return nil
 }
 
+// standardize applies field fi's Std to text, through its memo.
+func (c *Cleaner) standardize(fi int, f *Field, text string) (string, error) {
+	if g := aliasGeneration.Load(); g != c.stdGen {
+		for i := range c.std {
+			c.std[i].Reset()
+		}
+		c.stdGen = g
+	}
+	m := &c.std[fi]
+	if r, ok := m.GetString(text); ok {
+		return r.text, r.err
+	}
+	s, err := f.Std(text)
+	// The result may share the record's memory (a substring of its line):
+	// a copy is kept, so the memo holds no record alive.
+	r := stdResult{text: strings.Clone(s), err: err}
+	m.Put(text, r)
+	return r.text, r.err
+}
+
 // Key returns the record's dedupe key text (key fields joined by '|').
 func (c *Cleaner) Key(row table.Row) string {
 	b := c.keyBuf[:0]
@@ -223,7 +259,7 @@ func (c *Cleaner) Partition(row table.Row) string {
 	switch c.Spec.Partition {
 	case ByEventDate:
 		if t, ok := c.EventTime(row); ok {
-			return "event_date=" + time.UnixMicro(t).UTC().Format("2006-01-02")
+			return c.datePartition("event_date=", t)
 		}
 		return "event_date=unknown"
 	case ByField:
@@ -234,8 +270,22 @@ func (c *Cleaner) Partition(row table.Row) string {
 		}
 		return strings.ToLower(c.Spec.PartitionField) + "=" + partitionSafe(v)
 	}
-	ing := row[len(row)-1].I
-	return "ingest_date=" + time.UnixMicro(ing).UTC().Format("2006-01-02")
+	return c.datePartition("ingest_date=", row[len(row)-1].I)
+}
+
+// datePartition is prefix + the UTC date of t (Unix microseconds),
+// remembered for the last day seen: rows of a file mostly share a day.
+func (c *Cleaner) datePartition(prefix string, t int64) string {
+	day := t / 86_400_000_000
+	if t < 0 && t%86_400_000_000 != 0 {
+		day--
+	}
+	if c.part.text != "" && c.part.day == day && c.part.prefix == prefix {
+		return c.part.text
+	}
+	c.part.day, c.part.prefix = day, prefix
+	c.part.text = prefix + time.UnixMicro(t).UTC().Format("2006-01-02")
+	return c.part.text
 }
 
 func partitionSafe(v string) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -216,10 +217,15 @@ func deriveHour(clock, ts string) Derived {
 	}}
 }
 
+// aliasGeneration counts changes to the alias tables (AddPlatform), so a
+// Cleaner's memo of standardized values never outlives the aliases.
+var aliasGeneration atomic.Int64
+
 // AddPlatform makes a platform (and its aliases) canonical: the fix for
 // records rejected as "unknown platform", before `pulse replay`. It is not
 // safe to call while records are being cleaned. The returned func undoes it.
 func AddPlatform(name string, aliases ...string) (undo func()) {
+	defer aliasGeneration.Add(1) // cleaners forget what they standardized before
 	saved := append([]string(nil), Platforms...)
 	keys := append([]string{strings.ToLower(name)}, aliases...)
 	prev := map[string]*string{}
@@ -236,6 +242,7 @@ func AddPlatform(name string, aliases ...string) (undo func()) {
 		platformAlias[strings.ToLower(k)] = name
 	}
 	return func() {
+		defer aliasGeneration.Add(1)
 		Platforms = saved
 		for k, v := range prev {
 			if v == nil {

@@ -51,6 +51,8 @@ type Field struct {
 	Ranged   bool
 	// Std standardizes a trimmed, non-empty text value before parsing. It
 	// returns the canonical text, or an error naming why the value is invalid.
+	// It must be a pure function of its argument: the Cleaner remembers its
+	// result for each distinct value (a bounded memo).
 	Std func(string) (string, error)
 }
 

@@ -3,12 +3,13 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -187,11 +188,12 @@ func appendRejects(ctx context.Context, env *Env, key string, at int64, pw *tabl
 	}
 	defer body.Close()
 	var n int64
+	var raw record.Raw
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
 	for sc.Scan() {
-		var q QuarantineRecord
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+		q, err := decodeQuarantine(sc.Bytes(), &raw)
+		if err != nil {
 			return n, fmt.Errorf("decoding quarantine record in %s: %w", key, err)
 		}
 		if err := pw.Write([]table.Row{RejectRow(q, at)}); err != nil {
@@ -203,6 +205,24 @@ func appendRejects(ctx context.Context, env *Env, key string, at int64, pw *tabl
 		return n, fmt.Errorf("reading quarantine %s: %w", key, err)
 	}
 	return n, nil
+}
+
+// quarantineFields are the keys of a quarantine line a PULSE_REJECTS row holds.
+var quarantineFields = []string{"dataset", "origin", "source", "pos", "field", "reason", "record"}
+
+// decodeQuarantine reads what RejectRow needs from a quarantine line with
+// record's JSON decoder, which skips the parsed values instead of building
+// their map (encoding/json made this a tenth of Model's time).
+func decodeQuarantine(line []byte, raw *record.Raw) (QuarantineRecord, error) {
+	if err := record.DecodeJSONObject(line, quarantineFields, raw); err != nil {
+		return QuarantineRecord{}, err
+	}
+	v := raw.Values
+	pos, err := strconv.ParseInt(v[3].Text, 10, 64)
+	if err != nil {
+		return QuarantineRecord{}, fmt.Errorf("pos %q: %w", v[3].Text, err)
+	}
+	return QuarantineRecord{Dataset: v[0].Text, Origin: v[1].Text, Source: v[2].Text, Pos: pos, Field: v[4].Text, Reason: v[5].Text, Record: v[6].Text}, nil
 }
 
 // RejectID identifies a rejected record by its origin and position.

@@ -44,7 +44,7 @@ func OpenParquet(r io.ReaderAt, size int64, columns []string) (rd Reader, err er
 	}
 	p := &parquetReader{file: f, rowGroups: f.RowGroups(), numLeaves: len(f.Schema().Columns())}
 	for _, c := range f.Root().Columns() {
-		fld := parquetField{name: c.Name()}
+		fld := parquetField{name: c.Name(), key: append(appendJSONString(nil, c.Name()), ':')}
 		if c.Leaf() && !c.Repeated() {
 			fld.leaf = c.Index()
 			fld.required = c.Required()
@@ -113,9 +113,11 @@ func codecName(c format.CompressionCodec) string {
 
 type parquetField struct {
 	name     string
-	leaf     int // the leaf column index of a flat top-level column, or -1
+	key      []byte // the field's `"name":` in a record's JSON Source
+	leaf     int    // the leaf column index of a flat top-level column, or -1
 	required bool
 	conv     leafConverter
+	memo     textMemo // the texts of repeated values, made once
 }
 
 type parquetReader struct {
@@ -239,13 +241,17 @@ func (p *parquetReader) close() {
 
 // convert turns row into p.texts and p.src.
 func (p *parquetReader) convert(row parquet.Row) error {
-	for k := range p.colPos {
-		p.colPos[k] = -1
-	}
-	for k, v := range row {
-		c := v.Column()
-		if c >= 0 && c < len(p.colPos) && p.colPos[c] < 0 {
-			p.colPos[c] = k
+	// In a flat file a row is one value per column, in column order.
+	flat := !p.nested && len(row) == p.numLeaves
+	if !flat {
+		for k := range p.colPos {
+			p.colPos[k] = -1
+		}
+		for k, v := range row {
+			c := v.Column()
+			if c >= 0 && c < len(p.colPos) && p.colPos[c] < 0 {
+				p.colPos[c] = k
+			}
 		}
 	}
 	if p.nested {
@@ -258,14 +264,17 @@ func (p *parquetReader) convert(row parquet.Row) error {
 		}
 	}
 	src := append(p.src[:0], '{')
-	for j, fld := range p.fields {
+	for j := range p.fields {
+		fld := &p.fields[j]
 		if j > 0 {
 			src = append(src, ',')
 		}
-		src = appendJSONString(src, fld.name)
-		src = append(src, ':')
+		src = append(src, fld.key...)
 		if fld.leaf >= 0 {
-			k := p.colPos[fld.leaf]
+			k := fld.leaf
+			if !flat {
+				k = p.colPos[fld.leaf]
+			}
 			if k < 0 {
 				p.texts[j] = Value{Null: true}
 				src = append(src, "null"...)
@@ -275,7 +284,7 @@ func (p *parquetReader) convert(row parquet.Row) error {
 				return fmt.Errorf("required column %s holds a null: corrupt file", fld.name)
 			}
 			var raw bool
-			p.texts[j], raw = fld.conv.text(row[k])
+			p.texts[j], raw = fld.memo.text(fld.conv, row[k])
 			src = appendJSONValue(src, p.texts[j], raw)
 			continue
 		}

@@ -176,6 +176,11 @@ func int96Time(i deprecated.Int96) time.Time {
 
 // floatText formats f; NaN and infinities are not JSON numbers.
 func floatText(f float64, bits int) (Value, bool) {
+	if f == math.Trunc(f) && math.Abs(f) < 1e6 && (f != 0 || !math.Signbit(f)) {
+		// What 'g' gives for a whole number under a million, without the
+		// shortest-digits search.
+		return Value{Text: strconv.FormatInt(int64(f), 10)}, true
+	}
 	s := strconv.FormatFloat(f, 'g', -1, bits)
 	return Value{Text: s}, !math.IsNaN(f) && !math.IsInf(f, 0)
 }
@@ -235,4 +240,83 @@ func float16(h uint16) float32 {
 		return f
 	}
 	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
+}
+
+// textMemo remembers the texts of one column's repeated values (a
+// categorical string, a small set of numbers), so each distinct value is
+// formatted and allocated once. It is bounded, and switches itself off
+// when a column's values rarely repeat.
+type textMemo struct {
+	strs    map[string]textOf
+	nums    map[uint64]textOf
+	lookups int
+	hits    int
+	off     bool
+}
+
+type textOf struct {
+	val Value
+	raw bool
+}
+
+const (
+	textMemoMax   = 4096
+	textMemoProbe = 8192
+)
+
+// text is c.text(v) through the memo.
+func (m *textMemo) text(c leafConverter, v parquet.Value) (Value, bool) {
+	if m.off || v.IsNull() || c.kind != leafPlain {
+		return c.text(v)
+	}
+	var key uint64
+	switch v.Kind() {
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		b := v.ByteArray()
+		if t, ok := m.strs[string(b)]; ok {
+			m.hit()
+			return t.val, t.raw
+		}
+		m.miss()
+		val, raw := c.text(v)
+		if !m.off && len(m.strs) < textMemoMax {
+			if m.strs == nil {
+				m.strs = map[string]textOf{}
+			}
+			m.strs[val.Text] = textOf{val, raw}
+		}
+		return val, raw
+	case parquet.Int32:
+		key = uint64(uint32(v.Int32()))
+	case parquet.Int64:
+		key = uint64(v.Int64())
+	case parquet.Double:
+		key = math.Float64bits(v.Double())
+	case parquet.Float:
+		key = uint64(math.Float32bits(v.Float()))
+	default:
+		return c.text(v)
+	}
+	if t, ok := m.nums[key]; ok {
+		m.hit()
+		return t.val, t.raw
+	}
+	m.miss()
+	val, raw := c.text(v)
+	if !m.off && len(m.nums) < textMemoMax {
+		if m.nums == nil {
+			m.nums = map[uint64]textOf{}
+		}
+		m.nums[key] = textOf{val, raw}
+	}
+	return val, raw
+}
+
+func (m *textMemo) hit() { m.lookups++; m.hits++ }
+
+func (m *textMemo) miss() {
+	m.lookups++
+	if m.lookups == textMemoProbe && m.hits*4 < m.lookups {
+		m.off, m.strs, m.nums = true, nil, nil
+	}
 }

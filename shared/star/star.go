@@ -41,6 +41,10 @@ type Mapper struct {
 	Table *table.Schema
 	cols  []compiled
 	buf   []byte
+	// memo remembers each MD5 column's digests of the key texts it met
+	// first (dimension keys repeat from row to row; a unique key's memo
+	// switches itself off).
+	memo []table.Memo[string]
 }
 
 type compiled struct {
@@ -57,7 +61,7 @@ func Compile(m TableMap, staging table.Schema) (*Mapper, error) {
 	if len(m.Cols) != len(m.Table.Columns) {
 		return nil, fmt.Errorf("mapping %s: %d columns mapped, table has %d", m.Table.Name, len(m.Cols), len(m.Table.Columns))
 	}
-	mp := &Mapper{Table: m.Table}
+	mp := &Mapper{Table: m.Table, memo: make([]table.Memo[string], len(m.Cols))}
 	for i, c := range m.Cols {
 		if c.Name != m.Table.Columns[i].Name {
 			return nil, fmt.Errorf("mapping %s: column %d is %s, table has %s", m.Table.Name, i, c.Name, m.Table.Columns[i].Name)
@@ -108,7 +112,13 @@ func (m *Mapper) Map(staging table.Row, types []table.Type, out table.Row) {
 				b = AppendText(b, staging[j], types[j])
 			}
 			m.buf = b
-			out[i] = table.Cell{S: MD5Hex(b)}
+			if h, ok := m.memo[i].Get(b); ok {
+				out[i] = table.Cell{S: h}
+				continue
+			}
+			h := MD5Hex(b)
+			m.memo[i].PutBytes(b, h)
+			out[i] = table.Cell{S: h}
 		case 2:
 			out[i] = table.Cell{S: c.cnst}
 		default:

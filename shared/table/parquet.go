@@ -15,17 +15,31 @@ import (
 // parquetRowGroupRows bounds a row group, and so the rows a writer buffers.
 const parquetRowGroupRows = 64 << 10
 
-// ParquetWriter writes rows of one Schema as a zstd-compressed Parquet file
+// ParquetWriter writes rows of one Schema as a zstd-compressed (fastest
+// level, see zstdCodec) Parquet file
 // in which every column is optional: String is BYTE_ARRAY (STRING), Int is
 // INT64, Float is DOUBLE, Bool is BOOLEAN, Timestamp is INT64
 // TIMESTAMP(MICROS, isAdjustedToUTC=true) and Date is INT32 DATE.
+//
+// Rows are turned into column values as they are written and handed to
+// parquet-go's column writers in batches of writeBatch rows (a call per row
+// costs a pass over every column, and going through parquet.Row would copy
+// every value once more), so a written row's strings must not change
+// afterwards; Go strings do not.
 type ParquetWriter struct {
-	w      *parquet.Writer
-	schema Schema
-	leaf   []int // for each schema column, its leaf column index in the file
-	order  []int // schema column positions in leaf order
-	buf    []parquet.Row
+	w       *parquet.Writer
+	schema  Schema
+	types   []Type
+	leaf    []int // for each schema column, its leaf column index in the file
+	nulls   []parquet.Value
+	cols    [][]parquet.Value // per schema column, the batch's values (writeBatch slots)
+	pending int               // rows in cols not yet handed over
+	inGroup int               // rows in the current row group
 }
+
+// writeBatch is how many rows a ParquetWriter collects before handing
+// them to parquet-go.
+const writeBatch = 256
 
 // parquetNode maps a column Type to its Parquet node.
 func parquetNode(t Type) (parquet.Node, error) {
@@ -60,21 +74,23 @@ func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
 		group[c.Name] = parquet.Optional(n)
 	}
 	ps := parquet.NewSchema(s.Name, group)
-	pw := &ParquetWriter{schema: s, leaf: make([]int, len(s.Columns))}
+	pw := &ParquetWriter{schema: s, leaf: make([]int, len(s.Columns)), cols: make([][]parquet.Value, len(s.Columns))}
 	for i, c := range s.Columns {
 		lc, ok := ps.Lookup(c.Name)
 		if !ok {
 			return nil, fmt.Errorf("building parquet schema %s: column %s not found", s.Name, c.Name)
 		}
 		pw.leaf[i] = lc.ColumnIndex
-	}
-	pw.order = make([]int, len(s.Columns))
-	for i, l := range pw.leaf {
-		pw.order[l] = i
+		pw.types = append(pw.types, c.Type)
+		pw.nulls = append(pw.nulls, parquet.NullValue().Level(0, 0, lc.ColumnIndex))
+		pw.cols[i] = make([]parquet.Value, writeBatch)
 	}
 	pw.w = parquet.NewWriter(w, ps,
-		parquet.Compression(&parquet.Zstd),
+		parquet.Compression(parquetZstd),
 		parquet.MaxRowsPerRowGroup(parquetRowGroupRows),
+		// Statistics stay in the column chunks (and the column index);
+		// repeating them in every page header cost 4% of the write time.
+		parquet.DataPageStatistics(false),
 		parquet.CreatedBy("pulse", "", ""),
 	)
 	return pw, nil
@@ -82,55 +98,75 @@ func NewParquetWriter(w io.Writer, s Schema) (*ParquetWriter, error) {
 
 // Write appends rows, each in schema column order.
 func (pw *ParquetWriter) Write(rows []Row) error {
-	for len(rows) > 0 {
-		n := min(len(rows), 1024)
-		if cap(pw.buf) < n {
-			pw.buf = make([]parquet.Row, n)
+	for _, row := range rows {
+		if len(row) != len(pw.schema.Columns) {
+			return fmt.Errorf("writing parquet %s: row has %d cells, schema has %d columns", pw.schema.Name, len(row), len(pw.schema.Columns))
 		}
-		buf := pw.buf[:n]
-		for k, row := range rows[:n] {
-			if len(row) != len(pw.schema.Columns) {
-				return fmt.Errorf("writing parquet %s: row has %d cells, schema has %d columns", pw.schema.Name, len(row), len(pw.schema.Columns))
+		for i := range row {
+			pw.cols[i][pw.pending] = pw.value(i, &row[i])
+		}
+		pw.pending++
+		if pw.pending == writeBatch {
+			if err := pw.flush(); err != nil {
+				return err
 			}
-			buf[k] = pw.encode(buf[k][:0], row)
 		}
-		if _, err := pw.w.WriteRows(buf); err != nil {
-			return fmt.Errorf("writing parquet %s: %w", pw.schema.Name, err)
-		}
-		rows = rows[n:]
 	}
 	return nil
 }
 
-// encode appends row's values to dst in leaf column order.
-func (pw *ParquetWriter) encode(dst parquet.Row, row Row) parquet.Row {
-	for leaf, i := range pw.order {
-		c := row[i]
-		if c.Null {
-			dst = append(dst, parquet.NullValue().Level(0, 0, leaf))
-			continue
-		}
-		var v parquet.Value
-		switch pw.schema.Columns[i].Type {
-		case String:
-			v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(c.S), len(c.S)))
-		case Int, Timestamp:
-			v = parquet.Int64Value(c.I)
-		case Float:
-			v = parquet.DoubleValue(c.F)
-		case Bool:
-			v = parquet.BooleanValue(c.B)
-		case Date:
-			v = parquet.Int32Value(int32(c.I))
-		}
-		dst = append(dst, v.Level(0, 1, leaf))
+// value is cell c of column i as a Parquet value.
+func (pw *ParquetWriter) value(i int, c *Cell) parquet.Value {
+	if c.Null {
+		return pw.nulls[i]
 	}
-	return dst
+	var v parquet.Value
+	switch pw.types[i] {
+	case String:
+		v = parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(c.S), len(c.S)))
+	case Int, Timestamp:
+		v = parquet.Int64Value(c.I)
+	case Float:
+		v = parquet.DoubleValue(c.F)
+	case Bool:
+		v = parquet.BooleanValue(c.B)
+	case Date:
+		v = parquet.Int32Value(int32(c.I))
+	}
+	return v.Level(0, 1, pw.leaf[i])
+}
+
+// flush hands the collected rows to the column writers, and ends the row
+// group once it holds parquetRowGroupRows rows.
+func (pw *ParquetWriter) flush() error {
+	if pw.pending == 0 {
+		return nil
+	}
+	cws := pw.w.ColumnWriters()
+	for i, vals := range pw.cols {
+		vals = vals[:pw.pending]
+		if _, err := cws[pw.leaf[i]].WriteRowValues(vals); err != nil {
+			return fmt.Errorf("writing parquet %s column %s: %w", pw.schema.Name, pw.schema.Columns[i].Name, err)
+		}
+		clear(vals) // drop the string references
+	}
+	pw.inGroup += pw.pending
+	pw.pending = 0
+	if pw.inGroup >= parquetRowGroupRows {
+		pw.inGroup = 0
+		if err := pw.w.Flush(); err != nil {
+			return fmt.Errorf("writing parquet %s row group: %w", pw.schema.Name, err)
+		}
+	}
+	return nil
 }
 
 // Close flushes the last row group and writes the footer. It does not
 // close the underlying writer.
 func (pw *ParquetWriter) Close() error {
+	if err := pw.flush(); err != nil {
+		return err
+	}
 	if err := pw.w.Close(); err != nil {
 		return fmt.Errorf("closing parquet %s: %w", pw.schema.Name, err)
 	}
@@ -151,6 +187,7 @@ type ParquetRowReader struct {
 	buf       []parquet.Row
 	n, i      int
 	colPos    []int
+	flat      bool // every column of the file is a top-level, non-repeated leaf
 	pos       int64
 	broken    error
 }
@@ -181,6 +218,12 @@ func OpenParquetRows(r io.ReaderAt, size int64, s Schema) (pr *ParquetRowReader,
 		colPos:    make([]int, len(f.Schema().Columns())),
 	}
 	top := f.Root().Columns()
+	pr.flat = len(top) == len(pr.colPos)
+	for _, fc := range top {
+		if !fc.Leaf() || fc.Repeated() {
+			pr.flat = false
+		}
+	}
 	for i, c := range s.Columns {
 		pr.leaf[i] = -1
 		var match *parquet.Column
@@ -312,21 +355,29 @@ func (pr *ParquetRowReader) closeRows() {
 
 // convert fills out from one file row.
 func (pr *ParquetRowReader) convert(row parquet.Row, out Row) error {
-	for k := range pr.colPos {
-		pr.colPos[k] = -1
-	}
-	for k, v := range row {
-		if c := v.Column(); c >= 0 && c < len(pr.colPos) && pr.colPos[c] < 0 {
-			pr.colPos[c] = k
+	// In a flat file a row is one value per column, in column order.
+	flat := pr.flat && len(row) == len(pr.colPos)
+	if !flat {
+		for k := range pr.colPos {
+			pr.colPos[k] = -1
+		}
+		for k, v := range row {
+			if c := v.Column(); c >= 0 && c < len(pr.colPos) && pr.colPos[c] < 0 {
+				pr.colPos[c] = k
+			}
 		}
 	}
 	for i, col := range pr.schema.Columns {
 		l := pr.leaf[i]
-		if l < 0 || pr.colPos[l] < 0 || row[pr.colPos[l]].IsNull() {
+		k := l
+		if !flat && l >= 0 {
+			k = pr.colPos[l]
+		}
+		if k < 0 || row[k].IsNull() {
 			out[i] = Cell{Null: true}
 			continue
 		}
-		v := row[pr.colPos[l]]
+		v := row[k]
 		var c Cell
 		switch col.Type {
 		case String:

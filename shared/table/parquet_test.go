@@ -8,10 +8,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/parquet-go/parquet-go"
 )
 
 var allTypes = Schema{
@@ -130,7 +132,32 @@ func TestParquetManyRowGroups(t *testing.T) {
 	for i := range rows {
 		rows[i] = Row{Int64(int64(i)), Str("row")}
 	}
-	got := readParquet(t, writeParquet(t, s, rows), s, 1000)
+	// Written one row at a time, as the pipeline does.
+	var buf bytes.Buffer
+	pw, err := NewParquetWriter(&buf, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := pw.Write([]Row{r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int64
+	for _, rg := range f.RowGroups() {
+		sizes = append(sizes, rg.NumRows())
+	}
+	if want := []int64{parquetRowGroupRows, parquetRowGroupRows, 17}; !slices.Equal(sizes, want) {
+		t.Errorf("row groups of %v rows, want %v", sizes, want)
+	}
+	got := readParquet(t, buf.Bytes(), s, 1000)
 	if len(got) != total {
 		t.Fatalf("got %d rows, want %d", len(got), total)
 	}
