@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 help:
 	@echo "make demo   run Pulse locally on generated data (local stack, batch + stream, dashboard)"
 	@echo "make test   install the test tools and run every test"
-	@echo "make bench  run the benchmarks (figures in README.md, Performance)"
+	@echo "make bench  run the benchmarks (figures and commands in docs/performance.md)"
 	@echo "make lambdas | synth | localstack-up | localstack-test | tools | vet | race | clean"
 
 ## The demo: the whole pipeline on embedded stand-ins. DEMO_ARGS passes flags,
@@ -31,6 +31,7 @@ build:
 
 tools-demo:
 	$(GO) mod download
+	bash localstack/tools/web.sh
 
 ## Every test. Tools first, so nothing is skipped for want of them.
 test: tools
@@ -75,12 +76,19 @@ localstack-down:
 ## and 1 GiB of NDJSON. Fixtures are generated once into bench-out/ (about
 ## 3 GB of disk); about 5 minutes on 2 cores.
 bench:
+	bash localstack/tools/dynamodb-local.sh
 	@mkdir -p bench-out
 	@echo "machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$($(GO) env GOVERSION), load average $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(GO) build -o bench-out/pulse-bench ./cmd/pulse-bench
 	set -o pipefail; $(GO) test ./bench -run '^$$' -bench . -benchtime 1x -count 2 -cpu 1 -timeout 30m | tee bench-out/batch.txt
 	set -o pipefail; ./bench-out/pulse-bench rss --mb 128,1024 --dir bench-out | tee bench-out/rss.txt
 	@echo; ./bench-out/pulse-bench table bench-out/batch.txt
+	@echo; echo "stream: handler events/s on one core (decode + clean + window, warehouse excluded), JSON and Avro"
+	set -o pipefail; $(GO) test -tags $(TAGS) ./shared/handlers/ -run '^$$' -bench BenchmarkStreamHandler -benchtime 100x -cpu 1 | tee bench-out/stream-handler.txt
+	@echo; echo "stream: produce-to-warehouse latency at 5,000 events/s on the local stack"
+	set -o pipefail; $(GO) test -tags $(TAGS) ./localstack/stack/ -run '^$$' -bench BenchmarkStreamLatency -benchtime 1x | tee bench-out/stream-latency.txt
+	@echo; echo "stream: DynamoDB writes per event (dedupe, window state, lease) at batch sizes 100 and 10,000, on DynamoDB Local"
+	set -o pipefail; $(GO) test -tags $(TAGS) ./shared/adapters/dynamo/ -run '^$$' -bench BenchmarkStreamWritesPerEvent -benchtime 1x | tee bench-out/stream-writes.txt
 	@echo "load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 ## The race detector over the packages without cgo.
