@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 help:
 	@echo "make demo   run Pulse locally on generated data (local stack, batch + stream, dashboard)"
 	@echo "make test   install the test tools and run every test"
-	@echo "make bench  run the benchmarks (figures and commands in docs/performance.md)"
+	@echo "make bench  run the benchmarks (figures and commands in tests/bench/README.md)"
 	@echo "make lambdas | synth | localstack-up | localstack-test | tools | vet | race | clean"
 
 ## The demo: the whole pipeline on embedded stand-ins. DEMO_ARGS passes flags,
@@ -70,7 +70,7 @@ localstack-test:
 localstack-down:
 	docker compose -f localstack/compose.yaml down -v
 
-## Benchmarks (docs/performance.md): Clean+Model records/s on one core over
+## Benchmarks (tests/bench/README.md): Clean+Model records/s on one core over
 ## 1M-row NDJSON, CSV and Parquet files, side by side with the same cleaning in
 ## DuckDB SQL (SET threads=1), best of two runs; then peak RSS over 128 MiB
 ## and 1 GiB of NDJSON. Fixtures are generated once into bench-out/ (about
@@ -80,7 +80,7 @@ bench:
 	@mkdir -p bench-out
 	@echo "machine: $$(nproc) CPUs, $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $$($(GO) env GOVERSION), load average $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(GO) build -o bench-out/pulse-bench ./cmd/pulse-bench
-	set -o pipefail; $(GO) test ./bench -run '^$$' -bench . -benchtime 1x -count 2 -cpu 1 -timeout 30m | tee bench-out/batch.txt
+	set -o pipefail; $(GO) test ./tests/bench -run '^$$' -bench . -benchtime 1x -count 2 -cpu 1 -timeout 30m | tee bench-out/batch.txt
 	set -o pipefail; ./bench-out/pulse-bench rss --mb 128,1024 --dir bench-out | tee bench-out/rss.txt
 	@echo; ./bench-out/pulse-bench table bench-out/batch.txt
 	@echo; echo "stream: handler events/s on one core (decode + clean + window, warehouse excluded), JSON and Avro"

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pulse-analytics/pulse/bench"
+	"github.com/pulse-analytics/pulse/tests/bench"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 )

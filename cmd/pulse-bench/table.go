@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// runTable reads `go test -bench` output of ./bench (a file, or stdin) and
+// runTable reads `go test -bench` output of ./tests/bench (a file, or stdin) and
 // prints Pulse and DuckDB side by side per format.
 func runTable(args []string) error {
 	in := io.Reader(os.Stdin)

@@ -384,7 +384,7 @@ func Live(w io.Writer, o Options) (*Truth, error) {
 	return t, nil
 }
 
-// videoHeader is the Time-Wasters header (../shared/corpora/time-wasters).
+// videoHeader is the Time-Wasters header (tests/testdata/corpora/time-wasters).
 var videoHeader = []string{"UserID", "Age", "Gender", "Location", "Income", "Debt", "Owns_Property", "Profession", "Demographics", "Platform",
 	"Total_Time_Spent", "Number_of_Sessions", "Video_ID", "Video_Category", "Video_Length", "Engagement", "Importance_Score",
 	"Time_Spent_On_Video", "Number_of_Videos_Watched", "Scroll_Rate", "Frequency", "ProductivityLoss", "Satisfaction", "Watch_Reason",

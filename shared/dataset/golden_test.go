@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	testcorpora "github.com/pulse-analytics/pulse/tests/corpora"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -118,10 +120,9 @@ func TestGolden(t *testing.T) {
 // TestTimeWasters runs the real Time-Wasters CSV (1,000 rows) through
 // video_interactions and checks its known dirt is handled.
 func TestTimeWasters(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "corpora", "time-wasters", "time-wasters-on-social-media.csv")
-	f, err := os.Open(path)
+	f, err := os.Open(testcorpora.Path(t, "time-wasters", "time-wasters-on-social-media.csv"))
 	if err != nil {
-		t.Fatalf("the reference corpus must be beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	c, err := Compile(VideoInteractions)

@@ -125,7 +125,7 @@ var LiveStreaming = &Spec{
 
 // VideoInteractions: seed 000, CSV and NDJSON files and the
 // video_interactions topic, in the Time-Wasters shape
-// (../shared/corpora/time-wasters).
+// (tests/testdata/corpora/time-wasters).
 var VideoInteractions = &Spec{
 	Name: "video_interactions", Seed: "000", Formats: []record.Format{record.CSV, record.NDJSON, record.Parquet},
 	Fields: []Field{

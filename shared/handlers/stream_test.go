@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/window"
+	testcorpora "github.com/pulse-analytics/pulse/tests/corpora"
 )
 
 func newStream(t *testing.T) (*handlers.Stream, *duckdb.Warehouse) {
@@ -42,23 +42,12 @@ func newStream(t *testing.T) (*handlers.Stream, *duckdb.Warehouse) {
 	return &handlers.Stream{Pipeline: p}, wh
 }
 
-// corpus reads a file of the reference kit's corpora/aws-events, beside
-// the repository root (the first directory above holding go.mod).
+// corpus reads a file of the test corpora's aws-events folder.
 func corpus(t *testing.T, name string, v any) {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test")
-		}
-		dir = filepath.Dir(dir)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "corpora", "aws-events", name))
+	b, err := os.ReadFile(testcorpora.Path(t, "aws-events", name))
 	if err != nil {
-		t.Fatalf("the reference corpus must be beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)

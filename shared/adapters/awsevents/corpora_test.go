@@ -3,30 +3,16 @@ package awsevents_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
+
+	testcorpora "github.com/pulse-analytics/pulse/tests/corpora"
 )
 
-// corpusPath returns the path of a file in the reference kit's
-// corpora/aws-events, found by walking up from the test directory to the
-// module root (go.mod) and then to ../shared/corpora beside it.
+// corpusPath returns the path of a file in the test corpora's aws-events
+// folder (tests/corpora).
 func corpusPath(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "corpora", "aws-events", name)
+	p := testcorpora.Path(t, "aws-events", name)
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("corpus file: %v", err)
 	}
