@@ -17,9 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pulse-analytics/pulse/tests/bench"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/tests/bench"
 )
 
 // childCommand runs one Clean+Model in the measured process.
