@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sr"
 
-	"github.com/pulse-analytics/pulse/events"
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/esm"
 	"github.com/pulse-analytics/pulse/localstack/stack"
@@ -39,26 +36,16 @@ func TestStreamEndToEnd(t *testing.T) {
 	}
 }
 
-func streamEndToEnd(t *testing.T, format string, crashes bool) {
+func streamEndToEnd(t *testing.T, format string, crash bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	st := startStack(t, stack.Options{})
 	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
 		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
-	var attempts, crashed atomic.Int64
-	if crashes {
-		opts.Failpoint = func(step string) error {
-			n := attempts.Load()
-			if step == stream.StepLoadState {
-				n = attempts.Add(1) // a new invocation (a retry is one too)
-			}
-			// Every third invocation fails after one step, each step in turn.
-			if n%3 == 0 && step == stream.Steps[(n/3)%int64(len(stream.Steps))] {
-				crashed.Add(1)
-				return fmt.Errorf("injected crash after %s", step)
-			}
-			return nil
-		}
+	crashes := &stream.RotatingCrashes{}
+	if crash {
+		crashes.Every = 3 // every third invocation fails after one step, each step in turn
+		opts.Failpoint = crashes.Failpoint
 	}
 	ss, err := st.StartStream(ctx, opts)
 	if err != nil {
@@ -66,29 +53,7 @@ func streamEndToEnd(t *testing.T, format string, crashes bool) {
 	}
 	cfg := sim.Config{Seed: 21, Rate: 0.2, MaxEvents: 2500, DuplicatePct: 3, LatePct: 5, MalformedPct: 2, Format: format,
 		Start: time.Date(2024, 2, 3, 8, 0, 0, 0, time.UTC)}
-	if format == sim.FormatAvro {
-		reg, err := sr.NewClient(sr.URLs(ss.Registry.URL()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cfg.SchemaIDs, err = sim.RegisterSchemas(ctx, reg, events.Topics()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	g := sim.NewGenerator(cfg)
-	var msgs []produced
-	offsets := map[string]int64{}
-	for {
-		ev, ok := g.Next()
-		if !ok {
-			break
-		}
-		msgs = append(msgs, produced{topic: ev.Topic, offset: offsets[ev.Topic], ev: ev})
-		offsets[ev.Topic]++
-	}
-	if err := g.Err(); err != nil {
-		t.Fatal(err)
-	}
+	msgs := generateStream(ctx, t, ss, cfg)
 	brokers, _ := ss.Brokers()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -240,9 +205,9 @@ func streamEndToEnd(t *testing.T, format string, crashes bool) {
 	}
 	sort.Strings(sizes)
 	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
-		crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
-	if crashes && (crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashed.Load()) {
-		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashed.Load(), ss.Retries())
+		crashes.Crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
+	if crash && (crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load()) {
+		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashes.Crashed.Load(), ss.Retries())
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,7 +60,7 @@ func TestStreamOracle(t *testing.T) {
 	t.Run("with-crashes", func(t *testing.T) { streamOracle(t, true) })
 }
 
-func streamOracle(t *testing.T, crashes bool) {
+func streamOracle(t *testing.T, crash bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	st, err := stack.Start(ctx, stack.Options{})
@@ -74,20 +73,11 @@ func streamOracle(t *testing.T, crashes bool) {
 	}
 	opts := stack.StreamOptions{BatchSize: 250, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
 		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
-	var invocations, crashed atomic.Int64
-	if crashes {
+	crashes := &stream.RotatingCrashes{}
+	if crash {
 		opts.BatchSize = 100
-		opts.Failpoint = func(step string) error {
-			n := invocations.Load()
-			if step == stream.StepLoadState {
-				n = invocations.Add(1) // a new invocation (a retry is one too)
-			}
-			if n%3 == 0 && step == stream.Steps[(n/3)%int64(len(stream.Steps))] {
-				crashed.Add(1)
-				return fmt.Errorf("injected crash after %s", step)
-			}
-			return nil
-		}
+		crashes.Every = 3 // every third invocation fails after one step, each step in turn
+		opts.Failpoint = crashes.Failpoint
 	}
 	ss, err := st.StartStream(ctx, opts)
 	if err != nil {
@@ -205,10 +195,10 @@ func streamOracle(t *testing.T, crashes bool) {
 		figures = append(figures, fmt.Sprintf("%s %d", k, n))
 	}
 	sort.Strings(figures)
-	if crashes {
-		t.Logf("%d injected crashes, %d retried invocations", crashed.Load(), ss.Retries())
-		if crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashed.Load() {
-			t.Errorf("%d crashes, %d retries: want at least one crash per step, each retried", crashed.Load(), ss.Retries())
+	if crash {
+		t.Logf("%d injected crashes, %d retried invocations", crashes.Crashed.Load(), ss.Retries())
+		if crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load() {
+			t.Errorf("%d crashes, %d retries: want at least one crash per step, each retried", crashes.Crashed.Load(), ss.Retries())
 		}
 		return
 	}
