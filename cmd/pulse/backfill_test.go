@@ -7,22 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
 func TestBackfillCommand(t *testing.T) {
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	var out bytes.Buffer
 	if err := backfill(ctx, &out, wh, "", "", 2); err == nil || !strings.Contains(err.Error(), "give --from and --to") {
 		t.Errorf("empty warehouse without a range: %v", err)

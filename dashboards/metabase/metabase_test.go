@@ -8,8 +8,7 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 )
 
 func titles() map[string]string {
@@ -61,14 +60,7 @@ func TestSpecsCoverEveryDashboardView(t *testing.T) {
 // without filters and with each filter set, as Metabase would substitute it.
 func TestCardQueriesRun(t *testing.T) {
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	if err := views.Setup(ctx, wh); err != nil {
 		t.Fatal(err)
 	}

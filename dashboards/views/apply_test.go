@@ -5,20 +5,12 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 )
 
 func TestSetupAppliesEveryView(t *testing.T) {
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	for i := 0; i < 2; i++ { // idempotent
 		if err := views.Setup(ctx, wh); err != nil {
 			t.Fatal(err)

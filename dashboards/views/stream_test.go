@@ -12,7 +12,7 @@ import (
 	"github.com/pulse-analytics/pulse/events"
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -86,14 +86,7 @@ func isoMicros(t *testing.T, s any) int64 {
 func openStream(t *testing.T) *duckdb.Warehouse {
 	t.Helper()
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	if err := views.Setup(ctx, wh); err != nil {
 		t.Fatal(err)
 	}

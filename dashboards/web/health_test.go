@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -179,14 +179,7 @@ func queryRows(t *testing.T, sql string, args ...any) [][]any {
 // DATA_TEST_RESULTS view the page still answers and says it is missing.
 func TestHealthFreshnessAndFailures(t *testing.T) {
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	if err := wh.Migrate(ctx, star.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	if err := views.Apply(ctx, wh, views.Batch); err != nil {
 		t.Fatal(err)
 	}

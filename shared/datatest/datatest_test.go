@@ -10,9 +10,9 @@ import (
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/datatest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -22,14 +22,7 @@ var at = time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
 func setup(t *testing.T) *duckdb.Warehouse {
 	t.Helper()
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	if err := views.Setup(ctx, wh); err != nil {
 		t.Fatal(err)
 	}

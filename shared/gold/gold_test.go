@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/gold"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -23,14 +24,7 @@ var at = time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC)
 func open(t testing.TB) *duckdb.Warehouse {
 	t.Helper()
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	if err := wh.Migrate(ctx, []table.Schema{*star.FactAppInteractions}); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t, *star.FactAppInteractions)
 	if err := gold.Migrate(ctx, wh); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -17,14 +17,7 @@ import (
 func goldWarehouse(t *testing.T, ingested time.Time) *duckdb.Warehouse {
 	t.Helper()
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	var rows []table.Row
 	for i, at := range []time.Time{
 		time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC), time.Date(2024, 3, 1, 9, 10, 0, 0, time.UTC), // u1: one 600 s session

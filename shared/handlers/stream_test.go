@@ -14,10 +14,10 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/window"
 	testcorpora "github.com/pulse-analytics/pulse/tests/corpora"
@@ -25,15 +25,7 @@ import (
 
 func newStream(t *testing.T) (*handlers.Stream, *duckdb.Warehouse) {
 	t.Helper()
-	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	if err := wh.Migrate(ctx, star.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: wh, State: window.NewMemStore(),
 		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
 	if err != nil {

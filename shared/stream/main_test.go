@@ -12,6 +12,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/star"
@@ -65,17 +66,10 @@ type rig struct {
 
 func newRig(t *testing.T, cfg stream.Config) *rig {
 	t.Helper()
-	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	if err := wh.Migrate(ctx, star.Schemas()); err != nil {
-		t.Fatal(err)
-	}
+	wh := duckdbtest.New(t)
 	r := &rig{wh: wh, dedupe: memory.NewDedupe(), state: &namedStore{MemStore: window.NewMemStore(), names: map[string]bool{}},
 		objects: memory.NewObjects(), now: time.Date(2024, 2, 3, 12, 0, 0, 0, time.UTC)}
+	var err error
 	r.p, err = stream.New(stream.Env{
 		Store: r.objects, Dedupe: r.dedupe, Warehouse: wh, State: r.state, Decoder: avro.NewDecoder(nil),
 		Buckets: buckets, Config: cfg, Now: func() time.Time { return r.now },
