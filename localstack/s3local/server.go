@@ -1,8 +1,12 @@
 // Package s3local is the in-process S3 stand-in used by the demo and the
-// tests: gofakes3 with its in-memory, versioning-capable backend served
-// over real HTTP, so the aws-sdk-go-v2 adapter talks the S3 protocol to
-// it. gofakes3 sends no bucket notifications; NotifyingStore supplies the
-// ObjectCreated events S3 would send to Lambda.
+// tests: gofakes3 served over real HTTP, so the aws-sdk-go-v2 adapter talks
+// the S3 protocol to it. Start keeps objects in memory with versioning (as
+// Pulse's real buckets have it); StartDir keeps them in a folder, written
+// as they are put, so memory does not grow with what is stored and a
+// restarted stack finds every object (and its ETag) as it was; that
+// backend has no versions, so objects are named by their ETag (the MD5 of
+// their bytes). gofakes3 sends no bucket notifications; NotifyingStore
+// supplies the ObjectCreated events S3 would send to Lambda.
 package s3local
 
 import (
@@ -12,15 +16,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/spf13/afero"
 )
 
 // Server is a running gofakes3 instance.
 type Server struct {
-	backend *s3mem.Backend
+	backend gofakes3.Backend
 	http    *http.Server
 	addr    string
 	served  chan error
@@ -35,7 +42,28 @@ func Start(ctx context.Context, addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for s3local on %s: %w", addr, err)
 	}
-	backend := s3mem.New()
+	return serve(ln, s3mem.New())
+}
+
+// StartDir serves an S3 whose objects live under dir (created if needed):
+// dir/buckets/<bucket>/<key>, with their metadata under dir/metadata.
+func StartDir(ctx context.Context, addr, dir string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating s3local folder %s: %w", dir, err)
+	}
+	backend, err := s3afero.MultiBucket(afero.NewBasePathFs(afero.NewOsFs(), dir))
+	if err != nil {
+		return nil, fmt.Errorf("opening s3local folder %s: %w", dir, err)
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for s3local on %s: %w", addr, err)
+	}
+	return serve(ln, backend)
+}
+
+func serve(ln net.Listener, backend gofakes3.Backend) (*Server, error) {
 	faker := gofakes3.New(backend, gofakes3.WithLogger(slogLogger{}))
 	s := &Server{
 		backend: backend,
@@ -74,8 +102,12 @@ func (s *Server) CreateBuckets(ctx context.Context, names ...string) error {
 		if err := s.backend.CreateBucket(name); err != nil && !gofakes3.IsAlreadyExists(err) {
 			return fmt.Errorf("creating bucket %s: %w", name, err)
 		}
+		vb, ok := s.backend.(gofakes3.VersionedBackend)
+		if !ok {
+			continue // a folder-backed server keeps one version per key
+		}
 		v := gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}
-		if err := s.backend.SetVersioningConfiguration(name, v); err != nil {
+		if err := vb.SetVersioningConfiguration(name, v); err != nil {
 			return fmt.Errorf("enabling versioning on bucket %s: %w", name, err)
 		}
 	}

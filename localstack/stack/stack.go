@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,28 @@ type Options struct {
 	// size (pipeline.DefaultChunkBytes when 0).
 	LargeFileBytes int64
 	ChunkBytes     int64
+	// StreamDedupeTTL is how long the in-process dedupe store keeps the
+	// claims of stream records (DefaultStreamDedupeTTL when 0). Files'
+	// claims are kept as long as on AWS (FileDedupeTTL); stream claims
+	// arrive thousands a second and are kept as long as a duplicate can
+	// plausibly arrive, so a long-running stack stays within bounded memory.
+	StreamDedupeTTL time.Duration
+}
+
+// Dedupe TTLs of the in-process store.
+const (
+	FileDedupeTTL          = 400 * 24 * time.Hour // as the DynamoDB table's TTL on AWS
+	DefaultStreamDedupeTTL = 15 * time.Minute
+)
+
+func (o Options) dedupeTTL(origin string) time.Duration {
+	if strings.HasPrefix(origin, "s3://") || strings.HasPrefix(origin, "replay:") {
+		return FileDedupeTTL
+	}
+	if o.StreamDedupeTTL > 0 {
+		return o.StreamDedupeTTL
+	}
+	return DefaultStreamDedupeTTL
 }
 
 // StepEvent reports one workflow step.
@@ -83,6 +106,11 @@ type Stack struct {
 	opts    Options
 	tempDir bool
 	closers []func() error
+
+	// unfinished are the dedupe transactions an earlier process on the
+	// data folder left pending (see recoverFiles).
+	unfinished []string
+	recovered  []Run
 
 	mu      sync.Mutex
 	started map[string]bool
@@ -122,7 +150,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	srv, err := s3local.Start(ctx, addr)
+	var srv *s3local.Server
+	var err error
+	if s.tempDir {
+		srv, err = s3local.Start(ctx, addr)
+	} else {
+		// A data folder keeps the buckets on disk as objects are put: a
+		// restarted stack (after a crash too) finds them as they were.
+		if err := migrateObjects(filepath.Join(o.Dir, s3Folder)); err != nil {
+			return nil, err
+		}
+		srv, err = s3local.StartDir(ctx, addr, filepath.Join(o.Dir, s3Folder))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -144,20 +183,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.closers = append(s.closers, wh.Close)
 	dd := o.Dedupe
 	if dd == nil {
-		md, err := memory.OpenDedupe(filepath.Join(o.Dir, "dedupe.log"))
+		md, err := memory.OpenDedupe(filepath.Join(o.Dir, "dedupe.log"), memory.DedupeOptions{TTLFor: o.dedupeTTL})
 		if err != nil {
 			return nil, err
 		}
 		s.closers = append(s.closers, md.Close)
+		s.unfinished = md.Unfinished()
 		dd = md
-	}
-	if !s.tempDir {
-		if _, err := loadObjects(ctx, store, filepath.Join(o.Dir, s3Folder)); err != nil {
-			return nil, err
-		}
-		s.closers = append(s.closers, func() error {
-			return saveObjects(context.Background(), store, filepath.Join(o.Dir, s3Folder))
-		})
 	}
 	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log}
 	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes}
@@ -170,6 +202,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	if err := views.Setup(ctx, wh); err != nil {
+		return nil, err
+	}
+	if err := s.recoverFiles(ctx); err != nil {
 		return nil, err
 	}
 	ok = true

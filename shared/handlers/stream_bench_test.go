@@ -31,6 +31,19 @@ func (w *nullWarehouse) Merge(_ context.Context, _ table.Schema, rows []table.Ro
 	return len(rows), nil
 }
 func (w *nullWarehouse) Exec(context.Context, string) error { return nil }
+func (w *nullWarehouse) BeginLoad(context.Context) (pipeline.Loader, error) {
+	return &nullLoader{w: w}, nil
+}
+
+type nullLoader struct{ w *nullWarehouse }
+
+func (l *nullLoader) Stage(_ context.Context, _ table.Schema, rows []table.Row) error {
+	l.w.rows += len(rows)
+	return nil
+}
+func (l *nullLoader) Exec(string)                                    {}
+func (l *nullLoader) Commit(context.Context) (map[string]int, error) { return nil, nil }
+func (l *nullLoader) Close() error                                   { return nil }
 func (w *nullWarehouse) Query(context.Context, string, ...any) ([]string, [][]any, error) {
 	return nil, nil, nil
 }

@@ -100,6 +100,12 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 		return nil, fmt.Errorf("%w: %v", ErrNotADataset, err)
 	}
 	defer closeFn()
+	// The file version is the dedupe transaction of its records: claims
+	// made here hold their keys until Load commits them, or the file is
+	// quarantined and Abort releases them.
+	if err := env.Dedupe.Begin(ctx, m.Origin, env.claimDeadline()); err != nil {
+		return nil, fmt.Errorf("cleaning %s: %w", drop.Key, err)
+	}
 	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}, suffix: chunk.suffix()}
 	defer c.discard()
 	if err := c.run(ctx, rd); err != nil {
@@ -241,6 +247,10 @@ func (c *cleanRun) run(ctx context.Context, rd record.Reader) error {
 	return c.flushClaims(ctx)
 }
 
+// txn is the dedupe transaction of the run: the file version (a replay
+// batch names its own).
+func (c *cleanRun) txn() string { return c.m.txn() }
+
 func (c *cleanRun) newRow() table.Row {
 	if n := len(c.free); n > 0 {
 		r := c.free[n-1]
@@ -254,12 +264,21 @@ func (c *cleanRun) flushClaims(ctx context.Context) error {
 	if len(c.claims) == 0 {
 		return nil
 	}
-	out, err := c.env.Dedupe.Claim(ctx, c.m.Dataset, c.claims)
+	out, err := c.env.Dedupe.Claim(ctx, c.m.Dataset, c.txn(), c.claims)
 	if err != nil {
 		return fmt.Errorf("claiming dedupe keys for %s: %w", c.m.Source.Key, err)
 	}
 	if len(out) != len(c.claims) {
 		return fmt.Errorf("claiming dedupe keys for %s: %d outcomes for %d claims", c.m.Source.Key, len(out), len(c.claims))
+	}
+	for i, o := range out {
+		if o == Held {
+			// Another file or batch still in flight holds this record's
+			// key: whether it is a duplicate depends on how that work
+			// ends. Fail now; the workflow retries the file later.
+			return fmt.Errorf("cleaning %s: the key of record %s is claimed by work still in flight: %w",
+				c.m.Source.Key, c.claims[i].Origin[strings.LastIndexByte(c.claims[i].Origin, '#')+1:], ErrClaimHeld)
+		}
 	}
 	for i, o := range out {
 		if o == Duplicate {

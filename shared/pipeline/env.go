@@ -28,6 +28,23 @@ type Env struct {
 	Log       *slog.Logger     // defaults to slog.Default()
 	// ClaimBatch is how many records are claimed in one Dedupe call (default 1000).
 	ClaimBatch int
+	// ClaimTimeout is how long a file's dedupe claims hold their keys
+	// without being committed (DefaultClaimTimeout when 0): past it, the
+	// file's work counts as dead and a later delivery of its records
+	// takes them over. It must exceed the batch workflow's timeout.
+	ClaimTimeout time.Duration
+}
+
+// DefaultClaimTimeout is Env.ClaimTimeout's default: longer than the batch
+// workflow's timeout (infra/stacks/batch.go).
+const DefaultClaimTimeout = 2 * time.Hour
+
+func (e *Env) claimDeadline() time.Time {
+	d := e.ClaimTimeout
+	if d <= 0 {
+		d = DefaultClaimTimeout
+	}
+	return e.now().Add(d)
 }
 
 func (e *Env) now() time.Time {

@@ -20,37 +20,75 @@ const loadChunk = 20_000
 // Schemas is every table Pulse loads; Load migrates them first.
 var Schemas = star.Schemas
 
-// Load merges a file's curated Parquet into the warehouse, table by table,
-// then records the file's manifest row. MERGE on each table's key makes a
-// repeated load change nothing.
+// Load merges a file's curated Parquet into the warehouse, every table and
+// the file's manifest row in one warehouse transaction (all of the file
+// lands, or none of it), then commits the file's dedupe claims: only now
+// do its records shadow later deliveries of the same records. MERGE on
+// each table's key makes a repeated load change nothing.
 func Load(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
 	if env.Warehouse == nil {
 		return nil, errors.New("load: no warehouse configured")
 	}
+	txn := m.txn()
+	// A file whose claims were released (quarantined, or taken over after
+	// its deadline) must be cleaned again: its staged records may now
+	// belong to another delivery.
+	switch st, err := env.Dedupe.State(ctx, txn); {
+	case err != nil:
+		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
+	case st == TxnAborted:
+		return nil, fmt.Errorf("loading %s: %w: its claims were released; clean the file again", m.Source.Key, ErrTxnAborted)
+	}
+	// Renew the claims' deadline for the time the load takes.
+	if err := env.Dedupe.Begin(ctx, txn, env.claimDeadline()); err != nil {
+		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
+	}
 	if err := env.Warehouse.Migrate(ctx, Schemas()); err != nil {
 		return nil, fmt.Errorf("migrating warehouse: %w", err)
 	}
-	m.Inserted = map[string]int{}
+	ld, err := env.Warehouse.BeginLoad(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
+	}
+	defer ld.Close()
 	for _, out := range m.Curated {
 		t := tableByName(out.Table)
 		if t == nil {
 			return nil, fmt.Errorf("load: curated output %s names unknown table %s", out.Key, out.Table)
 		}
-		n, err := loadFile(ctx, env, *t, out.Key)
-		if err != nil {
+		if err := stageFile(ctx, env, ld, *t, out.Key); err != nil {
 			return nil, err
 		}
-		m.Inserted[out.Table] += n
 	}
 	m.Status = "loaded"
 	m.FinishedAt = env.now().UnixMicro()
-	if err := recordManifest(ctx, env, m); err != nil {
-		return nil, err
+	if err := ld.Stage(ctx, *star.Manifests, []table.Row{manifestRow(m)}); err != nil {
+		return nil, fmt.Errorf("recording manifest %s: %w", m.FileID, err)
+	}
+	inserted, err := ld.Commit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
+	}
+	m.Inserted = map[string]int{}
+	for _, out := range m.Curated {
+		m.Inserted[out.Table] = inserted[out.Table]
+	}
+	if err := env.Dedupe.Commit(ctx, txn); err != nil {
+		return nil, fmt.Errorf("loading %s: its rows landed, committing its dedupe claims: %w", m.Source.Key, err)
 	}
 	if err := env.saveManifest(ctx, m); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// txn is the dedupe transaction of a manifest's records: its file version,
+// or the replay batch's own.
+func (m *Manifest) txn() string {
+	if m.Txn != "" {
+		return m.Txn
+	}
+	return m.Origin
 }
 
 func tableByName(name string) *table.Schema {
@@ -62,17 +100,17 @@ func tableByName(name string) *table.Schema {
 	return nil
 }
 
-func loadFile(ctx context.Context, env *Env, t table.Schema, key string) (int, error) {
+// stageFile stages a curated Parquet file's rows into ld, loadChunk rows at a time.
+func stageFile(ctx context.Context, env *Env, ld Loader, t table.Schema, key string) error {
 	f, size, err := env.spool(ctx, env.Buckets.Curated, key)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer func() { f.Close(); os.Remove(f.Name()) }()
 	rd, err := table.OpenParquetRows(f, size, t)
 	if err != nil {
-		return 0, fmt.Errorf("opening curated parquet %s: %w", key, err)
+		return fmt.Errorf("opening curated parquet %s: %w", key, err)
 	}
-	inserted := 0
 	buf := make([]table.Row, loadChunk)
 	for i := range buf {
 		buf[i] = make(table.Row, len(t.Columns))
@@ -80,27 +118,28 @@ func loadFile(ctx context.Context, env *Env, t table.Schema, key string) (int, e
 	for {
 		n, rerr := rd.Read(buf)
 		if n > 0 {
-			k, err := env.Warehouse.Merge(ctx, t, buf[:n])
-			if err != nil {
-				return inserted, fmt.Errorf("merging %s into %s: %w", key, t.Name, err)
+			if err := ld.Stage(ctx, t, buf[:n]); err != nil {
+				return fmt.Errorf("staging %s into %s: %w", key, t.Name, err)
 			}
-			inserted += k
 		}
 		if rerr == io.EOF {
-			return inserted, nil
+			return nil
 		}
 		if rerr != nil {
-			return inserted, fmt.Errorf("reading curated parquet %s: %w", key, rerr)
+			return fmt.Errorf("reading curated parquet %s: %w", key, rerr)
 		}
 	}
 }
 
-func recordManifest(ctx context.Context, env *Env, m *Manifest) error {
-	row := table.Row{
+func manifestRow(m *Manifest) table.Row {
+	return table.Row{
 		{S: m.FileID}, {S: m.Dataset}, {S: m.Source.Key}, {I: m.Counts.Received}, {I: m.Counts.Loaded},
 		{I: m.Counts.Rejected}, {I: m.Counts.Duplicate}, {I: m.Counts.Late}, {S: m.Status}, {I: m.StartedAt}, {I: m.FinishedAt},
 	}
-	if _, err := env.Warehouse.Merge(ctx, *star.Manifests, []table.Row{row}); err != nil {
+}
+
+func recordManifest(ctx context.Context, env *Env, m *Manifest) error {
+	if _, err := env.Warehouse.Merge(ctx, *star.Manifests, []table.Row{manifestRow(m)}); err != nil {
 		return fmt.Errorf("recording manifest %s: %w", m.FileID, err)
 	}
 	return nil

@@ -34,10 +34,13 @@ func (c Counts) String() string {
 // It is written to the staging bucket at _manifests/<dataset>/<file id>.json
 // and passed between the workflow's steps.
 type Manifest struct {
-	FileID        string   `json:"fileId"`
-	Dataset       string   `json:"dataset"`
-	Source        FileDrop `json:"source"`
-	Origin        string   `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
+	FileID  string   `json:"fileId"`
+	Dataset string   `json:"dataset"`
+	Source  FileDrop `json:"source"`
+	Origin  string   `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
+	// Txn is the dedupe transaction of the manifest's records when it is
+	// not Origin (a replay batch names its own).
+	Txn           string   `json:"txn,omitempty"`
 	IngestedAt    int64    `json:"ingestedAt"`
 	Counts        Counts   `json:"counts"`
 	StagingKeys   []string `json:"stagingKeys"`

@@ -225,15 +225,19 @@ func decodeQuarantine(line []byte, raw *record.Raw) (QuarantineRecord, error) {
 	return QuarantineRecord{Dataset: v[0].Text, Origin: v[1].Text, Source: v[2].Text, Pos: pos, Field: v[4].Text, Reason: v[5].Text, Record: v[6].Text}, nil
 }
 
-// RejectID identifies a rejected record by its origin and position.
-func RejectID(origin string, pos int64) string {
-	return star.MD5Hex(fmt.Appendf(nil, "%s#%d", origin, pos))
+// RejectID identifies a rejected record by what it is and where it sits:
+// its dataset, source (file key, or Kafka topic/partition/offset), position
+// and bytes. The same rejected record delivered again (a redelivery, the
+// same file uploaded again as a new version) is the same reject, so
+// PULSE_REJECTS keeps it once.
+func RejectID(q QuarantineRecord) string {
+	return star.MD5Hex(fmt.Appendf(nil, "%s|%s|%d|%s", q.Dataset, q.Source, q.Pos, q.Record))
 }
 
 // RejectRow is the PULSE_REJECTS row of a quarantine record.
 func RejectRow(q QuarantineRecord, at int64) table.Row {
 	return table.Row{
-		{S: RejectID(q.Origin, q.Pos)}, {S: q.Dataset}, {S: q.Source}, {I: q.Pos}, {S: q.Field}, {S: q.Reason},
+		{S: RejectID(q)}, {S: q.Dataset}, {S: q.Source}, {I: q.Pos}, {S: q.Field}, {S: q.Reason},
 		{S: q.Record}, {I: at}, {B: false},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -16,14 +17,25 @@ import (
 
 // QuarantineFile keeps a whole file that could not be processed (unknown
 // dataset or format, unreadable Parquet, a step that kept failing): the
-// object is copied to the quarantine bucket under _files/ with a reason
-// next to it, and the file's manifest row says "quarantined".
+// object is copied to the quarantine bucket under _files/<file id>/ with a
+// reason next to it, and the file's manifest row says "quarantined".
+//
+// Unless the file's load had already landed (a data test failed after
+// it), quarantining gives up the file's work: its dedupe claims are
+// released, so a later delivery of its records (the file uploaded again,
+// corrected or not) is not taken for duplicates; its record-level rejects
+// move under _files/<file id>/ too, out of `pulse replay`'s way (a replay
+// of the file itself takes them again); and its staging and curated
+// outputs are removed, so no layer keeps records of work that never landed.
 func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
 	body, info, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
 	if err != nil {
 		return fmt.Errorf("quarantining s3://%s/%s: %w", drop.Bucket, drop.Key, err)
 	}
 	defer body.Close()
+	if drop.VersionID == "" && drop.ETag == "" {
+		drop.VersionID, drop.ETag = info.VersionID, info.ETag
+	}
 	fileID := FileID(drop)
 	dst := "_files/" + fileID + "/" + path.Base(drop.Key)
 	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, dst, body, info.Size); err != nil {
@@ -33,20 +45,150 @@ func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string)
 	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, "_files/"+fileID+"/reason.json", bytes.NewReader(why), int64(len(why))); err != nil {
 		return fmt.Errorf("writing quarantine reason for %s: %w", drop.Key, err)
 	}
-	if env.Warehouse != nil {
-		ds := "unknown"
-		if spec, err := DatasetOf(drop.Key); err == nil {
-			ds = spec.Name
+	return giveUp(ctx, env, drop, "quarantined", reason)
+}
+
+// AbandonFile gives up a file version's unfinished work without keeping
+// the file (its object is gone or was replaced): as QuarantineFile does,
+// its claims are released and its outputs removed; its manifest says
+// "abandoned".
+func AbandonFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
+	return giveUp(ctx, env, drop, "abandoned", reason)
+}
+
+// giveUp releases a file version's dedupe claims (unless its load had
+// landed), removes its outputs and records its manifest with status what.
+func giveUp(ctx context.Context, env *Env, drop FileDrop, what, reason string) error {
+	fileID := FileID(drop)
+	ds := "unknown"
+	if spec, err := DatasetOf(drop.Key); err == nil {
+		ds = spec.Name
+	}
+	m := &Manifest{FileID: fileID, Dataset: ds, Source: drop, Origin: Origin(drop), StartedAt: env.now().UnixMicro()}
+	loaded := false
+	switch err := env.Dedupe.Abort(ctx, Origin(drop)); {
+	case errors.Is(err, ErrTxnCommitted):
+		loaded = true
+	case err != nil:
+		return fmt.Errorf("quarantining %s: releasing its dedupe claims: %w", drop.Key, err)
+	}
+	if ds != "unknown" {
+		prev, err := env.fileOutputs(ctx, ds, fileID)
+		if err != nil {
+			return fmt.Errorf("quarantining %s: %w", drop.Key, err)
 		}
+		if prev.manifest != nil {
+			m = prev.manifest
+		}
+		if !loaded {
+			if err := prev.discard(ctx, env, fileID); err != nil {
+				return fmt.Errorf("quarantining %s: %w", drop.Key, err)
+			}
+			m.Counts, m.StagingKeys, m.Curated, m.QuarantineKey, m.ChunkRejectKeys = Counts{}, nil, nil, "", nil
+		}
+	}
+	m.Status = what + ": " + reason
+	if loaded {
+		m.Status = what + " after load: " + reason
+	}
+	m.FinishedAt = env.now().UnixMicro()
+	if ds != "unknown" {
+		if err := env.saveManifest(ctx, m); err != nil {
+			return err
+		}
+	}
+	if env.Warehouse != nil {
 		if err := env.Warehouse.Migrate(ctx, Schemas()); err != nil {
 			return fmt.Errorf("migrating warehouse: %w", err)
 		}
-		m := &Manifest{FileID: fileID, Dataset: ds, Source: drop, Status: "quarantined: " + reason, StartedAt: env.now().UnixMicro(), FinishedAt: env.now().UnixMicro()}
 		if err := recordManifest(ctx, env, m); err != nil {
 			return err
 		}
 	}
-	env.log().Warn("file quarantined", "key", drop.Key, "reason", reason)
+	env.log().Warn("file "+what, "key", drop.Key, "reason", reason, "claims released", !loaded)
+	return nil
+}
+
+// outputs are what a file version's steps left: its manifest (nil if Clean
+// never finished), its chunks' manifests, and what they name.
+type outputs struct {
+	manifest *Manifest
+	chunks   []*Manifest
+}
+
+func (e *Env) fileOutputs(ctx context.Context, dataset, fileID string) (*outputs, error) {
+	o := &outputs{}
+	m, err := e.LoadManifest(ctx, dataset, fileID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		o.manifest = m
+	}
+	objs, err := e.Store.List(ctx, e.Buckets.Staging, "_manifests/"+dataset+"/"+fileID+"/")
+	if err != nil {
+		return nil, fmt.Errorf("listing chunk manifests of %s: %w", fileID, err)
+	}
+	for _, obj := range objs {
+		cm, err := e.loadManifest(ctx, obj.Key)
+		if err != nil {
+			return nil, err
+		}
+		o.chunks = append(o.chunks, cm)
+	}
+	return o, nil
+}
+
+// discard removes a file version's staging and curated outputs and moves
+// its record-level rejects under the quarantine's _files/<file id>/.
+func (o *outputs) discard(ctx context.Context, env *Env, fileID string) error {
+	var staging, curated, rejects []string
+	for _, m := range append([]*Manifest{o.manifest}, o.chunks...) {
+		if m == nil {
+			continue
+		}
+		staging = append(staging, m.StagingKeys...)
+		for _, c := range m.Curated {
+			curated = append(curated, c.Key)
+		}
+		rejects = append(rejects, m.rejectKeys()...)
+	}
+	for _, k := range rejects {
+		if err := moveObject(ctx, env.Store, env.Buckets.Quarantine, k, "_files/"+fileID+"/rejects/"+path.Base(k)); err != nil {
+			return err
+		}
+	}
+	for _, k := range staging {
+		if err := env.Store.Delete(ctx, env.Buckets.Staging, k); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("removing staging %s: %w", k, err)
+		}
+	}
+	for _, k := range curated {
+		if err := env.Store.Delete(ctx, env.Buckets.Curated, k); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("removing curated %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// moveObject copies bucket/src to bucket/dst and deletes src; a missing
+// src (moved by an earlier attempt) is fine.
+func moveObject(ctx context.Context, store ObjectStore, bucket, src, dst string) error {
+	body, info, err := store.Get(ctx, bucket, src)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("moving s3://%s/%s: %w", bucket, src, err)
+	}
+	defer body.Close()
+	if _, err := store.Put(ctx, bucket, dst, body, info.Size); err != nil {
+		return fmt.Errorf("moving s3://%s/%s to %s: %w", bucket, src, dst, err)
+	}
+	if err := store.Delete(ctx, bucket, src); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("moving s3://%s/%s: removing it: %w", bucket, src, err)
+	}
 	return nil
 }
 
@@ -100,7 +242,11 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 	drop := FileDrop{Bucket: env.Buckets.Quarantine, Key: obj.Key, ETag: obj.ETag, VersionID: obj.VersionID}
 	m := &Manifest{
 		FileID: "replay-" + FileID(drop), Dataset: spec.Name, Source: drop, Origin: "replay",
+		Txn:        "replay:" + Origin(drop),
 		IngestedAt: env.now().UnixMicro(), Status: "cleaned", StartedAt: env.now().UnixMicro(),
+	}
+	if err := env.Dedupe.Begin(ctx, m.Txn, env.claimDeadline()); err != nil {
+		return nil, fmt.Errorf("replaying %s: %w", obj.Key, err)
 	}
 	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}}
 	defer c.discard()
@@ -116,6 +262,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 		if err := json.Unmarshal(line, &q); err != nil {
 			return nil, fmt.Errorf("decoding quarantine record in %s: %w", obj.Key, err)
 		}
+		orig := q // as recorded, before a new reason is written
 		m.Counts.Received++
 		if !rawFromQuarantine(q, cols, &raw) {
 			m.Counts.Rejected++
@@ -130,7 +277,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 			still = append(still, b)
 			continue
 		}
-		passed = append(passed, RejectID(q.Origin, q.Pos))
+		passed = append(passed, RejectID(orig))
 		if spec.Mode == dataset.Snapshot {
 			if err := c.stage(row); err != nil {
 				return nil, err

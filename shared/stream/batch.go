@@ -50,6 +50,9 @@ type batch struct {
 	res    *Result
 
 	ownerID string
+	// txn is the batch's dedupe transaction ("" until it claims a key):
+	// its claims commit once the batch's state is saved.
+	txn string
 }
 
 func newBatch(p *Pipeline, msgs []pipeline.Message) *batch {
@@ -326,9 +329,15 @@ func (b *batch) dedupe(ctx context.Context) error {
 		pd.recs = append(pd.recs, r)
 	}
 	sort.Strings(names)
+	if len(names) > 0 && b.txn == "" {
+		b.txn = b.owner()
+		if err := b.p.env.Dedupe.Begin(ctx, b.txn, b.now.Add(b.p.env.Config.claimTimeout())); err != nil {
+			return fmt.Errorf("beginning the batch's dedupe claims: %w", err)
+		}
+	}
 	for _, name := range names {
 		pd := by[name]
-		outs, err := b.p.env.Dedupe.Claim(ctx, name, pd.claims)
+		outs, err := b.p.env.Dedupe.Claim(ctx, name, b.txn, pd.claims)
 		if err != nil {
 			return fmt.Errorf("claiming %d dedupe keys of %s: %w", len(pd.claims), name, err)
 		}
@@ -336,8 +345,13 @@ func (b *batch) dedupe(ctx context.Context) error {
 			return fmt.Errorf("claiming dedupe keys of %s: %d outcomes for %d claims", name, len(outs), len(pd.claims))
 		}
 		for i, o := range outs {
-			if o == pipeline.Duplicate {
+			switch o {
+			case pipeline.Duplicate:
 				pd.recs[i].status = statusDuplicate
+			case pipeline.Held:
+				// Another batch or file still in flight holds the key:
+				// whether this is a duplicate depends on how that ends.
+				return fmt.Errorf("dedupe key of %s is claimed by work still in flight: %w", pd.recs[i].origin(), pipeline.ErrClaimHeld)
 			}
 		}
 	}
@@ -559,13 +573,19 @@ func (b *batch) addFacts(r *rec) {
 	}
 }
 
+// save stores every processor's state, naming the batch's dedupe
+// transaction in it, then commits the transaction: the saved state is the
+// batch's commit point, so if the commit is lost (a crash right after the
+// save, and a redelivery the ledger then skips) the next load of the
+// state commits it (see loadState).
 func (b *batch) save(ctx context.Context) error {
 	for _, slot := range b.slots {
+		slot.setCommit(b.txn)
 		if err := b.p.saveState(ctx, slot); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.p.commitClaims(ctx, nil, b.txn)
 }
 
 // metricTables are the tables whose rows count as metric rows in Result.

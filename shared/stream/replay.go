@@ -189,7 +189,7 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 			b.addFacts(r)
 		}
 		passed[r.origin()] = true
-		replayed = append(replayed, pipeline.RejectID(r.msg.Topic+"/"+itoa(int64(r.msg.Partition)), r.msg.Offset))
+		replayed = append(replayed, pipeline.RejectID(b.quarantineRecord(r)))
 	}
 	if len(passed) == 0 {
 		return out, nil // nothing passes yet: nothing to write
@@ -222,7 +222,11 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	}
 	sort.Strings(origins)
 	slot.replays[key] = replayMark{Done: origins, Still: reasons}
+	slot.setCommit(b.txn)
 	if err := p.saveState(ctx, slot); err != nil {
+		return nil, err
+	}
+	if err := p.commitClaims(ctx, nil, b.txn); err != nil {
 		return nil, err
 	}
 	if err := p.failpoint(StepReplaySave); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
 
@@ -41,6 +42,9 @@ type procSlot struct {
 	// replays: quarantine object key -> what a replay of it applied, kept
 	// from the save of its effect until the object is rewritten (Replay).
 	replays map[string]replayMark
+	// commits are dedupe transactions whose effect this state holds and
+	// whose commit may not have reached the dedupe store yet.
+	commits []string
 	version int64
 	loaded  []byte // the stored bytes proc and ledger reflect
 	valid   bool   // false after a failed batch: reload before use
@@ -55,6 +59,7 @@ type persisted struct {
 	Ledger  map[string]int64      `json:"ledger,omitempty"`
 	Proc    json.RawMessage       `json:"proc,omitempty"`
 	Replays map[string]replayMark `json:"replays,omitempty"`
+	Commits []string              `json:"commits,omitempty"`
 }
 
 // replayMark is what a replay applied from one quarantine object: the
@@ -87,6 +92,7 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 	slot.valid = false
 	pr := slot.make()
 	ledger, replays := map[string]int64{}, map[string]replayMark{}
+	var commits []string
 	if len(data) > 0 {
 		var st persisted
 		if err := json.Unmarshal(data, &st); err != nil {
@@ -104,10 +110,57 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 		for k, v := range st.Replays {
 			replays[k] = v
 		}
+		commits = st.Commits
 	} else if err := pr.restore(nil); err != nil {
 		return fmt.Errorf("restoring stream state %s: %w", name, err)
 	}
 	slot.proc, slot.ledger, slot.replays, slot.version, slot.loaded, slot.valid = pr, ledger, replays, version, data, true
+	slot.commits = append([]string(nil), commits...)
+	// Roll forward: a batch whose state was saved may have died before
+	// committing its dedupe claims.
+	return p.commitClaims(ctx, []*procSlot{slot}, "")
+}
+
+// setCommit names txn as the dedupe transaction whose effect the slot's
+// next save holds; the ones named before were committed when the state
+// was loaded, or by the batch that named them.
+func (s *procSlot) setCommit(txn string) {
+	if txn != "" {
+		s.commits = []string{txn}
+	}
+}
+
+// commitClaims commits txn (if not "") and every transaction the slots
+// name (committing again is harmless). A transaction aborted meanwhile
+// (its claims were taken over after its deadline) is logged: its effect
+// stands. The slots keep naming them until their next save names another,
+// so a redelivery that changes nothing saves nothing.
+func (p *Pipeline) commitClaims(ctx context.Context, slots []*procSlot, txn string) error {
+	done := map[string]bool{}
+	commit := func(t string) error {
+		if done[t] {
+			return nil
+		}
+		done[t] = true
+		err := p.env.Dedupe.Commit(ctx, t)
+		if errors.Is(err, pipeline.ErrTxnAborted) {
+			p.log().Warn("stream: a batch's dedupe claims were taken over before it committed", "txn", t)
+			return nil
+		}
+		return err
+	}
+	if txn != "" {
+		if err := commit(txn); err != nil {
+			return err
+		}
+	}
+	for _, s := range slots {
+		for _, t := range s.commits {
+			if err := commit(t); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -126,6 +179,14 @@ func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
 		return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
 	}
 	keys, vals := []string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState}
+	if len(slot.commits) > 0 {
+		commits, err := json.Marshal(slot.commits)
+		if err != nil {
+			slot.valid = false
+			return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
+		}
+		keys, vals = append(keys, "commits"), append(vals, commits)
+	}
 	if len(slot.replays) > 0 {
 		replays, err := json.Marshal(slot.replays)
 		if err != nil {

@@ -48,6 +48,18 @@ type Config struct {
 	// vanished without releasing it. 0 means 2 minutes; negative turns
 	// leases off (one process only, as the local stack's mutex ensures).
 	LeaseTTL time.Duration
+	// ClaimTimeout is how long a batch's dedupe claims hold their keys
+	// uncommitted (0 means 15 minutes, above the stream function's
+	// timeout): past it, a batch that died (or went to the on-failure
+	// destination) no longer makes later deliveries of its records duplicates.
+	ClaimTimeout time.Duration
+}
+
+func (c Config) claimTimeout() time.Duration {
+	if c.ClaimTimeout <= 0 {
+		return 15 * time.Minute
+	}
+	return c.ClaimTimeout
 }
 
 func (c Config) leaseTTL() time.Duration {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"time"
 
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
@@ -24,17 +25,46 @@ type DedupeServer struct {
 // ClaimArgs is one Claim call on the wire.
 type ClaimArgs struct {
 	Namespace string
+	Txn       string
 	Claims    []pipeline.Claim
+}
+
+// TxnArgs is one Begin, Commit, Abort or State call on the wire.
+type TxnArgs struct {
+	Txn      string
+	Deadline time.Time
 }
 
 // Claim is the RPC method.
 func (s *DedupeServer) Claim(args ClaimArgs, out *[]pipeline.Outcome) error {
-	o, err := s.d.Claim(context.Background(), args.Namespace, args.Claims)
+	o, err := s.d.Claim(context.Background(), args.Namespace, args.Txn, args.Claims)
 	if err != nil {
 		return err
 	}
 	*out = o
 	return nil
+}
+
+// Begin is the RPC method.
+func (s *DedupeServer) Begin(args TxnArgs, _ *struct{}) error {
+	return s.d.Begin(context.Background(), args.Txn, args.Deadline)
+}
+
+// Commit is the RPC method.
+func (s *DedupeServer) Commit(args TxnArgs, _ *struct{}) error {
+	return s.d.Commit(context.Background(), args.Txn)
+}
+
+// Abort is the RPC method.
+func (s *DedupeServer) Abort(args TxnArgs, _ *struct{}) error {
+	return s.d.Abort(context.Background(), args.Txn)
+}
+
+// State is the RPC method.
+func (s *DedupeServer) State(args TxnArgs, out *pipeline.TxnState) error {
+	st, err := s.d.State(context.Background(), args.Txn)
+	*out = st
+	return err
 }
 
 // ServeDedupe serves d on ln until ln is closed.
@@ -72,12 +102,12 @@ func DialDedupe(path string) (*RemoteDedupe, error) {
 }
 
 // Claim implements pipeline.Dedupe.
-func (r *RemoteDedupe) Claim(ctx context.Context, namespace string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
+func (r *RemoteDedupe) Claim(ctx context.Context, namespace, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claiming %d dedupe keys in %s: %w", len(claims), namespace, err)
 	}
 	var out []pipeline.Outcome
-	call := r.c.Go("Dedupe.Claim", ClaimArgs{Namespace: namespace, Claims: claims}, &out, nil)
+	call := r.c.Go("Dedupe.Claim", ClaimArgs{Namespace: namespace, Txn: txn, Claims: claims}, &out, nil)
 	select {
 	case <-call.Done:
 	case <-ctx.Done():
@@ -90,6 +120,41 @@ func (r *RemoteDedupe) Claim(ctx context.Context, namespace string, claims []pip
 		return nil, fmt.Errorf("claiming %d dedupe keys in %s: %d outcomes", len(claims), namespace, len(out))
 	}
 	return out, nil
+}
+
+func (r *RemoteDedupe) call(ctx context.Context, method string, args TxnArgs, out any) error {
+	call := r.c.Go("Dedupe."+method, args, out, nil)
+	select {
+	case <-call.Done:
+	case <-ctx.Done():
+		return fmt.Errorf("dedupe %s of %s: %w", method, args.Txn, ctx.Err())
+	}
+	if call.Error != nil {
+		return fmt.Errorf("dedupe %s of %s: %w", method, args.Txn, call.Error)
+	}
+	return nil
+}
+
+// Begin implements pipeline.Dedupe.
+func (r *RemoteDedupe) Begin(ctx context.Context, txn string, deadline time.Time) error {
+	return r.call(ctx, "Begin", TxnArgs{Txn: txn, Deadline: deadline}, &struct{}{})
+}
+
+// Commit implements pipeline.Dedupe.
+func (r *RemoteDedupe) Commit(ctx context.Context, txn string) error {
+	return r.call(ctx, "Commit", TxnArgs{Txn: txn}, &struct{}{})
+}
+
+// Abort implements pipeline.Dedupe.
+func (r *RemoteDedupe) Abort(ctx context.Context, txn string) error {
+	return r.call(ctx, "Abort", TxnArgs{Txn: txn}, &struct{}{})
+}
+
+// State implements pipeline.Dedupe.
+func (r *RemoteDedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
+	var st pipeline.TxnState
+	err := r.call(ctx, "State", TxnArgs{Txn: txn}, &st)
+	return st, err
 }
 
 // Close closes the connection.

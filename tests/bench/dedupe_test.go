@@ -13,14 +13,14 @@ import (
 // The RSS run's dedupe (keys in the parent, served over a Unix socket)
 // passes the Dedupe conformance suite.
 func TestRemoteDedupeConformance(t *testing.T) {
-	dedupetest.Run(t, func(t *testing.T) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
 		sock := filepath.Join(t.TempDir(), "d.sock")
 		ln, err := net.Listen("unix", sock)
 		if err != nil {
 			t.Fatal(err)
 		}
 		served := make(chan error, 1)
-		go func() { served <- ServeDedupe(ln, memory.NewDedupe()) }()
+		go func() { served <- ServeDedupe(ln, memory.NewDedupeWith(memory.DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now})) }()
 		d, err := DialDedupe(sock)
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
@@ -117,18 +116,19 @@ func TestDedupeThroughTheEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	dedupetest.Run(t, func(t *testing.T) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
 		n++
 		table := fmt.Sprintf("%s-conformance-%d", os.Getenv(wire.EnvDedupeTable), n)
 		if err := dynamo.EnsureTable(context.Background(), client, table); err != nil {
 			t.Fatal(err)
 		}
 		t.Setenv(wire.EnvDedupeTable, table)
-		t.Setenv(wire.EnvDedupeTTL, (48 * time.Hour).String())
+		t.Setenv(wire.EnvDedupeTTL, dedupetest.TTL.String())
 		d, err := wire.Dedupe(context.Background(), os.Getenv)
 		if err != nil {
 			t.Fatal(err)
 		}
+		d.SetClock(clock.Now)
 		return d
 	})
 }

@@ -21,55 +21,322 @@ var _ pipeline.Dedupe = (*Dedupe)(nil)
 // writeConcurrency bounds the PutItem calls one Claim runs at once.
 const writeConcurrency = 16
 
+// committedCacheSize bounds the transactions remembered as committed (a
+// final state) across Claim calls.
+const committedCacheSize = 10_000
+
 // dedupeAPI lists the DynamoDB calls Dedupe makes.
 type dedupeAPI interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
-// claimCondition lets a claim through when the key is new, already held by
-// the same origin (a retry), or held by an expired item TTL has not yet
-// deleted; otherwise the write fails and the claim is a Duplicate.
-const claimCondition = "attribute_not_exists(" + attrPK + ") OR " + attrOrigin + " = :origin OR " + attrExpiresAt + " < :now"
+// Conditions of the claim writes.
+const (
+	// newClaim: the key is unclaimed, or its claim expired and TTL has
+	// not deleted it yet.
+	newClaim = "attribute_not_exists(" + attrPK + ") OR " + attrExpiresAt + " < :now"
+	// sameHolder: the claim is still the one read (origin and transaction),
+	// so replacing it (a takeover, or a retry moving it) races nobody.
+	sameHolder = attrOrigin + " = :old_origin AND (" + attrTxn + " = :old_txn OR attribute_not_exists(" + attrTxn + "))"
+)
 
-// Dedupe is a pipeline.Dedupe on a DynamoDB table (see EnsureTable): one
-// item per claimed key, pk = namespace + "#" + key, holding the origin that
-// first claimed it. Each distinct key of a Claim costs one conditional
-// PutItem; repeats of a key within one Claim are resolved in memory.
+// Dedupe is a pipeline.Dedupe on a DynamoDB table (see EnsureTable). Each
+// claimed key is an item, pk = namespace + "#" + key, holding the origin
+// that claimed it and its transaction; each transaction is an item, pk =
+// "txn#" + id, holding its state and deadline. A fresh key costs one
+// conditional PutItem; a key already held costs one (failed) conditional
+// PutItem, plus one GetItem per distinct holder transaction per call (none
+// for a holder known to have committed); a takeover or a retry that moves a
+// claim costs one more PutItem. Begin, Commit and Abort are one UpdateItem each.
 type Dedupe struct {
 	client dedupeAPI
 	table  string
 	ttl    time.Duration
 	now    func() time.Time
 	writes atomic.Int64
+	reads  atomic.Int64
+
+	mu        sync.Mutex
+	committed map[string]bool // transactions read as committed (final)
 }
 
-// NewDedupe returns a Dedupe on table. Claimed keys expire (TTL attribute
-// expires_at) ttl after their last claim; ttl <= 0 keeps them forever.
+// NewDedupe returns a Dedupe on table. Claimed keys and transactions
+// expire (TTL attribute expires_at) ttl after their last write; ttl <= 0
+// keeps them forever.
 func NewDedupe(client dedupeAPI, table string, ttl time.Duration) *Dedupe {
-	return &Dedupe{client: client, table: table, ttl: ttl, now: time.Now}
+	return &Dedupe{client: client, table: table, ttl: ttl, now: time.Now, committed: map[string]bool{}}
 }
 
-// Writes returns the number of PutItem calls made so far (each distinct
-// key of each Claim call costs one, whatever its outcome).
+// SetClock replaces the clock (tests).
+func (d *Dedupe) SetClock(now func() time.Time) { d.now = now }
+
+// Writes returns the number of PutItem and UpdateItem calls made so far.
 func (d *Dedupe) Writes() int64 { return d.writes.Load() }
 
-// put is the result of the conditional write of one distinct key.
-type put struct {
+// Reads returns the number of GetItem calls made so far.
+func (d *Dedupe) Reads() int64 { return d.reads.Load() }
+
+const txnPrefix = "txn#"
+
+// Transaction states as stored.
+const (
+	statePending   = "pending"
+	stateCommitted = "committed"
+	stateAborted   = "aborted"
+)
+
+func (d *Dedupe) expires(now time.Time) *types.AttributeValueMemberN {
+	if d.ttl <= 0 {
+		return nil
+	}
+	return num(now.Add(d.ttl).Unix())
+}
+
+func num(n int64) *types.AttributeValueMemberN {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+func str(s string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: s} }
+
+// updateTxn sets a transaction's state under a condition; it reports
+// whether the condition held.
+func (d *Dedupe) updateTxn(ctx context.Context, txn, set, cond string, vals map[string]types.AttributeValue) (bool, error) {
+	now := d.now()
+	vals[":s"] = str(set)
+	update := "SET #s = :s"
+	at := now
+	if dl, ok := vals[":d"].(*types.AttributeValueMemberN); ok && set == statePending {
+		// Claims are made until the deadline: keep the txn as long as them.
+		if ms, err := strconv.ParseInt(dl.Value, 10, 64); err == nil && time.UnixMilli(ms).After(at) {
+			at = time.UnixMilli(ms)
+		}
+	}
+	if e := d.expires(at); e != nil {
+		vals[":e"] = e
+		update += ", " + attrExpiresAt + " = :e"
+	}
+	if set == statePending {
+		update += ", " + attrDeadline + " = :d"
+	}
+	d.writes.Add(1)
+	_, err := d.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       map[string]types.AttributeValue{attrPK: str(txnPrefix + txn)},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#s": attrTxnState},
+		ExpressionAttributeValues: vals,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// Begin implements pipeline.Dedupe.
+func (d *Dedupe) Begin(ctx context.Context, txn string, deadline time.Time) error {
+	ok, err := d.updateTxn(ctx, txn, statePending, "attribute_not_exists("+attrPK+") OR #s <> :c",
+		map[string]types.AttributeValue{":c": str(stateCommitted), ":d": num(deadline.UnixMilli())})
+	if err != nil {
+		return fmt.Errorf("beginning dedupe transaction %s in %s: %w", txn, d.table, err)
+	}
+	if !ok { // committed: it stays so
+		d.remember(txn)
+	}
+	return nil
+}
+
+// Commit implements pipeline.Dedupe.
+func (d *Dedupe) Commit(ctx context.Context, txn string) error {
+	ok, err := d.updateTxn(ctx, txn, stateCommitted, "attribute_not_exists("+attrPK+") OR #s <> :a",
+		map[string]types.AttributeValue{":a": str(stateAborted)})
+	if err != nil {
+		return fmt.Errorf("committing dedupe transaction %s in %s: %w", txn, d.table, err)
+	}
+	if !ok {
+		return fmt.Errorf("committing dedupe transaction %s: %w", txn, pipeline.ErrTxnAborted)
+	}
+	d.remember(txn)
+	return nil
+}
+
+// Abort implements pipeline.Dedupe.
+func (d *Dedupe) Abort(ctx context.Context, txn string) error {
+	ok, err := d.updateTxn(ctx, txn, stateAborted, "attribute_not_exists("+attrPK+") OR #s <> :c",
+		map[string]types.AttributeValue{":c": str(stateCommitted)})
+	if err != nil {
+		return fmt.Errorf("aborting dedupe transaction %s in %s: %w", txn, d.table, err)
+	}
+	if !ok {
+		return fmt.Errorf("aborting dedupe transaction %s: %w", txn, pipeline.ErrTxnCommitted)
+	}
+	return nil
+}
+
+// abandon aborts txn if it is still pending past its deadline; it
+// reports whether txn is now aborted.
+func (d *Dedupe) abandon(ctx context.Context, txn string, now time.Time) (bool, error) {
+	ok, err := d.updateTxn(ctx, txn, stateAborted, "#s = :p AND "+attrDeadline+" < :now",
+		map[string]types.AttributeValue{":p": str(statePending), ":now": num(now.UnixMilli())})
+	if err != nil {
+		return false, fmt.Errorf("aborting abandoned dedupe transaction %s in %s: %w", txn, d.table, err)
+	}
+	return ok, nil
+}
+
+// txnInfo is a transaction as read.
+type txnInfo struct {
+	state    pipeline.TxnState
+	deadline int64 // unix milliseconds
+}
+
+// State implements pipeline.Dedupe.
+func (d *Dedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
+	t, err := d.readTxn(ctx, txn)
+	if err != nil {
+		return 0, err
+	}
+	if t.state == pipeline.TxnCommitted {
+		d.remember(txn)
+	}
+	return t.state, nil
+}
+
+func (d *Dedupe) readTxn(ctx context.Context, txn string) (txnInfo, error) {
+	d.reads.Add(1)
+	res, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            aws.String(d.table),
+		Key:                  map[string]types.AttributeValue{attrPK: str(txnPrefix + txn)},
+		ConsistentRead:       aws.Bool(true),
+		ProjectionExpression: aws.String("#s, " + attrDeadline + ", " + attrExpiresAt),
+		ExpressionAttributeNames: map[string]string{
+			"#s": attrTxnState,
+		},
+	})
+	if err != nil {
+		return txnInfo{}, fmt.Errorf("reading dedupe transaction %s in %s: %w", txn, d.table, err)
+	}
+	if len(res.Item) == 0 {
+		return txnInfo{state: pipeline.TxnUnknown}, nil
+	}
+	if exp := numAttr(res.Item, attrExpiresAt); exp != 0 && exp < d.now().Unix() {
+		return txnInfo{state: pipeline.TxnUnknown}, nil // expired, not yet deleted by TTL
+	}
+	t := txnInfo{deadline: numAttr(res.Item, attrDeadline)}
+	switch stringAttr(res.Item, attrTxnState) {
+	case statePending:
+		t.state = pipeline.TxnPending
+	case stateCommitted:
+		t.state = pipeline.TxnCommitted
+	case stateAborted:
+		t.state = pipeline.TxnAborted
+	}
+	return t, nil
+}
+
+func (d *Dedupe) remember(txn string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.committed) >= committedCacheSize {
+		clear(d.committed)
+	}
+	d.committed[txn] = true
+}
+
+func (d *Dedupe) knownCommitted(txn string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.committed[txn]
+}
+
+// holders resolves the holder transactions of one Claim call, each read
+// at most once (concurrent resolutions of keys with the same holder wait
+// for the one read).
+type holders struct {
+	d     *Dedupe
+	mu    sync.Mutex
+	infos map[string]*holder
+}
+
+type holder struct {
+	mu     sync.Mutex
+	loaded bool
+	info   txnInfo
+}
+
+// effective is a holder's state as claims see it: unknown (a claim made
+// before transactions existed, or expired) counts as committed; pending
+// past its deadline as abandoned (it is aborted for good here).
+func (h *holders) effective(ctx context.Context, txn string, now time.Time) (pipeline.TxnState, error) {
+	if txn == "" || h.d.knownCommitted(txn) {
+		return pipeline.TxnCommitted, nil
+	}
+	h.mu.Lock()
+	e := h.infos[txn]
+	if e == nil {
+		e = &holder{}
+		h.infos[txn] = e
+	}
+	h.mu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if !e.loaded {
+			t, err := h.d.readTxn(ctx, txn)
+			if err != nil {
+				return 0, err
+			}
+			e.info, e.loaded = t, true
+		}
+		t := e.info
+		switch {
+		case t.state == pipeline.TxnUnknown || t.state == pipeline.TxnCommitted:
+			if t.state == pipeline.TxnCommitted {
+				h.d.remember(txn)
+			}
+			return pipeline.TxnCommitted, nil
+		case t.state == pipeline.TxnPending && t.deadline < now.UnixMilli():
+			aborted, err := h.d.abandon(ctx, txn, now)
+			if err != nil {
+				return 0, err
+			}
+			if !aborted { // it moved meanwhile (committed, or renewed): read it again
+				if attempt == 3 {
+					return 0, fmt.Errorf("dedupe transaction %s kept changing while it was taken over", txn)
+				}
+				e.loaded = false
+				continue
+			}
+			e.info = txnInfo{state: pipeline.TxnAborted}
+			return pipeline.TxnAborted, nil
+		}
+		return t.state, nil
+	}
+}
+
+// result is the resolution of one distinct key.
+type result struct {
 	outcome pipeline.Outcome
-	owner   string // origin that holds the key; "" if unknown
+	holder  string // origin that holds the key after the claim
 	err     error
 }
 
 // Claim implements pipeline.Dedupe. On error some keys may have been
 // claimed; retrying the same claims then yields Retry for those, never
 // Duplicate, because each key remembers its origin.
-func (d *Dedupe) Claim(ctx context.Context, namespace string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
+func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
 	out := make([]pipeline.Outcome, len(claims))
 	if len(claims) == 0 {
 		return out, nil
 	}
-	// The first claim of each key is written; the rest are resolved below.
+	// The first claim of each key is resolved against the table; the rest
+	// against that resolution.
 	first := make(map[string]int, len(claims))
 	var distinct []int
 	for i, c := range claims {
@@ -78,41 +345,35 @@ func (d *Dedupe) Claim(ctx context.Context, namespace string, claims []pipeline.
 			distinct = append(distinct, i)
 		}
 	}
-	results := make(map[int]*put, len(distinct))
+	results := make(map[int]*result, len(distinct))
 	for _, i := range distinct {
-		results[i] = &put{}
+		results[i] = &result{}
 	}
-	if err := d.putAll(ctx, namespace, claims, distinct, results); err != nil {
+	h := &holders{d: d, infos: map[string]*holder{}}
+	if err := d.resolveAll(ctx, namespace, txn, claims, distinct, results, h); err != nil {
 		return nil, err
 	}
 	for i, c := range claims {
 		fi := first[c.Key]
 		r := results[fi]
-		if i == fi {
+		switch {
+		case i == fi:
 			out[i] = r.outcome
-			continue
-		}
-		if r.owner == "" && c.Origin != claims[fi].Origin {
-			// The write failed against an origin DynamoDB did not name (an
-			// emulator without ReturnValuesOnConditionCheckFailure): read it.
-			owner, err := d.owner(ctx, namespace, c.Key)
-			if err != nil {
-				return nil, err
-			}
-			r.owner = owner
-		}
-		out[i] = pipeline.Duplicate
-		if r.owner != "" && c.Origin == r.owner {
+		case r.outcome == pipeline.Held:
+			out[i] = pipeline.Held
+		case c.Origin == r.holder:
 			out[i] = pipeline.Retry
+		default:
+			out[i] = pipeline.Duplicate
 		}
 	}
 	return out, nil
 }
 
-// putAll writes the claims at indexes distinct with at most
-// writeConcurrency calls in flight, storing each result; it returns the
-// first error and stops starting writes after it.
-func (d *Dedupe) putAll(ctx context.Context, namespace string, claims []pipeline.Claim, distinct []int, results map[int]*put) error {
+// resolveAll resolves the claims at indexes distinct with at most
+// writeConcurrency in flight; it returns the first error and stops
+// starting work after it.
+func (d *Dedupe) resolveAll(ctx context.Context, namespace, txn string, claims []pipeline.Claim, distinct []int, results map[int]*result, h *holders) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan int)
@@ -127,7 +388,7 @@ func (d *Dedupe) putAll(ctx context.Context, namespace string, claims []pipeline
 			defer wg.Done()
 			for i := range work {
 				r := results[i]
-				r.outcome, r.owner, r.err = d.put(ctx, namespace, claims[i])
+				r.outcome, r.holder, r.err = d.resolve(ctx, namespace, txn, claims[i], h)
 				if r.err != nil {
 					once.Do(func() { firstErr = r.err; cancel() })
 				}
@@ -153,55 +414,120 @@ feed:
 	return nil
 }
 
-// put makes the conditional write for one claim and returns its outcome
-// and the origin now holding the key ("" if DynamoDB did not say).
-func (d *Dedupe) put(ctx context.Context, namespace string, c pipeline.Claim) (pipeline.Outcome, string, error) {
+// claimItem is a key's claim as stored.
+type claimItem struct {
+	origin, txn string
+}
+
+// put writes c's claim for txn under cond; it reports whether the
+// condition held and, when it did not, the claim that stood.
+func (d *Dedupe) put(ctx context.Context, namespace, txn string, c pipeline.Claim, cond string, vals map[string]types.AttributeValue) (bool, claimItem, error) {
 	now := d.now()
 	item := map[string]types.AttributeValue{
-		attrPK:        &types.AttributeValueMemberS{Value: pk(namespace, c.Key)},
-		attrOrigin:    &types.AttributeValueMemberS{Value: c.Origin},
-		attrClaimedAt: &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
+		attrPK:        str(pk(namespace, c.Key)),
+		attrOrigin:    str(c.Origin),
+		attrTxn:       str(txn),
+		attrClaimedAt: num(now.Unix()),
 	}
-	if d.ttl > 0 {
-		item[attrExpiresAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(d.ttl).Unix(), 10)}
+	if e := d.expires(now); e != nil {
+		item[attrExpiresAt] = e
 	}
 	d.writes.Add(1)
-	res, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(d.table),
-		Item:                item,
-		ConditionExpression: aws.String(claimCondition),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":origin": &types.AttributeValueMemberS{Value: c.Origin},
-			":now":    &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
-		},
-		ReturnValues:                        types.ReturnValueAllOld,
+	_, err := d.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(d.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeValues:           vals,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &failed):
-		return pipeline.Duplicate, stringAttr(failed.Item, attrOrigin), nil
+		if len(failed.Item) == 0 {
+			// An emulator without ReturnValuesOnConditionCheckFailure: read it.
+			held, err := d.claimOf(ctx, namespace, c.Key)
+			return false, held, err
+		}
+		return false, claimItem{origin: stringAttr(failed.Item, attrOrigin), txn: stringAttr(failed.Item, attrTxn)}, nil
 	case err != nil:
-		return 0, "", fmt.Errorf("claiming dedupe key %s in %s: %w", pk(namespace, c.Key), d.table, err)
-	case len(res.Attributes) > 0 && stringAttr(res.Attributes, attrOrigin) == c.Origin:
-		return pipeline.Retry, c.Origin, nil
-	default: // new, or replacing an expired claim of another origin
-		return pipeline.Fresh, c.Origin, nil
+		return false, claimItem{}, fmt.Errorf("claiming dedupe key %s in %s: %w", pk(namespace, c.Key), d.table, err)
 	}
+	return true, claimItem{}, nil
 }
 
-// owner reads the origin holding a key, with a strongly consistent read.
-func (d *Dedupe) owner(ctx context.Context, namespace, key string) (string, error) {
+// resolve claims one key for txn and returns its outcome and the origin
+// that holds the key afterwards.
+func (d *Dedupe) resolve(ctx context.Context, namespace, txn string, c pipeline.Claim, h *holders) (pipeline.Outcome, string, error) {
+	now := d.now()
+	ok, held, err := d.put(ctx, namespace, txn, c, newClaim, map[string]types.AttributeValue{":now": num(now.Unix())})
+	if err != nil {
+		return 0, "", err
+	}
+	if ok {
+		return pipeline.Fresh, c.Origin, nil
+	}
+	// The key is held. A replacement (a takeover, or a retry moving the
+	// claim to txn) is conditional on the claim read; if someone else
+	// replaced it meanwhile, look again.
+	for attempt := 0; attempt < 5; attempt++ {
+		if held.origin == "" { // deleted meanwhile (TTL): claim it afresh
+			ok, held, err = d.put(ctx, namespace, txn, c, newClaim, map[string]types.AttributeValue{":now": num(now.Unix())})
+			if err != nil {
+				return 0, "", err
+			}
+			if ok {
+				return pipeline.Fresh, c.Origin, nil
+			}
+			continue
+		}
+		if held.txn == txn {
+			if held.origin == c.Origin {
+				return pipeline.Retry, c.Origin, nil
+			}
+			return pipeline.Duplicate, held.origin, nil
+		}
+		st, err := h.effective(ctx, held.txn, now)
+		if err != nil {
+			return 0, "", err
+		}
+		switch {
+		case held.origin == c.Origin && st == pipeline.TxnCommitted:
+			return pipeline.Retry, c.Origin, nil
+		case held.origin == c.Origin:
+			// The same record again in another txn: the claim moves with it.
+		case st == pipeline.TxnCommitted:
+			return pipeline.Duplicate, held.origin, nil
+		case st == pipeline.TxnPending:
+			return pipeline.Held, held.origin, nil
+		}
+		vals := map[string]types.AttributeValue{":old_origin": str(held.origin), ":old_txn": str(held.txn)}
+		ok, held, err = d.put(ctx, namespace, txn, c, sameHolder, vals)
+		if err != nil {
+			return 0, "", err
+		}
+		if ok {
+			if c.Origin == vals[":old_origin"].(*types.AttributeValueMemberS).Value {
+				return pipeline.Retry, c.Origin, nil
+			}
+			return pipeline.Fresh, c.Origin, nil
+		}
+	}
+	return 0, "", fmt.Errorf("claiming dedupe key %s in %s: its claim kept changing under 5 attempts", pk(namespace, c.Key), d.table)
+}
+
+// claimOf reads the claim of a key, with a strongly consistent read.
+func (d *Dedupe) claimOf(ctx context.Context, namespace, key string) (claimItem, error) {
+	d.reads.Add(1)
 	res, err := d.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:            aws.String(d.table),
-		Key:                  map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk(namespace, key)}},
-		ProjectionExpression: aws.String(attrOrigin),
+		Key:                  map[string]types.AttributeValue{attrPK: str(pk(namespace, key))},
+		ProjectionExpression: aws.String(attrOrigin + ", " + attrTxn),
 		ConsistentRead:       aws.Bool(true),
 	})
 	if err != nil {
-		return "", fmt.Errorf("reading owner of dedupe key %s in %s: %w", pk(namespace, key), d.table, err)
+		return claimItem{}, fmt.Errorf("reading the claim of dedupe key %s in %s: %w", pk(namespace, key), d.table, err)
 	}
-	return stringAttr(res.Item, attrOrigin), nil
+	return claimItem{origin: stringAttr(res.Item, attrOrigin), txn: stringAttr(res.Item, attrTxn)}, nil
 }
 
 func pk(namespace, key string) string { return namespace + "#" + key }
@@ -211,4 +537,12 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 		return s.Value
 	}
 	return ""
+}
+
+func numAttr(item map[string]types.AttributeValue, name string) int64 {
+	if n, ok := item[name].(*types.AttributeValueMemberN); ok {
+		v, _ := strconv.ParseInt(n.Value, 10, 64)
+		return v
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -19,14 +20,17 @@ import (
 
 func TestDedupeConformance(t *testing.T) {
 	client := localClient(t)
-	dedupetest.Run(t, func(t *testing.T) pipeline.Dedupe {
-		return NewDedupe(client, freshTable(t, client), 24*time.Hour)
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+		d := NewDedupe(client, freshTable(t, client), dedupetest.TTL)
+		d.SetClock(clock.Now)
+		return d
 	})
 }
 
+// claimOK claims for txn "T" (begun, never committed, unless the test says so).
 func claimOK(t *testing.T, d *Dedupe, ns string, claims []pipeline.Claim, want ...pipeline.Outcome) {
 	t.Helper()
-	got, err := d.Claim(context.Background(), ns, claims)
+	got, err := d.Claim(context.Background(), ns, "T", claims)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,27 +43,82 @@ func TestInBatchRepeatsCostNoWrites(t *testing.T) {
 	client := localClient(t)
 	api := &counting{dedupeAPI: client}
 	d := NewDedupe(api, freshTable(t, client), time.Hour)
+	ctx := context.Background()
 	f, r, dup := pipeline.Fresh, pipeline.Retry, pipeline.Duplicate
+	if err := d.Begin(ctx, "T", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	claimOK(t, d, "ns", []pipeline.Claim{
 		{Key: "a", Origin: "o1"}, {Key: "a", Origin: "o1"}, {Key: "a", Origin: "o2"},
 		{Key: "b", Origin: "o3"}, {Key: "a", Origin: "o9"}, {Key: "b", Origin: "o3"},
 	}, f, r, dup, f, dup, r)
-	if got := d.Writes(); got != 2 {
-		t.Fatalf("Writes() = %d after 6 claims of 2 keys, want 2", got)
+	if got := d.Writes(); got != 3 { // Begin + one put per key
+		t.Fatalf("Writes() = %d after Begin and 6 claims of 2 keys, want 3", got)
 	}
-	// Stored owner named by the failed write: no extra read or write.
-	claimOK(t, d, "ns", []pipeline.Claim{
+	if err := d.Commit(ctx, "T"); err != nil {
+		t.Fatal(err)
+	}
+	// Another txn: the stored holder (committed) is named by the failed
+	// write, and its state read once: no more.
+	got, err := d.Claim(ctx, "ns", "U", []pipeline.Claim{
 		{Key: "a", Origin: "o2"}, {Key: "a", Origin: "o1"}, {Key: "a", Origin: "o2"}, {Key: "c", Origin: "o4"},
-	}, dup, r, dup, f)
-	if got := d.Writes(); got != 4 {
-		t.Fatalf("Writes() = %d, want 4", got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []pipeline.Outcome{dup, r, dup, f}; !slices.Equal(got, want) {
+		t.Fatalf("Claim = %v, want %v", got, want)
+	}
+	if got := d.Writes(); got != 6 { // + Commit + two puts
+		t.Fatalf("Writes() = %d, want 6", got)
 	}
 	if api.puts.Load() != 4 || api.gets.Load() != 0 {
+		// T's commit is remembered: no read of its state is needed.
 		t.Fatalf("calls: %d PutItem, %d GetItem; want 4 and 0", api.puts.Load(), api.gets.Load())
 	}
 	claimOK(t, d, "ns", nil)
-	if got := d.Writes(); got != 4 {
-		t.Fatalf("Writes() after an empty batch = %d, want 4", got)
+	if got := d.Writes(); got != 6 {
+		t.Fatalf("Writes() after an empty batch = %d, want 6", got)
+	}
+}
+
+// TestTakeoverCosts: a file that failed and was quarantined (its txn
+// aborted) is uploaded again: each of its keys costs one failed put, one
+// takeover put, and one read of the aborted txn per call.
+func TestTakeoverCosts(t *testing.T) {
+	client := localClient(t)
+	api := &counting{dedupeAPI: client}
+	d := NewDedupe(api, freshTable(t, client), time.Hour)
+	ctx := context.Background()
+	if err := d.Begin(ctx, "v1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var v1, v2 []pipeline.Claim
+	for i := range 50 {
+		v1 = append(v1, pipeline.Claim{Key: fmt.Sprintf("k%d", i), Origin: fmt.Sprintf("v1#%d", i)})
+		v2 = append(v2, pipeline.Claim{Key: fmt.Sprintf("k%d", i), Origin: fmt.Sprintf("v2#%d", i)})
+	}
+	if _, err := d.Claim(ctx, "ns", "v1", v1); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Abort(ctx, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Begin(ctx, "v2", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	puts, gets := api.puts.Load(), api.gets.Load()
+	out, err := d.Claim(ctx, "ns", "v2", v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		if o != pipeline.Fresh {
+			t.Fatalf("claim %d after the abort: %v, want fresh", i, o)
+		}
+	}
+	if p, g := api.puts.Load()-puts, api.gets.Load()-gets; p != 100 || g != 1 {
+		t.Fatalf("takeover of 50 keys: %d PutItem, %d GetItem; want 100 and 1", p, g)
 	}
 }
 
@@ -67,8 +126,8 @@ func TestDedupeItemShape(t *testing.T) {
 	client := localClient(t)
 	table := freshTable(t, client)
 	d := NewDedupe(client, table, 48*time.Hour)
-	now := time.Unix(1_750_000_000, 0)
-	d.now = func() time.Time { return now }
+	now := time.Unix(4_100_000_000, 0) // in 2099: DynamoDB Local deletes expired items by the real clock
+	d.SetClock(func() time.Time { return now })
 	claimOK(t, d, "live_streaming", []pipeline.Claim{{Key: "evt-1", Origin: "live_streaming/3/42"}}, pipeline.Fresh)
 	res, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName:      aws.String(table),
@@ -79,8 +138,8 @@ func TestDedupeItemShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"pk": "live_streaming#evt-1", "origin": "live_streaming/3/42",
-		"claimed_at": "1750000000", "expires_at": "1750172800",
+		"pk": "live_streaming#evt-1", "origin": "live_streaming/3/42", "txn": "T",
+		"claimed_at": "4100000000", "expires_at": "4100172800",
 	}
 	if len(res.Item) != len(want) {
 		t.Fatalf("item has %d attributes, want %d: %v", len(res.Item), len(want), res.Item)
@@ -107,8 +166,8 @@ func TestDedupeItemShape(t *testing.T) {
 func TestExpiredClaimIsFresh(t *testing.T) {
 	client := localClient(t)
 	d := NewDedupe(client, freshTable(t, client), time.Hour)
-	now := time.Unix(1_750_000_000, 0)
-	d.now = func() time.Time { return now }
+	now := time.Unix(4_100_000_000, 0) // in 2099: DynamoDB Local deletes expired items by the real clock
+	d.SetClock(func() time.Time { return now })
 	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o1"}}, pipeline.Fresh)
 	now = now.Add(59 * time.Minute)
 	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o2"}}, pipeline.Duplicate)
@@ -148,7 +207,7 @@ func TestEnsureTableIsIdempotent(t *testing.T) {
 func TestClaimErrorNamesKey(t *testing.T) {
 	client := localClient(t)
 	d := NewDedupe(client, "no-such-table", time.Hour)
-	_, err := d.Claim(context.Background(), "ns", []pipeline.Claim{{Key: "k1", Origin: "o"}})
+	_, err := d.Claim(context.Background(), "ns", "T", []pipeline.Claim{{Key: "k1", Origin: "o"}})
 	var notFound *types.ResourceNotFoundException
 	if !errors.As(err, &notFound) {
 		t.Fatalf("Claim on a missing table: err = %v, want ResourceNotFoundException", err)
@@ -167,6 +226,10 @@ type counting struct {
 func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	c.puts.Add(1)
 	return c.dedupeAPI.PutItem(ctx, in, opts...)
+}
+
+func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return c.dedupeAPI.UpdateItem(ctx, in, opts...)
 }
 
 func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
@@ -199,14 +262,19 @@ func TestOwnerReadWhenFailureNamesNoOwner(t *testing.T) {
 	client := localClient(t)
 	api := &ownerless{dedupeAPI: client}
 	d := NewDedupe(api, freshTable(t, client), time.Hour)
+	ctx := context.Background()
 	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o1"}}, pipeline.Fresh)
-	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o2"}}, pipeline.Duplicate, pipeline.Duplicate)
-	if api.gets != 0 {
-		t.Fatalf("GetItem calls = %d, want 0 (same origin repeats need no read)", api.gets)
+	if err := d.Commit(ctx, "T"); err != nil {
+		t.Fatal(err)
 	}
-	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o1"}, {Key: "k", Origin: "o3"}},
-		pipeline.Duplicate, pipeline.Retry, pipeline.Duplicate)
-	if api.gets != 1 {
+	got, err := d.Claim(ctx, "ns", "U", []pipeline.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o1"}, {Key: "k", Origin: "o3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []pipeline.Outcome{pipeline.Duplicate, pipeline.Retry, pipeline.Duplicate}; !slices.Equal(got, want) {
+		t.Fatalf("Claim = %v, want %v", got, want)
+	}
+	if api.gets != 1 { // the claim's holder, read once; T's state is known
 		t.Fatalf("GetItem calls = %d, want 1", api.gets)
 	}
 }

@@ -17,6 +17,9 @@ const (
 	attrOrigin    = "origin"     // S: position that first claimed the key
 	attrClaimedAt = "claimed_at" // N: unix seconds
 	attrExpiresAt = "expires_at" // N: unix seconds, the table's TTL attribute
+	attrTxn       = "txn"        // S: the transaction the claim belongs to
+	attrTxnState  = "state"      // S: a transaction's state: pending, committed, aborted
+	attrDeadline  = "deadline"   // N: unix milliseconds, when a pending transaction counts as abandoned
 )
 
 // tableAPI lists the DynamoDB calls EnsureTable makes.

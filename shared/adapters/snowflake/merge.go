@@ -110,10 +110,19 @@ func writeParquet(path string, t table.Schema, rows []table.Row) error {
 
 // merge runs the MERGE and reads Snowflake's "number of rows inserted".
 func merge(ctx context.Context, conn *sql.Conn, t table.Schema, stage string) (int, error) {
-	cols, rows, err := sqldb.Query(ctx, conn, convert, dialect.Merge(t, dialect.QuoteName(stage)))
+	cols, rows, err := queryMerge(ctx, conn, dialect.Merge(t, dialect.QuoteName(stage)))
 	if err != nil {
 		return 0, err
 	}
+	return rowsInserted(cols, rows)
+}
+
+func queryMerge(ctx context.Context, conn *sql.Conn, q string) ([]string, [][]any, error) {
+	return sqldb.Query(ctx, conn, convert, q)
+}
+
+// rowsInserted reads a MERGE result's "number of rows inserted".
+func rowsInserted(cols []string, rows [][]any) (int, error) {
 	for i, c := range cols {
 		if strings.EqualFold(c, "number of rows inserted") && len(rows) == 1 {
 			if n, ok := rows[0][i].(int64); ok {

@@ -90,3 +90,34 @@ func (d Dialect) InsertValues(name string, s table.Schema, n int) string {
 	}
 	return b.String()
 }
+
+// SeqColumn is the column a Loader's stage table adds to a table's
+// columns: the order rows were staged in, so that of rows repeating a key
+// across Stage calls the last one wins.
+const SeqColumn = "PULSE_SEQ"
+
+// StageSchema is t with SeqColumn appended: the schema of a Loader's stage table.
+func StageSchema(t table.Schema) table.Schema {
+	s := t
+	s.Columns = append(append([]table.Column(nil), t.Columns...), table.Column{Name: SeqColumn, Type: table.Int})
+	return s
+}
+
+// LoadSource is the MERGE source over a Loader's stage table: the table
+// itself when every key was staged once (one Stage call), else its rows
+// reduced to the last staged of each key.
+func (d Dialect) LoadSource(t table.Schema, stage string, once bool) string {
+	if once {
+		return d.QuoteName(stage)
+	}
+	keys := make([]string, len(t.Key))
+	for i, k := range t.Key {
+		keys[i] = d.Quote(k)
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = d.Quote(c.Name)
+	}
+	return "(SELECT " + strings.Join(cols, ", ") + " FROM " + d.QuoteName(stage) + " QUALIFY ROW_NUMBER() OVER (PARTITION BY " +
+		strings.Join(keys, ", ") + " ORDER BY " + d.Quote(SeqColumn) + " DESC) = 1)"
+}
