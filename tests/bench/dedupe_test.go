@@ -20,7 +20,9 @@ func TestRemoteDedupeConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		served := make(chan error, 1)
-		go func() { served <- ServeDedupe(ln, memory.NewDedupeWith(memory.DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now})) }()
+		go func() {
+			served <- ServeDedupe(ln, memory.NewDedupeWith(memory.DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now}))
+		}()
 		d, err := DialDedupe(sock)
 		if err != nil {
 			t.Fatal(err)

@@ -68,9 +68,9 @@ func (discardWarehouse) Close() error { return nil }
 type discardLoader struct{}
 
 func (discardLoader) Stage(context.Context, table.Schema, []table.Row) error { return nil }
-func (discardLoader) Exec(string)                                           {}
-func (discardLoader) Commit(context.Context) (map[string]int, error)        { return nil, nil }
-func (discardLoader) Close() error                                          { return nil }
+func (discardLoader) Exec(string)                                            {}
+func (discardLoader) Commit(context.Context) (map[string]int, error)         { return nil, nil }
+func (discardLoader) Close() error                                           { return nil }
 
 // BenchmarkStreamWritesPerEvent runs a seeded stream through the stream
 // path with the dedupe store and the window-state store on DynamoDB Local,
