@@ -16,7 +16,19 @@ const ErrorAll = "States.ALL"
 // PermanentErrors are the Lambda errorTypes the workflows do not retry: they go straight to the Catch
 // path. They are handlers.PermanentErrors (a function reports handlers.ErrorName(err) as its
 // errorType); tests/stepfunctions checks the synthesized ASL against that list.
-var PermanentErrors = []string{"NotADataset", "DataTestsFailed", "BadInput"}
+var PermanentErrors = []string{"NotADataset", "DataTestsFailed", "BadInput", "ClaimsReleased", "PermanentError"}
+
+// ErrorClaimHeld is the errorType of a step that found a record's dedupe key held by work still in
+// flight (another file's workflow, a stream batch): it is retried for longer, ClaimHeldRetry*, as
+// the other work usually ends within minutes.
+const ErrorClaimHeld = "ClaimHeld"
+
+// ClaimHeldRetry* is the Retry of ErrorClaimHeld: about 19 minutes in all.
+const (
+	ClaimHeldIntervalSeconds = 10
+	ClaimHeldBackoffRate     = 1.5
+	ClaimHeldMaxAttempts     = 10
+)
 
 // RetryPolicy is the Retry every workflow task carries after the non-retried PermanentErrors:
 // any other error is retried RetryMaxAttempts times with exponential backoff.
@@ -63,6 +75,12 @@ func invokePath(scope constructs.Construct, id string, fn awslambda.IFunction, p
 
 func addRetry(task sfn.TaskStateBase) {
 	task.AddRetry(&sfn.RetryProps{Errors: jsii.Strings(PermanentErrors...), MaxAttempts: jsii.Number(0)})
+	task.AddRetry(&sfn.RetryProps{
+		Errors:      jsii.Strings(ErrorClaimHeld),
+		Interval:    awscdk.Duration_Seconds(jsii.Number(ClaimHeldIntervalSeconds)),
+		BackoffRate: jsii.Number(ClaimHeldBackoffRate),
+		MaxAttempts: jsii.Number(ClaimHeldMaxAttempts),
+	})
 	task.AddRetry(&sfn.RetryProps{
 		Errors:      jsii.Strings(ErrorAll),
 		Interval:    awscdk.Duration_Seconds(jsii.Number(RetryIntervalSeconds)),

@@ -252,13 +252,17 @@ const (
 	ErrorNotADataset     = "NotADataset"     // a file Pulse cannot read: quarantined whole, not retried
 	ErrorDataTestsFailed = "DataTestsFailed" // loaded rows failed a data test: not retried
 	ErrorBadInput        = "BadInput"        // the input breaks the contract: not retried
+	ErrorClaimsReleased  = "ClaimsReleased"  // the file's dedupe claims were released: not retried (run the file again)
+	ErrorPermanent       = "PermanentError"  // any other failure pipeline.Retryable calls permanent
+	ErrorClaimHeld       = "ClaimHeld"       // a record's key is held by work in flight: retried longer
 	ErrorPulse           = "PulseError"      // anything else: retried with backoff
 )
 
 // PermanentErrors are the error names the workflows do not retry (their
 // first Retry entry lists them with MaxAttempts 0; tests/stepfunctions
-// checks the synthesized ASL against this list).
-var PermanentErrors = []string{ErrorNotADataset, ErrorDataTestsFailed, ErrorBadInput}
+// checks the synthesized ASL against this list): the names ErrorName gives
+// the failures pipeline.Retryable calls permanent.
+var PermanentErrors = []string{ErrorNotADataset, ErrorDataTestsFailed, ErrorBadInput, ErrorClaimsReleased, ErrorPermanent}
 
 // NamedError carries the error name Step Functions matches in Retry and
 // Catch (Lambda reports it as errorType).
@@ -282,17 +286,18 @@ func ErrorName(err error) string {
 		return ErrorNotADataset
 	case errors.Is(err, pipeline.ErrDataTests):
 		return ErrorDataTestsFailed
+	case errors.Is(err, pipeline.ErrTxnAborted):
+		return ErrorClaimsReleased
+	case errors.Is(err, pipeline.ErrClaimHeld):
+		return ErrorClaimHeld
+	case !pipeline.Retryable(err):
+		return ErrorPermanent
 	}
 	return ErrorPulse
 }
 
-// Permanent reports whether err is one the workflows do not retry.
+// Permanent reports whether err is one the workflows do not retry:
+// ErrBadInput, or what pipeline.Retryable calls permanent.
 func Permanent(err error) bool {
-	name := ErrorName(err)
-	for _, p := range PermanentErrors {
-		if p == name {
-			return true
-		}
-	}
-	return false
+	return err != nil && (errors.Is(err, ErrBadInput) || !pipeline.Retryable(err))
 }

@@ -36,8 +36,9 @@ type Env struct {
 }
 
 // DefaultClaimTimeout is Env.ClaimTimeout's default: longer than the batch
-// workflow's timeout (infra/stacks/batch.go).
-const DefaultClaimTimeout = 2 * time.Hour
+// workflow's timeout (6 hours, infra/stacks/batch.go; a test holds them so),
+// so only work that can no longer commit is ever taken over.
+const DefaultClaimTimeout = 7 * time.Hour
 
 func (e *Env) claimDeadline() time.Time {
 	d := e.ClaimTimeout

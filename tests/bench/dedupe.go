@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"strings"
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/pipeline"
@@ -130,6 +131,12 @@ func (r *RemoteDedupe) call(ctx context.Context, method string, args TxnArgs, ou
 		return fmt.Errorf("dedupe %s of %s: %w", method, args.Txn, ctx.Err())
 	}
 	if call.Error != nil {
+		// net/rpc carries the error's text only: give the sentinels back.
+		for _, sentinel := range []error{pipeline.ErrTxnAborted, pipeline.ErrTxnCommitted, pipeline.ErrClaimHeld} {
+			if strings.Contains(call.Error.Error(), sentinel.Error()) {
+				return fmt.Errorf("dedupe %s of %s: %w: %w", method, args.Txn, sentinel, call.Error)
+			}
+		}
 		return fmt.Errorf("dedupe %s of %s: %w", method, args.Txn, call.Error)
 	}
 	return nil

@@ -83,7 +83,8 @@ func taskStates(def map[string]any, visit func(name string, st map[string]any)) 
 }
 
 // TestRetryPolicy: every Task of every workflow first lists handlers.PermanentErrors with no retry,
-// then retries anything else 3 times with backoff; every batch step is caught into Quarantine.
+// retries a key held by other work in flight (ClaimHeld) 10 times over about 19 minutes, then
+// retries anything else 3 times with backoff; every batch step is caught into Quarantine.
 func TestRetryPolicy(t *testing.T) {
 	wantPermanent := make([]any, len(handlers.PermanentErrors))
 	for i, e := range handlers.PermanentErrors {
@@ -100,13 +101,16 @@ func TestRetryPolicy(t *testing.T) {
 			if name == "NotifyFailure" {
 				return // SNS: retried on anything
 			}
-			if len(retry) != 2 {
-				t.Errorf("%s %s: %d retriers, want 2", path, name, len(retry))
+			if len(retry) != 3 {
+				t.Errorf("%s %s: %d retriers, want 3", path, name, len(retry))
 				return
 			}
-			first, second := retry[0].(map[string]any), retry[1].(map[string]any)
+			first, held, second := retry[0].(map[string]any), retry[1].(map[string]any), retry[2].(map[string]any)
 			if !reflect.DeepEqual(first["ErrorEquals"], wantPermanent) || first["MaxAttempts"] != 0.0 {
 				t.Errorf("%s %s: first retrier %v, want %v with MaxAttempts 0", path, name, first, wantPermanent)
+			}
+			if !reflect.DeepEqual(held["ErrorEquals"], []any{handlers.ErrorClaimHeld}) || held["MaxAttempts"] != 10.0 || held["IntervalSeconds"] != 10.0 || held["BackoffRate"] != 1.5 {
+				t.Errorf("%s %s: claim-held retrier %v", path, name, held)
 			}
 			if !reflect.DeepEqual(second["ErrorEquals"], []any{"States.ALL"}) || second["MaxAttempts"] != 3.0 || second["IntervalSeconds"] != 2.0 || second["BackoffRate"] != 2.0 {
 				t.Errorf("%s %s: second retrier %v", path, name, second)
