@@ -97,9 +97,12 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 		rd, closeFn, err = openChunk(ctx, env, drop, *chunk, cl.Columns())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotADataset, err)
+		return nil, err
 	}
 	defer closeFn()
+	if err := checkHeader(cl, rd, drop); err != nil {
+		return nil, err
+	}
 	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}, suffix: chunk.suffix()}
 	defer c.discard()
 	if err := c.run(ctx, rd); err != nil {
@@ -116,6 +119,7 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 		return nil, err
 	}
 	env.log().Info("cleaned", "dataset", spec.Name, "key", drop.Key, "chunk", chunk.suffix(), "counts", m.Counts.String())
+	noteEmpty(env, m)
 	return m, nil
 }
 
@@ -140,10 +144,12 @@ func (e *Env) resolve(ctx context.Context, drop FileDrop) (FileDrop, ObjectInfo,
 
 // openRaw opens a raw object as a record reader: NDJSON and CSV (gzip or
 // not) stream from the object; Parquet is spooled to a temp file first.
+// A key of no known format is ErrNotADataset, a corrupt file
+// ErrUnreadable; a failed read of the store comes out as it is.
 func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (record.Reader, func(), error) {
 	format, _, ok := record.FormatOf(drop.Key)
 	if !ok {
-		return nil, nil, fmt.Errorf("key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", drop.Key)
+		return nil, nil, fmt.Errorf("%w: key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", ErrNotADataset, drop.Key)
 	}
 	if format == record.Parquet {
 		f, size, err := env.spool(ctx, drop.Bucket, drop.Key)
@@ -154,9 +160,9 @@ func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (recor
 		rd, err := record.OpenParquet(f, size, cols)
 		if err != nil {
 			closeFn()
-			return nil, nil, fmt.Errorf("opening parquet %s: %w", drop.Key, err)
+			return nil, nil, unreadable(fmt.Errorf("opening parquet %s: %w", drop.Key, err))
 		}
-		return rd, closeFn, nil
+		return newFileReader(rd, drop), closeFn, nil
 	}
 	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
 	if err != nil {
@@ -165,9 +171,9 @@ func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (recor
 	rd, err := record.Open(format, body, cols)
 	if err != nil {
 		body.Close()
-		return nil, nil, fmt.Errorf("opening %s: %w", drop.Key, err)
+		return nil, nil, unreadable(fmt.Errorf("opening %s: %w", drop.Key, err))
 	}
-	return rd, func() { body.Close() }, nil
+	return newFileReader(rd, drop), func() { body.Close() }, nil
 }
 
 type partWriter struct {

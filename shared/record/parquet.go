@@ -408,3 +408,12 @@ func appendJSONString(dst []byte, s string, keep bool) []byte {
 	}
 	return append(dst, '"')
 }
+
+// Present implements Header: the file's schema names its columns.
+func (p *parquetReader) Present() ([]bool, bool) {
+	present := make([]bool, len(p.want))
+	for i, j := range p.want {
+		present[i] = j >= 0
+	}
+	return present, true
+}
