@@ -42,7 +42,7 @@ type QuarantineRecord struct {
 	Pos     int64              `json:"pos"`
 	Field   string             `json:"field,omitempty"`
 	Reason  string             `json:"reason"`
-	Record  string             `json:"record"`           // the original bytes
+	Record  string             `json:"record"`           // the original bytes (RecordText)
 	Values  map[string]*string `json:"values,omitempty"` // the parsed input columns, when the record parsed
 }
 
@@ -313,7 +313,7 @@ func (c *cleanRun) reject(pos int64, fieldName, reason string, src []byte, raw *
 		c.rej = tmp
 		c.renc = json.NewEncoder(tmp)
 	}
-	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName, Reason: reason, Record: string(src)}
+	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName, Reason: reason, Record: RecordText(src)}
 	if raw != nil {
 		q.Values = map[string]*string{}
 		for i, col := range c.cl.Columns() {

@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/record"
@@ -134,4 +137,29 @@ func noteEmpty(env *Env, m *Manifest) {
 		return
 	}
 	env.log().Warn("empty file: no records", "dataset", m.Dataset, "key", m.Source.Key, "size", m.Source.Size, "counts", m.Counts.String())
+}
+
+// recordTextPrefix marks a kept record whose bytes are not UTF-8 text.
+const recordTextPrefix = "base64:"
+
+// RecordText is a rejected record's bytes as the quarantine and
+// PULSE_REJECTS.RECORD keep them: as they are when they are valid UTF-8;
+// else (or when the text itself starts with "base64:") "base64:" and their
+// standard base64, as the stream path keeps a binary message. JSON and the
+// warehouse hold only UTF-8 text; RecordBytes gives the bytes back.
+func RecordText(b []byte) string {
+	if utf8.Valid(b) && !bytes.HasPrefix(b, []byte(recordTextPrefix)) {
+		return string(b)
+	}
+	return recordTextPrefix + base64.StdEncoding.EncodeToString(b)
+}
+
+// RecordBytes is the inverse of RecordText.
+func RecordBytes(s string) []byte {
+	if b64, ok := strings.CutPrefix(s, recordTextPrefix); ok {
+		if b, err := base64.StdEncoding.DecodeString(b64); err == nil {
+			return b
+		}
+	}
+	return []byte(s)
 }
