@@ -7,7 +7,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -187,5 +191,32 @@ func compareRejects(t *testing.T, what string, got, want map[int64]string) {
 		case g != want[p]:
 			t.Errorf("%s: record %d kept as %d bytes %.80q..., want %d bytes %.80q...", what, p, len(g), g, len(want[p]), want[p])
 		}
+	}
+}
+
+// TestDropWrongDatasetFails: `pulse drop` of a file whose header has none
+// of the dataset's critical columns refuses it as a file, quarantines it
+// whole and exits non-zero naming the missing columns, instead of
+// rejecting every record and exiting 0.
+func TestDropWrongDatasetFails(t *testing.T) {
+	pulse := buildPulse(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("user_id,country,age\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "u%d,IN,30\n", i)
+	}
+	file := filepath.Join(dir, "app_users.csv")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(pulse, "drop", file, "--dataset", "video_interactions", "--dir", filepath.Join(dir, "data"))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("pulse drop: %v, want a non-zero exit\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "none of video_interactions's critical columns (missing UserID, Video_ID)") {
+		t.Errorf("output does not say why:\n%s", out)
 	}
 }
