@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -106,39 +104,21 @@ func splitText(ctx context.Context, env *Env, drop FileDrop, format record.Forma
 		return nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
 	}
 	defer body.Close()
-	r, gzipped, err := decoded(body)
+	r, gzipped, err := record.Decompress(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotADataset, drop.Key, err)
+		return nil, unreadable(fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err))
 	}
 	chunks, err := splitStream(r, format, gzipped, chunkBytes)
 	if err != nil {
-		return nil, fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+		return nil, unreadable(fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err))
 	}
 	return chunks, nil
-}
-
-// decoded returns the object's content, gunzipped when it starts with the
-// gzip magic bytes (as record.Open decides).
-func decoded(body io.Reader) (io.Reader, bool, error) {
-	br := bufio.NewReaderSize(body, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
-		return nil, false, fmt.Errorf("reading first bytes: %w", err)
-	}
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return br, false, nil
-	}
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		return nil, false, fmt.Errorf("reading gzip header: %w", err)
-	}
-	return zr, true, nil
 }
 
 func splitParquet(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) ([]Chunk, error) {
 	groups, footer, err := record.ParquetLayout(env.readerAt(ctx, drop.Bucket, drop.Key), drop.Size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotADataset, drop.Key, err)
+		return nil, unreadable(fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err))
 	}
 	var chunks []Chunk
 	cur := Chunk{Footer: footer, Start: -1}
@@ -171,11 +151,12 @@ func splitParquet(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64
 }
 
 // openChunk opens a record reader over one chunk of drop, numbering its
-// records from chunk.Before+1.
+// records from chunk.Before+1 and locating them by their offsets in the
+// whole file. Errors are sorted as openRaw's.
 func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
 	format, _, ok := record.FormatOf(drop.Key)
 	if !ok {
-		return nil, nil, fmt.Errorf("key %q: unknown file format", drop.Key)
+		return nil, nil, fmt.Errorf("%w: key %q: unknown file format", ErrNotADataset, drop.Key)
 	}
 	if ch.Start < 0 || ch.End < ch.Start {
 		return nil, nil, fmt.Errorf("chunk %d of %s: invalid byte range [%d, %d)", ch.Index, drop.Key, ch.Start, ch.End)
@@ -197,10 +178,10 @@ func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []st
 			return nil, nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
 		}
 		closers = append(closers, body)
-		r, _, err := decoded(body)
+		r, _, err := record.Decompress(body)
 		if err != nil {
 			closeAll()
-			return nil, nil, err
+			return nil, nil, unreadable(fmt.Errorf("opening chunk %d of %s: %w", ch.Index, drop.Key, err))
 		}
 		if ch.Header > 0 && ch.Start >= ch.Header {
 			header = make([]byte, ch.Header)
@@ -242,9 +223,11 @@ func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []st
 	rd, err := record.Open(format, src, cols)
 	if err != nil {
 		closeAll()
-		return nil, nil, fmt.Errorf("opening chunk %d of %s: %w", ch.Index, drop.Key, err)
+		return nil, nil, unreadable(fmt.Errorf("opening chunk %d of %s: %w", ch.Index, drop.Key, err))
 	}
-	return &offsetReader{Reader: rd, before: ch.Before}, closeAll, nil
+	// The reader's offsets count the header read before the chunk.
+	shift := ch.Start - int64(len(header))
+	return newFileReader(&offsetReader{Reader: rd, before: ch.Before, shift: shift}, drop), closeAll, nil
 }
 
 // openParquetChunk copies the chunk's row groups, the file's footer and its
@@ -282,15 +265,17 @@ func openParquetChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, co
 	rd, err := record.OpenParquetRowGroups(f, drop.Size, cols, ch.FirstGroup, ch.LastGroup)
 	if err != nil {
 		closeFn()
-		return nil, nil, fmt.Errorf("opening parquet chunk %d of %s: %w", ch.Index, drop.Key, err)
+		return nil, nil, unreadable(fmt.Errorf("opening parquet chunk %d of %s: %w", ch.Index, drop.Key, err))
 	}
-	return rd, closeFn, nil
+	return newFileReader(rd, drop), closeFn, nil
 }
 
-// offsetReader numbers a chunk's records as positions in the whole file.
+// offsetReader numbers a chunk's records as positions in the whole file,
+// and moves the byte offsets of records kept by reference to the file's.
 type offsetReader struct {
 	record.Reader
 	before int64
+	shift  int64
 }
 
 func (o *offsetReader) Next(r *record.Raw) error {
@@ -299,6 +284,9 @@ func (o *offsetReader) Next(r *record.Raw) error {
 		r.Pos += o.before
 	} else if re, ok := record.AsRecordError(err); ok {
 		re.Pos += o.before
+		if re.ByReference() {
+			re.Offset += o.shift
+		}
 	}
 	return err
 }
@@ -399,5 +387,6 @@ func Combine(ctx context.Context, env *Env, drop FileDrop, chunks int) (*Manifes
 		return nil, err
 	}
 	env.log().Info("combined", "dataset", spec.Name, "key", drop.Key, "chunks", chunks, "counts", m.Counts.String())
+	noteEmpty(env, m)
 	return m, nil
 }

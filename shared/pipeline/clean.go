@@ -42,7 +42,7 @@ type QuarantineRecord struct {
 	Pos     int64              `json:"pos"`
 	Field   string             `json:"field,omitempty"`
 	Reason  string             `json:"reason"`
-	Record  string             `json:"record"`           // the original bytes
+	Record  string             `json:"record"`           // the original bytes (RecordText)
 	Values  map[string]*string `json:"values,omitempty"` // the parsed input columns, when the record parsed
 }
 
@@ -97,9 +97,12 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 		rd, closeFn, err = openChunk(ctx, env, drop, *chunk, cl.Columns())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotADataset, err)
+		return nil, err
 	}
 	defer closeFn()
+	if err := checkHeader(cl, rd, drop); err != nil {
+		return nil, err
+	}
 	// The file version is the dedupe transaction of its records: claims
 	// made here hold their keys until Load commits them, or the file is
 	// quarantined and Abort releases them.
@@ -122,6 +125,7 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 		return nil, err
 	}
 	env.log().Info("cleaned", "dataset", spec.Name, "key", drop.Key, "chunk", chunk.suffix(), "counts", m.Counts.String())
+	noteEmpty(env, m)
 	return m, nil
 }
 
@@ -146,10 +150,12 @@ func (e *Env) resolve(ctx context.Context, drop FileDrop) (FileDrop, ObjectInfo,
 
 // openRaw opens a raw object as a record reader: NDJSON and CSV (gzip or
 // not) stream from the object; Parquet is spooled to a temp file first.
+// A key of no known format is ErrNotADataset, a corrupt file
+// ErrUnreadable; a failed read of the store comes out as it is.
 func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (record.Reader, func(), error) {
 	format, _, ok := record.FormatOf(drop.Key)
 	if !ok {
-		return nil, nil, fmt.Errorf("key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", drop.Key)
+		return nil, nil, fmt.Errorf("%w: key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", ErrNotADataset, drop.Key)
 	}
 	if format == record.Parquet {
 		f, size, err := env.spool(ctx, drop.Bucket, drop.Key)
@@ -160,9 +166,9 @@ func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (recor
 		rd, err := record.OpenParquet(f, size, cols)
 		if err != nil {
 			closeFn()
-			return nil, nil, fmt.Errorf("opening parquet %s: %w", drop.Key, err)
+			return nil, nil, unreadable(fmt.Errorf("opening parquet %s: %w", drop.Key, err))
 		}
-		return rd, closeFn, nil
+		return newFileReader(rd, drop), closeFn, nil
 	}
 	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
 	if err != nil {
@@ -171,9 +177,9 @@ func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (recor
 	rd, err := record.Open(format, body, cols)
 	if err != nil {
 		body.Close()
-		return nil, nil, fmt.Errorf("opening %s: %w", drop.Key, err)
+		return nil, nil, unreadable(fmt.Errorf("opening %s: %w", drop.Key, err))
 	}
-	return rd, func() { body.Close() }, nil
+	return newFileReader(rd, drop), func() { body.Close() }, nil
 }
 
 type partWriter struct {
@@ -326,7 +332,7 @@ func (c *cleanRun) reject(pos int64, fieldName, reason string, src []byte, raw *
 		c.rej = tmp
 		c.renc = json.NewEncoder(tmp)
 	}
-	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName, Reason: reason, Record: string(src)}
+	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName, Reason: reason, Record: RecordText(src)}
 	if raw != nil {
 		q.Values = map[string]*string{}
 		for i, col := range c.cl.Columns() {

@@ -75,6 +75,9 @@ func Model(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
 		if err := o.pw.Close(); err != nil {
 			return nil, fmt.Errorf("closing curated parquet %s: %w", o.mp.Table.Name, err)
 		}
+		if o.rows == 0 {
+			continue // no empty curated files (an empty file, or every record rejected)
+		}
 		key := o.mp.Table.Name + "/" + m.Dataset + "/" + m.FileID + ".parquet"
 		if err := o.tmp.upload(ctx, env.Store, env.Buckets.Curated, key); err != nil {
 			return nil, err

@@ -13,13 +13,13 @@ import (
 
 // readAll reads every record of src, as "pos|values|source" or
 // "pos|error field reason|source" lines.
-func readAll(t *testing.T, format record.Format, src io.Reader, cols []string, before int64) []string {
+func readAll(t *testing.T, format record.Format, src io.Reader, cols []string, before, shift int64) []string {
 	t.Helper()
 	rd, err := record.Open(format, src, cols)
 	if err != nil {
 		t.Fatalf("opening: %v", err)
 	}
-	rd = &offsetReader{Reader: rd, before: before}
+	rd = &offsetReader{Reader: rd, before: before, shift: shift}
 	var out []string
 	var raw record.Raw
 	for {
@@ -28,6 +28,10 @@ func readAll(t *testing.T, format record.Format, src io.Reader, cols []string, b
 			return out
 		}
 		if re, ok := record.AsRecordError(err); ok {
+			if re.ByReference() {
+				out = append(out, fmt.Sprintf("%d|error %s %s|@%d+%d", re.Pos, re.Field, re.Reason, re.Offset, re.Length))
+				continue
+			}
 			out = append(out, fmt.Sprintf("%d|error %s %s|%q", re.Pos, re.Field, re.Reason, re.Source))
 			continue
 		}
@@ -57,10 +61,12 @@ func readChunks(t *testing.T, format record.Format, data []byte, cols []string, 
 		}
 		next = ch.End
 		var src io.Reader = bytes.NewReader(data[ch.Start:ch.End])
+		shift := ch.Start
 		if ch.Header > 0 && ch.Start >= ch.Header {
 			src = io.MultiReader(bytes.NewReader(data[:ch.Header]), src)
+			shift -= ch.Header
 		}
-		out = append(out, readAll(t, format, src, cols, ch.Before)...)
+		out = append(out, readAll(t, format, src, cols, ch.Before, shift)...)
 	}
 	if next != int64(len(data)) {
 		t.Fatalf("the last chunk ends at %d of %d bytes", next, len(data))
@@ -87,11 +93,17 @@ func TestSplitStreamKeepsRecords(t *testing.T) {
 		{"csv header only", record.CSV, "a,b,c\n", csvCols},
 		{"csv header without newline", record.CSV, "a,b,c", csvCols},
 		{"csv empty", record.CSV, "", csvCols},
+		{"csv unterminated quote closed by a later one", record.CSV, "a,b,c\n1,2,3\n4,\"5,6\n7,8,9\n10,11,12\n13,\"14\",15\n16,17,18\n", csvCols},
+		{"csv unterminated quote never closed", record.CSV, "a,b,c\r\n1,\"2,3\r\n4,5,6\r\n\r\n7,8,9", csvCols},
+		{"csv multi-line record of the wrong width", record.CSV, "a,b,c\n1,\"2\n3\",4,5\n6,7,8\n1,\"x\ny\",z\n", csvCols},
+		{"csv blank lines between and after", record.CSV, "a,b,c\n\n\n1,2,3\n\r\n\n4,5,6\n\n\n", csvCols},
+		{"csv invalid utf-8", record.CSV, "a,b,c\n1,\xff,3\n\xfe\"x,y\n4,5,6\n", csvCols},
+		{"ndjson invalid utf-8", record.NDJSON, "{\"a\":\"\xff\"}\n{\"\xff\":1}\n{\"a\":2}\n", []string{"a"}},
 		{"ndjson", record.NDJSON, "{\"a\":1}\n\n{\"a\":\"x\\ny\"}\r\nnot json\n{\"a\":3}", []string{"a"}},
 		{"ndjson trailing blank", record.NDJSON, "{\"a\":1}\n{\"a\":2}\n\n", []string{"a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := readAll(t, tc.format, strings.NewReader(tc.data), tc.cols, 0)
+			want := readAll(t, tc.format, strings.NewReader(tc.data), tc.cols, 0, 0)
 			for _, size := range []int64{1, 5, 13, 1 << 20} {
 				got, chunks := readChunks(t, tc.format, []byte(tc.data), tc.cols, size)
 				if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -131,11 +143,40 @@ func TestSplitStreamRandomCSV(t *testing.T) {
 			b.WriteString([]string{"\n", "\r\n", "\n\n"}[r.IntN(3)])
 		}
 		data := b.String()
-		want := readAll(t, record.CSV, strings.NewReader(data), cols, 0)
+		want := readAll(t, record.CSV, strings.NewReader(data), cols, 0, 0)
 		got, _ := readChunks(t, record.CSV, []byte(data), cols, 1)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("round %d: %q\n got  %q\n want %q", round, data, got, want)
 		}
+	}
+}
+
+// TestSplitStreamLongLines: lines over the record limit are cut around
+// like any other record, and each chunk's reader locates them at the same
+// byte range of the file as a whole-file reader does.
+func TestSplitStreamLongLines(t *testing.T) {
+	long := strings.Repeat("y", 16<<20+5)
+	for _, tc := range []struct {
+		name   string
+		format record.Format
+		data   string
+		cols   []string
+	}{
+		{"csv", record.CSV, "a,b\n1,2\n" + long + "\r\n3,4\n\"" + long + "\n5,6\n", []string{"a", "b"}},
+		{"ndjson", record.NDJSON, "{\"a\":1}\n" + long + "\n{\"a\":2}\n" + long, []string{"a"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := readAll(t, tc.format, strings.NewReader(tc.data), tc.cols, 0, 0)
+			if n := strings.Count(strings.Join(want, "\n"), "line longer than the 16777216-byte limit"); n != 2 {
+				t.Fatalf("%d records over the limit, want 2: %q", n, want)
+			}
+			for _, size := range []int64{1, 100, 1 << 30} {
+				got, chunks := readChunks(t, tc.format, []byte(tc.data), tc.cols, size)
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Errorf("chunk size %d (%d chunks):\n got  %q\n want %q", size, len(chunks), got, want)
+				}
+			}
+		})
 	}
 }
 

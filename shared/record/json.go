@@ -60,6 +60,10 @@ type jsonDecoder struct {
 	strMade bool
 	scratch []byte
 	high    byte // 0x80 if the last scanned string held a non-ASCII byte
+	// badUTF8 is the first string found not valid UTF-8: the record is
+	// rejected for it once the rest of it is known to be valid JSON.
+	badUTF8 *RecordError
+	key     []byte // the top-level key being decoded, for badUTF8's Field
 }
 
 func (d *jsonDecoder) fail(msg string) error {
@@ -108,6 +112,9 @@ func (d *jsonDecoder) decode() error {
 	if d.i != len(d.b) {
 		return d.fail("unexpected data after top-level value")
 	}
+	if d.badUTF8 != nil {
+		return d.badUTF8
+	}
 	return nil
 }
 
@@ -126,6 +133,7 @@ func (d *jsonDecoder) object() error {
 			return d.fail("expected object key")
 		}
 		keyStart := d.i
+		d.key = nil
 		escaped, err := d.scanString()
 		if err != nil {
 			return err
@@ -140,6 +148,10 @@ func (d *jsonDecoder) object() error {
 		} else {
 			key = d.b[keyStart+1 : d.i-1]
 		}
+		if raw := d.b[keyStart+1 : d.i-1]; d.high != 0 && d.badUTF8 == nil && !utf8.Valid(raw) {
+			d.badUTF8 = &RecordError{Field: printable(raw), Reason: "not valid UTF-8"}
+		}
+		d.key = key
 		col, kind := d.lookup(key)
 		d.skipSpace()
 		if d.i >= len(d.b) || d.b[d.i] != ':' {
@@ -400,6 +412,9 @@ func (d *jsonDecoder) scanString() (escaped bool, err error) {
 		d.high |= c & 0x80
 		switch {
 		case c == '"':
+			if d.high != 0 && d.badUTF8 == nil && d.depth > 0 && !utf8.Valid(b[d.i+1:i]) {
+				d.noteBadUTF8()
+			}
 			d.i = i + 1
 			return escaped, nil
 		case c == '\\':
@@ -430,6 +445,33 @@ func (d *jsonDecoder) scanString() (escaped bool, err error) {
 	}
 	d.i = i
 	return false, d.fail("unterminated string")
+}
+
+// noteBadUTF8 records that a string in the value of the current top-level
+// key is not valid UTF-8 (a key itself is checked by object).
+func (d *jsonDecoder) noteBadUTF8() {
+	if d.depth == 1 && d.key == nil {
+		return // a top-level key: object names it
+	}
+	d.badUTF8 = &RecordError{Field: printable(d.key), Reason: "not valid UTF-8"}
+}
+
+// printable is b as text for a reason, invalid UTF-8 bytes as \xNN.
+func printable(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var out []byte
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			out = append(out, '\\', 'x', "0123456789abcdef"[b[0]>>4], "0123456789abcdef"[b[0]&0xf])
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return string(out)
 }
 
 func isHex4(b []byte) bool {

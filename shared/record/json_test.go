@@ -46,11 +46,6 @@ func TestDecodeJSONObject(t *testing.T) {
 			in:   `{"\u0069d":"x"}`,
 			want: []Value{{Text: "x"}, {Null: true}, {Null: true}, {Null: true}, {Null: true}, {Null: true}, {Null: true}, {Null: true}},
 		},
-		{
-			name: "invalid utf-8 replaced",
-			in:   "{\"id\":\"a\xffb\"}",
-			want: []Value{{Text: "a\uFFFDb"}, {Null: true}, {Null: true}, {Null: true}, {Null: true}, {Null: true}, {Null: true}, {Null: true}},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +77,8 @@ func TestDecodeJSONObjectErrors(t *testing.T) {
 		{"bad number", `{"a":01}`, "invalid JSON: "},
 		{"control char", "{\"a\":\"\x01\"}", "invalid JSON: "},
 		{"empty", ``, "invalid JSON: "},
+		{"invalid utf-8 in a string", "{\"a\":\"a\xffb\"}", "not valid UTF-8"},
+		{"invalid utf-8 and a syntax error", "{\"a\":\"a\xffb\",}", "invalid JSON: "},
 		{"too deep", `{"a":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`, "invalid JSON: nesting"},
 	}
 	for _, tt := range tests {

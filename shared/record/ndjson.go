@@ -6,23 +6,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 )
 
-// maxLineSize is the longest NDJSON line accepted; longer ones are a
-// *RecordError and are skipped without being held in memory.
-const maxLineSize = 16 << 20
+// maxLineSize is the longest NDJSON line accepted; a longer one is a
+// *RecordError located by its byte range (Offset, Length), skipped without
+// being held in memory.
+const maxLineSize = maxRecordSize
 
+// ndjsonReader reads one JSON object per line ('\n'; a CR before it is
+// dropped). Every line is a position, blank ones included (they are
+// skipped); each non-blank line is one record or one *RecordError.
 type ndjsonReader struct {
 	r       *bufio.Reader
 	columns []string
 	line    int64
+	off     int64 // input bytes consumed
 	buf     []byte
 	done    bool
+	limit   int
+	lastCR  bool // the last line dropped as too long ended with CR LF
 }
 
 func newNDJSONReader(r *bufio.Reader, columns []string) *ndjsonReader {
-	return &ndjsonReader{r: r, columns: columns}
+	return &ndjsonReader{r: r, columns: columns, limit: maxLineSize}
 }
 
 // Next reads the next non-blank line as a JSON object.
@@ -31,7 +37,9 @@ func (n *ndjsonReader) Next(dst *Raw) error {
 		if n.done {
 			return io.EOF
 		}
-		line, tooLong, err := n.readLine()
+		start := n.off
+		line, size, tooLong, err := n.readLine()
+		n.off += size
 		if err == io.EOF {
 			n.done = true
 			if len(line) == 0 && !tooLong {
@@ -42,7 +50,14 @@ func (n *ndjsonReader) Next(dst *Raw) error {
 		}
 		n.line++
 		if tooLong {
-			return &RecordError{Pos: n.line, Reason: "line longer than " + strconv.Itoa(maxLineSize) + " bytes"}
+			length := size
+			if err != io.EOF {
+				length-- // the '\n'
+			}
+			if n.lastCR {
+				length-- // the CR of a CRLF
+			}
+			return &RecordError{Pos: n.line, Reason: reasonTooLong(n.limit), Offset: start, Length: length}
 		}
 		line = bytes.TrimSuffix(line, []byte{'\r'})
 		if isBlank(line) {
@@ -62,41 +77,59 @@ func (n *ndjsonReader) Next(dst *Raw) error {
 	}
 }
 
-// readLine returns the next line without its '\n'. A line over maxLineSize
-// is consumed and dropped (tooLong). err is io.EOF for the last line.
-func (n *ndjsonReader) readLine() (line []byte, tooLong bool, err error) {
+// readLine returns the next line without its '\n', and how many input
+// bytes it took ('\n' included). A line whose content is over the limit
+// is consumed without being held (tooLong; lastCR tells whether a CR
+// ended it). err is io.EOF for the last line.
+func (n *ndjsonReader) readLine() (line []byte, size int64, tooLong bool, err error) {
 	frag, err := n.r.ReadSlice('\n')
+	size = int64(len(frag))
 	if err == nil {
-		return frag[:len(frag)-1], false, nil
+		return frag[:len(frag)-1], size, false, nil
 	}
 	if err != bufio.ErrBufferFull {
-		return frag, false, err
+		return frag, size, false, err
 	}
 	n.buf = append(n.buf[:0], frag...)
-	for {
-		frag, err = n.r.ReadSlice('\n')
-		if !tooLong {
-			n.buf = append(n.buf, frag...)
-			if len(n.buf) > maxLineSize+1 {
-				tooLong = true
-				n.buf = n.buf[:0]
-			}
+	var prev, last byte // the last two bytes seen
+	for err == bufio.ErrBufferFull {
+		if len(frag) > 1 {
+			prev = frag[len(frag)-2]
+		} else if len(frag) == 1 {
+			prev = last
 		}
-		switch err {
-		case nil:
-			if tooLong {
-				return nil, true, nil
-			}
-			return n.buf[:len(n.buf)-1], false, nil
-		case bufio.ErrBufferFull:
-			continue
-		default:
-			if tooLong {
-				return nil, true, err
-			}
-			return n.buf, false, err
+		if len(frag) > 0 {
+			last = frag[len(frag)-1]
+		}
+		frag, err = n.r.ReadSlice('\n')
+		size += int64(len(frag))
+		if len(n.buf) <= n.limit+1 {
+			n.buf = append(n.buf, frag...)
 		}
 	}
+	if len(frag) > 1 {
+		prev = frag[len(frag)-2]
+	} else if len(frag) == 1 {
+		prev = last
+	}
+	if len(frag) > 0 {
+		last = frag[len(frag)-1]
+	}
+	content := size
+	if err == nil {
+		content-- // the '\n'
+		n.lastCR = prev == '\r'
+	} else {
+		n.lastCR = last == '\r'
+	}
+	if content > int64(n.limit) {
+		n.buf = n.buf[:0]
+		return nil, size, true, err
+	}
+	if err == nil {
+		return n.buf[:len(n.buf)-1], size, false, nil
+	}
+	return n.buf, size, false, err
 }
 
 func isBlank(b []byte) bool {

@@ -30,21 +30,22 @@ const maxColumnChunk = 512 << 20
 // A corrupt file gives an error, never a panic: panics inside parquet-go
 // are recovered and reported with the row group and row reached.
 func OpenParquet(r io.ReaderAt, size int64, columns []string) (rd Reader, err error) {
+	src := &sourceReaderAt{r: r, size: size}
 	defer func() {
 		if p := recover(); p != nil {
-			rd, err = nil, fmt.Errorf("opening parquet file: corrupt file (parquet-go panic: %v)", p)
+			rd, err = nil, src.classify(fmt.Errorf("opening parquet file: corrupt file (parquet-go panic: %v)", p))
 		}
 	}()
-	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := parquet.OpenFile(src, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return nil, fmt.Errorf("opening parquet file: %w", err)
+		return nil, src.classify(fmt.Errorf("opening parquet file: %w", err))
 	}
 	if err := checkChunks(f); err != nil {
-		return nil, fmt.Errorf("opening parquet file: %w", err)
+		return nil, src.classify(fmt.Errorf("opening parquet file: %w", err))
 	}
-	p := &parquetReader{file: f, rowGroups: f.RowGroups(), numLeaves: len(f.Schema().Columns())}
+	p := &parquetReader{file: f, store: src, rowGroups: f.RowGroups(), numLeaves: len(f.Schema().Columns())}
 	for _, c := range f.Root().Columns() {
-		fld := parquetField{name: c.Name(), key: append(appendJSONString(nil, c.Name()), ':')}
+		fld := parquetField{name: c.Name(), key: append(appendJSONString(nil, c.Name(), false), ':')}
 		if c.Leaf() && !c.Repeated() {
 			fld.leaf = c.Index()
 			fld.required = c.Required()
@@ -56,6 +57,13 @@ func OpenParquet(r io.ReaderAt, size int64, columns []string) (rd Reader, err er
 		p.fields = append(p.fields, fld)
 	}
 	p.want = make([]int, len(columns))
+	defer func() {
+		for _, j := range p.want {
+			if j >= 0 {
+				p.fields[j].wanted = true
+			}
+		}
+	}()
 	for i, name := range columns {
 		p.want[i] = -1
 		for j, fld := range p.fields {
@@ -118,10 +126,41 @@ type parquetField struct {
 	required bool
 	conv     leafConverter
 	memo     textMemo // the texts of repeated values, made once
+	wanted   bool     // a wanted column: its text must be valid UTF-8
+}
+
+// sourceReaderAt remembers the first error of r other than io.EOF, so an
+// error of the storage under a file is told from a corrupt file.
+type sourceReaderAt struct {
+	r    io.ReaderAt
+	size int64
+	err  error
+}
+
+func (s *sourceReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > s.size {
+		// An offset a corrupt footer made up: the file is at fault.
+		return 0, fmt.Errorf("read at offset %d of a %d-byte file", off, s.size)
+	}
+	n, err := s.r.ReadAt(p, off)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// classify returns the storage's error if there was one, else err as
+// ErrCorrupt: the file's bytes do not decode.
+func (s *sourceReaderAt) classify(err error) error {
+	if s.err != nil {
+		return fmt.Errorf("reading parquet file: %w", s.err)
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
 type parquetReader struct {
 	file      *parquet.File
+	store     *sourceReaderAt
 	rowGroups []parquet.RowGroup
 	fields    []parquetField
 	want      []int // for each wanted column, its field, or -1
@@ -150,14 +189,15 @@ func (p *parquetReader) Next(dst *Raw) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.close()
-			p.broken = fmt.Errorf("reading parquet row group %d near row %d: corrupt file (parquet-go panic: %v)", p.rg-1, p.pos+1, r)
+			p.broken = p.store.classify(fmt.Errorf("reading parquet row group %d near row %d: corrupt file (parquet-go panic: %v)", p.rg-1, p.pos+1, r))
 			err = p.broken
 		}
 	}()
 	for p.i >= p.n {
 		if err := p.fill(); err != nil {
 			if err != io.EOF {
-				p.broken = err
+				p.broken = p.store.classify(err)
+				return p.broken
 			}
 			return err
 		}
@@ -165,9 +205,14 @@ func (p *parquetReader) Next(dst *Raw) (err error) {
 	row := p.buf[p.i]
 	p.i++
 	p.pos++
-	if err := p.convert(row); err != nil {
-		p.broken = fmt.Errorf("reading parquet row %d: %w", p.pos, err)
+	bad, err := p.convert(row, false)
+	if err != nil {
+		p.broken = p.store.classify(fmt.Errorf("reading parquet row %d: %w", p.pos, err))
 		return p.broken
+	}
+	if bad >= 0 {
+		p.convert(row, true) // the Source with the bytes as they are
+		return &RecordError{Pos: p.pos, Field: p.fields[bad].name, Reason: "not valid UTF-8", Source: bytes.Clone(p.src)}
 	}
 	if cap(dst.Values) >= len(p.want) {
 		dst.Values = dst.Values[:len(p.want)]
@@ -239,8 +284,12 @@ func (p *parquetReader) close() {
 	}
 }
 
-// convert turns row into p.texts and p.src.
-func (p *parquetReader) convert(row parquet.Row) error {
+// convert turns row into p.texts and p.src. bad is the first wanted field
+// whose text is not valid UTF-8, or -1.
+// Texts that are not valid UTF-8 show as U+FFFD in p.src, as they are
+// when keep (for the Source of a rejected row).
+func (p *parquetReader) convert(row parquet.Row, keep bool) (bad int, err error) {
+	bad = -1
 	// In a flat file a row is one value per column, in column order.
 	flat := !p.nested && len(row) == p.numLeaves
 	if !flat {
@@ -260,7 +309,7 @@ func (p *parquetReader) convert(row parquet.Row) error {
 			p.tree = map[string]any{}
 		}
 		if err := p.file.Schema().Reconstruct(&p.tree, row); err != nil {
-			return fmt.Errorf("assembling nested columns: %w", err)
+			return -1, fmt.Errorf("assembling nested columns: %w", err)
 		}
 	}
 	src := append(p.src[:0], '{')
@@ -281,11 +330,14 @@ func (p *parquetReader) convert(row parquet.Row) error {
 				continue
 			}
 			if fld.required && row[k].IsNull() {
-				return fmt.Errorf("required column %s holds a null: corrupt file", fld.name)
+				return -1, fmt.Errorf("required column %s holds a null: corrupt file", fld.name)
 			}
 			var raw bool
 			p.texts[j], raw = fld.memo.text(fld.conv, row[k])
-			src = appendJSONValue(src, p.texts[j], raw)
+			if fld.wanted && bad < 0 && !utf8.ValidString(p.texts[j].Text) {
+				bad = j
+			}
+			src = appendJSONValue(src, p.texts[j], raw, keep)
 			continue
 		}
 		sub, ok := p.tree[fld.name]
@@ -298,30 +350,32 @@ func (p *parquetReader) convert(row parquet.Row) error {
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(sub); err != nil {
-			return fmt.Errorf("encoding column %s as JSON: %w", fld.name, err)
+			return -1, fmt.Errorf("encoding column %s as JSON: %w", fld.name, err)
 		}
 		text := strings.TrimSuffix(b.String(), "\n")
 		p.texts[j] = Value{Text: text}
 		src = append(src, text...)
 	}
 	p.src = append(src, '}')
-	return nil
+	return bad, nil
 }
 
 // appendJSONValue writes v as JSON: raw text for numbers and booleans,
 // a string otherwise.
-func appendJSONValue(dst []byte, v Value, raw bool) []byte {
+func appendJSONValue(dst []byte, v Value, raw, keep bool) []byte {
 	switch {
 	case v.Null:
 		return append(dst, "null"...)
 	case raw:
 		return append(dst, v.Text...)
 	}
-	return appendJSONString(dst, v.Text)
+	return appendJSONString(dst, v.Text, keep)
 }
 
-// appendJSONString appends s as a JSON string.
-func appendJSONString(dst []byte, s string) []byte {
+// appendJSONString appends s as a JSON string. Bytes that are not valid
+// UTF-8 become \ufffd, or are copied as they are when keep (the text is
+// then not JSON: it is only the Source of a rejected record).
+func appendJSONString(dst []byte, s string, keep bool) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); i++ {
@@ -339,10 +393,13 @@ func appendJSONString(dst []byte, s string) []byte {
 			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		case c >= utf8.RuneSelf:
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				dst = append(dst, "\\ufffd"...)
-			} else {
+			switch {
+			case r != utf8.RuneError || n > 1:
 				dst = append(dst, s[i:i+n]...)
+			case keep:
+				dst = append(dst, c)
+			default:
+				dst = append(dst, "\\ufffd"...)
 			}
 			i += n - 1
 		default:
@@ -350,4 +407,13 @@ func appendJSONString(dst []byte, s string) []byte {
 		}
 	}
 	return append(dst, '"')
+}
+
+// Present implements Header: the file's schema names its columns.
+func (p *parquetReader) Present() ([]bool, bool) {
+	present := make([]bool, len(p.want))
+	for i, j := range p.want {
+		present[i] = j >= 0
+	}
+	return present, true
 }

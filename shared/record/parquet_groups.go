@@ -18,27 +18,30 @@ type ParquetRowGroup struct {
 // ParquetLayout reads only the footer of the Parquet file r (size bytes):
 // its row groups and the offset where the footer (its length and the
 // closing magic included) starts. A large file is split along these row
-// groups, each part reading only its own byte span and the footer.
+// groups, each part reading only its own byte span and the footer. A
+// footer that does not decode is ErrCorrupt; an error of r itself is
+// returned as it is.
 func ParquetLayout(r io.ReaderAt, size int64) (groups []ParquetRowGroup, footer int64, err error) {
+	src := &sourceReaderAt{r: r, size: size}
 	defer func() {
 		if p := recover(); p != nil {
-			groups, footer, err = nil, 0, fmt.Errorf("reading parquet footer: corrupt file (parquet-go panic: %v)", p)
+			groups, footer, err = nil, 0, src.classify(fmt.Errorf("reading parquet footer: corrupt file (parquet-go panic: %v)", p))
 		}
 	}()
 	if size < 12 {
-		return nil, 0, fmt.Errorf("reading parquet footer: %d bytes is too short for a parquet file", size)
+		return nil, 0, fmt.Errorf("%w: reading parquet footer: %d bytes is too short for a parquet file", ErrCorrupt, size)
 	}
 	var tail [8]byte
-	if _, err := r.ReadAt(tail[:], size-8); err != nil {
-		return nil, 0, fmt.Errorf("reading parquet footer length: %w", err)
+	if _, err := src.ReadAt(tail[:], size-8); err != nil {
+		return nil, 0, src.classify(fmt.Errorf("reading parquet footer length: %w", err))
 	}
 	footer = size - 8 - int64(binary.LittleEndian.Uint32(tail[:4]))
 	if footer < 4 {
-		return nil, 0, fmt.Errorf("reading parquet footer: footer length %d does not fit a %d-byte file", size-8-footer, size)
+		return nil, 0, fmt.Errorf("%w: reading parquet footer: footer length %d does not fit a %d-byte file", ErrCorrupt, size-8-footer, size)
 	}
-	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := parquet.OpenFile(src, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading parquet footer: %w", err)
+		return nil, 0, src.classify(fmt.Errorf("reading parquet footer: %w", err))
 	}
 	for g, rg := range f.Metadata().RowGroups {
 		lo, hi := int64(-1), int64(0)
@@ -54,7 +57,7 @@ func ParquetLayout(r io.ReaderAt, size int64) (groups []ParquetRowGroup, footer 
 			hi = max(hi, start+md.TotalCompressedSize)
 		}
 		if lo < 4 || hi > footer || hi < lo {
-			return nil, 0, fmt.Errorf("reading parquet footer: row group %d spans bytes [%d, %d) outside the data section [4, %d): corrupt file", g, lo, hi, footer)
+			return nil, 0, fmt.Errorf("%w: reading parquet footer: row group %d spans bytes [%d, %d) outside the data section [4, %d)", ErrCorrupt, g, lo, hi, footer)
 		}
 		groups = append(groups, ParquetRowGroup{Rows: rg.NumRows, Offset: lo, Length: hi - lo})
 	}

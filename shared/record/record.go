@@ -1,20 +1,26 @@
 // Package record reads raw input records from files and messages: NDJSON, CSV
 // (RFC 4180, quoted newlines), Parquet, and gzip-compressed NDJSON/CSV.
 //
-// Readers stream: a file is never held whole in memory. A reader is built for
+// Readers stream: a file is never held whole in memory, nor a record over
+// 16 MiB (see csvFramer for the CSV rules). A reader is built for
 // a list of wanted column names; each record comes back as one Value per
 // wanted column, in that order (a column the record lacks is Null). The
 // record's original bytes are kept so a rejected record can be quarantined
 // whole.
 //
 // A record that cannot be parsed is reported as a *RecordError and the
-// reader can go on to the next record; any other error ends the read.
+// reader can go on to the next record; any other error ends the read, and
+// wraps ErrCorrupt when the input itself is corrupt (retrying cannot help)
+// while an error of the reader underneath is passed on as it is.
 //
 // JSON policy for what RFC 8259 leaves to the implementation (JSONTestSuite
 // i_ cases): numbers of any size or exponent are accepted and kept as their
-// literal text (the cleaner decides what fits); in string values invalid
-// UTF-8 bytes and lone or inverted \u surrogates are replaced by U+FFFD
-// (nested object/array text is kept byte for byte); a byte order mark,
+// literal text (the cleaner decides what fits); lone or inverted \u
+// surrogate escapes are replaced by U+FFFD (nested object/array text is
+// kept byte for byte); bytes that are not valid UTF-8 in any string, key or
+// value, reject the record ("not valid UTF-8", naming the top-level key
+// they are under, or the key itself) once it is otherwise valid JSON; a
+// byte order mark,
 // UTF-16 input and nesting deeper than 1000 levels are rejected as invalid
 // JSON. Duplicate keys: the last one wins; an exact key match wins over a
 // case-insensitive one.
@@ -54,6 +60,30 @@ type RecordError struct {
 	Field  string // the field at fault, or "" for the whole record
 	Reason string
 	Source []byte // the record's original bytes, kept for quarantine
+	// Offset and Length locate a record too long to hold (Source is then
+	// nil): it is bytes [Offset, Offset+Length) of the reader's input
+	// (decompressed when gzipped), its line ending excluded.
+	Offset, Length int64
+}
+
+// ByReference reports whether the record's bytes are not kept in Source
+// but located by Offset and Length.
+func (e *RecordError) ByReference() bool { return e.Source == nil && e.Length > 0 }
+
+// ErrCorrupt marks input that cannot be read as its format at all: a gzip
+// stream that is damaged or cut short (while the bytes under it were read
+// to their end without error), a Parquet file that does not decode, a CSV
+// header that does not parse or is over the record limit. The same bytes
+// fail the same way every time, so retrying is useless. An error of the
+// reader underneath (a network read) is never wrapped as ErrCorrupt.
+var ErrCorrupt = errors.New("corrupt input")
+
+// Header is implemented by readers whose input names its columns before
+// its records (a CSV header, a Parquet schema).
+type Header interface {
+	// Present reports, for each wanted column, whether the input has it.
+	// known is false when the input has no header at all (an empty CSV).
+	Present() (present []bool, known bool)
 }
 
 func (e *RecordError) Error() string {
