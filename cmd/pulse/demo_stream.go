@@ -17,6 +17,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // demoStreamFlags are the demo's stream-side flags.
@@ -114,17 +115,17 @@ func (d *demoStream) progress() {
 	d.mu.Lock()
 	produced := d.stats.Events
 	d.mu.Unlock()
-	var total [5]int64
+	var total pipeline.Counts
 	for _, c := range d.ss.Counts() {
-		total[0] += c.Received
-		total[1] += c.Loaded
-		total[2] += c.Rejected
-		total[3] += c.Duplicate
-		total[4] += c.Late
+		total.Received += c.Received
+		total.Loaded += c.Loaded
+		total.Rejected += c.Rejected
+		total.Duplicate += c.Duplicate
+		total.Late += c.Late
 	}
 	q, n := d.ss.Latency(0.5, 0.99)
-	fmt.Printf("  stream: produced %d, received %d = loaded %d + rejected %d + duplicate %d + late %d; produce-to-warehouse p50 %s p99 %s (%d records)\n",
-		produced, total[0], total[1], total[2], total[3], total[4], q[0].Round(time.Millisecond), q[1].Round(time.Millisecond), n)
+	fmt.Printf("  stream: produced %d, %s; produce-to-warehouse p50 %s p99 %s (%d records)\n",
+		produced, total, q[0].Round(time.Millisecond), q[1].Round(time.Millisecond), n)
 }
 
 // stop ends the simulator, lets the mappings finish what was produced,
@@ -159,7 +160,8 @@ func (d *demoStream) stop(wait time.Duration) error {
 // printStreamSummary prints the stream side's accounting and a taste of
 // each metric table.
 func printStreamSummary(ctx context.Context, w io.Writer, d *demoStream) error {
-	fmt.Fprintln(w, "\nPer-topic accounting of the stream path (received = loaded + rejected + duplicate + late):")
+	fmt.Fprintln(w, "\nPer-topic accounting of the stream path (received = loaded + rejected + duplicate; late: of the loaded, arrived after")
+	fmt.Fprintln(w, "their windows had closed, in the fact tables and in PULSE_LATE_EVENTS with the windows they missed):")
 	counts := d.ss.Counts()
 	topics := make([]string, 0, len(counts))
 	for t := range counts {
@@ -167,10 +169,10 @@ func printStreamSummary(ctx context.Context, w io.Writer, d *demoStream) error {
 	}
 	sort.Strings(topics)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "topic\treceived\tloaded\trejected\tduplicate\tlate\tbalanced\t")
+	fmt.Fprintln(tw, "topic\treceived\tloaded\tof which late\trejected\tduplicate\tbalanced\t")
 	for _, t := range topics {
 		c := counts[t]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", t, c.Received, c.Loaded, c.Rejected, c.Duplicate, c.Late, c.Balanced())
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", t, c.Received, c.Loaded, c.Late, c.Rejected, c.Duplicate, c.Balanced())
 	}
 	tw.Flush()
 	q, n := d.ss.Latency(0.5, 0.99)

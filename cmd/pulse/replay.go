@@ -102,7 +102,7 @@ func printStreamReplay(r *stream.ReplayResult) {
 		fmt.Printf("stream %s: nothing written (%d records still rejected)\n", r.Dataset, t.Rejected)
 	}
 	if t.Late > 0 {
-		fmt.Printf("  %d records arrived after their windows had closed: kept in PULSE_LATE_EVENTS (%d rows, one per window missed), not in the fact table\n", t.Late, lateRows)
+		fmt.Printf("  %d of the loaded records arrived after their windows had closed: in the fact table, not in those windows (PULSE_LATE_EVENTS: %d rows, one per window missed)\n", t.Late, lateRows)
 	}
 	if pending > 0 {
 		fmt.Printf("  %d records belong to stream batches not committed yet: left in quarantine for a later replay\n", pending)

@@ -88,7 +88,9 @@ SELECT r.WATCH_REASON, COUNT(*) AS INTERACTIONS, SUM(f.ENGAGEMENT) AS TOTAL_ENGA
  GROUP BY r.WATCH_REASON`, nil}
 
 	// PipelineHealth: per dataset, the files and batches processed and their
-	// accounting (received = loaded + rejected + duplicate + late).
+	// accounting: RECEIVED = LOADED + REJECTED + DUPLICATE; LATE counts the
+	// loaded records that arrived after their windows had closed (of
+	// LOADED, not beside it; stream only).
 	// Columns: DATASET, FILES, RECEIVED, LOADED, REJECTED, DUPLICATE, LATE,
 	// LAST_LOADED_AT.
 	PipelineHealth = View{"PIPELINE_HEALTH", "Pipeline health: records per dataset", `

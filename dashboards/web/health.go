@@ -10,7 +10,9 @@ import (
 )
 
 // Counts are one dataset's (or all datasets') record accounting:
-// received = loaded + rejected + duplicate + late (DESIGN.md 4.2).
+// received = loaded + rejected + duplicate (DESIGN.md 4.2); Late counts
+// the loaded records that arrived after their windows had closed (of the
+// loaded, never added to it).
 type Counts struct {
 	Files     int64 `json:"files"`
 	Received  int64 `json:"received"`
@@ -20,9 +22,10 @@ type Counts struct {
 	Late      int64 `json:"late"`
 }
 
-// Balanced reports whether every received record is accounted for.
+// Balanced reports whether every received record is accounted for, the
+// late ones among the loaded.
 func (c Counts) Balanced() bool {
-	return c.Received == c.Loaded+c.Rejected+c.Duplicate+c.Late
+	return c.Received == c.Loaded+c.Rejected+c.Duplicate && c.Late >= 0 && c.Late <= c.Loaded
 }
 
 func (c *Counts) add(o Counts) {

@@ -186,10 +186,12 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 	now := time.Date(2024, 2, 4, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) table.Cell { return table.Int64(now.Add(-d).UnixMicro()) }
 	s, i := table.Str, table.Int64
+	// received = loaded + rejected + duplicate; LATE is of the loaded (b1:
+	// 4 loaded, 1 of them late).
 	manifests := []table.Row{
-		{s("f1"), s("live_streaming"), s("raw/a"), i(10), i(7), i(1), i(1), i(1), s("tested"), at(6 * time.Minute), at(5 * time.Minute)},
+		{s("f1"), s("live_streaming"), s("raw/a"), i(10), i(8), i(1), i(1), i(0), s("tested"), at(6 * time.Minute), at(5 * time.Minute)},
 		{s("f2"), s("live_streaming"), s("raw/b"), i(5), i(5), i(0), i(0), i(0), s("tested"), at(3 * time.Hour), at(3 * time.Hour)},
-		{s("b1"), s("social_sales"), s("kafka://social_sales/0@100-103"), i(4), i(3), i(0), i(0), i(1), s("loaded"), at(3 * time.Hour), at(2 * time.Hour)},
+		{s("b1"), s("social_sales"), s("kafka://social_sales/0@100-103"), i(4), i(4), i(0), i(0), i(1), s("loaded"), at(3 * time.Hour), at(2 * time.Hour)},
 		{s("b2"), s("social_sales"), s("kafka://social_sales/0@104-105"), i(2), i(1), i(0), i(1), i(0), s("loaded"), at(2 * time.Hour), at(2 * time.Hour)},
 		{s("b3"), s("live_streaming"), s("kafka://live_streaming/0@0-1"), i(2), i(2), i(0), i(0), i(0), s("loaded"), at(time.Hour), at(time.Hour)},
 	}
@@ -244,23 +246,24 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 		t.Fatalf("datasets: %+v, missing %v", got.Datasets, got.Missing)
 	}
 	live, social := got.Datasets[0], got.Datasets[1]
-	if live.Dataset != "live_streaming" || live.Files != 3 || live.Received != 17 || live.Late != 1 || !live.Balanced ||
+	if live.Dataset != "live_streaming" || live.Files != 3 || live.Received != 17 || live.Loaded != 15 || live.Late != 0 || !live.Balanced ||
 		*live.AgeSeconds != 300 || !live.Fresh {
 		t.Errorf("live_streaming: %+v age %v", live, *live.AgeSeconds)
 	}
-	if social.Dataset != "social_sales" || social.Files != 2 || *social.AgeSeconds != 7200 || social.Fresh {
+	if social.Dataset != "social_sales" || social.Files != 2 || social.Loaded != 5 || social.Late != 1 || !social.Balanced ||
+		*social.AgeSeconds != 7200 || social.Fresh {
 		t.Errorf("social_sales: %+v age %v", social, *social.AgeSeconds)
 	}
-	if got.Totals != (Counts{Files: 5, Received: 23, Loaded: 18, Rejected: 1, Duplicate: 2, Late: 2}) || !got.Balanced {
+	if got.Totals != (Counts{Files: 5, Received: 23, Loaded: 20, Rejected: 1, Duplicate: 2, Late: 1}) || !got.Balanced {
 		t.Errorf("totals %+v", got.Totals)
 	}
 	// Stream topics: the kafka:// manifests only.
 	if len(got.Streams) != 2 || got.Streams[0].Topic != "live_streaming" || got.Streams[0].Counts != (Counts{Files: 1, Received: 2, Loaded: 2}) ||
-		got.Streams[1].Topic != "social_sales" || got.Streams[1].Counts != (Counts{Files: 2, Received: 6, Loaded: 4, Duplicate: 1, Late: 1}) ||
+		got.Streams[1].Topic != "social_sales" || got.Streams[1].Counts != (Counts{Files: 2, Received: 6, Loaded: 5, Duplicate: 1, Late: 1}) ||
 		!got.Streams[1].Balanced || *got.Streams[1].AgeSeconds != 7200 || got.Streams[1].Fresh || *got.Streams[0].AgeSeconds != 3600 {
 		t.Errorf("streams: %+v", got.Streams)
 	}
-	if got.StreamTotals != (Counts{Files: 3, Received: 8, Loaded: 6, Duplicate: 1, Late: 1}) {
+	if got.StreamTotals != (Counts{Files: 3, Received: 8, Loaded: 7, Duplicate: 1, Late: 1}) {
 		t.Errorf("stream totals %+v", got.StreamTotals)
 	}
 	// Late events per dataset and window.
@@ -288,5 +291,24 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 	}
 	if len(got.Recent) != 5 || got.Recent[0].Source != "raw/a" {
 		t.Errorf("recent: %+v", got.Recent)
+	}
+}
+
+// TestCountsBalanced: received = loaded + rejected + duplicate, the late
+// records among the loaded; late added on top of the loaded (the old
+// accounting) does not balance.
+func TestCountsBalanced(t *testing.T) {
+	for _, tc := range []struct {
+		c    Counts
+		want bool
+	}{
+		{Counts{Received: 6, Loaded: 5, Duplicate: 1, Late: 1}, true},
+		{Counts{Received: 6, Loaded: 4, Duplicate: 1, Late: 1}, false},
+		{Counts{Received: 3, Loaded: 1, Rejected: 2, Late: 2}, false},
+		{Counts{Received: 17, Loaded: 15, Rejected: 1, Duplicate: 1}, true},
+	} {
+		if got := tc.c.Balanced(); got != tc.want {
+			t.Errorf("%+v: balanced %v, want %v", tc.c, got, tc.want)
+		}
 	}
 }

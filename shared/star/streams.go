@@ -85,7 +85,8 @@ var (
 		"SESSION_ID", s, "USER_ID", i, "SIGN_IN_TIME", ts, "SIGN_OUT_TIME", ts, "DURATION_SECONDS", f, "TIMED_OUT", b,
 		"UPDATED_AT", ts)
 	// LateEvents: every event that arrived after the watermark passed its
-	// window, kept whole with the window it missed (DESIGN.md 4.3).
+	// window, kept whole with the window it missed (DESIGN.md 4.3); the
+	// event itself is loaded into its fact table all the same.
 	LateEvents = schema("PULSE_LATE_EVENTS", "LATE_ID",
 		"LATE_ID", s, "DATASET", s, "WINDOW_TYPE", s, "WINDOW_START", ts, "WINDOW_END", ts, "EVENT_TIME", ts,
 		"WATERMARK", ts, "ORIGIN", s, "RECORD", s, "RECORDED_AT", ts)

@@ -54,7 +54,9 @@ var (
 		"ACTION_TYPE", s, "PAGE_ID", s, "DURATION_MS", i, "APP_VERSION", s, "INGESTION_TIMESTAMP", ts, "SOURCE", s)
 )
 
-// Operational tables: every rejected record, and one manifest per file or batch.
+// Operational tables: every rejected record, and one manifest per file or
+// batch (RECEIVED = LOADED + REJECTED + DUPLICATE; LATE counts the loaded
+// records that arrived after their windows had closed, "of which late").
 var (
 	Rejects = schema("PULSE_REJECTS", "REJECT_ID",
 		"REJECT_ID", s, "DATASET", s, "SOURCE", s, "ROW_POS", i, "FIELD", s, "REASON", s, "RECORD", s,

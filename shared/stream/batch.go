@@ -503,7 +503,9 @@ func (b *batch) quarantine(ctx context.Context) error {
 	return nil
 }
 
-// account fills each topic's counts from the records' dispositions.
+// account fills each topic's counts from the records' dispositions:
+// received = loaded + rejected + duplicate, and late counts the loaded
+// records that missed every window they could count in.
 func (b *batch) account() {
 	for _, ts := range b.topics {
 		c := &ts.res.Counts
@@ -516,12 +518,13 @@ func (b *batch) account() {
 				continue
 			case statusLoaded:
 				c.Loaded++
+				if r.late {
+					c.Late++
+				}
 			case statusRejected:
 				c.Rejected++
 			case statusDuplicate:
 				c.Duplicate++
-			case statusLate:
-				c.Late++
 			}
 			c.Received++
 		}
@@ -530,9 +533,9 @@ func (b *batch) account() {
 }
 
 // merge loads the batch into the warehouse: fact and dimension rows of the
-// loaded records, what the processors produced, PULSE_REJECTS rows and one
-// PULSE_MANIFESTS row per topic. Every table is merged by its key, so a
-// retry changes nothing.
+// loaded records (late ones included), what the processors produced,
+// PULSE_REJECTS rows and one PULSE_MANIFESTS row per topic (LATE: of the
+// loaded). Every table is merged by its key, so a retry changes nothing.
 func (b *batch) merge(ctx context.Context) error {
 	b.account()
 	at := b.now.UnixMicro()

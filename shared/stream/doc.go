@@ -22,7 +22,7 @@
 //	            rejected with the field and the reason (it never blocks the partition)
 //	dedupe      claim each event's dedupe key at its origin topic/partition/offset:
 //	            another origin's key is a duplicate, the same origin (a retry) proceeds
-//	apply       fold into windows and sessions; late events are marked
+//	apply       fold into windows and sessions; late records are marked (and still loaded)
 //	quarantine  rejected records to the quarantine bucket: stream/<dataset>/<batch id>.ndjson
 //	merge       MERGE facts and dimensions, metric rows, PULSE_LATE_EVENTS,
 //	            PULSE_REJECTS and one PULSE_MANIFESTS row per topic
@@ -33,9 +33,13 @@
 // the batch leave warehouse, window state and dedupe keys exactly as one
 // clean run: until save, the old state replays the same results; after
 // save, the ledger skips the records. Per topic and batch,
-// received = loaded + rejected + duplicate + late; a late record is not
-// loaded into its fact table, it is kept whole in PULSE_LATE_EVENTS with
-// every window it missed.
+// received = loaded + rejected + duplicate, every record in exactly one.
+// A late record is a record: it is loaded into its fact, dimension and
+// table outputs like any other, and lateness only keeps it out of the
+// windows already closed, each of which it missed is a row in
+// PULSE_LATE_EVENTS with the record kept whole. The manifest's late count
+// is the loaded records that missed every window they could count in
+// ("of which late").
 //
 // # Windows (seed: metric table)
 //
@@ -92,13 +96,13 @@
 // as its dedupe origin: a record whose event was loaded meanwhile from
 // another position is a duplicate, never a second copy. One that passes
 // is an arrival at replay time, and meets the same rule as every arrival:
+// it is loaded into its fact table, and
 //
-//   - windows still open: it is folded in and loaded into its fact table,
-//     so a fix made while the window is live corrects the live metric;
+//   - windows still open: it is folded in, so a fix made while the window
+//     is live corrects the live metric;
 //   - windows closed (the usual case: the watermark moved on while it sat
 //     in quarantine): it is late. It goes to PULSE_LATE_EVENTS with every
-//     window it missed and is not loaded into its fact table, exactly like
-//     a message that reached Kafka late.
+//     window it missed, exactly like a message that reached Kafka late.
 //
 // Two-topic processors apply their own rule to the replayed record's topic:
 // a sign-in or sign-out behind its topic's watermark is late with the
@@ -107,10 +111,11 @@
 //
 // Closed windows are not reopened, for the reason they are closed at all:
 // a FINAL metric row never changes once written (dashboards, exports and
-// the marts built from it rely on that), and a fact table holds exactly
-// the records its metric table counted. A reader wanting the corrected
-// totals adds PULSE_LATE_EVENTS to the final rows, as for any late data.
-// Datasets without windows (live_streaming, item_view, ...) are loaded.
+// the marts built from it rely on that). So a fact table holds every
+// record, and its metric table counts those that were on time for each
+// window; a reader wanting the corrected totals adds PULSE_LATE_EVENTS to
+// the final rows (or reads the facts), as for any late data. Datasets
+// without windows (live_streaming, item_view, ...) are never late.
 // A replayed snapshot row (users, movies_catalog_enriched) becomes the
 // current row of its key, as a batch replay's does.
 //
@@ -120,14 +125,14 @@
 // nor takes replayed ones for redeliveries. Per quarantine object the
 // replay merges facts, metrics, late events, one PULSE_MANIFESTS row
 // (FILE_ID replay-kafka-<dataset>-<digest of the object>, STATUS
-// replayed; received = loaded + rejected + duplicate + late over the
-// records replayed) and the REPLAYED marks; then saves the processor's
-// state with a marker naming the records it applied; then rewrites the
-// object without them; then drops the marker. A crash before the save
-// replays the same object again with the same result; after it, the next
-// replay sees the marker and only finishes the rewrite. Records that still
-// fail stay, with their current reason, and a replay where nothing passes
-// writes nothing, so replaying twice is harmless.
+// replayed; received = loaded + rejected + duplicate over the records
+// replayed, late among the loaded) and the REPLAYED marks; then saves the
+// processor's state with a marker naming the records it applied; then
+// rewrites the object without them; then drops the marker. A crash before
+// the save replays the same object again with the same result; after it,
+// the next replay sees the marker and only finishes the rewrite. Records
+// that still fail stay, with their current reason, and a replay where
+// nothing passes writes nothing, so replaying twice is harmless.
 //
 // # Idle close
 //

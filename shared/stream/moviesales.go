@@ -21,21 +21,44 @@ import (
 // Carts arrive on another topic than checkouts, so checkouts wait in a
 // reorder buffer until the added_to_cart topic has passed their time too;
 // then every cart addition before the checkout has been loaded, whatever
-// order the two topics were consumed in. An added_to_cart behind its
-// topic's watermark is late (not loaded, so it never half-joins). A
-// checkout is late for a window when the window ended before its topic's
-// watermark. A movie without a price, or a cart without additions, is
-// recorded in PULSE_REJECTS (dataset movie_sales_metrics) with the reason.
+// order the two topics were consumed in.
+//
+// An added_to_cart behind its topic's watermark W (or the frontier, if
+// further) is late. It is loaded into CART_EVENTS like any other, but the
+// checkouts of its cart in [its time, W) may have been priced without it
+// already (every checkout priced so far is before the frontier), so none
+// of them counts it: that is the window it missed, its checkout_join row
+// in PULSE_LATE_EVENTS. A checkout at or after W joins it as usual. The
+// processor remembers each late addition and its W until no checkout
+// before W can still be priced (the checkout topic's watermark has passed
+// the week of W, and the frontier W itself), so the rule does not depend
+// on how the two topics' batches interleave.
+//
+// A checkout is late for a window when the window ended before its
+// topic's watermark; a checkout late for its week is loaded into
+// CART_EVENTS and counts in no window. A movie without a price, or a cart
+// without additions, is recorded in PULSE_REJECTS (dataset
+// movie_sales_metrics) with the reason.
 type movieSales struct {
-	cfg Config
-	buf *reorder
-	es  engines
-	as  map[string]window.Assigner
+	cfg  Config
+	buf  *reorder
+	es   engines
+	as   map[string]window.Assigner
+	late map[string][]lateAdd // cart id -> its late additions still to be kept out of checkouts before their Until
+}
+
+// lateAdd is a late added_to_cart: checkouts of its cart before Until
+// (the watermark it met) do not count it.
+type lateAdd struct {
+	Item  string `json:"item"`
+	T     int64  `json:"t"`
+	Until int64  `json:"until"`
 }
 
 type movieSalesState struct {
-	Buffer  json.RawMessage `json:"buffer"`
-	Engines json.RawMessage `json:"engines"`
+	Buffer  json.RawMessage      `json:"buffer"`
+	Engines json.RawMessage      `json:"engines"`
+	Late    map[string][]lateAdd `json:"late,omitempty"`
 }
 
 // Checkout flags in pending.Flag.
@@ -53,7 +76,7 @@ func newMovieSales(c Config) processor {
 		es[name] = mustEngine(window.Config{Assigners: []window.Assigner{a}, Aggregate: window.Sum(),
 			AllowedLateness: -1, IdleTimeout: -1, EmitPartial: true})
 	}
-	return &movieSales{cfg: c, buf: newReorder(c, "checkout_to_cart", "added_to_cart"), es: es, as: as}
+	return &movieSales{cfg: c, buf: newReorder(c, "checkout_to_cart", "added_to_cart"), es: es, as: as, late: map[string][]lateAdd{}}
 }
 
 func (p *movieSales) name() string       { return "movie_sales_metrics" }
@@ -68,11 +91,19 @@ func (p *movieSales) snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rawObject([]string{"buffer", "engines"}, [][]byte{buf, es}), nil
+	if len(p.late) == 0 {
+		return rawObject([]string{"buffer", "engines"}, [][]byte{buf, es}), nil
+	}
+	late, err := json.Marshal(p.late)
+	if err != nil {
+		return nil, err
+	}
+	return rawObject([]string{"buffer", "engines", "late"}, [][]byte{buf, es, late}), nil
 }
 
 func (p *movieSales) restore(data []byte) error {
 	p.buf.reset()
+	p.late = map[string][]lateAdd{}
 	var st movieSalesState
 	if len(data) > 0 {
 		if err := json.Unmarshal(data, &st); err != nil {
@@ -83,6 +114,9 @@ func (p *movieSales) restore(data []byte) error {
 		}
 		if p.buf.MaxT == nil || p.buf.Seen == nil {
 			return fmt.Errorf("decoding movie sales buffer: no watermarks")
+		}
+		for c, ls := range st.Late {
+			p.late[c] = ls
 		}
 	}
 	return p.es.restore(st.Engines)
@@ -96,12 +130,12 @@ func (p *movieSales) apply(ctx context.Context, now time.Time, recs []*rec, o *o
 		own, bound := p.buf.ownWatermark(in), p.buf.lateBound(in)
 		p.buf.seen(in, r.t, now)
 		if in == "added_to_cart" {
-			if r.t < bound {
-				r.status = statusLate
-				o.addLate(r, "checkout_join", window.Window{Start: fromMicros(r.t), End: fromMicros(bound)}, bound)
-				continue
-			}
 			c := r.str("cart_id")
+			if r.t < bound {
+				r.late = true
+				o.addLate(r, "checkout_join", window.Window{Start: fromMicros(r.t), End: fromMicros(bound)}, bound)
+				p.late[c] = append(p.late[c], lateAdd{Item: r.str("item_id"), T: r.t, Until: bound})
+			}
 			adds[c] = append(adds[c], cartItem{item: r.str("item_id"), t: r.t})
 			continue
 		}
@@ -109,7 +143,7 @@ func (p *movieSales) apply(ctx context.Context, now time.Time, recs []*rec, o *o
 		weekly := p.as["weekly"].Windows(fromMicros(r.t))[0]
 		pe := pending{T: r.t, Input: in, Origin: r.origin(), Key: r.str("cart_id")}
 		if micros(weekly.End) <= own {
-			r.status = statusLate
+			r.late = true
 			o.addLate(r, "daily", daily, own)
 			o.addLate(r, "weekly", weekly, own)
 			continue
@@ -175,7 +209,45 @@ func (p *movieSales) settle(ctx context.Context, ready []pending, adds map[strin
 			p.results(e.AdvanceTo(fromMicros(p.buf.Frontier)), o)
 		}
 	}
+	p.forgetLate()
 	return nil
+}
+
+// missed reports whether a checkout at time t of cart must not count the
+// addition of item at time added: a late addition it came before the
+// watermark of.
+func (p *movieSales) missed(cart, item string, added, t int64) bool {
+	for _, l := range p.late[cart] {
+		if l.Item == item && l.T == added && t < l.Until {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetLate drops the late additions no checkout before their Until can
+// still be priced for: every such checkout is released (the frontier is
+// past Until) and any still to come is late for its week (the checkout
+// topic's watermark is past the end of Until's week).
+func (p *movieSales) forgetLate() {
+	own := p.buf.ownWatermark("checkout_to_cart")
+	if own == noTime {
+		return
+	}
+	for c, ls := range p.late {
+		keep := ls[:0]
+		for _, l := range ls {
+			week := p.as["weekly"].Windows(fromMicros(l.Until - 1))[0]
+			if l.Until > p.buf.Frontier || micros(week.End) > own {
+				keep = append(keep, l)
+			}
+		}
+		if len(keep) == 0 {
+			delete(p.late, c)
+		} else {
+			p.late[c] = keep
+		}
+	}
 }
 
 // price turns checkouts into one event per movie in the cart, priced; the
@@ -204,7 +276,7 @@ func (p *movieSales) price(ctx context.Context, ready []pending, adds map[string
 		for _, src := range [][]cartItem{stored[pe.Key], adds[pe.Key]} {
 			for _, it := range src {
 				id := it.item + "|" + itoa(it.t)
-				if it.t > pe.T || seen[id] {
+				if it.t > pe.T || seen[id] || p.missed(pe.Key, it.item, it.t, pe.T) {
 					continue
 				}
 				seen[id] = true

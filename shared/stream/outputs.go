@@ -12,13 +12,13 @@ import (
 	"github.com/pulse-analytics/pulse/shared/window"
 )
 
-// Record dispositions.
+// Record dispositions: every record ends in exactly one. Lateness is not
+// one of them: a late record is loaded like any other (rec.late).
 const (
 	statusFresh     = iota // seen for the first time, not yet classified
 	statusAccounted        // an earlier committed run accounted it (redelivery)
 	statusRejected
 	statusDuplicate
-	statusLate
 	statusLoaded
 )
 
@@ -27,6 +27,7 @@ type rec struct {
 	msg       *pipeline.Message
 	ds        *datasetInfo // nil for a topic Pulse does not know
 	status    int
+	late      bool      // missed every window it could count in (it is still loaded)
 	row       table.Row // cleaned staging row
 	rejField  string
 	rejReason string

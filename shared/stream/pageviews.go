@@ -16,7 +16,8 @@ import (
 // users (topics 6-8); and page views joined with the cleaned users table
 // (topic 5: a stream-table join, the user's row as of processing) per
 // country per minute, with distinct users and mean age. The join also
-// fills PAGEVIEWS.COUNTRY and AGE.
+// fills PAGEVIEWS.COUNTRY and AGE, of late views too: a late view is
+// loaded into PAGEVIEWS like any other and only misses the closed windows.
 //
 // A session window's partial row is keyed by its start; when a later event
 // merges it into a session that starts earlier, the superseded partial row
@@ -94,14 +95,17 @@ func (p *pageviews) apply(ctx context.Context, now time.Time, recs []*rec, o *ou
 	var joined []*rec
 	var cevs []window.Event
 	for _, r := range recs {
-		if r.status == statusLate {
-			continue
-		}
 		u, ok := users[r.str("user_id")]
 		if !ok {
 			continue
 		}
+		// The fact row gets the join whether or not the view was late; a
+		// view late for every window of its source stays out of the
+		// country windows too (the two agree on what a late view is).
 		r.patch = map[string]table.Cell{"COUNTRY": {S: u.country}, "AGE": {I: u.age}}
+		if r.late {
+			continue
+		}
 		cevs = append(cevs, window.Event{Key: u.country, Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(len(joined))},
 			Value: float64(u.age), Distinct: r.str("user_id")})
 		joined = append(joined, r)

@@ -21,7 +21,9 @@ import (
 // the active sessions and the mean sign-in to sign-out duration.
 //
 // A sign-in or sign-out behind its topic's watermark (or the frontier) is
-// late: it goes to PULSE_LATE_EVENTS with the metrics minute it missed.
+// late: it is loaded into CONSUMER_EVENTS like any other, stays out of the
+// sessions and their metrics, and goes to PULSE_LATE_EVENTS with the
+// metrics minute it missed.
 type sessions struct {
 	cfg Config
 	buf *reorder
@@ -89,7 +91,7 @@ func (p *sessions) apply(_ context.Context, now time.Time, recs []*rec, o *outpu
 		bound := p.buf.lateBound(in)
 		p.buf.seen(in, r.t, now)
 		if r.t < bound {
-			r.status = statusLate
+			r.late = true
 			start := fromMicros(r.t).Truncate(sessionMinute)
 			o.addLate(r, "session_metrics", window.Window{Start: start, End: start.Add(sessionMinute)}, bound)
 			continue

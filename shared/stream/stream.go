@@ -241,8 +241,9 @@ func (p *Pipeline) failpoint(step string) error {
 }
 
 // TopicResult is the accounting of one topic in one batch (DESIGN.md 4.2):
-// Received = Loaded + Rejected + Duplicate + Late over the records seen
-// for the first time. Redelivered counts records an earlier, committed
+// Received = Loaded + Rejected + Duplicate over the records seen for the
+// first time, Late counting the loaded records that missed every window
+// they could count in. Redelivered counts records an earlier, committed
 // run of this batch already accounted; they are not counted again.
 type TopicResult struct {
 	BatchID     string          `json:"batchId"`

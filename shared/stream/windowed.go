@@ -108,14 +108,15 @@ func applyTracked(e *window.Engine, now time.Time, evs []window.Event, lateness 
 }
 
 // recordLate marks the records whose events the engine found late (each
-// event's Origin.Offset is its index in recs): wholly late ones get
-// statusLate, and every window missed becomes a PULSE_LATE_EVENTS row.
-func recordLate(out window.Output, recs []*rec, marks []int64, o *outputs, setStatus bool) {
+// event's Origin.Offset is its index in recs): wholly late ones are marked
+// late (when mark), and every window missed becomes a PULSE_LATE_EVENTS
+// row. A late record is still loaded into its fact and table outputs.
+func recordLate(out window.Output, recs []*rec, marks []int64, o *outputs, mark bool) {
 	for _, l := range out.Late {
 		i := l.Event.Origin.Offset
 		r := recs[i]
-		if setStatus && !l.Partial {
-			r.status = statusLate
+		if mark && !l.Partial {
+			r.late = true
 		}
 		for _, m := range l.Missed {
 			o.addLate(r, m.Assigner, m.Window, marks[i])

@@ -9,6 +9,12 @@ package oracle
 // shared/stream package comments), the windows, the sign-in/sign-out
 // sessions, the cart join and the mart rules (shared/marts). Nothing here
 // calls Pulse's cleaning, window, session, stream or view code.
+//
+// The facts follow the rule (DESIGN.md 4.2, 4.3): every valid record
+// that is not a duplicate is loaded, late or not. Lateness only keeps a
+// record out of the windows already closed: the metric tables are
+// computed from the records that were on time for them, the views over
+// facts (and the marts) from every loaded record.
 
 import (
 	"fmt"
@@ -43,18 +49,21 @@ type (
 		usage, visitors, pageVisitors, conversion, sec int64
 		sales                                          float64
 		t                                              int64 // µs
+		late                                           bool  // loaded, in no window
 	}
 	regRec struct {
 		user int64
 		age  any // int64 or nil
 		lang string
 		t    int64
+		late bool
 	}
 	signRec struct {
 		user   int64
 		out    bool
 		t      int64
 		origin string // topic/partition/offset
+		late   bool   // loaded into CONSUMER_EVENTS, not into the sessions
 	}
 	viewRec struct {
 		user int64
@@ -65,11 +74,14 @@ type (
 		user        int64
 		cart, item  string
 		t           int64
-		dailyMissed bool // checkout: too late for its daily window, counted in its weekly one
+		dailyMissed bool  // checkout: too late for its daily window, counted in its weekly one
+		late        bool  // checkout: late for its week, in no window; addition: behind its topic's watermark
+		from        int64 // late addition: the watermark it met; the movie-sales join of checkouts before it leaves it out
 	}
 	pageviewRec struct {
 		session, user, source string
 		t                     int64
+		late                  bool
 	}
 	movieRow struct {
 		title, genre string
@@ -83,7 +95,7 @@ type (
 
 // streamWant is everything the oracle derives.
 type streamWant struct {
-	// loaded records (clean, first of their key, not late), per dataset
+	// loaded records (clean, first of their key, late or not), per dataset
 	social    []socialRec
 	regs      []regRec
 	signs     []signRec
@@ -355,7 +367,7 @@ func (w *streamWant) socialSales(byTopic map[string][]smsg) {
 		s.t = s.sec * 1_000_000
 		if !socialEngine.add(s.platform, s.t, 0, "") {
 			w.reach["late social_sales"]++
-			continue
+			s.late = true
 		}
 		w.social = append(w.social, s)
 	}
@@ -386,7 +398,7 @@ func (w *streamWant) registrations(byTopic map[string][]smsg) {
 		}
 		if !regEngine.add("", t, 0, strconv.FormatInt(user, 10)) {
 			w.reach["late consumer_registration"]++
-			continue
+			rr.late = true
 		}
 		w.regs = append(w.regs, rr)
 	}
@@ -405,15 +417,22 @@ func (w *streamWant) signEvents(byTopic map[string][]smsg) {
 			if !ok || !w.first(m, fmt.Sprint(user, "|", t)) {
 				continue
 			}
+			s := signRec{user: user, out: topic == "sign_out", t: t, origin: fmt.Sprintf("%s/0/%d", topic, m.offset)}
 			if maxT != noTime && t < maxT-lateness {
 				w.reach["late "+topic]++
-				continue
+				s.late = true
 			}
 			maxT = max(maxT, t)
-			w.signs = append(w.signs, signRec{user: user, out: topic == "sign_out", t: t, origin: fmt.Sprintf("%s/0/%d", topic, m.offset)})
+			w.signs = append(w.signs, s)
 		}
 	}
-	w.sessionRows = trackSessions(w.signs, w.reach)
+	var onTime []signRec
+	for _, s := range w.signs {
+		if !s.late {
+			onTime = append(onTime, s)
+		}
+	}
+	w.sessionRows = trackSessions(onTime, w.reach)
 }
 
 // itemViews: seed 003 item views, never late (no window).
@@ -429,9 +448,11 @@ func (w *streamWant) itemViews(byTopic map[string][]smsg) {
 
 // cartEvents: seed 003 task 6.
 func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
-	// seed 003 task 6: an addition behind its topic's watermark is late; a
+	// seed 003 task 6: an addition behind its topic's watermark W is late:
+	// checkouts of its cart before W leave it out of the sales windows; a
 	// checkout is late when its weekly window ended before its topic's
 	// watermark, and misses its daily window alone when only that one did.
+	// Late or not, every addition and checkout is in CART_EVENTS.
 	maxT := int64(noTime)
 	for _, m := range byTopic["added_to_cart"] {
 		user, t, ok := consumer(m)
@@ -441,12 +462,13 @@ func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 		if !ok || !okI || !okC || !isUUID(cart) || !w.first(m, cart+"|"+item+"|"+fmt.Sprint(t)) {
 			continue
 		}
+		a := cartRec{user: user, cart: cart, item: item, t: t, from: noTime}
 		if maxT != noTime && t < maxT-lateness {
 			w.reach["late added_to_cart"]++
-			continue
+			a.late, a.from = true, maxT-lateness
 		}
 		maxT = max(maxT, t)
-		w.adds = append(w.adds, cartRec{user: user, cart: cart, item: item, t: t})
+		w.adds = append(w.adds, a)
 	}
 	daily, weekly := tumbling("daily", dayUS, 0), tumbling("weekly", 7*dayUS, 4*dayUS) // weeks from Monday
 	maxT = noTime
@@ -464,18 +486,17 @@ func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 			own = maxT - lateness
 		}
 		maxT = max(maxT, t)
-		if weekly.spans(t)[0][1] <= own {
+		c := cartRec{user: user, cart: cart, t: t, dailyMissed: daily.spans(t)[0][1] <= own, late: weekly.spans(t)[0][1] <= own}
+		switch {
+		case c.late:
 			w.reach["late checkout_to_cart"]++
-			continue
-		}
-		c := cartRec{user: user, cart: cart, t: t, dailyMissed: daily.spans(t)[0][1] <= own}
-		if c.dailyMissed {
+		case c.dailyMissed:
 			w.reach["checkouts late for their day only"]++
 		}
 		w.checkouts = append(w.checkouts, c)
 	}
 	w.salesWindows = map[wkey]*wagg{}
-	for _, p := range w.purchases() {
+	for _, p := range w.salesPurchases() {
 		if !p.priced {
 			w.reach["purchases without a price"]++ // rejected by the stream path, counted at 0 by the marts
 			continue
@@ -516,7 +537,7 @@ func (w *streamWant) pageviewEvents(byTopic map[string][]smsg) {
 		p.t = ms * 1000
 		if !pvEngine.add(p.source, p.t, 0, p.user) {
 			w.reach["late pageviews"]++
-			continue
+			p.late = true
 		}
 		w.pageviews = append(w.pageviews, p)
 	}
@@ -535,6 +556,7 @@ func (w *streamWant) pageviewEvents(byTopic map[string][]smsg) {
 // item missing from the catalog has no price).
 type purchase struct {
 	checkout cartRec
+	add      cartRec // the addition it buys
 	item     string
 	price    float64
 	priced   bool
@@ -546,9 +568,23 @@ func (w *streamWant) purchases() []purchase {
 		for _, a := range w.adds {
 			if a.cart == c.cart && a.t <= c.t {
 				m, ok := w.movies[a.item]
-				out = append(out, purchase{checkout: c, item: a.item, price: m.price, priced: ok})
+				out = append(out, purchase{checkout: c, add: a, item: a.item, price: m.price, priced: ok})
 			}
 		}
+	}
+	return out
+}
+
+// salesPurchases are the purchases MOVIE_SALES_METRICS counts: those of
+// the checkouts on time for their week, without the late additions a
+// checkout came before the watermark of.
+func (w *streamWant) salesPurchases() []purchase {
+	var out []purchase
+	for _, p := range w.purchases() {
+		if p.checkout.late || p.add.late && p.checkout.t < p.add.from {
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -663,8 +663,8 @@
       kpi('Loaded', fmt(t.loaded), pct(t.loaded).slice(3) + ' of received', '', 'loaded'),
       kpi('Rejected', fmt(t.rejected), 'quarantined with a reason' + pct(t.rejected), t.rejected ? '' : 'good', 'rejected'),
       kpi('Duplicate', fmt(t.duplicate), 'dropped by dedupe key' + pct(t.duplicate), '', 'duplicate'),
-      kpi('Late', fmt(t.late), 'after the watermark' + pct(t.late), '', 'late'),
-      kpi('Accounting', h.balanced ? 'Balanced' : 'Unbalanced', 'every received record accounted for', h.balanced ? 'good' : 'bad', 'balanced'),
+      kpi('Late', fmt(t.late), 'loaded, after their windows closed' + pct(t.late), '', 'late'),
+      kpi('Accounting', h.balanced ? 'Balanced' : 'Unbalanced', 'received = loaded + rejected + duplicate', h.balanced ? 'good' : 'bad', 'balanced'),
       kpi('Stream topics', h.streams.length ? String(h.streams.length) : '—', h.streams.length ? st.files + ' batches · ' + fmt(st.received) + ' messages' : 'no stream batches yet',
         h.streams.length ? (streamsBalanced ? 'good' : 'bad') : '', 'streams'),
       kpi('Data tests', tests ? h.testsPassing + ' / ' + tests : '—', h.testsFailing ? h.testsFailing + ' failing' : 'all passing', h.testsFailing ? 'bad' : 'good', 'tests'),
@@ -675,21 +675,21 @@
     const none = (cols, text) => el('tr', {}, el('td', { colSpan: cols, text }));
     const yes = (ok) => el('td', {}, el('span', { class: 'pill ' + (ok ? 'ok' : 'bad'), text: ok ? 'yes' : 'no' }));
     const ds = el('table', { 'data-table': 'datasets' },
-      heads(['Dataset', 'Newest load', 'Age', 'Loads', 'Received', 'Loaded', 'Rejected', 'Duplicate', 'Late', 'Balanced'], 3, 9),
+      heads(['Dataset', 'Newest load', 'Age', 'Loads', 'Received', 'Loaded', 'of which late', 'Rejected', 'Duplicate', 'Balanced'], 3, 9),
       el('tbody', {}, h.datasets.length ? h.datasets.map((d) => el('tr', { 'data-dataset': d.dataset, 'data-received': d.received, 'data-loaded': d.loaded },
         el('td', { text: d.dataset }), el('td', { text: stamp(d.lastLoadedAt) }),
         el('td', {}, el('span', { class: 'pill ' + (d.fresh ? 'ok' : 'warn'), text: ago(d.ageSeconds) })),
-        num(d.files), num(d.received), num(d.loaded), num(d.rejected), num(d.duplicate), num(d.late), yes(d.balanced))) : none(10, 'No loads yet.')));
+        num(d.files), num(d.received), num(d.loaded), num(d.late), num(d.rejected), num(d.duplicate), yes(d.balanced))) : none(10, 'No loads yet.')));
 
     const streams = el('table', { 'data-table': 'streams' },
-      heads(['Topic', 'Batches', 'Received', 'Loaded', 'Rejected', 'Duplicate', 'Late', 'Balanced', 'Newest batch', 'Age'], 1, 7),
+      heads(['Topic', 'Batches', 'Received', 'Loaded', 'of which late', 'Rejected', 'Duplicate', 'Balanced', 'Newest batch', 'Age'], 1, 7),
       el('tbody', {}, h.streams.length ? h.streams.map((x) => el('tr', { 'data-topic': x.topic, 'data-received': x.received, 'data-loaded': x.loaded,
         'data-rejected': x.rejected, 'data-duplicate': x.duplicate, 'data-late': x.late, 'data-batches': x.files },
-        el('td', { text: x.topic }), num(x.files), num(x.received), num(x.loaded), num(x.rejected), num(x.duplicate), num(x.late), yes(x.balanced),
+        el('td', { text: x.topic }), num(x.files), num(x.received), num(x.loaded), num(x.late), num(x.rejected), num(x.duplicate), yes(x.balanced),
         el('td', { text: stamp(x.lastBatchAt) }), el('td', {}, el('span', { class: 'pill ' + (x.fresh ? 'ok' : 'warn'), text: ago(x.ageSeconds) })))) :
         none(10, 'No stream batches yet.')),
-      h.streams.length ? el('tfoot', {}, el('tr', {}, el('td', { text: 'All topics' }), num(st.files), num(st.received), num(st.loaded), num(st.rejected),
-        num(st.duplicate), num(st.late), yes(streamsBalanced), el('td', {}), el('td', {}))) : null);
+      h.streams.length ? el('tfoot', {}, el('tr', {}, el('td', { text: 'All topics' }), num(st.files), num(st.received), num(st.loaded), num(st.late),
+        num(st.rejected), num(st.duplicate), yes(streamsBalanced), el('td', {}), el('td', {}))) : null);
 
     const late = el('table', { 'data-table': 'late' },
       heads(['Dataset', 'Window', 'Late events', 'Windows missed', 'Event times', 'Most behind watermark', 'Recorded'], 2, 4),
@@ -712,10 +712,10 @@
       el('tbody', {}, h.rejects.length ? h.rejects.map((r) => el('tr', {}, el('td', { text: r.dataset }), el('td', { text: r.field }),
         el('td', { class: 'wrap', text: r.reason }), num(r.records))) : none(4, 'No rejected records.')));
     const recent = el('table', { 'data-table': 'recent' },
-      heads(['Finished', 'Dataset', 'Source', 'Status', 'Received', 'Loaded', 'Rejected', 'Duplicate', 'Late'], 4, 9),
+      heads(['Finished', 'Dataset', 'Source', 'Status', 'Received', 'Loaded', 'of which late', 'Rejected', 'Duplicate'], 4, 9),
       el('tbody', {}, h.recent.map((r) => el('tr', {}, el('td', { text: stamp(r.finishedAt) }), el('td', { text: r.dataset }),
         el('td', { class: 'wrap', text: r.source }), el('td', {}, el('span', { class: 'pill ' + (r.status === 'tested' || r.status === 'loaded' ? 'ok' : 'warn'), text: r.status })),
-        num(r.received), num(r.loaded), num(r.rejected), num(r.duplicate), num(r.late)))));
+        num(r.received), num(r.loaded), num(r.late), num(r.rejected), num(r.duplicate)))));
 
     const panel = (title, meta, ...kids) => el('section', { class: 'panel' }, el('h3', {}, title, meta ? el('span', { class: 'meta', text: meta }) : null), ...kids);
     const old = pulse.charts.__pipeline;
@@ -723,8 +723,8 @@
     root.replaceChildren(
       kpis,
       panel('Freshness and record accounting per dataset', 'PIPELINE_HEALTH over PULSE_MANIFESTS: files and stream batches', el('div', { class: 'scroll' }, ds)),
-      panel('Stream topics', 'PULSE_MANIFESTS of the stream batches (one per topic per batch): received = loaded + rejected + duplicate + late', el('div', { class: 'scroll' }, streams)),
-      panel('Late events per dataset and window', 'PULSE_LATE_EVENTS: each event kept whole with every window it missed; a partly late event still counted in the windows still open', el('div', { class: 'scroll' }, late)),
+      panel('Stream topics', 'PULSE_MANIFESTS of the stream batches (one per topic per batch): received = loaded + rejected + duplicate; of which late: loaded after their windows had closed', el('div', { class: 'scroll' }, streams)),
+      panel('Late events per dataset and window', 'PULSE_LATE_EVENTS: a late event is loaded into its facts and kept here whole with every window it missed; a partly late event still counted in the windows still open', el('div', { class: 'scroll' }, late)),
       el('div', { class: 'two' },
         panel('Where the records went', 'per dataset, files and stream batches', chartBox),
         panel('Rejected records by field', 'PULSE_REJECTS, kept whole with their reason', el('div', { class: 'scroll' }, rejects))),
@@ -736,7 +736,9 @@
     if (h.datasets.length) {
       const chart = echarts.init(chartBox);
       const names = h.datasets.map((d) => d.dataset);
-      const parts = [['Loaded', 'loaded', '#12a37c'], ['Rejected', 'rejected', '#e5484d'], ['Duplicate', 'duplicate', '#f59e0b'], ['Late', 'late', '#8b5cf6']];
+      // Late records are among the loaded: the bar splits loaded into on time and late.
+      const parts = [['Loaded on time', (d) => d.loaded - d.late, '#12a37c'], ['Loaded late', (d) => d.late, '#8b5cf6'],
+        ['Rejected', (d) => d.rejected, '#e5484d'], ['Duplicate', (d) => d.duplicate, '#f59e0b']];
       chart.setOption({
         animationDuration: 300,
         grid: { left: 12, right: 18, top: 34, bottom: 8, containLabel: true },
@@ -744,7 +746,7 @@
         legend: { top: 4, left: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 8 },
         xAxis: { type: 'value', axisLabel: { formatter: (v) => compact.format(v), color: '#667085' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
         yAxis: { type: 'category', data: names, inverse: true, axisLabel: { color: '#46516a' } },
-        series: parts.map(([name, key, color]) => ({ name, type: 'bar', stack: 'records', color, barMaxWidth: 18, data: h.datasets.map((d) => d[key]) })),
+        series: parts.map(([name, of, color]) => ({ name, type: 'bar', stack: 'records', color, barMaxWidth: 18, data: h.datasets.map(of) })),
       });
       pulse.charts.__pipeline = chart;
     }
