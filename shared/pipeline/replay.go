@@ -334,7 +334,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 // its parsed values, or by parsing its original bytes as a JSON object.
 func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool {
 	raw.Pos = q.Pos
-	raw.Source = []byte(q.Record)
+	raw.Source = RecordBytes(q.Record)
 	if q.Values != nil {
 		raw.Values = raw.Values[:0]
 		for _, c := range cols {
@@ -346,7 +346,7 @@ func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool 
 		}
 		return true
 	}
-	return record.DecodeJSONObject([]byte(q.Record), cols, raw) == nil
+	return record.DecodeJSONObject(RecordBytes(q.Record), cols, raw) == nil
 }
 
 func markReplayed(ctx context.Context, env *Env, ids []string) error {
