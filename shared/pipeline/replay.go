@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
@@ -14,22 +13,23 @@ import (
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
-// QuarantineFile keeps a whole file that could not be processed (unknown
-// dataset or format, unreadable Parquet, a step that kept failing): the
-// object is copied to the quarantine bucket under _files/ with a reason
-// next to it, and the file's manifest row says "quarantined".
+// QuarantineFile records a whole file that could not be processed (unknown
+// dataset or format, unreadable Parquet, a step that kept failing): a
+// reason.json under _files/<file id>/ in the quarantine bucket names the
+// raw object (bucket, key, version) and why, and the file's manifest row
+// says "quarantined". The file itself is not copied: it may hold personal
+// data, which only the raw bucket keeps (versioned, so the version named
+// stays readable). The reason is masked (dataset.MaskEmails).
 func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
-	body, info, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
-	if err != nil {
-		return fmt.Errorf("quarantining s3://%s/%s: %w", drop.Bucket, drop.Key, err)
-	}
-	defer body.Close()
+	reason = dataset.MaskEmails(reason)
 	fileID := FileID(drop)
-	dst := "_files/" + fileID + "/" + path.Base(drop.Key)
-	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, dst, body, info.Size); err != nil {
-		return fmt.Errorf("copying s3://%s/%s to quarantine: %w", drop.Bucket, drop.Key, err)
+	src := drop
+	if src.VersionID == "" {
+		if info, err := env.Store.Head(ctx, src.Bucket, src.Key); err == nil {
+			src.VersionID = info.VersionID
+		}
 	}
-	why, _ := json.Marshal(map[string]any{"source": drop, "reason": reason, "at": env.now()})
+	why, _ := json.Marshal(map[string]any{"source": src, "reason": reason, "at": env.now()})
 	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, "_files/"+fileID+"/reason.json", bytes.NewReader(why), int64(len(why))); err != nil {
 		return fmt.Errorf("writing quarantine reason for %s: %w", drop.Key, err)
 	}
