@@ -59,6 +59,7 @@ type Cleaner struct {
 	// mode of each input name in lower case (mask.go).
 	fieldMask, inputMask []maskMode
 	keyMask              map[string]maskMode
+	personal             bool // a field is Personal
 }
 
 type stdResult struct {

@@ -213,7 +213,7 @@ func (c *Cleaner) compileMasks() error {
 		case f.Personal && ident[f.Name]:
 			return fmt.Errorf("dataset %s: personal field %s is part of a dedupe or surrogate key (its masked values would collide)", spec.Name, f.Name)
 		case f.Personal:
-			mode = maskPersonal
+			mode, c.personal = maskPersonal, true
 		case ident[f.Name]:
 			mode = maskKey
 		}
@@ -227,6 +227,10 @@ func (c *Cleaner) compileMasks() error {
 	}
 	return nil
 }
+
+// HasPersonal reports whether the spec has a Personal field: a record of
+// it may need masking even without an e-mail address in it.
+func (c *Cleaner) HasPersonal() bool { return c.personal }
 
 // maskField masks the trimmed, non-null text of field fi before it is
 // standardized and parsed, so neither the row nor a reject reason holds

@@ -16,6 +16,8 @@ import (
 // (MaskEmailBytes).
 func MaskRecord(src []byte) []byte {
 	switch {
+	case bytes.IndexByte(src, '@') < 0:
+		return src // nothing to mask
 	case isJSONText(src):
 		return maskJSON(src, func(string) maskMode { return maskPlain })
 	case utf8.Valid(src):
@@ -39,6 +41,9 @@ func MaskRecord(src []byte) []byte {
 //
 // Decoding the masked JSON and cleaning it gives the row the original gave.
 func (c *Cleaner) MaskRecord(src []byte, raw *record.Raw) []byte {
+	if !c.personal && bytes.IndexByte(src, '@') < 0 {
+		return src // nothing to mask
+	}
 	if isJSONText(src) {
 		return maskJSON(src, func(key string) maskMode { return c.keyMask[strings.ToLower(key)] })
 	}

@@ -274,8 +274,9 @@ func (b *batch) clean(ctx context.Context) error {
 			}
 			return fmt.Errorf("decoding %s: %w", r.origin(), err)
 		}
-		if v := bytes.TrimLeft(r.msg.Value, " \t\r\n"); len(v) == 0 || v[0] != '{' {
-			r.vals = append([]record.Value(nil), raw.Values...) // Avro: its masked text needs the values
+		if v := bytes.TrimLeft(r.msg.Value, " \t\r\n"); (len(v) == 0 || v[0] != '{') &&
+			(r.ds.cl.HasPersonal() || bytes.IndexByte(v, '@') >= 0) {
+			r.vals = append([]record.Value(nil), raw.Values...) // Avro with something to mask: its masked text needs the values
 		}
 		ingested := r.msg.Timestamp * 1000
 		if ingested <= 0 {

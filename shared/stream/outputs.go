@@ -57,10 +57,11 @@ func (r *rec) str(field string) string { return r.cell(field).S }
 // text is the record's text form for RECORD columns (quarantine,
 // PULSE_REJECTS, PULSE_LATE_EVENTS), masked (DESIGN.md 4.6; only the raw
 // archive keeps the value as it came): a JSON value as its text masked by
-// the dataset's rule; a decoded Avro value as the JSON object of its
-// masked columns (replay decodes either); a value that did not decode as
-// its text with e-mail addresses masked, or when it is not UTF-8, "base64:"
-// and the base64 of its bytes with every address's local part blanked.
+// the dataset's rule; a decoded Avro value with something to mask as the
+// JSON object of its masked columns (replay decodes either); any other
+// value as its text with e-mail addresses masked, or when it is not UTF-8,
+// "base64:" and the base64 of its bytes with every address's local part
+// blanked (a value with nothing to mask is kept as it came).
 func (r *rec) text() string {
 	if r.masked == "" {
 		switch v := r.msg.Value; {
