@@ -27,6 +27,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
@@ -136,8 +137,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s := &Stack{opts: o, started: map[string]bool{}}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-		s.opts.Log = o.Log
 	}
+	o.Log = slog.New(dataset.MaskingHandler(o.Log.Handler())) // no e-mail address reaches a log line
+	s.opts.Log = o.Log
 	if o.Dir == "" {
 		d, err := os.MkdirTemp("", "pulse-stack-*")
 		if err != nil {
