@@ -80,40 +80,72 @@ func DeviceType(s string) (string, error) {
 }
 
 // Title capitalizes each word and lower-cases the rest ("driver" ->
-// "Driver", "wi-fi" -> "Wi-Fi"), collapsing runs of spaces.
+// "Driver", "wi-fi" -> "Wi-Fi", "q&a" -> "Q&A"), collapsing runs of
+// spaces. A word is what lies between spaces; a letter after - / ( . or &
+// also starts a part of it and is capitalized. A short word written in
+// capitals, two to four letters and none in lower case ("Q&A", "ASMR",
+// "TV", "DIY"), is an acronym and is kept as written; a longer one is a
+// shouted word and is title-cased like the rest ("JAKARTA" -> "Jakarta").
+// (A shouted word of four letters or fewer, "ROME", stays in capitals:
+// nothing tells it from an acronym.)
 func Title(s string) (string, error) {
 	var b strings.Builder
 	b.Grow(len(s))
-	up := true
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			space = true
-			up = true
-			continue
-		}
-		if space && b.Len() > 0 {
+	for w := range strings.FieldsFuncSeq(s, unicode.IsSpace) {
+		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		space = false
-		if up {
-			b.WriteRune(unicode.ToUpper(r))
-		} else {
-			b.WriteRune(unicode.ToLower(r))
+		if isAcronym(w) {
+			b.WriteString(w)
+			continue
 		}
-		up = r == '-' || r == '/' || r == '(' || r == '.'
+		up := true
+		for _, r := range w {
+			if up {
+				b.WriteRune(unicode.ToUpper(r))
+			} else {
+				b.WriteRune(unicode.ToLower(r))
+			}
+			up = strings.ContainsRune(titleSeparators, r)
+		}
 	}
 	return b.String(), nil
+}
+
+// titleSeparators start a new capitalized part inside a word.
+const titleSeparators = "-/(.&"
+
+// maxAcronym is the most letters a word in capitals may have and still be
+// kept as an acronym.
+const maxAcronym = 4
+
+// isAcronym: two to maxAcronym letters, none of them lower case.
+func isAcronym(w string) bool {
+	letters := 0
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters >= 2 && letters <= maxAcronym
 }
 
 // OneOf returns a standardizer that accepts the given values in any case
 // and returns their canonical spelling.
 func OneOf(values ...string) func(string) (string, error) {
 	m := map[string]string{}
-	for _, v := range values {
+	shown := make([]string, len(values))
+	for i, v := range values {
 		m[strings.ToLower(v)] = v
+		shown[i] = v
+		if v == "" {
+			shown[i] = `""`
+		}
 	}
-	list := strings.Join(values, ", ")
+	list := strings.Join(shown, ", ")
 	return func(s string) (string, error) {
 		if v, ok := m[strings.ToLower(s)]; ok {
 			return v, nil
