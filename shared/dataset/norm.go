@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -21,31 +20,6 @@ func Gender(s string) (string, error) {
 		return "Female", nil
 	}
 	return "Other", nil
-}
-
-// Platforms is the canonical platform list.
-var Platforms = []string{"Facebook", "Instagram", "LinkedIn", "Pinterest", "Reddit", "Snapchat", "Telegram", "TikTok", "Twitch", "WhatsApp", "X", "YouTube"}
-
-var platformAlias = func() map[string]string {
-	m := map[string]string{
-		"ig": "Instagram", "insta": "Instagram", "fb": "Facebook", "meta": "Facebook", "yt": "YouTube",
-		"you tube": "YouTube", "tik tok": "TikTok", "tik-tok": "TikTok", "twitter": "X", "x (twitter)": "X",
-		"x.com": "X", "linked in": "LinkedIn", "whats app": "WhatsApp", "snap": "Snapchat",
-	}
-	for _, p := range Platforms {
-		m[strings.ToLower(p)] = p
-	}
-	return m
-}()
-
-// Platform maps a platform name to its canonical, capitalized form and
-// rejects names that are not platforms Pulse knows (fix by adding an alias,
-// then `pulse replay`).
-func Platform(s string) (string, error) {
-	if p, ok := platformAlias[strings.ToLower(s)]; ok {
-		return p, nil
-	}
-	return "", fmt.Errorf("unknown platform %q (known: %s)", clip(s), strings.Join(Platforms, ", "))
 }
 
 var countryAlias = map[string]string{
@@ -247,41 +221,4 @@ func deriveHour(clock, ts string) Derived {
 		}
 		return table.Cell{Null: true}, nil
 	}}
-}
-
-// aliasGeneration counts changes to the alias tables (AddPlatform), so a
-// Cleaner's memo of standardized values never outlives the aliases.
-var aliasGeneration atomic.Int64
-
-// AddPlatform makes a platform (and its aliases) canonical: the fix for
-// records rejected as "unknown platform", before `pulse replay`. It is not
-// safe to call while records are being cleaned. The returned func undoes it.
-func AddPlatform(name string, aliases ...string) (undo func()) {
-	defer aliasGeneration.Add(1) // cleaners forget what they standardized before
-	saved := append([]string(nil), Platforms...)
-	keys := append([]string{strings.ToLower(name)}, aliases...)
-	prev := map[string]*string{}
-	for _, k := range keys {
-		k = strings.ToLower(k)
-		if v, ok := platformAlias[k]; ok {
-			prev[k] = &v
-		} else {
-			prev[k] = nil
-		}
-	}
-	Platforms = append(Platforms, name)
-	for _, k := range keys {
-		platformAlias[strings.ToLower(k)] = name
-	}
-	return func() {
-		defer aliasGeneration.Add(1)
-		Platforms = saved
-		for k, v := range prev {
-			if v == nil {
-				delete(platformAlias, k)
-			} else {
-				platformAlias[k] = *v
-			}
-		}
-	}
 }
