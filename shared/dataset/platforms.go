@@ -72,6 +72,13 @@ func Platform(s string) (string, error) {
 	return "", fmt.Errorf("unknown platform %q (known: %s)", clip(s), strings.Join(t.names, ", "))
 }
 
+// BuiltinPlatform returns the built-in platform that name (or an alias)
+// means, in any case, whatever the registry holds.
+func BuiltinPlatform(name string) (string, bool) {
+	p, ok := builtinAlias[strings.ToLower(strings.TrimSpace(name))]
+	return p, ok
+}
+
 // KnownPlatforms lists every canonical platform: the built-in ones, those
 // of the platform registry, and those added with AddPlatform. The data
 // test of DIM_PLATFORM accepts exactly these (and "Unknown").
