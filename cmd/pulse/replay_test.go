@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/datatest"
 )
 
 func liveLines(first int, platforms ...string) string {
