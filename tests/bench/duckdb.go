@@ -263,6 +263,9 @@ func CleanSQL(spec *dataset.Spec, src Source, out Outputs) ([]string, error) {
 		default:
 			l1 = append(l1, "COALESCE("+strings.Join(texts, ", ")+") AS "+t)
 		}
+		if f.BlankIsValue {
+			return nil, fmt.Errorf("dataset %s field %s keeps blank text as a value: not written in SQL yet", spec.Name, f.Name)
+		}
 		// Layer 2: the standardizer.
 		std := t
 		if f.Std != nil {
