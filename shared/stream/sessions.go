@@ -157,10 +157,11 @@ func (p *sessions) feed(released []pending, frontier int64, through bool, o *out
 	}
 	out := p.tr.Apply(evs)
 	if frontier != noTime {
-		adv := p.tr.Advance(fromMicros(frontier))
+		advance := p.tr.Advance
 		if through {
-			adv = p.tr.AdvanceThrough(fromMicros(frontier))
+			advance = p.tr.AdvanceThrough
 		}
+		adv := advance(fromMicros(frontier))
 		out.Ended = append(out.Ended, adv.Ended...)
 		out.Metrics = append(out.Metrics, adv.Metrics...)
 	}

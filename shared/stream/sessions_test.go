@@ -86,3 +86,36 @@ func TestSessionMetricsAtTheMinute(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionTimedOutAtTheEndOfTheInput: a session whose timeout falls
+// between the last whole minute and the last event is closed by the flush
+// and written to CONSUMER_SESSIONS, and the end-of-input row counts it.
+func TestSessionTimedOutAtTheEndOfTheInput(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, stream.Config{IdleTimeout: -1})
+	in := func(off int64, user int, tm string) pipeline.Message {
+		return msg("sign_in", off, fmt.Sprintf(`{"timestamp":%q,"event_name":"sign_in","user_id":%d}`, tm, user))
+	}
+	// u1 times out at 10:30:10, between 10:30 and the last event, 10:30:40.
+	if _, err := r.p.Process(ctx, []pipeline.Message{in(0, 1, "2024-02-03T10:00:10Z"), in(1, 2, "2024-02-03T10:30:40Z")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, rows, err := r.wh.Query(ctx, `SELECT USER_ID, strftime(SIGN_IN_TIME, '%H:%M:%S'), strftime(SIGN_OUT_TIME, '%H:%M:%S'), TIMED_OUT FROM CONSUMER_SESSIONS`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(rows); got != "[[1 10:00:10 10:30:10 true]]" {
+		t.Errorf("CONSUMER_SESSIONS = %s, want u1 timed out at 10:30:10", got)
+	}
+	_, rows, err = r.wh.Query(ctx, `SELECT strftime(METRIC_TIME, '%H:%M:%S'), ACTIVE_SESSIONS_COUNT, TIMED_OUT_SESSIONS FROM SESSION_METRICS
+		WHERE METRIC_TIME >= TIMESTAMP '2024-02-03 10:30:00' ORDER BY METRIC_TIME`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(rows); got != "[[10:30:00 1 0] [10:30:40 1 1]]" {
+		t.Errorf("SESSION_METRICS from 10:30 = %s, want 10:30 with u1 active, 10:30:40 with u2 active and u1 timed out", got)
+	}
+}
