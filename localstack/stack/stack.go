@@ -203,7 +203,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		dd = md
 	}
 	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log, Failpoint: o.Failpoint}
-	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes}
+	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes, Platforms: pipeline.Platforms(s.Env)}
+	// The platform registry the data folder keeps (pulse replay
+	// --add-platform): known to this run's cleaning and data tests from the start.
+	if err := s.Batch.Platforms.Refresh(ctx); err != nil {
+		return nil, err
+	}
 	s.Trigger = &handlers.Trigger{Starter: s}
 	s.Store = s3local.NotifyingStore(store, Buckets.Raw, "raw/", func(ctx context.Context, e events.S3Event) error {
 		_, err := s.Trigger.Handle(ctx, e)

@@ -113,7 +113,7 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	if err != nil {
 		return nil, err
 	}
-	st.Handler = &handlers.Stream{Pipeline: st.Pipeline}
+	st.Handler = &handlers.Stream{Pipeline: st.Pipeline, Platforms: s.Batch.Platforms}
 	if o.DataTestsEvery > 0 {
 		st.Handler.Tests, st.Handler.TestsEvery = s.Warehouse, o.DataTestsEvery
 	}
