@@ -75,9 +75,9 @@ localstack-down:
 ## DuckDB SQL (SET threads=1), best of two runs; then peak RSS over 128 MiB
 ## and 1 GiB of NDJSON. Fixtures are generated once into bench-out/ (about
 ## 3 GB of disk); about 5 minutes on 2 cores. Then the stream benchmarks,
-## and the soak: `pulse demo` at 500 and at 5,000 events/s for SOAK (10m)
-## each, RSS every 30 s; about 25 minutes more.
-SOAK ?= 10m
+## and the soak: `pulse demo` at 500 and at 5,000 events/s for SOAK (12m)
+## each, RSS every 30 s (flatness judged after a 6-minute warm-up); about 30 minutes more.
+SOAK ?= 12m
 bench:
 	bash localstack/tools/dynamodb-local.sh
 	@mkdir -p bench-out

@@ -34,7 +34,7 @@ func runSoak(ctx context.Context, args []string) error {
 	rate := fs.Float64("rate", 5000, "events per second the simulator produces")
 	duration := fs.Duration("duration", 10*time.Minute, "how long the demo runs")
 	every := fs.Duration("every", 30*time.Second, "how often memory is reported")
-	warmup := fs.Duration("warmup", 3*time.Minute, "samples before this are warm-up; flatness is judged after it")
+	warmup := fs.Duration("warmup", 6*time.Minute, "samples before this are warm-up; flatness is judged after it")
 	dir := fs.String("dir", "bench-out/soak", "folder for the demo's data folder (<dir>/<rate>, emptied first), its log and heap profiles")
 	pulse := fs.String("pulse", "", "the pulse binary (default: pulse beside this binary, else on PATH)")
 	dashboard := fs.Bool("dashboard", false, "serve the web dashboard and read every panel each minute, as an open browser tab would")
