@@ -26,12 +26,15 @@ func runDemo(ctx context.Context, args []string) error {
 	s3addr := fs.String("s3", "127.0.0.1:0", "address for the local S3 endpoint")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the web dashboard (port 0 picks a free one; \"off\" serves none)")
 	sf := addDemoStreamFlags(fs)
+	dedupeTTL := fs.Duration("stream-dedupe-ttl", 0, "how long the dedupe store remembers a stream record's key (0: the stack's default, stack.DefaultStreamDedupeTTL)")
+	memEvery := fs.Duration("mem-every", 0, "print the process's memory (RSS, Go heap, DuckDB) and event counts this often (0: never; pulse-bench soak reads these lines)")
+	heapProfiles := fs.String("heap-profiles", "", "with --mem-every, write a Go heap profile into this folder at each memory line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(*dir)
 	fmt.Printf("Pulse demo: the batch and stream paths on local stand-ins\n  data folder: %s\n", abs)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout)}))
+	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout), StreamDedupeTTL: *dedupeTTL}))
 	if err != nil {
 		return err
 	}
@@ -50,6 +53,10 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	if dash != nil {
 		defer dash.Close()
+	}
+	mem, err := startMemoryReport(ctx, os.Stdout, st, ds, *memEvery, *heapProfiles)
+	if err != nil {
+		return err
 	}
 	continuous := *sf.on && *duration <= 0
 
@@ -85,6 +92,7 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 	}
 	ctx = context.WithoutCancel(ctx) // Ctrl-C ends the demo, not the summary
+	mem.close(ctx)
 	if ds != nil {
 		fmt.Println("\nStopping the simulator and finishing the stream...")
 		if err := ds.stop(30 * time.Second); err != nil {
