@@ -19,7 +19,7 @@ func init() {
 func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "demo-data", "folder for the warehouse (warehouse.duckdb), dedupe state and generated files")
-	rows := fs.Int("rows", 5000, "rows per generated batch file")
+	rows := fs.Int("rows", 1000, "rows per generated batch file")
 	seed := fs.Uint64("seed", 42, "seed for the generated data")
 	duration := fs.Duration("duration", 0, "stop by itself after this long and print a summary (0 = run until Ctrl-C; one batch round only with --stream=false)")
 	every := fs.Duration("every", 15*time.Second, "how often a new batch of files is dropped")
@@ -27,6 +27,7 @@ func runDemo(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the web dashboard (port 0 picks a free one; \"off\" serves none)")
 	sf := addDemoStreamFlags(fs)
 	dedupeTTL := fs.Duration("stream-dedupe-ttl", 0, "how long the dedupe store remembers a stream record's key (0: the stack's default, stack.DefaultStreamDedupeTTL)")
+	fileTTL := fs.Duration("file-dedupe-ttl", time.Hour, "how long the dedupe store remembers a file record's key: the demo drops new files forever, so it keeps them an hour (on AWS: 400 days); a file dropped again later is loaded again, its facts merging into the same rows")
 	memEvery := fs.Duration("mem-every", 0, "print the process's memory (RSS, Go heap, DuckDB) and event counts this often (0: never; pulse-bench soak reads these lines)")
 	heapProfiles := fs.String("heap-profiles", "", "with --mem-every, write a Go heap profile into this folder at each memory line")
 	if err := fs.Parse(args); err != nil {
@@ -34,7 +35,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	abs, _ := filepath.Abs(*dir)
 	fmt.Printf("Pulse demo: the batch and stream paths on local stand-ins\n  data folder: %s\n", abs)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout), StreamDedupeTTL: *dedupeTTL}))
+	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout), StreamDedupeTTL: *dedupeTTL, FileDedupeTTL: *fileTTL}))
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,12 @@ type Options struct {
 	// arrive thousands a second and are kept as long as a duplicate can
 	// plausibly arrive, so a long-running stack stays within bounded memory.
 	StreamDedupeTTL time.Duration
+	// FileDedupeTTL is how long it keeps the claims of file records
+	// (DefaultFileDedupeTTL, as on AWS, when 0). A demo that drops new
+	// files forever keeps them shorter, so its memory stays bounded; a
+	// file dropped again after that is loaded again: its fact rows merge
+	// into the same keys, and its manifest counts it loaded.
+	FileDedupeTTL time.Duration
 	// WarehouseMemoryLimit caps DuckDB's memory in bytes
 	// (DefaultWarehouseMemoryLimit when 0; negative: DuckDB's own default,
 	// 80% of the machine). Beyond it DuckDB evicts cached blocks of the
@@ -96,7 +102,7 @@ func (o Options) warehouse() duckdb.Options {
 
 // Dedupe TTLs of the in-process store.
 const (
-	FileDedupeTTL = 400 * 24 * time.Hour // as the DynamoDB table's TTL on AWS
+	DefaultFileDedupeTTL = 400 * 24 * time.Hour // as the DynamoDB table's TTL on AWS
 	// DefaultStreamDedupeTTL is the allowed lateness of the windows. A
 	// stream record's duplicates come from producers retrying it (a Kafka
 	// producer gives a record up after delivery.timeout.ms, 2 minutes by
@@ -109,7 +115,10 @@ const (
 
 func (o Options) dedupeTTL(origin string) time.Duration {
 	if strings.HasPrefix(origin, "s3://") || strings.HasPrefix(origin, "replay:") {
-		return FileDedupeTTL
+		if o.FileDedupeTTL > 0 {
+			return o.FileDedupeTTL
+		}
+		return DefaultFileDedupeTTL
 	}
 	if o.StreamDedupeTTL > 0 {
 		return o.StreamDedupeTTL
