@@ -66,7 +66,7 @@ func TestReplayAddPlatformIsRemembered(t *testing.T) {
 	if err := runReplay(ctx, []string{"--dataset", "live_streaming", "--add-platform", "Myspace", "--dir", data}); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(data, "s3", stack.Buckets.Curated, "reference", "platforms.json")
+	file := filepath.Join(data, "s3", "buckets", stack.Buckets.Curated, "reference", "platforms.json")
 	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), `"name": "Myspace"`) {
 		t.Fatalf("the registry in the data folder: %q, %v", b, err)
 	}
