@@ -23,7 +23,7 @@ import (
 // datatests function before its tests, so the cleaning and the
 // DIM_PLATFORM accepted-values test agree in every later run. The curated
 // bucket keeps objects (no expiry), and the local stack keeps its buckets
-// in the data folder (<dir>/s3/pulse-curated/reference/platforms.json).
+// in the data folder (<dir>/s3/buckets/pulse-curated/reference/platforms.json).
 const PlatformsKey = "reference/platforms.json"
 
 // DefaultPlatformsMaxAge is how long a loaded registry is used before
