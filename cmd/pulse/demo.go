@@ -130,7 +130,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("\nDone in %s. Open the warehouse with: duckdb %s   (or: pulse query --dir %s 'SELECT * FROM ENGAGEMENT_BY_PLATFORM')\n",
 		time.Since(start).Round(time.Millisecond), filepath.Join(abs, "warehouse.duckdb"), *dir)
-	fmt.Printf("Quarantined records are in s3://%s/<dataset>/ (saved under %s between runs) and in PULSE_REJECTS; replay them after a fix with: pulse replay --dir %s --dataset NAME\n",
+	fmt.Printf("Quarantined records are in s3://%s/<dataset>/ (kept under %s) and in PULSE_REJECTS; replay them after a fix with: pulse replay --dir %s --dataset NAME\n",
 		stack.Buckets.Quarantine, filepath.Join(*dir, "s3"), *dir)
 	fmt.Printf("See the dashboards again with: pulse dashboard --dir %s\n", *dir)
 	return nil
