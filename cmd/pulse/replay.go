@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
@@ -17,12 +17,20 @@ import (
 
 func init() {
 	register("replay", "re-ingest quarantined records of a dataset after a fix (batch files and stream messages): pulse replay --dataset NAME", runReplay)
+	describe("replay", "",
+		"pulse replay --dataset live_streaming --add-platform Myspace",
+		"After a fix, takes a dataset's quarantine back through the pipeline: whole files quarantined because a step\n"+
+			"kept failing are run again (while they are still the current version of their key), and rejected records\n"+
+			"(batch and stream) are cleaned again with today's rules; what passes is loaded, without duplicates, and\n"+
+			"what still fails stays with its reason. --add-platform accepts a platform name for good (kept in the data\n"+
+			"folder's platform registry). Running it twice is harmless.")
 }
 
 func runReplay(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs := newFlags("replay")
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")
 	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets, stream state)")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait while another pulse process holds the data folder")
 	var platforms []string
 	fs.Func("add-platform", "a fix to apply first: accept this platform name from now on (repeatable; kept in the platform registry of the data folder), for records rejected as \"unknown platform\"", func(v string) error {
 		if strings.TrimSpace(v) == "" {
@@ -31,17 +39,20 @@ func runReplay(ctx context.Context, args []string) error {
 		platforms = append(platforms, v)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *ds == "" {
-		return errors.New("usage: pulse replay --dataset NAME [--add-platform NAME] [--dir FOLDER]")
+		return usagef("replay", "--dataset missing: one of %s", strings.Join(dataset.Names(), ", "))
 	}
 	if _, err := dataset.Lookup(*ds); err != nil {
+		return usagef("replay", "--dataset %s: %v", *ds, err)
+	}
+	abs, err := dataFolder("replay", *dir)
+	if err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(*dir)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs}))
+	st, err := startStack(ctx, stack.Options{Dir: abs}, *wait)
 	if err != nil {
 		return err
 	}
