@@ -153,9 +153,11 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	b := &batch{p: p, now: now, out: newOutputs(now), res: &Result{Topics: map[string]*TopicResult{}}, slots: []*procSlot{slot}}
 	for i := range lines {
 		m := &lines[i].msg
-		// Only what the stream committed: a record past the ledger belongs
-		// to a batch that has not finished, whose retry will account it.
-		if hw, ok := slot.ledger[ledgerKey(m.Topic, m.Partition)]; !ok || m.Offset > hw {
+		// Only what the stream committed: a record the ledger has not
+		// accounted belongs to a batch that has not finished (whose retry
+		// will account it) or that failed until the on-failure destination
+		// (whose replay, `pulse replay --failed`, will).
+		if !slot.ledger.accounted(ledgerKey(m.Topic, m.Partition), m.Offset) {
 			out.Pending++
 			continue
 		}

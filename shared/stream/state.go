@@ -38,7 +38,7 @@ type procSlot struct {
 	name   string
 	make   func() processor
 	proc   processor
-	ledger map[string]int64 // "topic/partition" -> highest offset accounted
+	ledger ledger // what the processor accounted of each topic partition
 	// replays: quarantine object key -> what a replay of it applied, kept
 	// from the save of its effect until the object is rewritten (Replay).
 	replays map[string]replayMark
@@ -57,6 +57,8 @@ type procSlot struct {
 type persisted struct {
 	Format  int                   `json:"format"`
 	Ledger  map[string]int64      `json:"ledger,omitempty"`
+	Starts  map[string]int64      `json:"starts,omitempty"`
+	Gaps    map[string][]span     `json:"gaps,omitempty"`
 	Proc    json.RawMessage       `json:"proc,omitempty"`
 	Replays map[string]replayMark `json:"replays,omitempty"`
 	Commits []string              `json:"commits,omitempty"`
@@ -91,7 +93,7 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 	}
 	slot.valid = false
 	pr := slot.make()
-	ledger, replays := map[string]int64{}, map[string]replayMark{}
+	ledger, replays := newLedger(), map[string]replayMark{}
 	var commits []string
 	if len(data) > 0 {
 		var st persisted
@@ -105,7 +107,13 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 			return fmt.Errorf("restoring stream state %s: %w", name, err)
 		}
 		for k, v := range st.Ledger {
-			ledger[k] = v
+			ledger.high[k] = v
+		}
+		for k, v := range st.Starts {
+			ledger.starts[k] = v
+		}
+		for k, v := range st.Gaps {
+			ledger.gaps[k] = v
 		}
 		for k, v := range st.Replays {
 			replays[k] = v
@@ -173,12 +181,30 @@ func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
 		slot.valid = false
 		return fmt.Errorf("snapshotting stream state %s: %w", slot.proc.name(), err)
 	}
-	ledger, err := json.Marshal(slot.ledger)
+	ledger, err := json.Marshal(slot.ledger.high)
 	if err != nil {
 		slot.valid = false
 		return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
 	}
-	keys, vals := []string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState}
+	keys, vals := []string{"format", "ledger"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger}
+	// Starts and gaps only when there are some: a stream read from offset 0
+	// without failed batches saves what it saved before they existed.
+	for _, part := range []struct {
+		key string
+		n   int
+		v   any
+	}{{"starts", len(slot.ledger.starts), slot.ledger.starts}, {"gaps", len(slot.ledger.gaps), slot.ledger.gaps}} {
+		if part.n == 0 {
+			continue
+		}
+		b, err := json.Marshal(part.v)
+		if err != nil {
+			slot.valid = false
+			return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
+		}
+		keys, vals = append(keys, part.key), append(vals, b)
+	}
+	keys, vals = append(keys, "proc"), append(vals, procState)
 	if len(slot.commits) > 0 {
 		commits, err := json.Marshal(slot.commits)
 		if err != nil {
@@ -223,6 +249,9 @@ type lease struct {
 }
 
 const leasePrefix = "lease/"
+
+// releasedLease is a lease item nobody holds.
+const releasedLease = `{"owner":"","until":0}`
 
 func (p *Pipeline) leaseName(slot *procSlot) string {
 	return p.env.Config.StatePrefix + leasePrefix + slot.name
@@ -269,12 +298,7 @@ func (p *Pipeline) release(ctx context.Context, slot *procSlot) {
 	}
 	slot.leased = false
 	name := p.leaseName(slot)
-	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(`{"owner":"","until":0}`), slot.leaseVersion); err != nil {
+	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(releasedLease), slot.leaseVersion); err != nil {
 		p.log().Warn("stream: releasing a lease", "lease", name, "err", err)
 	}
-}
-
-// ledgerKey names a partition in a ledger.
-func ledgerKey(topic string, partition int32) string {
-	return topic + "/" + itoa(int64(partition))
 }
