@@ -27,9 +27,9 @@ import (
 
 // Retry is the backoff between attempts of a failed batch.
 type Retry struct {
-	Initial     time.Duration // first wait; default 100ms
-	Max         time.Duration // cap; default 5s
-	Multiplier  float64       // growth per attempt; default 2
+	Initial    time.Duration // first wait; default 100ms
+	Max        time.Duration // cap; default 5s
+	Multiplier float64       // growth per attempt; default 2
 	// MaxAttempts bounds the invocations of one batch. 0 retries forever
 	// (Lambda retries until the records expire), or 10 with an OnFailure
 	// destination (Lambda's own bound when both are configured).

@@ -377,8 +377,10 @@ func TestOnFailureDestinationDown(t *testing.T) {
 	ctx, c := cluster(t, 1)
 	produce(ctx, t, c, 1, 0, 3)
 	p, err := New(Config{Brokers: c.Brokers(), Topics: []string{topic}, Group: "g7", BatchWindow: 50 * time.Millisecond,
-		OnFailure: func(context.Context, lambdaevents.KafkaEvent, error, int) error { return errors.New("bucket unreachable") },
-		Retry:     Retry{Initial: time.Millisecond, Max: time.Millisecond}},
+		OnFailure: func(context.Context, lambdaevents.KafkaEvent, error, int) error {
+			return errors.New("bucket unreachable")
+		},
+		Retry: Retry{Initial: time.Millisecond, Max: time.Millisecond}},
 		func(context.Context, lambdaevents.KafkaEvent) error { return errors.New("always") })
 	if err != nil {
 		t.Fatal(err)
