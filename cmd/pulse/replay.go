@@ -10,17 +10,21 @@ import (
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
 func init() {
-	register("replay", "re-ingest quarantined records of a dataset after a fix (batch files and stream messages): pulse replay --dataset NAME", runReplay)
+	register("replay", "re-ingest quarantined records of a dataset after a fix (batch files and stream messages): pulse replay --dataset NAME; "+
+		"or the stream batches that failed until the on-failure destination: pulse replay --failed", runReplay)
 }
 
 func runReplay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")
+	failed := fs.Bool("failed", false, "replay the stream batches the event-source mappings gave up on (kept in s3://"+
+		stack.Buckets.Quarantine+"/"+handlers.FailedBatchPrefix+"), with their original positions")
 	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets, stream state)")
 	var platforms []string
 	fs.Func("add-platform", "a fix to apply first: accept this platform name (repeatable), for records rejected as \"unknown platform\"", func(v string) error {
@@ -33,11 +37,13 @@ func runReplay(ctx context.Context, args []string) error {
 	for _, p := range platforms {
 		dataset.AddPlatform(p)
 	}
-	if *ds == "" {
-		return errors.New("usage: pulse replay --dataset NAME [--add-platform NAME] [--dir FOLDER]")
+	if *ds == "" && !*failed {
+		return errors.New("usage: pulse replay --dataset NAME [--add-platform NAME] [--dir FOLDER] | pulse replay --failed [--dir FOLDER]")
 	}
-	if _, err := dataset.Lookup(*ds); err != nil {
-		return err
+	if *ds != "" {
+		if _, err := dataset.Lookup(*ds); err != nil {
+			return err
+		}
 	}
 	abs, _ := filepath.Abs(*dir)
 	st, err := stack.Start(ctx, stack.Options{Dir: abs})
@@ -45,6 +51,14 @@ func runReplay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if *failed {
+		if err := replayFailed(ctx, st); err != nil {
+			return err
+		}
+		if *ds == "" {
+			return nil
+		}
+	}
 
 	// Batch files: quarantined under <dataset>/.
 	res, err := pipeline.Replay(ctx, st.Env, *ds)
@@ -107,4 +121,33 @@ func printStreamReplay(r *stream.ReplayResult) {
 	if pending > 0 {
 		fmt.Printf("  %d records belong to stream batches not committed yet: left in quarantine for a later replay\n", pending)
 	}
+}
+
+// replayFailed replays the stream batches the mappings gave up on and
+// prints what each did and the offsets still not processed.
+func replayFailed(ctx context.Context, st *stack.Stack) error {
+	res, err := st.ReplayFailed(ctx, stack.StreamOptions{})
+	if res == nil {
+		return err
+	}
+	for _, b := range res.Batches {
+		switch {
+		case b.Err != "":
+			fmt.Printf("%s: still failing, kept: %s\n", b.Key, b.Err)
+		case b.Counts.Received == 0:
+			fmt.Printf("%s: offsets %d-%d of %s/%d were already processed (%d records): removed\n", b.Key, b.First, b.Last, b.Topic, b.Partition, b.Redelivered)
+		default:
+			fmt.Printf("%s: offsets %d-%d of %s/%d: %s\n", b.Key, b.First, b.Last, b.Topic, b.Partition, b.Counts)
+			if b.Counts.Late > 0 {
+				fmt.Printf("  %d of the loaded records arrived after their windows had closed: in the fact table, not in those windows (PULSE_LATE_EVENTS)\n", b.Counts.Late)
+			}
+		}
+	}
+	if len(res.Batches) == 0 {
+		fmt.Printf("no failed stream batches in s3://%s/%s\n", stack.Buckets.Quarantine, handlers.FailedBatchPrefix)
+	}
+	for _, g := range res.Gaps {
+		fmt.Printf("%s (no failed batch kept for them replays them)\n", g)
+	}
+	return err
 }
