@@ -286,7 +286,7 @@ func (s *Stream) replayFailed(ctx context.Context, dest FailedBatches, key strin
 	if err != nil {
 		return rb, fmt.Errorf("replaying s3://%s/%s: %w", dest.Bucket, key, err)
 	}
-	res, err := s.Pipeline.Process(ctx, msgs)
+	res, err := s.Pipeline.ProcessFailed(ctx, msgs)
 	if err != nil {
 		return rb, fmt.Errorf("replaying s3://%s/%s: %w", dest.Bucket, key, err)
 	}

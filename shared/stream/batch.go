@@ -50,6 +50,7 @@ type batch struct {
 	res    *Result
 
 	ownerID string
+	replay  bool // ProcessFailed: no invocation of the mapping (see owner)
 	// txn is the batch's dedupe transaction ("" until it claims a key):
 	// its claims commit once the batch's state is saved.
 	txn string
@@ -129,15 +130,28 @@ func (b *batch) run(ctx context.Context) (res *Result, err error) {
 // loadStates loads the state of every processor the batch touches and
 // marks the records its ledger already accounted (a redelivery).
 func (b *batch) loadStates(ctx context.Context) error {
-	seen := map[string]bool{}
+	var names []string
+	from := map[string]map[string]int64{} // processor -> where the batch starts in its partitions
 	for _, r := range b.recs {
 		name := r.procName()
-		if seen[name] {
-			continue
+		f := from[name]
+		if f == nil {
+			f = map[string]int64{}
+			from[name] = f
+			names = append(names, name)
 		}
-		seen[name] = true
+		k := ledgerKey(r.msg.Topic, r.msg.Partition)
+		if o, ok := f[k]; !ok || r.msg.Offset < o {
+			f[k] = r.msg.Offset
+		}
+	}
+	for _, name := range names {
 		slot := b.p.procs[name]
-		if err := b.p.acquire(ctx, slot, b.owner(), b.now); err != nil {
+		f := from[name]
+		if b.replay {
+			f = nil
+		}
+		if err := b.p.acquire(ctx, slot, b.owner(), f, b.now); err != nil {
 			return err
 		}
 		b.slots = append(b.slots, slot)
@@ -180,6 +194,9 @@ func (b *batch) owner() string {
 			fmt.Fprintf(h, "%s@%d;", k, first[k])
 		}
 		b.ownerID = "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
+		if b.replay {
+			b.ownerID = "failed-" + b.ownerID
+		}
 	}
 	return b.ownerID
 }

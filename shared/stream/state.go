@@ -246,6 +246,24 @@ var ErrBusy = errors.New("another invocation is processing this processor's stat
 type lease struct {
 	Owner string `json:"owner"` // "" when released
 	Until int64  `json:"until"` // Unix µs
+	// From is where the holder's batch starts in each partition of the
+	// processor's topics it holds ("topic/partition" -> first offset).
+	From map[string]int64 `json:"from,omitempty"`
+}
+
+// redelivers tells whether a batch starting at from (per partition) shows
+// that the batch holding a lease that started at held is over: the
+// event-source mapping never runs two invocations of one partition at
+// once, so once it delivers a partition again from the same offset or a
+// later one, the invocation that had it earlier has ended (failed,
+// crashed or timed out), whatever the sizes of the two batches.
+func redelivers(from, held map[string]int64) bool {
+	for k, f := range from {
+		if h, ok := held[k]; ok && f >= h {
+			return true
+		}
+	}
+	return false
 }
 
 const leasePrefix = "lease/"
@@ -258,11 +276,14 @@ func (p *Pipeline) leaseName(slot *procSlot) string {
 }
 
 // acquire takes the processor's lease for owner, a name of the batch that
-// is the same on every retry of it (so a retry after a crash takes over
-// its own lease at once). Another owner's unexpired lease is ErrBusy.
-// The lease makes invocations on one processor exclusive, so no MERGE is
-// ever computed from state another invocation is about to replace.
-func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, now time.Time) error {
+// is the same on every retry of it, starting at from in the partitions it
+// holds (nil for sweeps and replays). Another owner's unexpired lease is
+// ErrBusy, unless this batch redelivers a partition of that owner's
+// (redelivers): so a retry after a crash, of any size, takes the lease
+// over at once. The lease makes invocations on one processor exclusive,
+// so no MERGE is ever computed from state another invocation is about to
+// replace.
+func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, from map[string]int64, now time.Time) error {
 	if p.env.Config.leaseTTL() < 0 {
 		return nil
 	}
@@ -277,10 +298,10 @@ func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, no
 			return fmt.Errorf("decoding lease %s: %w", name, err)
 		}
 	}
-	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() {
+	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() && !redelivers(from, l.From) {
 		return fmt.Errorf("lease %s held by %s until %s: %w", name, l.Owner, fromMicros(l.Until).Format(time.RFC3339), ErrBusy)
 	}
-	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro()})
+	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro(), From: from})
 	if err := p.env.State.Save(ctx, name, b, version); err != nil {
 		if errors.Is(err, window.ErrConflict) {
 			return fmt.Errorf("taking lease %s: %w", name, ErrBusy)
