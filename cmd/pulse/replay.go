@@ -147,7 +147,17 @@ func replayFailed(ctx context.Context, st *stack.Stack) error {
 		fmt.Printf("no failed stream batches in s3://%s/%s\n", stack.Buckets.Quarantine, handlers.FailedBatchPrefix)
 	}
 	for _, g := range res.Gaps {
-		fmt.Printf("%s (no failed batch kept for them replays them)\n", g)
+		kept := false
+		for _, b := range res.Batches {
+			if b.Err != "" && b.Topic == g.Topic && b.Partition == g.Partition && b.First <= g.Last && b.Last >= g.First {
+				kept = true
+			}
+		}
+		if kept {
+			fmt.Printf("%s: their batch is still kept; run pulse replay --failed again once the cause is fixed\n", g)
+		} else {
+			fmt.Printf("%s, and no kept failed batch holds them (offsets Kafka skips hold no records: transaction markers, compaction)\n", g)
+		}
 	}
 	return err
 }
