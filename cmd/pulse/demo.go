@@ -31,7 +31,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	abs, _ := filepath.Abs(*dir)
 	fmt.Printf("Pulse demo: the batch and stream paths on local stand-ins\n  data folder: %s\n", abs)
-	st, err := stack.Start(ctx, stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout)})
+	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout)}))
 	if err != nil {
 		return err
 	}

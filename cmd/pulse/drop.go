@@ -54,7 +54,7 @@ func runDrop(ctx context.Context, args []string) error {
 		return err
 	}
 	abs, _ := filepath.Abs(*dir)
-	st, err := stack.Start(ctx, stack.Options{Dir: abs, OnStep: printStep(os.Stdout)})
+	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, OnStep: printStep(os.Stdout)}))
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
 )
 
 type command struct {
@@ -52,10 +55,12 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	// No e-mail address reaches a log line or the terminal (DESIGN.md 4.6).
+	slog.SetDefault(slog.New(dataset.MaskingHandler(slog.NewTextHandler(os.Stderr, nil))))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "pulse %s: %v\n", os.Args[1], err)
+		fmt.Fprintf(os.Stderr, "pulse %s: %s\n", os.Args[1], dataset.MaskEmails(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -46,7 +46,7 @@ func runReplay(ctx context.Context, args []string) error {
 		}
 	}
 	abs, _ := filepath.Abs(*dir)
-	st, err := stack.Start(ctx, stack.Options{Dir: abs})
+	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs}))
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,24 @@ func runReplay(ctx context.Context, args []string) error {
 		}
 	}
 
-	// Batch files: quarantined under <dataset>/.
+	// Whole files quarantined because a step kept failing (or they could
+	// not be read): run again while they are still the current version.
+	files, err := st.ReplayFiles(ctx, *ds)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		switch {
+		case f.Run == nil:
+			fmt.Printf("quarantined file %s: not run again: %s\n", f.Drop.Key, f.Skip)
+		case f.Run.Err != nil:
+			fmt.Printf("quarantined file %s: failed again: %v\n", f.Drop.Key, f.Run.Err)
+		case f.Run.Manifest != nil:
+			fmt.Printf("quarantined file %s: loaded: %s\n", f.Drop.Key, f.Run.Manifest.Counts)
+		}
+	}
+
+	// Batch records: quarantined under <dataset>/.
 	res, err := pipeline.Replay(ctx, st.Env, *ds)
 	if err != nil {
 		return err
@@ -72,7 +89,7 @@ func runReplay(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("%s: %s\n", r.QuarantineKey, r.Manifest.Counts)
 	}
-	found := len(res) > 0
+	found := len(res) > 0 || len(files) > 0
 
 	// Stream messages: quarantined under stream/<dataset>/.
 	if slices.Contains(stream.Datasets(), *ds) {

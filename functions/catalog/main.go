@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -20,7 +19,7 @@ import (
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	slog.SetDefault(handlers.NewLogger())
 	ctx := context.Background()
 	store, err := wire.Store(ctx)
 	check(err)

@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
@@ -17,7 +16,7 @@ import (
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	slog.SetDefault(handlers.NewLogger())
 	env, err := wire.Env(context.Background(), os.Getenv, true)
 	if err != nil {
 		fail(err)

@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/dynamo"
@@ -20,7 +19,7 @@ import (
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	slog.SetDefault(handlers.NewLogger())
 	ctx := context.Background()
 	env, err := wire.Env(ctx, os.Getenv, true) // buckets, S3, the dedupe store on PULSE_DEDUPE_TABLE
 	check(err)

@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sfn"
 	"github.com/pulse-analytics/pulse/shared/handlers"
@@ -17,7 +16,7 @@ import (
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	slog.SetDefault(handlers.NewLogger())
 	ctx := context.Background()
 	if err := wire.Require(os.Getenv, wire.EnvStateMachineARN); err != nil {
 		fail(err)

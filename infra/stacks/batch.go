@@ -60,7 +60,7 @@ type BatchStack struct {
 // "chunks": [...]}), cleaned chunk by chunk in a Distributed Map and combined (mode "combine");
 // otherwise Clean runs once. Then Model -> Load -> DataTests, each passing a manifest reference.
 // Every task retries (not on the permanent errors) and catches into Quarantine (the clean function in
-// mode "quarantine", which copies the file to the quarantine bucket with the error), an SNS
+// mode "quarantine", which records the error and the raw object's version in the quarantine bucket), an SNS
 // notification and Fail.
 func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps) *BatchStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)

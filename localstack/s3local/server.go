@@ -3,10 +3,10 @@
 // the S3 protocol to it. Start keeps objects in memory with versioning (as
 // Pulse's real buckets have it); StartDir keeps them in a folder, written
 // as they are put, so memory does not grow with what is stored and a
-// restarted stack finds every object (and its ETag) as it was; that
-// backend has no versions, so objects are named by their ETag (the MD5 of
-// their bytes). gofakes3 sends no bucket notifications; NotifyingStore
-// supplies the ObjectCreated events S3 would send to Lambda.
+// restarted stack finds every object (and its version ID) as it was; every
+// put gets a new version ID, as on a versioned bucket, but only the latest
+// version's content is kept. gofakes3 sends no bucket notifications;
+// NotifyingStore supplies the ObjectCreated events S3 would send to Lambda.
 package s3local
 
 import (
@@ -60,7 +60,7 @@ func StartDir(ctx context.Context, addr, dir string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for s3local on %s: %w", addr, err)
 	}
-	return serve(ln, backend)
+	return serve(ln, &latestVersion{Backend: backend})
 }
 
 func serve(ln net.Listener, backend gofakes3.Backend) (*Server, error) {

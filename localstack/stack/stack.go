@@ -27,9 +27,14 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
+
+// ErrCrash, returned by a failpoint hook, stops a workflow as if the
+// process had been killed there (see Options.Failpoint).
+var ErrCrash = errors.New("simulated crash")
 
 // Buckets are the local bucket names.
 var Buckets = pipeline.Buckets{Raw: "pulse-raw", Staging: "pulse-staging", Curated: "pulse-curated", Quarantine: "pulse-quarantine"}
@@ -44,6 +49,11 @@ type Options struct {
 	Backoff        time.Duration           // first retry delay (default 200ms, doubled each time)
 	OnStep         func(s StepEvent)       // progress: called after every workflow step
 	FailpointAfter func(step string) error // tests: an error returned here fails the step after it ran
+	// Failpoint is passed to the use cases (pipeline.Env.Failpoint).
+	// Either hook returning an error that wraps ErrCrash stops the
+	// workflow where it is, with no retry and no Catch: what a process
+	// killed there leaves behind, for a restart on the data folder to find.
+	Failpoint func(point string) error
 	// LargeFileBytes: a file above this size is split and cleaned chunk by
 	// chunk (in order), then combined, as the batch state machine does for
 	// files above its threshold; 0 never splits. ChunkBytes is the chunk
@@ -127,8 +137,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s := &Stack{opts: o, started: map[string]bool{}}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-		s.opts.Log = o.Log
 	}
+	o.Log = slog.New(dataset.MaskingHandler(o.Log.Handler())) // no e-mail address reaches a log line
+	s.opts.Log = o.Log
 	if o.Dir == "" {
 		d, err := os.MkdirTemp("", "pulse-stack-*")
 		if err != nil {
@@ -191,7 +202,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.unfinished = md.Unfinished()
 		dd = md
 	}
-	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log}
+	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log, Failpoint: o.Failpoint}
 	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes}
 	s.Trigger = &handlers.Trigger{Starter: s}
 	s.Store = s3local.NotifyingStore(store, Buckets.Raw, "raw/", func(ctx context.Context, e events.S3Event) error {
@@ -299,6 +310,9 @@ func (s *Stack) execute(ctx context.Context, name string, input []byte) Run {
 		st := steps[i]
 		if err := s.retry(ctx, name, st.name, st.fn, &ref); err != nil {
 			run.Err = err
+			if errors.Is(err, ErrCrash) {
+				return run // the process "died" here: nothing more runs
+			}
 			q := handlers.QuarantineInput{File: in.File}
 			q.Error.Error = handlers.ErrorName(err)
 			q.Error.Cause = err.Error()
@@ -383,7 +397,7 @@ func (s *Stack) retry(ctx context.Context, exec, step string, fn func() error, r
 		if err == nil {
 			return nil
 		}
-		if handlers.Permanent(err) {
+		if handlers.Permanent(err) || errors.Is(err, ErrCrash) {
 			return err // not retried: the ASL's first Retry lists the same error names
 		}
 		select {

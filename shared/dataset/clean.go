@@ -55,6 +55,11 @@ type Cleaner struct {
 		day          int64
 		prefix, text string
 	}
+	// How each field's and each input column's values are masked, and the
+	// mode of each input name in lower case (mask.go).
+	fieldMask, inputMask []maskMode
+	keyMask              map[string]maskMode
+	personal             bool // a field is Personal
 }
 
 type stdResult struct {
@@ -87,6 +92,9 @@ func Compile(spec *Spec) (*Cleaner, error) {
 		}
 	}
 	c.nFields = len(spec.Fields)
+	if err := c.compileMasks(); err != nil {
+		return nil, err
+	}
 	c.std = make([]table.Memo[stdResult], len(spec.Fields))
 	c.stdGen = aliasGeneration.Load()
 	for _, d := range spec.Derived {
@@ -172,6 +180,7 @@ func (c *Cleaner) Clean(raw *record.Raw, m Meta, row table.Row) *Reject {
 			row[fi] = defaultCell(f)
 			continue
 		}
+		text = c.maskField(fi, text)
 		if f.Std != nil {
 			s, err := c.standardize(fi, f, text)
 			if err != nil {

@@ -17,6 +17,41 @@
 //     "Brazil", "9:00 PM" -> "21:00");
 //   - derived fields (AgeGroup, Hour, rates, parsed price) are computed last.
 //
+// # Personal data
+//
+// What is personal: every e-mail address, wherever it appears (a field, free
+// text, a member no column reads, a record that did not parse), and every
+// field a spec marks Personal: consumer_registration.masked_email and
+// user_sessions.user_name. Identifiers (user_id, session_id), demographics
+// (age, gender, country, city) and the other columns are not: the dashboards
+// group by them and no seed gives a name, phone number or street address
+// elsewhere. A Personal field is text and never part of a dedupe or
+// surrogate key (Compile refuses it: masked values would collide).
+//
+// How it is masked (MaskEmails, MaskPersonal): an address keeps only its
+// domain ("ana@Gmail.com" -> "****@gmail.com"); a Personal value becomes
+// "****" (or "****@domain" when it is an address); in a field that
+// identifies records (a dedupe key field, a field a surrogate key hashes)
+// an address becomes "****" + the first 16 hex digits of its SHA-256 +
+// "@domain", so distinct addresses stay distinct keys. The cleaner masks a
+// value before standardizing and parsing it, so neither the staging row
+// nor a reject reason holds the original; every mask is a fixed point, so
+// re-cleaning a masked record (pulse replay) gives the row, the dedupe key
+// and the reject the original gave. A rejected or late record is kept
+// whole but masked by the same rule (Cleaner.MaskRecord, MaskInput,
+// MaskedJSON): JSON member by member, CSV field by field, a decoded Avro
+// record as the JSON object of its masked columns; a record that did not
+// parse has its addresses masked (and, when it is JSON, its Personal
+// members as far as its tokens go; a name in a malformed CSV line or Avro
+// body cannot be told from other text and stays), a binary one byte for
+// byte so its framing stays. Log lines go through MaskingHandler; function errors,
+// quarantine reasons and manifests through MaskEmails.
+//
+// Where the original survives: only in the raw bucket, the input itself
+// (raw/<dataset>/ files, versioned, and the stream's archive under
+// stream/). A whole file that could not be processed is not copied to the
+// quarantine bucket: its reason names the raw object's version.
+//
 // Adding a source means adding a Spec and its golden test; the engine and
 // the handlers stay as they are. The package imports no AWS code.
 package dataset
@@ -46,6 +81,7 @@ type Field struct {
 	Type     table.Type // parsed type
 	Critical bool       // a null value rejects the record
 	KeepNull bool       // a null value stays NULL instead of taking the default
+	Personal bool       // personal data: masked whole in every output but the raw input (see MaskPersonal)
 	Default  string     // default text for a null non-critical field ("" = type's zero / "Unknown")
 	Min, Max float64    // inclusive range for numeric fields, when Ranged
 	Ranged   bool

@@ -28,6 +28,7 @@ func field(name string, t table.Type, opts []func(*Field)) Field {
 
 func critical(f *Field) { f.Critical = true }
 func keepNull(f *Field) { f.KeepNull = true }
+func personal(f *Field) { f.Personal = true }
 func from(names ...string) func(*Field) {
 	return func(f *Field) { f.From = names }
 }

@@ -89,7 +89,7 @@ var ConsumerRegistration = &Spec{
 		eventName("consumer_registration"),
 		consumerUserID(),
 		integer("age", between(18, 95), keepNull),
-		str("masked_email", std(MaskEmail)),
+		str("masked_email", personal, std(MaskEmail)),
 		str("preferred_language", std(OneOf("eng", "geo"))),
 	},
 	Key:       []string{"user_id"},
@@ -246,7 +246,7 @@ var UserSessions = &Spec{
 	Fields: []Field{
 		str("session_id", critical),
 		str("user_id", critical),
-		str("user_name"),
+		str("user_name", personal),
 		stamp("login_timestamp", critical),
 		str("device"),
 	},

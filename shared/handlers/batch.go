@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
@@ -238,6 +239,7 @@ func (b *Batch) Quarantine(ctx context.Context, in QuarantineInput) (*Quarantine
 	if reason == "" {
 		reason = "workflow failed"
 	}
+	reason = dataset.MaskEmails(reason)
 	if err := pipeline.QuarantineFile(ctx, b.Env, in.File, reason); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
 	"github.com/pulse-analytics/pulse/shared/catalog"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
@@ -119,7 +120,8 @@ func (c *Catalog) publish(ctx context.Context, d pipeline.FileDrop) (CatalogFile
 	enc := json.NewEncoder(rej)
 	origin := pipeline.Origin(d)
 	counts, err := catalog.Publish(ctx, body, c.Producer, func(r catalog.Reject) error {
-		return enc.Encode(pipeline.QuarantineRecord{Dataset: CatalogDataset, Origin: origin, Source: d.Key, Pos: r.Line, Field: r.Field, Reason: r.Reason, Record: r.Text})
+		return enc.Encode(pipeline.QuarantineRecord{Dataset: CatalogDataset, Origin: origin, Source: d.Key, Pos: r.Line, Field: r.Field,
+			Reason: dataset.MaskEmails(r.Reason), Record: dataset.MaskEmails(r.Text)}) // masked as every kept record (DESIGN.md 4.6)
 	})
 	f.Counts = counts
 	if errors.Is(err, catalog.ErrNotACatalog) {

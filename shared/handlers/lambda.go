@@ -7,23 +7,35 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
 )
 
 // Lambda wraps a handler for lambda.Start: an error is logged and returned
 // as the Lambda error whose errorType is ErrorName(err), the name the
 // workflows' Retry and Catch match (the runtime would otherwise report the
-// Go type's name).
+// Go type's name). Its message has its e-mail addresses masked
+// (dataset.MaskEmails): it reaches Step Functions' history, the Catch's
+// quarantine reason and the failure notification.
 func Lambda[In, Out any](fn func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
 	return func(ctx context.Context, in In) (Out, error) {
 		out, err := fn(ctx, in)
 		if err != nil {
-			name := ErrorName(err)
-			slog.ErrorContext(ctx, "invocation failed", "errorType", name, "error", err.Error())
+			name, msg := ErrorName(err), dataset.MaskEmails(err.Error())
+			slog.ErrorContext(ctx, "invocation failed", "errorType", name, "error", msg)
 			var zero Out
-			return zero, messages.InvokeResponse_Error{Type: name, Message: err.Error()}
+			return zero, messages.InvokeResponse_Error{Type: name, Message: msg}
 		}
 		return out, nil
 	}
+}
+
+// NewLogger is the functions' logger: the Lambda runtime's JSON logger
+// (lambdacontext.NewLogger) through dataset.MaskingHandler, so no e-mail
+// address reaches CloudWatch.
+func NewLogger() *slog.Logger {
+	return slog.New(dataset.MaskingHandler(lambdacontext.NewLogger().Handler()))
 }
 
 // Func is a handler over raw JSON, the shape one Lambda function with

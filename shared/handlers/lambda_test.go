@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -59,6 +60,27 @@ func TestLambdaErrorType(t *testing.T) {
 	var ie messages.InvokeResponse_Error
 	if !errors.As(err, &ie) || ie.Type != handlers.ErrorBadInput || !strings.Contains(ie.Message, "n is negative") {
 		t.Errorf("failed call: %#v", err)
+	}
+}
+
+// TestLambdaErrorMasked: the error a function reports (Step Functions'
+// history, the Catch's quarantine reason, the failure notification) and
+// logs has its e-mail addresses masked.
+func TestLambdaErrorMasked(t *testing.T) {
+	var logs strings.Builder
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
+	defer slog.SetDefault(prev)
+	fail := func(context.Context, struct{}) (int, error) {
+		return 0, errors.New("loading row of ann.k@Example.com: closed")
+	}
+	_, err := lambda.NewHandler(handlers.Lambda(fail)).Invoke(context.Background(), []byte(`{}`))
+	var ie messages.InvokeResponse_Error
+	if !errors.As(err, &ie) || ie.Message != "loading row of ****@example.com: closed" {
+		t.Errorf("reported error: %#v", err)
+	}
+	if strings.Contains(logs.String(), "ann.k") || !strings.Contains(logs.String(), "****@example.com") {
+		t.Errorf("logged: %s", logs.String())
 	}
 }
 

@@ -42,8 +42,8 @@ type QuarantineRecord struct {
 	Pos     int64              `json:"pos"`
 	Field   string             `json:"field,omitempty"`
 	Reason  string             `json:"reason"`
-	Record  string             `json:"record"`           // the original bytes (RecordText)
-	Values  map[string]*string `json:"values,omitempty"` // the parsed input columns, when the record parsed
+	Record  string             `json:"record"`           // the original bytes, masked (dataset.MaskRecord), as RecordText
+	Values  map[string]*string `json:"values,omitempty"` // the parsed input columns, masked, when the record parsed
 }
 
 // Clean reads one raw file, cleans every record against its dataset spec,
@@ -332,12 +332,14 @@ func (c *cleanRun) reject(pos int64, fieldName, reason string, src []byte, raw *
 		c.rej = tmp
 		c.renc = json.NewEncoder(tmp)
 	}
-	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName, Reason: reason, Record: RecordText(src)}
+	// Masked (dataset.MaskRecord, MaskInput): the raw bucket keeps the original.
+	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName,
+		Reason: dataset.MaskEmails(reason), Record: RecordText(c.cl.MaskRecord(src, raw))}
 	if raw != nil {
 		q.Values = map[string]*string{}
 		for i, col := range c.cl.Columns() {
 			if i < len(raw.Values) && !raw.Values[i].Null {
-				v := raw.Values[i].Text
+				v := c.cl.MaskInput(i, raw.Values[i].Text)
 				q.Values[col] = &v
 			} else if _, seen := q.Values[col]; !seen {
 				q.Values[col] = nil

@@ -33,6 +33,25 @@ type Env struct {
 	// file's work counts as dead and a later delivery of its records
 	// takes them over. It must exceed the batch workflow's timeout.
 	ClaimTimeout time.Duration
+	// Failpoint, for tests of failures and recoveries, is called at the
+	// named points inside the use cases (FailLoadStaged, FailLoadCommitted);
+	// an error it returns fails the work there. nil in production.
+	Failpoint func(point string) error
+}
+
+// Failpoints inside the use cases (Env.Failpoint).
+const (
+	// FailLoadStaged: Load staged every table, the warehouse transaction is not committed.
+	FailLoadStaged = "load:staged"
+	// FailLoadCommitted: Load's warehouse transaction committed, the file's dedupe claims are not.
+	FailLoadCommitted = "load:committed"
+)
+
+func (e *Env) failpoint(point string) error {
+	if e.Failpoint == nil {
+		return nil
+	}
+	return e.Failpoint(point)
 }
 
 // DefaultClaimTimeout is Env.ClaimTimeout's default: longer than the batch

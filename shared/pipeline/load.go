@@ -65,9 +65,15 @@ func Load(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
 	if err := ld.Stage(ctx, *star.Manifests, []table.Row{manifestRow(m)}); err != nil {
 		return nil, fmt.Errorf("recording manifest %s: %w", m.FileID, err)
 	}
+	if err := env.failpoint(FailLoadStaged); err != nil {
+		return nil, err
+	}
 	inserted, err := ld.Commit(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
+	}
+	if err := env.failpoint(FailLoadCommitted); err != nil {
+		return nil, err
 	}
 	m.Inserted = map[string]int{}
 	for _, out := range m.Curated {

@@ -15,10 +15,13 @@ import (
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
-// QuarantineFile keeps a whole file that could not be processed (unknown
-// dataset or format, unreadable Parquet, a step that kept failing): the
-// object is copied to the quarantine bucket under _files/<file id>/ with a
-// reason next to it, and the file's manifest row says "quarantined".
+// QuarantineFile records a whole file that could not be processed (unknown
+// dataset or format, unreadable Parquet, a step that kept failing): a
+// reason.json under _files/<file id>/ in the quarantine bucket names the
+// raw object (bucket, key, version) and why, and the file's manifest row
+// says "quarantined". The file itself is not copied: it may hold personal
+// data, which only the raw bucket keeps (versioned, so the version named
+// stays readable). The reason is masked (dataset.MaskEmails).
 //
 // Unless the file's load had already landed (a data test failed after
 // it), quarantining gives up the file's work: its dedupe claims are
@@ -28,19 +31,13 @@ import (
 // of the file itself takes them again); and its staging and curated
 // outputs are removed, so no layer keeps records of work that never landed.
 func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
-	body, info, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
-	if err != nil {
-		return fmt.Errorf("quarantining s3://%s/%s: %w", drop.Bucket, drop.Key, err)
-	}
-	defer body.Close()
+	reason = dataset.MaskEmails(reason)
 	if drop.VersionID == "" && drop.ETag == "" {
-		drop.VersionID, drop.ETag = info.VersionID, info.ETag
+		if info, err := env.Store.Head(ctx, drop.Bucket, drop.Key); err == nil {
+			drop.VersionID, drop.ETag = info.VersionID, info.ETag
+		}
 	}
 	fileID := FileID(drop)
-	dst := "_files/" + fileID + "/" + path.Base(drop.Key)
-	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, dst, body, info.Size); err != nil {
-		return fmt.Errorf("copying s3://%s/%s to quarantine: %w", drop.Bucket, drop.Key, err)
-	}
 	why, _ := json.Marshal(map[string]any{"source": drop, "reason": reason, "at": env.now()})
 	if _, err := env.Store.Put(ctx, env.Buckets.Quarantine, "_files/"+fileID+"/reason.json", bytes.NewReader(why), int64(len(why))); err != nil {
 		return fmt.Errorf("writing quarantine reason for %s: %w", drop.Key, err)
@@ -334,7 +331,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 // its parsed values, or by parsing its original bytes as a JSON object.
 func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool {
 	raw.Pos = q.Pos
-	raw.Source = []byte(q.Record)
+	raw.Source = RecordBytes(q.Record)
 	if q.Values != nil {
 		raw.Values = raw.Values[:0]
 		for _, c := range cols {
@@ -346,7 +343,7 @@ func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool 
 		}
 		return true
 	}
-	return record.DecodeJSONObject([]byte(q.Record), cols, raw) == nil
+	return record.DecodeJSONObject(RecordBytes(q.Record), cols, raw) == nil
 }
 
 func markReplayed(ctx context.Context, env *Env, ids []string) error {

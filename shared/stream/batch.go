@@ -314,7 +314,7 @@ func safeKey(s string) string {
 }
 
 func (r *rec) reject(field, reason string) {
-	r.status, r.rejField, r.rejReason = statusRejected, field, reason
+	r.status, r.rejField, r.rejReason = statusRejected, field, dataset.MaskEmails(reason)
 }
 
 // clean decodes and cleans every fresh record with its dataset's spec.
@@ -345,6 +345,10 @@ func (b *batch) clean(ctx context.Context) error {
 				continue
 			}
 			return fmt.Errorf("decoding %s: %w", r.origin(), err)
+		}
+		if v := bytes.TrimLeft(r.msg.Value, " \t\r\n"); (len(v) == 0 || v[0] != '{') &&
+			(r.ds.cl.HasPersonal() || bytes.IndexByte(v, '@') >= 0) {
+			r.vals = append([]record.Value(nil), raw.Values...) // Avro with something to mask: its masked text needs the values
 		}
 		ingested := r.msg.Timestamp * 1000
 		if ingested <= 0 {

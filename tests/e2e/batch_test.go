@@ -6,7 +6,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -378,8 +380,10 @@ func TestReplayAfterFix(t *testing.T) {
 	}
 }
 
-// TestUnreadableFileIsQuarantinedWhole: a file Pulse cannot read goes to
-// quarantine whole, with its reason, and the rest goes on.
+// TestUnreadableFileIsQuarantinedWhole: a file Pulse cannot read is
+// quarantined whole: its reason names the raw object, which stays in the
+// raw bucket (only the raw bucket keeps input as it came), and the rest
+// goes on.
 func TestUnreadableFileIsQuarantinedWhole(t *testing.T) {
 	st := startStack(t, stack.Options{Backoff: time.Millisecond})
 	ctx := context.Background()
@@ -395,8 +399,34 @@ func TestUnreadableFileIsQuarantinedWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(objs) != 2 {
-		t.Fatalf("quarantine holds %d objects, want the file and its reason", len(objs))
+	if len(objs) != 1 || !strings.HasSuffix(objs[0].Key, "/reason.json") {
+		t.Fatalf("quarantine holds %v, want the file's reason only", objs)
+	}
+	rb, _, err := st.Env.Store.Get(ctx, stack.Buckets.Quarantine, objs[0].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reason struct {
+		Reason string            `json:"reason"`
+		Source pipeline.FileDrop `json:"source"`
+	}
+	err = json.NewDecoder(rb).Decode(&reason)
+	rb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := reason.Source
+	if src.Bucket != stack.Buckets.Raw || src.Key != "raw/community_interactions/broken.parquet" || src.VersionID == "" || reason.Reason == "" {
+		t.Fatalf("reason.json: %+v", reason)
+	}
+	kept, _, err := st.Env.Store.Get(ctx, src.Bucket, src.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(kept)
+	kept.Close()
+	if string(b) != body {
+		t.Errorf("the raw object holds %q, want the file", b)
 	}
 	if got := count(t, st, "SELECT COUNT(*) FROM PULSE_MANIFESTS WHERE STATUS LIKE 'quarantined:%'"); got != 1 {
 		t.Errorf("%d quarantined manifests, want 1", got)
