@@ -239,7 +239,7 @@ func printFailedBatches(w io.Writer, gaps []stream.Gap, failed []handlers.Stored
 		fmt.Fprintf(w, "%s: pulse replay --dir %s --failed\n", g, dir)
 	}
 	for _, b := range failed {
-		fmt.Fprintf(w, "kept in s3://%s/%s: %s\n", stack.Buckets.Quarantine, b.Key, b)
+		fmt.Fprintf(w, "kept in s3://%s/%s: %s\n", stack.Buckets.Raw, b.Key, b)
 	}
 	if len(gaps) == 0 {
 		fmt.Fprintf(w, "%d stream batches failed until the on-failure destination: pulse replay --dir %s --failed\n", len(failed), dir)

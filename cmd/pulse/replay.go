@@ -24,7 +24,7 @@ func runReplay(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")
 	failed := fs.Bool("failed", false, "replay the stream batches the event-source mappings gave up on (kept in s3://"+
-		stack.Buckets.Quarantine+"/"+handlers.FailedBatchPrefix+"), with their original positions")
+		stack.Buckets.Raw+"/"+handlers.FailedBatchPrefix+"), with their original positions")
 	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets, stream state)")
 	var platforms []string
 	fs.Func("add-platform", "a fix to apply first: accept this platform name (repeatable), for records rejected as \"unknown platform\"", func(v string) error {
@@ -161,7 +161,7 @@ func replayFailed(ctx context.Context, st *stack.Stack) error {
 		}
 	}
 	if len(res.Batches) == 0 {
-		fmt.Printf("no failed stream batches in s3://%s/%s\n", stack.Buckets.Quarantine, handlers.FailedBatchPrefix)
+		fmt.Printf("no failed stream batches in s3://%s/%s\n", stack.Buckets.Raw, handlers.FailedBatchPrefix)
 	}
 	for _, g := range res.Gaps {
 		kept := false

@@ -44,8 +44,8 @@ type StreamOptions struct {
 	Failpoint func(step string) error
 	// Retry is the event-source mapping's backoff. A batch that fails
 	// Retry.MaxAttempts times (esm.DefaultMaxAttemptsWithDestination, 10,
-	// when 0) goes to the on-failure destination, the quarantine bucket
-	// under handlers.FailedBatchPrefix, and the mapping goes on with the
+	// when 0) goes to the on-failure destination, the raw bucket under
+	// handlers.FailedBatchPrefix, and the mapping goes on with the
 	// next batch; `pulse replay --failed` (Stack.ReplayFailed) brings it back.
 	Retry esm.Retry
 	// OnBatch is called after every successful invocation.
@@ -230,9 +230,10 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 }
 
 // FailedBatches is the stream's on-failure destination: the batches the
-// event-source mappings gave up on, kept in the quarantine bucket.
+// event-source mappings gave up on, kept whole in the raw bucket under
+// handlers.FailedBatchPrefix.
 func (s *Stack) FailedBatches() handlers.FailedBatches {
-	return handlers.FailedBatches{Store: s.Env.Store, Bucket: Buckets.Quarantine}
+	return handlers.FailedBatches{Store: s.Env.Store, Bucket: Buckets.Raw}
 }
 
 // ReplayFailed brings the batches the mappings gave up on back through

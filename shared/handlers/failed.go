@@ -20,7 +20,10 @@ import (
 )
 
 // FailedBatchPrefix is where the stream's on-failure destination keeps the
-// batches the event-source mappings gave up on, in the quarantine bucket.
+// batches the event-source mappings gave up on, in the raw bucket: a
+// failed batch is raw input, kept whole and unmasked like the stream's raw
+// archive (DESIGN.md 4.6: no other bucket holds personal data), outside
+// raw/ so it starts no batch workflow.
 const FailedBatchPrefix = "_failed-batches/"
 
 // FailedBatchKey names a failed batch's part of one partition:

@@ -29,7 +29,7 @@ const mskARN = "arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x"
 
 // failRig is the stream function on in-process parts, with a warehouse
 // that can be down, and the on-failure destination in the same object
-// store's quarantine bucket, as the local stack wires them.
+// store's raw bucket, as the local stack wires them.
 type failRig struct {
 	h       *handlers.Stream
 	wh      *duckdb.Warehouse
@@ -64,7 +64,7 @@ func newFailRig(t *testing.T) *failRig {
 		t.Fatal(err)
 	}
 	r.h = &handlers.Stream{Pipeline: p}
-	r.dest = handlers.FailedBatches{Store: r.objects, Bucket: "quarantine", Now: clock}
+	r.dest = handlers.FailedBatches{Store: r.objects, Bucket: "raw", Now: clock}
 	return r
 }
 
@@ -178,7 +178,7 @@ func scenarioStream(t *testing.T) map[string][]pipeline.Message {
 // TestFailedBatchRecoveries is the stream column of the scenario matrix:
 // "a stream batch failing until the on-failure destination" (social_sales
 // offsets 40-79, the warehouse down at its merge for all 3 attempts; the
-// local stack's mapping then keeps it under quarantine/_failed-batches/
+// local stack's mapping then keeps it under _failed-batches/ in the raw bucket
 // and releases its claims, and goes on) x each recovery. Later batches
 // proceed meanwhile. After each, warehouse (every table: facts,
 // dimensions, metrics, PULSE_REJECTS, PULSE_LATE_EVENTS, PULSE_MANIFESTS),

@@ -100,7 +100,7 @@
 // A batch that keeps failing (the warehouse down) ends, after the
 // event-source mapping's retries, at its on-failure destination, which
 // keeps the whole batch (shared/handlers.FailedBatches; the local stack's
-// mapping writes it under _failed-batches/ in the quarantine bucket), and
+// mapping writes it under _failed-batches/ in the raw bucket), and
 // the mapping goes on with the next batch. The ledger then sees a batch
 // start past its high-water mark + 1 and keeps the offsets between as a
 // gap (Gaps lists them: "offsets 40-79 of social_sales/0 were never

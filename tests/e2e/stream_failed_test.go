@@ -27,7 +27,7 @@ import (
 //  1. social_sales and pageviews offsets 0-39 are handled;
 //  2. the warehouse is down while social_sales 40-79 merge: the mapping
 //     tries 3 times, keeps the batch under
-//     s3://pulse-quarantine/_failed-batches/ and goes on; the stack's
+//     s3://pulse-raw/_failed-batches/ and goes on; the stack's
 //     StreamGaps shows "offsets 40-79 of social_sales/0 were never
 //     processed" once later batches went past;
 //  3. pageviews 40-79, social_sales 80-119, pageviews 80-119 are handled;
