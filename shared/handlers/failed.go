@@ -198,21 +198,23 @@ func (f FailedBatches) Read(ctx context.Context, key string) (*KafkaFailure, err
 }
 
 // GiveUp is the on-failure destination of the local event-source
-// mappings (esm.Config.OnFailure): it keeps the batch (FailedBatches.Put),
-// then tells the stream path the batch was given up (stream.Pipeline.Abandon
-// releases its dedupe claims, so later deliveries of its events are not
-// held up by them).
+// mappings (esm.Config.OnFailure): it keeps the batch (FailedBatches.Put;
+// an error there keeps the mapping from going past the batch), then tells
+// the stream path the batch was given up (stream.Pipeline.Abandon releases
+// its dedupe claims, so later deliveries of its events are not held up by
+// them; if that fails, the claims are released at their deadline all the
+// same, and the failure is only logged).
 func (s *Stream) GiveUp(ctx context.Context, dest FailedBatches, e events.KafkaEvent, cause error, attempts int) error {
 	keys, err := dest.Put(ctx, e, cause, attempts)
 	if err != nil {
 		return err
 	}
 	msgs, err := awsevents.KafkaMessages(e)
-	if err != nil {
-		return fmt.Errorf("giving up a batch: %w", err)
+	if err == nil {
+		err = s.Pipeline.Abandon(ctx, msgs)
 	}
-	if err := s.Pipeline.Abandon(ctx, msgs); err != nil {
-		return err
+	if err != nil {
+		slog.WarnContext(ctx, "stream: releasing the claims of a failed batch (they expire at their deadline)", "err", err)
 	}
 	for _, k := range keys {
 		slog.WarnContext(ctx, "stream: a batch failed until the on-failure destination; later batches go on; bring it back with: pulse replay --failed",
