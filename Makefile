@@ -74,7 +74,10 @@ localstack-down:
 ## 1M-row NDJSON, CSV and Parquet files, side by side with the same cleaning in
 ## DuckDB SQL (SET threads=1), best of two runs; then peak RSS over 128 MiB
 ## and 1 GiB of NDJSON. Fixtures are generated once into bench-out/ (about
-## 3 GB of disk); about 5 minutes on 2 cores.
+## 3 GB of disk); about 5 minutes on 2 cores. Then the stream benchmarks,
+## and the soak: `pulse demo` at 500 and at 5,000 events/s for SOAK (12m)
+## each, RSS every 30 s (flatness judged after a 6-minute warm-up); about 30 minutes more.
+SOAK ?= 12m
 bench:
 	bash localstack/tools/dynamodb-local.sh
 	@mkdir -p bench-out
@@ -89,6 +92,10 @@ bench:
 	set -o pipefail; $(GO) test -tags $(TAGS) ./localstack/stack/ -run '^$$' -bench BenchmarkStreamLatency -benchtime 1x | tee bench-out/stream-latency.txt
 	@echo; echo "stream: DynamoDB writes per event (dedupe, window state, lease) at batch sizes 100 and 10,000, on DynamoDB Local"
 	set -o pipefail; $(GO) test -tags $(TAGS) ./shared/adapters/dynamo/ -run '^$$' -bench BenchmarkStreamWritesPerEvent -benchtime 1x | tee bench-out/stream-writes.txt
+	@echo; echo "soak: pulse demo (batch rounds, simulator, stream) at 500 and 5,000 events/s for $(SOAK) each, memory every 30 s"
+	$(GO) build -tags $(TAGS) -o bench-out/pulse ./cmd/pulse
+	set -o pipefail; ./bench-out/pulse-bench soak --rate 500 --duration $(SOAK) --dir bench-out/soak | tee bench-out/soak-500.txt
+	set -o pipefail; ./bench-out/pulse-bench soak --rate 5000 --duration $(SOAK) --dir bench-out/soak | tee bench-out/soak-5000.txt
 	@echo "load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 ## The race detector over the packages without cgo.

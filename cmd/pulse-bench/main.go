@@ -1,7 +1,9 @@
 // Command pulse-bench measures what Go benchmarks cannot: the peak memory
-// of the batch path over a file of a gigabyte.
+// of the batch path over a file of a gigabyte, and the memory of the local
+// stack over a long run.
 //
 //	pulse-bench rss [--mb 128,1024] [--dir bench-out]
+//	pulse-bench soak [--rate 5000] [--duration 10m] [--every 30s] [--dir bench-out/soak]
 //
 // rss generates live_streaming NDJSON files of the given sizes into
 // <dir>/fixtures once (events/batchgen, with its dirt), puts each into a
@@ -11,6 +13,15 @@
 // The dedupe keys live in this parent process and are served to the child
 // over a Unix socket, as DynamoDB holds them outside the Lambda function
 // on AWS. The binary links no cgo, as a Lambda function would not.
+//
+// soak runs `pulse demo` (the pulse binary beside this one: batch rounds
+// every 15 s, the simulator at --rate, the stream path, optionally the
+// dashboard read each minute) on a fresh data folder for --duration, and
+// prints every --every what the demo reports of itself (pulse demo
+// --mem-every): RSS and its peak from /proc/self/status, the Go heap, DuckDB's
+// memory, the dedupe store's claims, events produced and loaded. It ends
+// with RSS at the end of the warm-up and at the end, and the slope after
+// the warm-up.
 package main
 
 import (
@@ -23,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: pulse-bench rss [--mb 128,1024] [--dir bench-out] | pulse-bench table [go-test-bench-output]")
+		fmt.Fprintln(os.Stderr, "usage: pulse-bench rss [--mb 128,1024] [--dir bench-out] | pulse-bench soak [--rate 5000] [--duration 10m] | pulse-bench table [go-test-bench-output]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -32,12 +43,14 @@ func main() {
 	switch os.Args[1] {
 	case "rss":
 		err = runRSS(ctx, os.Args[2:])
+	case "soak":
+		err = runSoak(ctx, os.Args[2:])
 	case "table":
 		err = runTable(os.Args[2:])
 	case childCommand:
 		err = runChild(ctx, os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "pulse-bench: unknown command %q (want rss or table)\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "pulse-bench: unknown command %q (want rss, soak or table)\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err != nil {

@@ -46,7 +46,10 @@ func runBackfill(ctx context.Context, args []string) error {
 }
 
 // backfill computes the gold days of [from, to] on wh, printing a line per
-// day and a summary, then runs the gold data tests.
+// day and a summary, then runs the gold data tests. A range without any
+// app interactions (a mistyped year, a future date) is not computed: it
+// warns and writes nothing. The gold views are anchored to the newest day
+// with data in any case (dashboards/views/gold.go).
 func backfill(ctx context.Context, w io.Writer, wh pipeline.Warehouse, fromS, toS string, parallel int) error {
 	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
 		return err
@@ -61,6 +64,19 @@ func backfill(ctx context.Context, w io.Writer, wh pipeline.Warehouse, fromS, to
 	days, err := gold.Dates(from, to)
 	if err != nil {
 		return err
+	}
+	withData, err := gold.DaysWithData(ctx, wh, from, to)
+	if err != nil {
+		return err
+	}
+	if len(withData) == 0 {
+		fmt.Fprintf(w, "Warning: no app interactions between %s and %s (%s): nothing computed, the gold views are unchanged\n",
+			from.Format(gold.DateLayout), to.Format(gold.DateLayout), coverage(ctx, wh))
+		return nil
+	}
+	if n := len(days) - len(withData); n > 0 {
+		fmt.Fprintf(w, "Note: %d of the %d days have no app interactions (%s); they are computed as days without activity\n",
+			n, len(days), coverage(ctx, wh))
 	}
 	fmt.Fprintf(w, "Backfilling gold for %s..%s (%d days, %d at a time)\n", from.Format(gold.DateLayout), to.Format(gold.DateLayout), len(days), parallel)
 	start := time.Now()
@@ -89,6 +105,18 @@ func backfill(ctx context.Context, w io.Writer, wh pipeline.Warehouse, fromS, to
 		fmt.Fprintf(w, "Gold data tests: %d passed\n", len(results))
 	}
 	return errors.Join(err, terr)
+}
+
+// coverage says which days the warehouse has app interactions for.
+func coverage(ctx context.Context, wh pipeline.Warehouse) string {
+	first, last, ok, err := gold.PresentRange(ctx, wh)
+	switch {
+	case err != nil:
+		return "the days with data are unknown: " + err.Error()
+	case !ok:
+		return "the warehouse has no app interactions at all"
+	}
+	return "the data covers " + first.Format(gold.DateLayout) + ".." + last.Format(gold.DateLayout)
 }
 
 // backfillRange parses the flags; a missing end defaults to the first or

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/web"
+	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 )
 
@@ -30,7 +31,8 @@ func runDashboard(ctx context.Context, args []string) error {
 		return fmt.Errorf("no warehouse at %s (run `pulse demo --dir %s` first): %w", path, *dir, err)
 	}
 	// Read-only: the dashboard never writes, and other readers may share the file.
-	wh, err := duckdb.Open(ctx, path+"?access_mode=read_only")
+	// It runs for days: DuckDB's cache stays within the local stack's limit.
+	wh, err := duckdb.OpenWith(ctx, path+"?access_mode=read_only", duckdb.Options{MemoryLimit: stack.DefaultWarehouseMemoryLimit})
 	if err != nil {
 		return fmt.Errorf("opening %s (is pulse demo still running on it? it holds the file until it exits): %w", path, err)
 	}

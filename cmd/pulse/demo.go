@@ -19,19 +19,23 @@ func init() {
 func runDemo(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dir := fs.String("dir", "demo-data", "folder for the warehouse (warehouse.duckdb), dedupe state and generated files")
-	rows := fs.Int("rows", 5000, "rows per generated batch file")
+	rows := fs.Int("rows", 1000, "rows per generated batch file")
 	seed := fs.Uint64("seed", 42, "seed for the generated data")
 	duration := fs.Duration("duration", 0, "stop by itself after this long and print a summary (0 = run until Ctrl-C; one batch round only with --stream=false)")
 	every := fs.Duration("every", 15*time.Second, "how often a new batch of files is dropped")
 	s3addr := fs.String("s3", "127.0.0.1:0", "address for the local S3 endpoint")
 	addr := fs.String("addr", "127.0.0.1:8080", "address of the web dashboard (port 0 picks a free one; \"off\" serves none)")
 	sf := addDemoStreamFlags(fs)
+	dedupeTTL := fs.Duration("stream-dedupe-ttl", 0, "how long the dedupe store remembers a stream record's key (0: the stack's default, stack.DefaultStreamDedupeTTL)")
+	fileTTL := fs.Duration("file-dedupe-ttl", time.Hour, "how long the dedupe store remembers a file record's key: the demo drops new files forever, so it keeps them an hour (on AWS: 400 days); a file dropped again later is loaded again, its facts merging into the same rows")
+	memEvery := fs.Duration("mem-every", 0, "print the process's memory (RSS, Go heap, DuckDB) and event counts this often (0: never; pulse-bench soak reads these lines)")
+	heapProfiles := fs.String("heap-profiles", "", "with --mem-every, write a Go heap profile into this folder at each memory line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(*dir)
 	fmt.Printf("Pulse demo: the batch and stream paths on local stand-ins\n  data folder: %s\n", abs)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout)}))
+	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout), StreamDedupeTTL: *dedupeTTL, FileDedupeTTL: *fileTTL}))
 	if err != nil {
 		return err
 	}
@@ -50,6 +54,10 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	if dash != nil {
 		defer dash.Close()
+	}
+	mem, err := startMemoryReport(ctx, os.Stdout, st, ds, *memEvery, *heapProfiles)
+	if err != nil {
+		return err
 	}
 	continuous := *sf.on && *duration <= 0
 
@@ -85,6 +93,7 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 	}
 	ctx = context.WithoutCancel(ctx) // Ctrl-C ends the demo, not the summary
+	mem.close(ctx)
 	if ds != nil {
 		fmt.Println("\nStopping the simulator and finishing the stream...")
 		if err := ds.stop(30 * time.Second); err != nil {
@@ -121,7 +130,7 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("\nDone in %s. Open the warehouse with: duckdb %s   (or: pulse query --dir %s 'SELECT * FROM ENGAGEMENT_BY_PLATFORM')\n",
 		time.Since(start).Round(time.Millisecond), filepath.Join(abs, "warehouse.duckdb"), *dir)
-	fmt.Printf("Quarantined records are in s3://%s/<dataset>/ (saved under %s between runs) and in PULSE_REJECTS; replay them after a fix with: pulse replay --dir %s --dataset NAME\n",
+	fmt.Printf("Quarantined records are in s3://%s/<dataset>/ (kept under %s) and in PULSE_REJECTS; replay them after a fix with: pulse replay --dir %s --dataset NAME\n",
 		stack.Buckets.Quarantine, filepath.Join(*dir, "s3"), *dir)
 	fmt.Printf("See the dashboards again with: pulse dashboard --dir %s\n", *dir)
 	return nil

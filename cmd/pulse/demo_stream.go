@@ -27,6 +27,7 @@ type demoStreamFlags struct {
 	on           *bool
 	kafkaPort    *int
 	registryPort *int
+	batchSize    *int
 	sim          simFlags
 }
 
@@ -35,7 +36,13 @@ func addDemoStreamFlags(fs *flag.FlagSet) demoStreamFlags {
 		on:           fs.Bool("stream", true, "run the stream path (Kafka, the simulator, the stream handler) beside the batch path"),
 		kafkaPort:    fs.Int("kafka-port", 9092, "port of the local Kafka cluster on 127.0.0.1 (kcat -b 127.0.0.1:9092 works)"),
 		registryPort: fs.Int("registry-port", 0, "port of the local schema registry (0: a free port, printed)"),
-		sim:          addSimFlags(fs, "sim-", 50, sim.FormatMixed, 0),
+		// Each topic's mapping holds up to a batch in memory, and 13
+		// topics' worth at once while they wait for the stream pipeline:
+		// 2,000 records lets the mappings keep up at thousands of events
+		// a second without that growing past a few tens of MB. At the
+		// default rate the 500 ms window closes batches long before.
+		batchSize: fs.Int("batch-size", 2000, "records per stream invocation at most (Lambda allows 1 to 10,000 for MSK)"),
+		sim:       addSimFlags(fs, "sim-", 50, sim.FormatMixed, 0),
 	}
 }
 
@@ -58,7 +65,7 @@ type demoStream struct {
 
 func startDemoStream(ctx context.Context, st *stack.Stack, f demoStreamFlags) (*demoStream, error) {
 	ss, err := st.StartStream(ctx, stack.StreamOptions{KafkaPort: *f.kafkaPort, RegistryPort: *f.registryPort,
-		BatchWindow: 500 * time.Millisecond, TickEvery: 5 * time.Second, DataTestsEvery: 30 * time.Second})
+		BatchSize: *f.batchSize, BatchWindow: 500 * time.Millisecond, TickEvery: 5 * time.Second, DataTestsEvery: 30 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("starting the stream side (is port %d free? --kafka-port picks another): %w", *f.kafkaPort, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
@@ -27,15 +28,15 @@ func runReplay(ctx context.Context, args []string) error {
 		stack.Buckets.Raw+"/"+handlers.FailedBatchPrefix+"), with their original positions")
 	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets, stream state)")
 	var platforms []string
-	fs.Func("add-platform", "a fix to apply first: accept this platform name (repeatable), for records rejected as \"unknown platform\"", func(v string) error {
+	fs.Func("add-platform", "a fix to apply first: accept this platform name from now on (repeatable; kept in the platform registry of the data folder), for records rejected as \"unknown platform\"", func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("empty platform name")
+		}
 		platforms = append(platforms, v)
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	for _, p := range platforms {
-		dataset.AddPlatform(p)
 	}
 	if *ds == "" && !*failed {
 		return errors.New("usage: pulse replay --dataset NAME [--add-platform NAME] [--dir FOLDER] | pulse replay --failed [--dir FOLDER]")
@@ -51,6 +52,22 @@ func runReplay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// The fix: the platforms go into the platform registry (the curated
+	// bucket's reference/platforms.json, kept in the data folder), so the
+	// cleaning and the data tests of every later run accept them too.
+	if len(platforms) > 0 {
+		added, err := st.Batch.Platforms.Add(ctx, platforms...)
+		if err != nil {
+			return err
+		}
+		where := filepath.Join(abs, "s3", "buckets", stack.Buckets.Curated, filepath.FromSlash(pipeline.PlatformsKey))
+		if len(added) > 0 {
+			fmt.Printf("platform registry %s: added %s\n", where, strings.Join(added, ", "))
+		} else {
+			fmt.Printf("platform registry %s: %s already known\n", where, strings.Join(platforms, ", "))
+		}
+	}
+
 	if *failed {
 		if err := replayFailed(ctx, st); err != nil {
 			return err

@@ -10,14 +10,20 @@ import (
 // shared/gold's (see its package comment): an active user has at least one
 // page_view/edit/create/delete/share of 0-2 h, same-timestamp duplicates
 // counted once; sessions end at a 30-minute gap or at UTC midnight. "The
-// past year" is the 365 days ending at the newest computed day.
+// past year" is the 365 days ending at the newest computed day that has app
+// interactions (GOLD_DAILY.INTERACTIONS > 0): the views are anchored to the
+// data. A day computed without data after it (a backfill of an empty or
+// future range, a scheduled run over a quiet day) stays in GOLD_DAILY but
+// neither moves nor extends the past year; days without data inside it
+// show as DAU 0.
 
-// PastYearDays is how many days back from the newest computed day the gold
-// views reach.
+// PastYearDays is how many days back from the newest day with data the
+// gold views reach.
 const PastYearDays = 365
 
 func pastYear(d sqlgen.Dialect, col string) string {
-	return col + " > " + dateAdd(d, "day", -PastYearDays, "(SELECT MAX(DAY) FROM GOLD_DAILY)")
+	anchor := "(SELECT MAX(DAY) FROM GOLD_DAILY WHERE INTERACTIONS > 0)"
+	return col + " > " + dateAdd(d, "day", -PastYearDays, anchor) + " AND " + col + " <= " + anchor
 }
 
 var (

@@ -13,7 +13,8 @@ import (
 
 // TestGoldViews checks GOLD_DAU_MAU and GOLD_SESSION_STATS against active
 // user sets counted in Go: 45 consecutive days plus one day a year and a
-// half earlier (computed, but outside "the past year").
+// half earlier (computed, but outside "the past year"), and days computed
+// without data after them (computed, but after the newest day with data).
 func TestGoldViews(t *testing.T) {
 	ctx := context.Background()
 	wh := openStream(t)
@@ -49,6 +50,13 @@ func TestGoldViews(t *testing.T) {
 	}
 	if _, err := gold.Backfill(ctx, wh, first, first.AddDate(0, 0, 44), gold.BackfillOptions{Parallel: 3}); err != nil {
 		t.Fatal(err)
+	}
+	// Days computed without data after the last day with data (a future
+	// date, a scheduled run over quiet days) do not move the past year.
+	for _, empty := range []time.Time{first.AddDate(0, 0, 46), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if _, err := gold.Day(ctx, wh, empty, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	rows := query(t, wh, "SELECT strftime(DAY, '%Y-%m-%d'), DAU, WAU, MAU, DAU_MAU_RATIO, MAU_DAYS_COMPUTED FROM GOLD_DAU_MAU ORDER BY DAY")
 	if len(rows) != 45 {

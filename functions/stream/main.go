@@ -13,6 +13,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/dynamo"
 	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/wire"
 	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
@@ -40,7 +41,7 @@ func main() {
 		State: dynamo.NewWindowStore(ddb, os.Getenv("PULSE_STATE_TABLE"), ttl),
 	})
 	check(err)
-	h := &handlers.Stream{Pipeline: p, Tests: wh}
+	h := &handlers.Stream{Pipeline: p, Tests: wh, Platforms: pipeline.Platforms(env)}
 	lambda.Start(handlers.Lambda(h.Handle))
 }
 

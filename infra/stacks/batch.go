@@ -92,11 +92,13 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 	b.Load = newGoFunction(stack, "Load", cfg, functionSpec{name: "load", memory: 1024, timeout: minutes(15), env: withEnv(cfg.snowflakeEnv())})
 	b.DataTests = newGoFunction(stack, "DataTests", cfg, functionSpec{name: "datatests", memory: 512, timeout: minutes(10), env: withEnv(cfg.snowflakeEnv())})
 
-	// Clean: raw files in; staging parts, chunk and file manifests, rejects and quarantined files out.
+	// Clean: raw files in (and the platform registry); staging parts, chunk and file manifests, rejects
+	// and quarantined files out.
 	grantObjectsRead(b.Clean, st.Raw, st.Key, "raw/")
 	grantObjectsWrite(b.Clean, st.Staging, st.Key, "")
 	grantObjectsRead(b.Clean, st.Staging, st.Key, manifestsPrefix)
 	grantObjectsWrite(b.Clean, st.Quarantine, st.Key, "")
+	grantObjectRead(b.Clean, st.Curated, st.Key, platformRegistryKey)
 	props.State.Dedupe.GrantReadWriteData(b.Clean)
 	// Model: staging parts and rejects in; curated tables and the manifest out.
 	grantObjectsRead(b.Model, st.Staging, st.Key, "")
@@ -109,6 +111,7 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 		grantObjectsWrite(fn, st.Staging, st.Key, manifestsPrefix)
 	}
 	grantObjectsRead(b.Load, st.Curated, st.Key, "")
+	grantObjectRead(b.DataTests, st.Curated, st.Key, platformRegistryKey) // the platforms DIM_PLATFORM may hold
 	secret := snowflakeSecret(stack, cfg.SnowflakeSecretARN)
 	secret.GrantRead(b.Load, nil)
 	secret.GrantRead(b.DataTests, nil)

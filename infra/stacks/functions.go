@@ -77,6 +77,12 @@ func snowflakeSecret(scope constructs.Construct, arn string) awssecretsmanager.I
 	return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("SnowflakeSecret"), jsii.String(arn))
 }
 
+// platformRegistryKey is the platform registry in the curated bucket
+// (shared/pipeline.PlatformsKey): the clean, datatests and stream functions
+// read it, so that platforms added after the build are accepted by the
+// cleaning and by the DIM_PLATFORM data test.
+const platformRegistryKey = "reference/platforms.json"
+
 // grantObjectsRead lets grantee list the bucket and get the objects under prefix ("" for all),
 // with exact actions (no s3:Get* wildcards) and kms:Decrypt on the bucket key.
 func grantObjectsRead(grantee awsiam.IGrantable, bucket awss3.IBucket, key awskms.IKey, prefix string) {
@@ -84,6 +90,22 @@ func grantObjectsRead(grantee awsiam.IGrantable, bucket awss3.IBucket, key awskm
 		Grantee:      grantee,
 		Actions:      jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
 		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
+	})
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("s3:ListBucket"),
+		ResourceArns: jsii.Strings(*bucket.BucketArn()),
+	})
+	key.Grant(grantee, jsii.String("kms:Decrypt"))
+}
+
+// grantObjectRead lets grantee get exactly one object (no wildcard) and list the bucket, so that a
+// missing object reads as 404 rather than 403, with kms:Decrypt on the bucket key.
+func grantObjectRead(grantee awsiam.IGrantable, bucket awss3.IBucket, key awskms.IKey, objectKey string) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("s3:GetObject"),
+		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(objectKey))),
 	})
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      grantee,

@@ -128,6 +128,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	grantObjectsWrite(fn, st.Raw, st.Key, "stream/")
 	grantObjectsWrite(fn, st.Staging, st.Key, "stream/")
 	grantObjectsWrite(fn, st.Quarantine, st.Key, "stream/")
+	grantObjectRead(fn, st.Curated, st.Key, platformRegistryKey)
 	props.State.Dedupe.GrantReadWriteData(fn)
 	props.State.State.GrantReadWriteData(fn)
 	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(fn, nil)

@@ -130,6 +130,11 @@ func New(cfg Config, handler Handler) (*Poller, error) {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// The client reads ahead one fetch while a batch is handled; a
+		// stack runs a mapping per topic, so keep that small (kgo's
+		// defaults let each one buffer several MB when behind).
+		kgo.FetchMaxBytes(1<<20),
+		kgo.FetchMaxPartitionBytes(256<<10),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("creating consumer for group %s: %w", cfg.Group, err)

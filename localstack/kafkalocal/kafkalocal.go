@@ -14,6 +14,7 @@ package kafkalocal
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -25,13 +26,28 @@ type Options struct {
 	Partitions int      // per seeded topic and for auto-created topics; default 1
 	// DataDir, if set, keeps the cluster on disk (kfake.DataDir): topics,
 	// records and committed offsets survive a restart on the same folder.
-	// Topics missing from a reloaded cluster are created.
+	// Topics missing from a reloaded cluster are created. Without it the
+	// records are held in memory.
 	DataDir string
+	// Retention, if set, deletes records the consumers are done with, so a
+	// long-running cluster keeps bounded memory and disk (see Retention).
+	Retention *Retention
+	// SegmentBytes is the size of a partition's log segments
+	// (log.segment.bytes). Deleted records give their memory or disk back
+	// a whole segment at a time, so with Retention it defaults to
+	// DefaultSegmentBytes rather than kfake's 100 MiB.
+	SegmentBytes int64
 }
+
+// DefaultSegmentBytes is the segment size of a cluster with Retention.
+const DefaultSegmentBytes = 4 << 20
 
 // Cluster is a running in-process Kafka cluster (one broker).
 type Cluster struct {
-	c *kfake.Cluster
+	c         *kfake.Cluster
+	retention *Retention
+	stop      chan struct{}
+	done      chan struct{}
 }
 
 // Start starts a one-broker Kafka cluster. Topics not listed are created on
@@ -55,6 +71,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.DataDir != "" {
 		kopts = append(kopts, kfake.DataDir(opts.DataDir))
 	}
+	if opts.SegmentBytes <= 0 && opts.Retention != nil {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	if opts.SegmentBytes > 0 {
+		kopts = append(kopts, kfake.BrokerConfigs(map[string]string{"log.segment.bytes": strconv.FormatInt(opts.SegmentBytes, 10)}))
+	}
 	c, err := kfake.NewCluster(kopts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting kafka on port %d (data folder %q): %w", opts.Port, opts.DataDir, err)
@@ -70,7 +92,12 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("creating topic %s: %w", t, err)
 		}
 	}
-	return &Cluster{c: c}, nil
+	cl := &Cluster{c: c, retention: opts.Retention}
+	if r := opts.Retention; r != nil && r.Every >= 0 {
+		cl.stop, cl.done = make(chan struct{}), make(chan struct{})
+		go cl.trimEvery(r.every())
+	}
+	return cl, nil
 }
 
 // Brokers returns the seed broker addresses (host:port).
@@ -80,4 +107,11 @@ func (c *Cluster) Brokers() []string { return c.c.ListenAddrs() }
 func (c *Cluster) Kfake() *kfake.Cluster { return c.c }
 
 // Close stops the cluster.
-func (c *Cluster) Close() { c.c.Close() }
+func (c *Cluster) Close() {
+	if c.stop != nil {
+		close(c.stop)
+		<-c.done
+		c.stop = nil
+	}
+	c.c.Close()
+}

@@ -48,8 +48,7 @@ func (s *Stack) recoverFiles(ctx context.Context) error {
 			name := handlers.ExecutionName(drop)
 			run := s.execute(ctx, name, input)
 			s.mu.Lock()
-			s.started[name] = true
-			s.runs = append(s.runs, run)
+			s.addRun(name, run)
 			s.mu.Unlock()
 			s.recovered = append(s.recovered, run)
 		case err == nil || errors.Is(err, pipeline.ErrNotFound):

@@ -66,17 +66,59 @@ type Options struct {
 	// arrive thousands a second and are kept as long as a duplicate can
 	// plausibly arrive, so a long-running stack stays within bounded memory.
 	StreamDedupeTTL time.Duration
+	// FileDedupeTTL is how long it keeps the claims of file records
+	// (DefaultFileDedupeTTL, as on AWS, when 0). A demo that drops new
+	// files forever keeps them shorter, so its memory stays bounded; a
+	// file dropped again after that is loaded again: its fact rows merge
+	// into the same keys, and its manifest counts it loaded.
+	FileDedupeTTL time.Duration
+	// WarehouseMemoryLimit caps DuckDB's memory in bytes
+	// (DefaultWarehouseMemoryLimit when 0; negative: DuckDB's own default,
+	// 80% of the machine). Beyond it DuckDB evicts cached blocks of the
+	// warehouse file and spills to warehouse.duckdb.tmp, so the stack's
+	// memory does not grow with the warehouse.
+	WarehouseMemoryLimit int64
+	// WarehouseThreads is DuckDB's worker threads (0: one per core).
+	WarehouseThreads int
+}
+
+// DefaultWarehouseMemoryLimit is the DuckDB memory limit of a local stack:
+// the demo's loads, gold refreshes and data tests run within it (spilling
+// to disk where they would not), and it keeps the whole stack under
+// 512 MiB at 5,000 events/s (tests/bench/README.md, "Soak").
+const DefaultWarehouseMemoryLimit = 192 << 20
+
+// warehouse returns the DuckDB bounds of o.
+func (o Options) warehouse() duckdb.Options {
+	limit := o.WarehouseMemoryLimit
+	switch {
+	case limit == 0:
+		limit = DefaultWarehouseMemoryLimit
+	case limit < 0:
+		limit = 0
+	}
+	return duckdb.Options{MemoryLimit: limit, Threads: o.WarehouseThreads}
 }
 
 // Dedupe TTLs of the in-process store.
 const (
-	FileDedupeTTL          = 400 * 24 * time.Hour // as the DynamoDB table's TTL on AWS
-	DefaultStreamDedupeTTL = 15 * time.Minute
+	DefaultFileDedupeTTL = 400 * 24 * time.Hour // as the DynamoDB table's TTL on AWS
+	// DefaultStreamDedupeTTL is the allowed lateness of the windows. A
+	// stream record's duplicates come from producers retrying it (a Kafka
+	// producer gives a record up after delivery.timeout.ms, 2 minutes by
+	// default) or re-sending it; the mapping's own redeliveries of a batch
+	// are skipped by the stream's ledger, not by claims. Each claim costs
+	// the in-process store about 110 bytes, so at 5,000 events/s this TTL
+	// holds some 1.5 million claims, 160 MB; 15 minutes held 480 MB.
+	DefaultStreamDedupeTTL = 5 * time.Minute
 )
 
 func (o Options) dedupeTTL(origin string) time.Duration {
 	if strings.HasPrefix(origin, "s3://") || strings.HasPrefix(origin, "replay:") {
-		return FileDedupeTTL
+		if o.FileDedupeTTL > 0 {
+			return o.FileDedupeTTL
+		}
+		return DefaultFileDedupeTTL
 	}
 	if o.StreamDedupeTTL > 0 {
 		return o.StreamDedupeTTL
@@ -124,8 +166,42 @@ type Stack struct {
 
 	mu      sync.Mutex
 	started map[string]bool
-	runs    []Run
-	stream  *Stream // the running stream side, if any
+	order   []string // started names, oldest first (bounded with runs)
+	runs    []Run    // the newest maxRuns executions
+	total   int      // executions so far
+	stream  *Stream  // the running stream side, if any
+}
+
+// maxRuns bounds the executions a stack remembers (Runs, and the names it
+// will not start again), the newest kept, so a stack that runs for days
+// does not grow with the files it took: 10,000 is some ten hours of demo
+// rounds. An execution name forgotten and notified again runs again, and
+// finds its records claimed by itself: it loads nothing twice.
+const maxRuns = 10_000
+
+// addRun records a finished execution; s.mu is held.
+func (s *Stack) addRun(name string, run Run) {
+	s.runs = append(s.runs, run)
+	s.total++
+	if len(s.runs) > maxRuns+maxRuns/4 { // copy once in a while, not every time
+		s.runs = append([]Run(nil), s.runs[len(s.runs)-maxRuns:]...)
+	}
+	s.markStarted(name)
+}
+
+// markStarted remembers that name ran; s.mu is held.
+func (s *Stack) markStarted(name string) {
+	if !s.started[name] {
+		s.started[name] = true
+		s.order = append(s.order, name)
+	}
+	if len(s.order) > maxRuns+maxRuns/4 {
+		drop := len(s.order) - maxRuns
+		for _, n := range s.order[:drop] {
+			delete(s.started, n)
+		}
+		s.order = append([]string(nil), s.order[drop:]...)
+	}
 }
 
 // persistent tells whether the stack keeps its contents in a data folder
@@ -186,7 +262,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	store := s3store.New(client)
-	wh, err := duckdb.Open(ctx, filepath.Join(o.Dir, "warehouse.duckdb"))
+	wh, err := duckdb.OpenWith(ctx, filepath.Join(o.Dir, "warehouse.duckdb"), o.warehouse())
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +279,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		dd = md
 	}
 	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log, Failpoint: o.Failpoint}
-	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes}
+	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes, Platforms: pipeline.Platforms(s.Env)}
+	// The platform registry the data folder keeps (pulse replay
+	// --add-platform): known to this run's cleaning and data tests from the start.
+	if err := s.Batch.Platforms.Refresh(ctx); err != nil {
+		return nil, err
+	}
 	s.Trigger = &handlers.Trigger{Starter: s}
 	s.Store = s3local.NotifyingStore(store, Buckets.Raw, "raw/", func(ctx context.Context, e events.S3Event) error {
 		_, err := s.Trigger.Handle(ctx, e)
@@ -230,10 +311,10 @@ func (s *Stack) Drop(ctx context.Context, datasetName, name string, body io.Read
 	if _, err := s.Store.Put(ctx, Buckets.Raw, key, body, size); err != nil {
 		return Run{}, fmt.Errorf("dropping %s: %w", key, err)
 	}
-	runs := s.Runs()
-	if len(runs) == before {
+	if s.runCount() == before {
 		return Run{}, fmt.Errorf("dropping %s: the notification started no workflow", key)
 	}
+	runs := s.Runs()
 	return runs[len(runs)-1], nil
 }
 
@@ -259,26 +340,28 @@ func (s *Stack) Start(ctx context.Context, name string, input []byte) (bool, err
 		s.mu.Unlock()
 		return false, nil
 	}
-	s.started[name] = true
+	s.markStarted(name)
 	s.mu.Unlock()
 	run := s.execute(ctx, name, input)
 	s.mu.Lock()
-	s.runs = append(s.runs, run)
+	s.addRun(name, run)
 	s.mu.Unlock()
 	return true, nil
 }
 
-// Runs returns every execution so far.
+// Runs returns the executions so far, oldest first: every one, or in a
+// stack that ran more than 10,000, at least the newest 10,000.
 func (s *Stack) Runs() []Run {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Run(nil), s.runs...)
 }
 
+// runCount is how many executions ran so far.
 func (s *Stack) runCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.runs)
+	return s.total
 }
 
 // Forget lets a name run again (tests of redelivery after a crash).

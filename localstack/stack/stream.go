@@ -50,6 +50,11 @@ type StreamOptions struct {
 	Retry esm.Retry
 	// OnBatch is called after every successful invocation.
 	OnBatch func(*handlers.StreamOutput)
+	// KafkaKeep is how many records Kafka keeps per partition once the
+	// mapping has committed past them (kafkalocal.Retention;
+	// kafkalocal.DefaultKeepRecords when 0). Negative keeps every record,
+	// as kfake does by itself, growing without bound.
+	KafkaKeep int64
 }
 
 // Stream is the running stream side: an in-process Kafka cluster and
@@ -113,17 +118,18 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 		return nil, err
 	}
 	st.Topics = st.Pipeline.Datasets()
-	st.Kafka, err = kafkalocal.Start(ctx, kafkalocal.Options{Port: o.KafkaPort, Topics: st.Topics, Partitions: o.Partitions, DataDir: kafkaDir})
+	st.Kafka, err = kafkalocal.Start(ctx, kafkalocal.Options{Port: o.KafkaPort, Topics: st.Topics, Partitions: o.Partitions, DataDir: kafkaDir,
+		Retention: kafkaRetention(st.Topics, o.KafkaKeep, s.opts.Log)})
 	if err != nil {
 		return nil, err
 	}
-	st.Handler = &handlers.Stream{Pipeline: st.Pipeline}
+	st.Handler = &handlers.Stream{Pipeline: st.Pipeline, Platforms: s.Batch.Platforms}
 	if o.DataTestsEvery > 0 {
 		st.Handler.Tests, st.Handler.TestsEvery = s.Warehouse, o.DataTestsEvery
 	}
 	for _, topic := range st.Topics {
 		p, err := esm.New(esm.Config{
-			Brokers: st.Kafka.Brokers(), Topics: []string{topic}, Group: "pulse-stream-" + topic,
+			Brokers: st.Kafka.Brokers(), Topics: []string{topic}, Group: mappingGroup(topic),
 			BatchSize: o.BatchSize, BatchWindow: o.BatchWindow, Retry: o.Retry, OnFailure: st.giveUp,
 			Source: "arn:aws:kafka:local:000000000000:cluster/pulse/local",
 		}, st.invoke)
@@ -167,6 +173,23 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	s.mu.Unlock()
 	ok = true
 	return st, nil
+}
+
+// mappingGroup is the consumer group of a topic's event-source mapping.
+func mappingGroup(topic string) string { return "pulse-stream-" + topic }
+
+// kafkaRetention deletes the records each topic's mapping has committed
+// past, but the newest keep per partition; nil (keep everything) for a
+// negative keep.
+func kafkaRetention(topics []string, keep int64, log *slog.Logger) *kafkalocal.Retention {
+	if keep < 0 {
+		return nil
+	}
+	groups := make(map[string][]string, len(topics))
+	for _, t := range topics {
+		groups[t] = []string{mappingGroup(t)}
+	}
+	return &kafkalocal.Retention{Groups: groups, Keep: keep, Log: log}
 }
 
 // The stream side's files in a data folder: Kafka's (kfake), the window
@@ -256,7 +279,7 @@ func (s *Stack) ReplayFailed(ctx context.Context, o StreamOptions) (*handlers.Fa
 		return nil, err
 	}
 	defer reg.Close()
-	h := &handlers.Stream{Pipeline: p}
+	h := &handlers.Stream{Pipeline: p, Platforms: s.Batch.Platforms}
 	return h.ReplayFailed(ctx, s.FailedBatches())
 }
 

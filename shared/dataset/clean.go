@@ -156,18 +156,25 @@ func (c *Cleaner) Clean(raw *record.Raw, m Meta, row table.Row) *Reject {
 	for fi := range c.Spec.Fields {
 		f := &c.Spec.Fields[fi]
 		sp := c.spans[fi]
-		text, null := "", true
+		text, null, blank := "", true, false
 		for j := sp[0]; j < sp[1] && j < len(raw.Values); j++ {
 			v := raw.Values[j]
 			if v.Null {
 				continue
 			}
 			t := strings.TrimSpace(v.Text)
-			if t == "" || strings.EqualFold(t, "null") || strings.EqualFold(t, "nan") && f.Type != table.String {
+			if t == "" {
+				blank = true
+				continue
+			}
+			if strings.EqualFold(t, "null") || strings.EqualFold(t, "nan") && f.Type != table.String {
 				continue
 			}
 			text, null = t, false
 			break
+		}
+		if null && blank && f.BlankIsValue {
+			null = false // the value "", through Std like any other
 		}
 		if null {
 			if f.Critical {

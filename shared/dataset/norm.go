@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -21,31 +20,6 @@ func Gender(s string) (string, error) {
 		return "Female", nil
 	}
 	return "Other", nil
-}
-
-// Platforms is the canonical platform list.
-var Platforms = []string{"Facebook", "Instagram", "LinkedIn", "Pinterest", "Reddit", "Snapchat", "Telegram", "TikTok", "Twitch", "WhatsApp", "X", "YouTube"}
-
-var platformAlias = func() map[string]string {
-	m := map[string]string{
-		"ig": "Instagram", "insta": "Instagram", "fb": "Facebook", "meta": "Facebook", "yt": "YouTube",
-		"you tube": "YouTube", "tik tok": "TikTok", "tik-tok": "TikTok", "twitter": "X", "x (twitter)": "X",
-		"x.com": "X", "linked in": "LinkedIn", "whats app": "WhatsApp", "snap": "Snapchat",
-	}
-	for _, p := range Platforms {
-		m[strings.ToLower(p)] = p
-	}
-	return m
-}()
-
-// Platform maps a platform name to its canonical, capitalized form and
-// rejects names that are not platforms Pulse knows (fix by adding an alias,
-// then `pulse replay`).
-func Platform(s string) (string, error) {
-	if p, ok := platformAlias[strings.ToLower(s)]; ok {
-		return p, nil
-	}
-	return "", fmt.Errorf("unknown platform %q (known: %s)", clip(s), strings.Join(Platforms, ", "))
 }
 
 var countryAlias = map[string]string{
@@ -80,40 +54,72 @@ func DeviceType(s string) (string, error) {
 }
 
 // Title capitalizes each word and lower-cases the rest ("driver" ->
-// "Driver", "wi-fi" -> "Wi-Fi"), collapsing runs of spaces.
+// "Driver", "wi-fi" -> "Wi-Fi", "q&a" -> "Q&A"), collapsing runs of
+// spaces. A word is what lies between spaces; a letter after - / ( . or &
+// also starts a part of it and is capitalized. A short word written in
+// capitals, two to four letters and none in lower case ("Q&A", "ASMR",
+// "TV", "DIY"), is an acronym and is kept as written; a longer one is a
+// shouted word and is title-cased like the rest ("JAKARTA" -> "Jakarta").
+// (A shouted word of four letters or fewer, "ROME", stays in capitals:
+// nothing tells it from an acronym.)
 func Title(s string) (string, error) {
 	var b strings.Builder
 	b.Grow(len(s))
-	up := true
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			space = true
-			up = true
-			continue
-		}
-		if space && b.Len() > 0 {
+	for w := range strings.FieldsFuncSeq(s, unicode.IsSpace) {
+		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		space = false
-		if up {
-			b.WriteRune(unicode.ToUpper(r))
-		} else {
-			b.WriteRune(unicode.ToLower(r))
+		if isAcronym(w) {
+			b.WriteString(w)
+			continue
 		}
-		up = r == '-' || r == '/' || r == '(' || r == '.'
+		up := true
+		for _, r := range w {
+			if up {
+				b.WriteRune(unicode.ToUpper(r))
+			} else {
+				b.WriteRune(unicode.ToLower(r))
+			}
+			up = strings.ContainsRune(titleSeparators, r)
+		}
 	}
 	return b.String(), nil
+}
+
+// titleSeparators start a new capitalized part inside a word.
+const titleSeparators = "-/(.&"
+
+// maxAcronym is the most letters a word in capitals may have and still be
+// kept as an acronym.
+const maxAcronym = 4
+
+// isAcronym: two to maxAcronym letters, none of them lower case.
+func isAcronym(w string) bool {
+	letters := 0
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters >= 2 && letters <= maxAcronym
 }
 
 // OneOf returns a standardizer that accepts the given values in any case
 // and returns their canonical spelling.
 func OneOf(values ...string) func(string) (string, error) {
 	m := map[string]string{}
-	for _, v := range values {
+	shown := make([]string, len(values))
+	for i, v := range values {
 		m[strings.ToLower(v)] = v
+		shown[i] = v
+		if v == "" {
+			shown[i] = `""`
+		}
 	}
-	list := strings.Join(values, ", ")
+	list := strings.Join(shown, ", ")
 	return func(s string) (string, error) {
 		if v, ok := m[strings.ToLower(s)]; ok {
 			return v, nil
@@ -215,41 +221,4 @@ func deriveHour(clock, ts string) Derived {
 		}
 		return table.Cell{Null: true}, nil
 	}}
-}
-
-// aliasGeneration counts changes to the alias tables (AddPlatform), so a
-// Cleaner's memo of standardized values never outlives the aliases.
-var aliasGeneration atomic.Int64
-
-// AddPlatform makes a platform (and its aliases) canonical: the fix for
-// records rejected as "unknown platform", before `pulse replay`. It is not
-// safe to call while records are being cleaned. The returned func undoes it.
-func AddPlatform(name string, aliases ...string) (undo func()) {
-	defer aliasGeneration.Add(1) // cleaners forget what they standardized before
-	saved := append([]string(nil), Platforms...)
-	keys := append([]string{strings.ToLower(name)}, aliases...)
-	prev := map[string]*string{}
-	for _, k := range keys {
-		k = strings.ToLower(k)
-		if v, ok := platformAlias[k]; ok {
-			prev[k] = &v
-		} else {
-			prev[k] = nil
-		}
-	}
-	Platforms = append(Platforms, name)
-	for _, k := range keys {
-		platformAlias[strings.ToLower(k)] = name
-	}
-	return func() {
-		defer aliasGeneration.Add(1)
-		Platforms = saved
-		for k, v := range prev {
-			if v == nil {
-				delete(platformAlias, k)
-			} else {
-				platformAlias[k] = *v
-			}
-		}
-	}
 }

@@ -7,7 +7,9 @@
 //
 //   - a record missing a critical field is rejected ("missing critical field");
 //   - a non-critical null or blank field gets its default ("Unknown", 0, false),
-//     except fields declared KeepNull (Age, event times), which stay NULL;
+//     except fields declared KeepNull (Age, event times, app interaction
+//     durations), which stay NULL; a field declared BlankIsValue keeps a
+//     blank text as "" (only null or absent is missing);
 //   - strings are trimmed; values are parsed to their type, and a value that
 //     does not parse is rejected with the field and the reason;
 //   - range checks reject out-of-range values (negative engagement, age
@@ -82,9 +84,14 @@ type Field struct {
 	Critical bool       // a null value rejects the record
 	KeepNull bool       // a null value stays NULL instead of taking the default
 	Personal bool       // personal data: masked whole in every output but the raw input (see MaskPersonal)
-	Default  string     // default text for a null non-critical field ("" = type's zero / "Unknown")
-	Min, Max float64    // inclusive range for numeric fields, when Ranged
-	Ranged   bool
+	// BlankIsValue makes a present but blank text ("" or spaces) the value
+	// "" instead of a missing one (seed 003's preferred_language, whose
+	// values are "eng", "geo" and ""). Only a null or absent input is
+	// missing then.
+	BlankIsValue bool
+	Default      string  // default text for a null non-critical field ("" = type's zero / "Unknown")
+	Min, Max     float64 // inclusive range for numeric fields, when Ranged
+	Ranged       bool
 	// Std standardizes a trimmed, non-empty text value before parsing. It
 	// returns the canonical text, or an error naming why the value is invalid.
 	// It must be a pure function of its argument: the Cleaner remembers its

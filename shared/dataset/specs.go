@@ -26,9 +26,10 @@ func field(name string, t table.Type, opts []func(*Field)) Field {
 	return f
 }
 
-func critical(f *Field) { f.Critical = true }
-func keepNull(f *Field) { f.KeepNull = true }
-func personal(f *Field) { f.Personal = true }
+func critical(f *Field)     { f.Critical = true }
+func keepNull(f *Field)     { f.KeepNull = true }
+func blankIsValue(f *Field) { f.BlankIsValue = true }
+func personal(f *Field)     { f.Personal = true }
 func from(names ...string) func(*Field) {
 	return func(f *Field) { f.From = names }
 }
@@ -192,7 +193,10 @@ var AppInteractions = &Spec{
 		stamp("timestamp", critical),
 		str("action_type", critical, std(OneOf("page_view", "edit", "create", "delete", "share"))),
 		str("page_id"),
-		integer("duration_ms", nonNegative),
+		// A missing duration stays NULL: seed 002 counts an interaction only
+		// with a valid duration, and a 0 ms default would make its user
+		// active (shared/gold excludes NULL durations).
+		integer("duration_ms", nonNegative, keepNull),
 		str("app_version"),
 	},
 	Derived:   []Derived{{Name: "event_date", Type: table.Date, Fn: func(r Fields) (table.Cell, error) { return table.Cell{I: r.Get("timestamp").I / 86_400_000_000}, nil }}},

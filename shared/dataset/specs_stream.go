@@ -90,7 +90,9 @@ var ConsumerRegistration = &Spec{
 		consumerUserID(),
 		integer("age", between(18, 95), keepNull),
 		str("masked_email", personal, std(MaskEmail)),
-		str("preferred_language", std(OneOf("eng", "geo"))),
+		// Seed 003: "eng", "geo" or "" (no preference), kept as given; a
+		// record without the field has no value (NULL).
+		str("preferred_language", std(OneOf("eng", "geo", "")), blankIsValue, keepNull),
 	},
 	Key:       []string{"user_id"},
 	EventTime: "timestamp",

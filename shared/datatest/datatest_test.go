@@ -12,6 +12,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -173,5 +174,41 @@ func TestSQLSnowflake(t *testing.T) {
 	}
 	if _, err := (datatest.Test{Table: "T", Kind: "between", Column: []string{"A"}}).SQL(sqlgen.DuckDB); err == nil {
 		t.Error("an unknown kind gave SQL")
+	}
+}
+
+// TestPlatformsFromTheRegistry: the DIM_PLATFORM accepted-values test
+// accepts the platforms of the platform registry in use when the suite is
+// built, as a later run that loaded the registry does.
+func TestPlatformsFromTheRegistry(t *testing.T) {
+	ctx := context.Background()
+	wh := setup(t)
+	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	rows := []table.Row{{table.Str("p1"), table.Str("Myspace")}, {table.Str("p2"), table.Str("TikTok")}, {table.Str("p3"), table.Str("Unknown")}}
+	if _, err := wh.Merge(ctx, *star.DimPlatform, rows); err != nil {
+		t.Fatal(err)
+	}
+	failures := func() int64 {
+		t.Helper()
+		for _, tc := range datatest.ForTables("DIM_PLATFORM") {
+			if tc.Kind == datatest.AcceptedValues {
+				res, err := datatest.Run(ctx, wh, []datatest.Test{tc}, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res[0].Failures
+			}
+		}
+		t.Fatal("no accepted-values test on DIM_PLATFORM")
+		return 0
+	}
+	if n := failures(); n != 1 {
+		t.Errorf("before Myspace is registered: %d failing rows, want 1", n)
+	}
+	if err := dataset.UsePlatforms([]dataset.PlatformEntry{{Name: "Myspace"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := failures(); n != 0 {
+		t.Errorf("with Myspace registered: %d failing rows, want 0", n)
 	}
 }

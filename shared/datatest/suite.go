@@ -47,7 +47,9 @@ func Suite() []Test {
 		accepted("star", "DIM_USER", "AGE_GROUP", "13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "Unknown"),
 		accepted("star", "DIM_USER", "GENDER", "Male", "Female", "Other"),
 		unique("star", "DIM_PLATFORM", "PLATFORM_ID"),
-		accepted("star", "DIM_PLATFORM", "PLATFORM", append([]string{"Unknown"}, dataset.Platforms...)...),
+		// The platforms known when the suite is built: the built-in ones and
+		// those of the platform registry (pulse replay --add-platform).
+		accepted("star", "DIM_PLATFORM", "PLATFORM", append([]string{"Unknown"}, dataset.KnownPlatforms()...)...),
 		unique("star", "DIM_APP_USER", "USER_ID"),
 		accepted("star", "FACT_APP_INTERACTIONS", "ACTION_TYPE", "page_view", "edit", "create", "delete", "share"),
 		rel("star", "FACT_APP_INTERACTIONS", "USER_ID", "DIM_APP_USER", "USER_ID"),

@@ -113,6 +113,28 @@ func PresentRange(ctx context.Context, wh pipeline.Warehouse) (from, to time.Tim
 	return day(a), day(b), true, nil
 }
 
+// DaysWithData lists, oldest first, the UTC days in [from, to] that have
+// app interactions.
+func DaysWithData(ctx context.Context, wh pipeline.Warehouse, from, to time.Time) ([]time.Time, error) {
+	days, err := Dates(from, to)
+	if err != nil {
+		return nil, err
+	}
+	d := sqlgen.Of(wh)
+	_, rows, err := wh.Query(ctx, "SELECT DISTINCT EVENT_DATE FROM FACT_APP_INTERACTIONS WHERE EVENT_DATE BETWEEN "+
+		d.DateLiteral(days[0])+" AND "+d.DateLiteral(days[len(days)-1])+" ORDER BY EVENT_DATE")
+	if err != nil {
+		return nil, fmt.Errorf("finding the days with app interactions in %s: %w", rangeText(days), err)
+	}
+	var out []time.Time
+	for _, r := range rows {
+		if t, ok := r[0].(time.Time); ok {
+			out = append(out, day(t))
+		}
+	}
+	return out, nil
+}
+
 // Refresh creates the gold tables if needed and recomputes every day from
 // the first to the last day with app interactions, in one Compute. It
 // returns that range (zero times when there are no interactions). The demo

@@ -14,6 +14,7 @@
 //     batch cleaning rejects any other action before it reaches the fact);
 //   - its duration is valid: 0 <= duration_ms <= 7 200 000 (0 to 2 hours,
 //     both ends included); longer (outliers), negative or missing durations
+//     (NULL DURATION_MS: the cleaning keeps a blank duration NULL, never 0)
 //     are excluded;
 //   - it is not a same-timestamp duplicate: all counting interactions of one
 //     user at one exact timestamp (to the microsecond) are one action; the

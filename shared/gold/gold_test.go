@@ -36,8 +36,11 @@ type interaction struct {
 	user     string
 	at       time.Time
 	action   string
-	duration int64 // ms
+	duration int64 // ms; missing: NULL
 }
+
+// missing is a NULL DURATION_MS (a blank duration in the source file).
+const missing = math.MinInt64
 
 func ts(d, h, m, s int) time.Time { return time.Date(2024, 3, d, h, m, s, 0, time.UTC) }
 
@@ -48,12 +51,51 @@ func load(t testing.TB, wh *duckdb.Warehouse, xs ...interaction) {
 		id := fmt.Sprintf("%s|%d|%s", x.user, x.at.UnixMicro(), x.action)
 		rows = append(rows, table.Row{
 			table.Str(hexMD5(id)), table.Str(hexMD5(x.user)), table.Str(x.user), table.Int64(x.at.UnixMicro()),
-			table.Int64(x.at.Unix() / 86400), table.Str(x.action), table.Str("page_1"), table.Int64(x.duration),
+			table.Int64(x.at.Unix() / 86400), table.Str(x.action), table.Str("page_1"), durationCell(x.duration),
 			table.Str("6.0.0"), table.Int64(at.UnixMicro()), table.Str("test"),
 		})
 	}
 	if _, err := wh.Merge(context.Background(), *star.FactAppInteractions, rows); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func durationCell(ms int64) table.Cell {
+	if ms == missing {
+		return table.Cell{Null: true}
+	}
+	return table.Int64(ms)
+}
+
+// TestMissingDurationDoesNotCount: seed 002 counts an interaction only
+// with a valid duration, so a NULL duration is excluded like an outlier:
+// it makes no user active, adds no action and bridges no session gap.
+func TestMissingDurationDoesNotCount(t *testing.T) {
+	ctx := context.Background()
+	wh := open(t)
+	load(t, wh,
+		interaction{"M", ts(1, 8, 0, 0), "page_view", missing}, // M's only interaction: M is not active
+		interaction{"A", ts(1, 9, 0, 0), "edit", 60_000},
+		interaction{"A", ts(1, 9, 20, 0), "share", missing}, // would join 09:00 and 09:40 into one session
+		interaction{"A", ts(1, 9, 40, 0), "edit", 1_000},
+		interaction{"B", ts(1, 10, 0, 0), "edit", missing}, // same timestamp as a counting action
+		interaction{"B", ts(1, 10, 0, 0), "page_view", 1_000},
+	)
+	if err := gold.Compute(ctx, wh, ts(1, 0, 0, 0), ts(1, 0, 0, 0), at); err != nil {
+		t.Fatal(err)
+	}
+	// 6 interactions, 3 without a duration; A has two one-action sessions
+	// (09:00 and 09:40, 40 minutes apart), B one: 3 actions, DAU 2.
+	want := dailyRow{"2024-03-01", 6, 3, 0, 3, 2, 3, 0, 0.0, 0.0, 1.0}
+	if got := daily(t, wh); len(got) != 1 || !closeRow(got[0], want) {
+		t.Errorf("GOLD_DAILY = %+v, want %+v", got, want)
+	}
+	r, err := gold.Read(ctx, wh, ts(1, 0, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.DAU != 2 || r.MAU != 2 || r.Actions != 3 || r.Sessions != 3 || r.ExcludedDuration != 3 {
+		t.Errorf("gold.Read = %+v, want DAU 2, MAU 2, 3 actions, 3 sessions, 3 excluded", r)
 	}
 }
 

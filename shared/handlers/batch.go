@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
@@ -87,6 +88,23 @@ type Batch struct {
 	Env *pipeline.Env
 	// ChunkBytes is the size of a split file's chunks (pipeline.DefaultChunkBytes when 0).
 	ChunkBytes int64
+	// Platforms is the platform registry, read again before cleaning and
+	// before the data tests once it is a minute old (nil: the registry of
+	// Env, pipeline.Platforms).
+	Platforms *pipeline.PlatformRegistry
+
+	once sync.Once
+}
+
+// refreshPlatforms makes the platform registry's platforms known before a
+// step that standardizes platforms or tests DIM_PLATFORM.
+func (b *Batch) refreshPlatforms(ctx context.Context) error {
+	b.once.Do(func() {
+		if b.Platforms == nil {
+			b.Platforms = pipeline.Platforms(b.Env)
+		}
+	})
+	return b.Platforms.Refresh(ctx)
 }
 
 // CleanFunction is the clean function: every mode of CleanInput.
@@ -123,6 +141,9 @@ func (b *Batch) Clean(ctx context.Context, in StartInput) (*ManifestRef, error) 
 	if err := checkFile("clean", in.File); err != nil {
 		return nil, err
 	}
+	if err := b.refreshPlatforms(ctx); err != nil {
+		return nil, err
+	}
 	m, err := pipeline.Clean(ctx, b.Env, in.File)
 	if err != nil {
 		return nil, err
@@ -141,6 +162,9 @@ func (b *Batch) Split(ctx context.Context, f pipeline.FileDrop) (*pipeline.Split
 // CleanChunk cleans one chunk of a split file.
 func (b *Batch) CleanChunk(ctx context.Context, f pipeline.FileDrop, ch pipeline.Chunk) (*ManifestRef, error) {
 	if err := checkFile("clean chunk", f); err != nil {
+		return nil, err
+	}
+	if err := b.refreshPlatforms(ctx); err != nil {
 		return nil, err
 	}
 	m, err := pipeline.CleanChunk(ctx, b.Env, f, ch)
@@ -201,6 +225,9 @@ func (b *Batch) Load(ctx context.Context, r *ManifestRef) (*ManifestRef, error) 
 func (b *Batch) DataTests(ctx context.Context, r *ManifestRef) (*ManifestRef, error) {
 	m, err := b.manifest(ctx, "datatests", r)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.refreshPlatforms(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := pipeline.DataTests(ctx, b.Env, m); err != nil {

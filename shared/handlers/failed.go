@@ -257,6 +257,11 @@ func (s *Stream) ReplayFailed(ctx context.Context, dest FailedBatches) (*FailedR
 	if s.Pipeline == nil {
 		return nil, errors.New("replaying failed batches: no pipeline configured")
 	}
+	if s.Platforms != nil {
+		if err := s.Platforms.Refresh(ctx); err != nil {
+			return nil, fmt.Errorf("replaying failed batches: %w", err)
+		}
+	}
 	objs, err := dest.Store.List(ctx, dest.Bucket, dest.prefix())
 	if err != nil {
 		return nil, fmt.Errorf("listing failed batches in s3://%s/%s: %w", dest.Bucket, dest.prefix(), err)

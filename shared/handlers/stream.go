@@ -35,6 +35,10 @@ type Stream struct {
 	// and shown on the dashboard; it never fails the batch.
 	Tests      datatest.Warehouse
 	TestsEvery time.Duration
+	// Platforms, when set, is the platform registry, read again before a
+	// batch once it is a minute old (the cleaning of social_sales,
+	// live_streaming and video_interactions standardizes platforms).
+	Platforms *pipeline.PlatformRegistry
 
 	mu        sync.Mutex
 	lastTests time.Time
@@ -57,6 +61,11 @@ func (s *Stream) Handle(ctx context.Context, e events.KafkaEvent) (*StreamOutput
 	msgs, err := awsevents.KafkaMessages(e)
 	if err != nil {
 		return nil, fmt.Errorf("stream handler: %w", err)
+	}
+	if s.Platforms != nil {
+		if err := s.Platforms.Refresh(ctx); err != nil {
+			return nil, fmt.Errorf("stream handler: %w", err)
+		}
 	}
 	res, err := s.Pipeline.Process(ctx, msgs)
 	if err != nil {

@@ -18,7 +18,12 @@
 // it) is an orphan: counted and returned, never an error. A second
 // sign-in while a session is active is counted and ignored. At each
 // tumbling-minute boundary (Config.MetricsEvery) crossed by event time,
-// and on demand with Metrics(at), it reports:
+// and on demand with Metrics(at), it reports the state at that instant
+// with every event at the instant applied (sign-outs before sign-ins): a
+// sign-in at 10:02:00 is active in the 10:02 row, a sign-out at 10:02:00
+// has ended its session. So a boundary's row is emitted once time is past
+// it (an event after it, or Advance beyond it), or by AdvanceThrough when
+// the input ends exactly at it:
 //
 //   - active_sessions_count: sessions signed in at or before the instant,
 //     not signed out and not timed out;

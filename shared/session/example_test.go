@@ -28,7 +28,8 @@ func ExampleTracker() {
 	show(tr.SignIn("u1", t(10, 0, 0)))
 	show(tr.SignIn("u2", t(10, 0, 30)))
 	show(tr.SignOut("u1", t(10, 10, 0)))
-	show(tr.Advance(t(10, 31, 0)))
+	show(tr.Advance(t(10, 31, 30))) // the rows of the minutes before 10:31:30
+
 	// Output:
 	// 10:01 active_sessions_count=2 average_session_duration=0s
 	// ended u1 600s timed_out=false

@@ -58,7 +58,12 @@ type Event struct {
 }
 
 // Metrics are the session metrics at one instant (seed 003 bonus,
-// table session_metrics).
+// table session_metrics). The metrics at an instant M count every event
+// at M: a sign-in at M is an active session, a sign-out at M has ended
+// its session (sign-outs apply before sign-ins at one instant), a session
+// whose timeout falls at M is over. The periodic rows follow the same
+// rule: the row of a boundary M is emitted only once every event at M has
+// been applied.
 type Metrics struct {
 	Timestamp time.Time
 	// ActiveSessions: sessions with sign-in at or before Timestamp, not
@@ -166,8 +171,9 @@ func (t *Tracker) SignOut(user string, at time.Time) Output {
 
 // Apply applies events: redeliveries (by origin) are skipped, the rest are
 // applied in event-time order. Before each event, every metrics boundary
-// at or before its time is emitted, after closing sessions timed out by
-// then.
+// strictly before its time is emitted, after closing sessions timed out by
+// then; a boundary at the event's own time waits, as more events at that
+// instant may follow (see Metrics).
 func (t *Tracker) Apply(events []Event) Output {
 	var out Output
 	fresh := make([]int, 0, len(events))
@@ -197,7 +203,7 @@ func (t *Tracker) Apply(events []Event) Output {
 
 func (t *Tracker) apply(ev *Event, out *Output) {
 	at := ev.Time.UnixNano()
-	t.tick(at, out)
+	t.tick(at, false, out)
 	start, ok := t.active[ev.UserID]
 	if ok && start+t.timeout <= at {
 		t.timeOut(ev.UserID, start, out)
@@ -263,36 +269,53 @@ func (t *Tracker) expire(at int64, out *Output) {
 	}
 }
 
-// tick emits the metrics of every boundary at or before at.
-func (t *Tracker) tick(at int64, out *Output) {
+// tick emits the metrics of every boundary before through (at or before
+// it when inclusive): the events of those instants have all been applied.
+func (t *Tracker) tick(through int64, inclusive bool, out *Output) {
 	if t.every < 0 {
 		return
 	}
-	if t.nextTick == 0 {
-		t.nextTick = floorDiv(at, t.every)*t.every + t.every
+	if t.nextTick == 0 { // the first event: rows start at the next boundary after it
+		t.nextTick = floorDiv(through, t.every)*t.every + t.every
 		return
 	}
-	if at < t.nextTick {
+	end := through // the boundaries to emit are < end
+	if inclusive {
+		end++
+	}
+	if end <= t.nextTick {
 		return
 	}
-	last := floorDiv(at, t.every) * t.every
+	last := floorDiv(end-1, t.every) * t.every
 	if n := (last-t.nextTick)/t.every + 1; n > maxTicks {
 		t.nextTick = last - (maxTicks-1)*t.every
 	}
-	for ; t.nextTick <= at; t.nextTick += t.every {
+	for ; t.nextTick < end; t.nextTick += t.every {
 		t.expire(t.nextTick, out)
 		out.Metrics = append(out.Metrics, t.Metrics(time.Unix(0, t.nextTick).UTC()))
 	}
 }
 
 // Advance moves time to now (event time, or processing time standing in
-// for it when the stream is idle): sessions timed out by now close and the
-// metrics of boundaries up to now are emitted.
+// for it when the stream is idle), when every event before now has been
+// applied: sessions timed out at or before now close and the metrics of
+// the boundaries before now are emitted. A boundary at now waits for the
+// events at now (see Metrics); AdvanceThrough emits it.
 func (t *Tracker) Advance(now time.Time) Output {
+	return t.advance(now.UnixNano(), false)
+}
+
+// AdvanceThrough is Advance when the events at now have been applied too
+// (the end of the input): the boundary at now, if now is one, is emitted
+// as well.
+func (t *Tracker) AdvanceThrough(now time.Time) Output {
+	return t.advance(now.UnixNano(), true)
+}
+
+func (t *Tracker) advance(at int64, inclusive bool) Output {
 	var out Output
-	at := now.UnixNano()
 	if t.nextTick != 0 {
-		t.tick(at, &out)
+		t.tick(at, inclusive, &out)
 	}
 	t.expire(at, &out)
 	return out

@@ -54,10 +54,14 @@ func TestTracker(t *testing.T) {
 			name: "sign in, sign out, metrics per minute",
 			steps: []step{
 				{events: []session.Event{in("u1", at(1, 10, 0, 0), 1), in("u2", at(1, 10, 0, 30), 2)}},
+				// The 10:02 row waits for every event at 10:02: u1's sign-out at
+				// 10:02 has ended u1's session by then.
 				{events: []session.Event{out("u1", at(1, 10, 2, 0), 1)},
 					ended:   []string{"u1 01T10:00:00..01T10:02:00 120s n=2"},
-					metrics: []string{"10:01 active=2 avg=0 age=45 ended=0 timedout=0 orphans=0", "10:02 active=2 avg=0 age=105 ended=0 timedout=0 orphans=0"}},
+					metrics: []string{"10:01 active=2 avg=0 age=45 ended=0 timedout=0 orphans=0"}},
 				{advance: at(1, 10, 3, 0),
+					metrics: []string{"10:02 active=1 avg=120 age=90 ended=1 timedout=0 orphans=0"}},
+				{advance: at(1, 10, 3, 1),
 					metrics: []string{"10:03 active=1 avg=120 age=150 ended=1 timedout=0 orphans=0"}},
 			},
 		},
@@ -78,11 +82,15 @@ func TestTracker(t *testing.T) {
 			steps: []step{
 				{events: []session.Event{in("u1", at(1, 10, 0, 30), 1)}},
 				{events: []session.Event{in("u2", at(1, 10, 3, 0), 2)},
-					ended: []string{"u1 01T10:00:30..01T10:02:30 120s n=1 timed-out"},
 					metrics: []string{
 						"10:01 active=1 avg=0 age=30 ended=0 timedout=0 orphans=0",
 						"10:02 active=1 avg=0 age=90 ended=0 timedout=0 orphans=0",
-						"10:03 active=0 avg=0 age=0 ended=0 timedout=1 orphans=0",
+					}},
+				// The 10:03 row counts u2, signed in at 10:03.
+				{advance: at(1, 10, 3, 30),
+					ended: []string{"u1 01T10:00:30..01T10:02:30 120s n=1 timed-out"},
+					metrics: []string{
+						"10:03 active=1 avg=0 age=0 ended=0 timedout=1 orphans=0",
 					}},
 			},
 		},
@@ -190,5 +198,86 @@ func TestTrackerConvenience(t *testing.T) {
 	o := tr.SignOut("u", at(1, 8, 0, 42))
 	if got := fmtSessions(o.Ended); !reflect.DeepEqual(got, []string{"u 01T08:00:00..01T08:00:42 42s n=2"}) {
 		t.Fatalf("got %q", got)
+	}
+}
+
+// TestMetricsAtTheMinute: the row of minute M counts the sessions active
+// at the instant M with every event at M applied (sign-outs before
+// sign-ins at one instant): a sign-in at M is active, a sign-out at M has
+// ended its session, a session timing out at M is over. The same rows
+// come out however the events are split into calls, whether time moves by
+// events, by Advance or by AdvanceThrough, and Metrics(M) on demand
+// agrees with the row of M.
+func TestMetricsAtTheMinute(t *testing.T) {
+	events := []session.Event{
+		in("u1", at(1, 10, 0, 30), 1),
+		in("u4", at(1, 10, 1, 0), 2),  // at the minute: in the 10:01 row; times out at 10:04:00
+		in("u2", at(1, 10, 2, 0), 3),  // at the minute: in the 10:02 row
+		out("u1", at(1, 10, 3, 0), 1), // at the minute: not in the 10:03 row
+		in("u3", at(1, 10, 3, 0), 4),  // at the minute: in the 10:03 row
+		out("u3", at(1, 10, 4, 0), 2), // a 60 s session ending at the minute
+	}
+	// By hand, with a 3-minute timeout: 10:01 u1 (30 s old), u4 (0); 10:02
+	// u1 (90), u4 (60), u2 (0); 10:03 u4 (120), u2 (60), u3 (0), u1 ended
+	// after 150 s; 10:04 u2 (120), u3 ended after 60 s, u4 timed out at
+	// 10:04:00.
+	want := []string{
+		"10:01 active=2 avg=0 age=15 ended=0 timedout=0 orphans=0",
+		"10:02 active=3 avg=0 age=50 ended=0 timedout=0 orphans=0",
+		"10:03 active=3 avg=150 age=60 ended=1 timedout=0 orphans=0",
+		"10:04 active=1 avg=105 age=120 ended=2 timedout=1 orphans=0",
+	}
+	cfg := session.Config{Timeout: 3 * time.Minute}
+	type run struct {
+		name string
+		feed func(tr *session.Tracker) []session.Metrics
+	}
+	runs := []run{
+		{"one call, then through the last event", func(tr *session.Tracker) []session.Metrics {
+			ms := tr.Apply(events).Metrics
+			return append(ms, tr.AdvanceThrough(at(1, 10, 4, 0)).Metrics...)
+		}},
+		{"one call per event, then advance past the last minute", func(tr *session.Tracker) []session.Metrics {
+			var ms []session.Metrics
+			for _, e := range events {
+				ms = append(ms, tr.Apply([]session.Event{e}).Metrics...)
+			}
+			return append(ms, tr.Advance(at(1, 10, 4, 1)).Metrics...)
+		}},
+		{"advance to each minute between the events", func(tr *session.Tracker) []session.Metrics {
+			var ms []session.Metrics
+			for _, e := range events {
+				ms = append(ms, tr.Advance(e.Time).Metrics...) // events at e.Time may still come: no row for it yet
+				ms = append(ms, tr.Apply([]session.Event{e}).Metrics...)
+			}
+			ms = append(ms, tr.Advance(at(1, 10, 4, 0)).Metrics...)
+			return append(ms, tr.AdvanceThrough(at(1, 10, 4, 0)).Metrics...)
+		}},
+	}
+	for _, r := range runs {
+		t.Run(r.name, func(t *testing.T) {
+			tr := newTracker(t, cfg)
+			if got := fmtMetrics(r.feed(tr)); !reflect.DeepEqual(got, want) {
+				t.Errorf("rows:\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+	// On demand: with the events of each minute applied, Metrics(M) is the
+	// row of M.
+	tr := newTracker(t, session.Config{Timeout: 3 * time.Minute, MetricsEvery: -1})
+	var got []session.Metrics
+	for _, m := range []time.Time{at(1, 10, 1, 0), at(1, 10, 2, 0), at(1, 10, 3, 0), at(1, 10, 4, 0)} {
+		var upTo []session.Event
+		for _, e := range events {
+			if !e.Time.After(m) && e.Time.After(m.Add(-time.Minute)) {
+				upTo = append(upTo, e)
+			}
+		}
+		tr.Apply(upTo)
+		tr.AdvanceThrough(m)
+		got = append(got, tr.Metrics(m))
+	}
+	if g := fmtMetrics(got); !reflect.DeepEqual(g, want) {
+		t.Errorf("Metrics on demand:\n got %q\nwant %q", g, want)
 	}
 }

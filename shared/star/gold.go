@@ -21,7 +21,7 @@ var (
 	// GoldDaily: one row per computed day, also for a day without
 	// interactions (DAU 0), so the views can tell "no activity" from "not
 	// computed". INTERACTIONS counts the day's fact rows,
-	// EXCLUDED_DURATION those outside 0-2 h, EXCLUDED_SAME_TIMESTAMP the
+	// EXCLUDED_DURATION those outside 0-2 h or without a duration, EXCLUDED_SAME_TIMESTAMP the
 	// extra rows of a user at one timestamp, ACTIONS what is left.
 	GoldDaily = schema("GOLD_DAILY", "DAY",
 		"DAY", d, "INTERACTIONS", i, "EXCLUDED_DURATION", i, "EXCLUDED_SAME_TIMESTAMP", i, "ACTIONS", i,

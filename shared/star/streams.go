@@ -43,7 +43,9 @@ var (
 		"FINAL", b, "UPDATED_AT", ts)
 	// SessionMetrics (seed 003 bonus): at each minute of event time, the
 	// sessions signed in and not out, and the mean sign-in to sign-out
-	// duration in seconds. METRIC_TIME is the seed's "timestamp".
+	// duration in seconds. METRIC_TIME is the seed's "timestamp"; a row
+	// describes that instant with the sign-ins and sign-outs at it applied
+	// (signed in at 10:02:00: active at 10:02; signed out at 10:02:00: not).
 	SessionMetrics = schema("SESSION_METRICS", "METRIC_TIME",
 		"METRIC_TIME", ts, "ACTIVE_SESSIONS_COUNT", i, "AVERAGE_SESSION_DURATION", f, "AVG_ACTIVE_AGE_SECONDS", f,
 		"COMPLETED_SESSIONS", i, "TIMED_OUT_SESSIONS", i, "UPDATED_AT", ts, "ORPHAN_SIGN_OUTS", i)

@@ -126,8 +126,8 @@
 //
 // Replay takes a dataset's quarantined records (stream/<dataset>/ in the
 // quarantine bucket) back through the stream path after a fix, e.g. a
-// platform added with dataset.AddPlatform (`pulse replay --dataset
-// social_sales --add-platform Myspace`). Each record is re-cleaned with
+// platform added to the platform registry (`pulse replay --dataset
+// social_sales --add-platform Myspace`, pipeline.PlatformRegistry). Each record is re-cleaned with
 // today's spec and keeps its original position, topic/partition/offset,
 // as its dedupe origin: a record whose event was loaded meanwhile from
 // another position is a duplicate, never a second copy. One that passes

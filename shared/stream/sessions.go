@@ -20,6 +20,14 @@ import (
 // timeout (flagged TIMED_OUT), and reports at every minute of event time
 // the active sessions and the mean sign-in to sign-out duration.
 //
+// Every SESSION_METRICS row follows one convention (session.Metrics): the
+// row of minute M describes the instant M with every sign-in and sign-out
+// at M applied, so a sign-in at M is active in it and a sign-out at M has
+// ended its session. The reorder buffer releases events before its
+// frontier F, so after a batch the tracker advances to F and emits the
+// minutes before F; the minute at F waits for the events at F. The flush
+// has released everything: it emits the minutes through the last event.
+//
 // A sign-in or sign-out behind its topic's watermark (or the frontier) is
 // late: it is loaded into CONSUMER_EVENTS like any other, stays out of the
 // sessions and their metrics, and goes to PULSE_LATE_EVENTS with the
@@ -102,7 +110,7 @@ func (p *sessions) apply(_ context.Context, now time.Time, recs []*rec, o *outpu
 		}
 		p.buf.add(pending{T: r.t, Rank: rank, Input: in, Origin: r.origin(), Key: itoa(r.cell("user_id").I)})
 	}
-	p.feed(p.buf.advance(now), p.buf.Frontier, o)
+	p.feed(p.buf.advance(now), p.buf.Frontier, false, o)
 	return nil
 }
 
@@ -110,7 +118,7 @@ func (p *sessions) advance(_ context.Context, now time.Time, o *outputs, _ *look
 	before := p.buf.Frontier
 	released := p.buf.advance(now)
 	if p.buf.Frontier != before || len(released) > 0 {
-		p.feed(released, p.buf.Frontier, o)
+		p.feed(released, p.buf.Frontier, false, o)
 	}
 	return nil
 }
@@ -124,11 +132,12 @@ func (p *sessions) flush(_ context.Context, _ time.Time, o *outputs, _ *lookups)
 	if last == noTime {
 		return nil
 	}
-	// Metrics go up to the last event time seen, not to the flush frontier,
-	// and the end of the input gets its own row (METRIC_TIME = the last
-	// event time) when it falls between two minutes, so a short run still
+	// Metrics go up to the last event time seen, not to the flush frontier:
+	// the minute at the last event time too (every event is applied), and
+	// the end of the input gets its own row (METRIC_TIME = the last event
+	// time) when it falls between two minutes, so a short run still
 	// reports its sessions.
-	p.feed(released, last, o)
+	p.feed(released, last, true, o)
 	if last%sessionMinute.Microseconds() != 0 {
 		p.emit(p.tr.Metrics(fromMicros(last)), o)
 	}
@@ -141,15 +150,20 @@ func (p *sessions) emit(m session.Metrics, o *outputs) {
 }
 
 // feed applies released events to the tracker, then moves it to the
-// frontier (closing timed-out sessions and emitting each minute passed).
-func (p *sessions) feed(released []pending, frontier int64, o *outputs) {
+// frontier (closing timed-out sessions and emitting each minute before
+// it, or through it when every event at the frontier is applied too).
+func (p *sessions) feed(released []pending, frontier int64, through bool, o *outputs) {
 	evs := make([]session.Event, len(released))
 	for i, pe := range released {
 		evs[i] = session.Event{Kind: kindOf(pe.Input), UserID: pe.Key, Time: fromMicros(pe.T)}
 	}
 	out := p.tr.Apply(evs)
 	if frontier != noTime {
-		adv := p.tr.Advance(fromMicros(frontier))
+		advance := p.tr.Advance
+		if through {
+			advance = p.tr.AdvanceThrough
+		}
+		adv := advance(fromMicros(frontier))
 		out.Ended = append(out.Ended, adv.Ended...)
 		out.Metrics = append(out.Metrics, adv.Metrics...)
 	}

@@ -15,7 +15,8 @@
 //	Session(10m), one key:   events 10:00, 10:05 -> [10:00, 10:15); then 10:20 -> a second session
 //	                         [10:20, 10:30); then 10:12 -> its own [10:12, 10:22) overlaps both,
 //	                         so the three merge into [10:00, 10:30) with all four events
-//	                         (aggregates merge: counts and sums add, distinct sets unite).
+//	                         (aggregates merge: counts and sums add, max and min keep the
+//	                         extreme, distinct sets unite; custom aggregates see Aggregate).
 //	                         Events exactly gap apart (10:00, 10:10) are two sessions.
 //
 // Offset shifts the alignment: Tumbling(7*24h).Offset(4*24h) gives weeks
@@ -92,10 +93,16 @@
 //
 // # Aggregates
 //
-// Count, DistinctCount (of Event.Distinct, e.g. user_id), Sum, Avg and Max
-// (of Event.Value) and All; custom ones via AggregateFunc. All keep their
-// state in Acc, whose fields merge by fixed rules, so every aggregate is
-// mergeable. "Max-by" questions (seed 001: the city with the most users or
-// sales per platform) are answered by keying events JoinKey(platform, city)
-// and passing the results to TopBy.
+// Count, DistinctCount (of Event.Distinct, e.g. user_id), Sum, Avg, Max
+// and Min (of Event.Value) and All; custom ones via AggregateFunc. Every
+// aggregate keeps its state in Acc, so snapshots need no registry of
+// aggregate types. When sessions merge, their accumulators merge: the
+// built-ins by Acc's field rules (counts and sums add, the larger max and
+// the smaller min win, distinct sets unite), which give exactly the value
+// over the merged session's events. A custom aggregate gets the same
+// guarantee either by using Acc's fields only the way they merge, or by
+// giving its own merge rule (AggregateFunc.M, or the Merger interface);
+// see Aggregate. "Max-by" questions (seed 001: the city with the most
+// users or sales per platform) are answered by keying events
+// JoinKey(platform, city) and passing the results to TopBy.
 package window

@@ -405,7 +405,7 @@ func (e *Engine) foldSession(ai int, a *Assigner, ev *Event, t int64) (bool, []M
 		target.end = ne
 	}
 	for _, o := range hits[1:] {
-		target.acc.Merge(&o.acc)
+		merge(e.agg, &target.acc, &o.acc)
 		if o.end > target.end {
 			target.end = o.end
 		}

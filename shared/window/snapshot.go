@@ -28,6 +28,7 @@ type snapWindow struct {
 	Count    int64    `json:"n,omitempty"`
 	Sum      float64  `json:"sum,omitempty"`
 	Max      float64  `json:"max,omitempty"`
+	Min      float64  `json:"min,omitempty"`
 	Distinct []string `json:"d,omitempty"`
 }
 
@@ -43,7 +44,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 		for key, g := range m {
 			for _, w := range g.wins {
 				sw := snapWindow{Assigner: ai, Key: key, Start: w.start, End: w.end, Closed: w.closed,
-					Count: w.acc.Count, Sum: w.acc.Sum, Max: w.acc.Max}
+					Count: w.acc.Count, Sum: w.acc.Sum, Max: w.acc.Max, Min: w.acc.Min}
 				if len(w.acc.Distinct) > 0 {
 					sw.Distinct = make([]string, 0, len(w.acc.Distinct))
 					for d := range w.acc.Distinct {
@@ -102,7 +103,7 @@ func (e *Engine) Restore(data []byte) error {
 	}
 	for _, sw := range s.Windows {
 		w := &win{start: sw.Start, end: sw.End, closed: sw.Closed,
-			acc: Acc{Count: sw.Count, Sum: sw.Sum, Max: sw.Max}}
+			acc: Acc{Count: sw.Count, Sum: sw.Sum, Max: sw.Max, Min: sw.Min}}
 		if len(sw.Distinct) > 0 {
 			w.acc.Distinct = make(map[string]struct{}, len(sw.Distinct))
 			for _, d := range sw.Distinct {

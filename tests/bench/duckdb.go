@@ -151,17 +151,21 @@ const ws = "' ' || chr(9) || chr(10) || chr(13) || chr(11) || chr(12)"
 // macros are the helper functions of the cleaning SQL.
 var macros = []string{
 	// Title case as dataset.Title: words split on whitespace and joined by
-	// one space; the first letter of a word and any letter after - / ( .
-	// upper-cased, the rest lower-cased.
+	// one space; a word in capitals (two to four letters, none lower case)
+	// is an acronym and kept; in other words the first letter and any
+	// letter after - / ( . & are upper-cased, the rest lower-cased.
 	`CREATE OR REPLACE TEMP MACRO pulse_cap(p) AS upper(p[1]) || p[2:]`,
 	`CREATE OR REPLACE TEMP MACRO pulse_capsep(x, sep) AS array_to_string(list_transform(string_split(x, sep), lambda p: pulse_cap(p)), sep)`,
-	// Two fast paths skip the lambdas: one word, and words without - / ( .
+	`CREATE OR REPLACE TEMP MACRO pulse_acronym(w) AS NOT regexp_matches(w, '\p{Ll}') AND length(regexp_replace(w, '[^\p{L}]', '', 'g')) BETWEEN 2 AND 4`,
+	`CREATE OR REPLACE TEMP MACRO pulse_titleword(w) AS CASE WHEN pulse_acronym(w) THEN w
+		ELSE pulse_capsep(pulse_capsep(pulse_capsep(pulse_capsep(pulse_capsep(lower(w), '-'), '/'), '('), '.'), '&') END`,
+	// Two fast paths skip work: one word, and words without - / ( . &.
 	`CREATE OR REPLACE TEMP MACRO pulse_title(s) AS CASE
-		WHEN NOT regexp_matches(s, '[-/(. \t\n\r\x0b\x0c]') THEN upper(s[1]) || lower(s[2:])
-		WHEN NOT regexp_matches(s, '[-/(.]') THEN array_to_string(list_transform(string_split_regex(trim(s, ` + ws + `), '[ \t\n\r\x0b\x0c]+'),
-			lambda w: pulse_cap(lower(w))), ' ')
+		WHEN NOT regexp_matches(s, '[-/(.& \t\n\r\x0b\x0c]') THEN CASE WHEN pulse_acronym(s) THEN s ELSE upper(s[1]) || lower(s[2:]) END
+		WHEN NOT regexp_matches(s, '[-/(.&]') THEN array_to_string(list_transform(string_split_regex(trim(s, ` + ws + `), '[ \t\n\r\x0b\x0c]+'),
+			lambda w: CASE WHEN pulse_acronym(w) THEN w ELSE pulse_cap(lower(w)) END), ' ')
 		ELSE array_to_string(list_transform(string_split_regex(trim(s, ` + ws + `), '[ \t\n\r\x0b\x0c]+'),
-			lambda w: pulse_capsep(pulse_capsep(pulse_capsep(pulse_capsep(lower(w), '-'), '/'), '('), '.')), ' ') END`,
+			lambda w: pulse_titleword(w)), ' ') END`,
 	// Clock time as dataset.ClockTime: "9:00 PM", "9 pm", "21:00", "21:00:00" -> "HH:MM", NULL when invalid.
 	`CREATE OR REPLACE TEMP MACRO pulse_clock_parts(s) AS regexp_extract(upper(trim(s, ` + ws + `)), '^([+-]?[0-9]+)(?::([+-]?[0-9]+)(?::.*?)?)?[ \t]*(AM|PM)?$', ['h', 'm', 'ap'])`,
 	`CREATE OR REPLACE TEMP MACRO pulse_clock_hm(h, m, ap) AS CASE
@@ -258,6 +262,9 @@ func CleanSQL(spec *dataset.Spec, src Source, out Outputs) ([]string, error) {
 			l1 = append(l1, texts[0]+" AS "+t)
 		default:
 			l1 = append(l1, "COALESCE("+strings.Join(texts, ", ")+") AS "+t)
+		}
+		if f.BlankIsValue {
+			return nil, fmt.Errorf("dataset %s field %s keeps blank text as a value: not written in SQL yet", spec.Name, f.Name)
 		}
 		// Layer 2: the standardizer.
 		std := t

@@ -266,7 +266,8 @@ func TestSQLStandardizers(t *testing.T) {
 	if err := execAll(ctx, conn, macros); err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range []string{"driver", "ENGINEER", "at  home", "jokes/memes", "wi-fi", "x (twitter)", "u.s. army", "Life Hacks", "a", "ñandú grande", "ÉCOLE"} {
+	for _, in := range []string{"driver", "ENGINEER", "at  home", "jokes/memes", "wi-fi", "x (twitter)", "u.s. army", "Life Hacks", "a", "ñandú grande", "ÉCOLE",
+		"Q&A", "q&a", "ASMR", "Smart TV show", "DIY  crafts", "rock&roll", "X", "x", "U.S.", "AT&T deals", "4K", "3D tv", "", "  ", "JAKARTA", " south   JAKARTA", "SMART TV", "ÉCOLE DE ASMR"} {
 		want, _ := dataset.Title(in)
 		var got string
 		if err := conn.QueryRowContext(ctx, "SELECT pulse_title(?)", in).Scan(&got); err != nil {

@@ -566,10 +566,13 @@ func (o *oracle) sessions(ins, outs []*orec) {
 		}
 		o.put("SESSION_METRICS", micro(b), fmt.Sprintf("%d %s %s %d %d %d", n, fnum(avgDur), fnum(avgAge), ended, timedOut, orphans))
 	}
+	// The row of minute M is the instant M with every event at M applied
+	// (a sign-in at M active, a sign-out at M ended): before an event, the
+	// minutes strictly before it.
 	maxAll := evs[len(evs)-1].t
 	next := floorDiv(evs[0].t, minute)*minute + minute
 	for _, ev := range evs {
-		for ; next <= ev.t; next += minute {
+		for ; next < ev.t; next += minute {
 			metric(next)
 		}
 		start, ok := active[ev.user]
@@ -591,8 +594,9 @@ func (o *oracle) sessions(ins, outs []*orec) {
 			session(ev.user, start, ev.t, false)
 		}
 	}
-	// Flush: metrics up to the last event time seen, and one at the last
-	// event time itself when it falls between minutes.
+	// Flush: metrics up to the last event time seen (its minute included:
+	// every event is applied), and one at the last event time itself when
+	// it falls between minutes.
 	for ; next <= maxAll; next += minute {
 		metric(next)
 	}

@@ -48,10 +48,11 @@ type fact struct {
 
 // appAction is one loaded app interaction.
 type appAction struct {
-	user     string
-	at       time.Time
-	action   string
-	duration int64
+	user        string
+	at          time.Time
+	action      string
+	duration    int64
+	hasDuration bool // false: blank in the file, NULL in the fact
 }
 
 // expected is the whole oracle.
@@ -248,10 +249,13 @@ func compute(t *testing.T, drops []drop) *expected {
 				user, _ := get("user_id")
 				ts, _ := get("timestamp")
 				action, _ := get("action_type")
-				durS, _ := get("duration_ms")
+				// A blank duration is missing (NULL in the fact): loaded,
+				// but not an interaction that counts (seed 002: a valid
+				// duration of 0 to 2 h).
+				durS, present := get("duration_ms")
 				dur, _ := strconv.ParseInt(durS, 10, 64)
 				at, err := time.Parse("2006-01-02 15:04:05.000", ts)
-				if user == "" || err != nil || !appActions[action] || dur < 0 {
+				if user == "" || err != nil || !appActions[action] || present && dur < 0 {
 					c.rejected++
 					return
 				}
@@ -261,7 +265,7 @@ func compute(t *testing.T, drops []drop) *expected {
 				}
 				seen[d.dataset+"|"+user+"|"+ts+"|"+action] = true
 				c.loaded++
-				e.app = append(e.app, appAction{user: user, at: at, action: action, duration: dur})
+				e.app = append(e.app, appAction{user: user, at: at, action: action, duration: dur, hasDuration: present})
 			})
 		case "app_users":
 			forCSV(t, d.path, func(get func(string) (string, bool)) {
@@ -383,7 +387,8 @@ type session struct {
 }
 
 // goldDays works out the seed 002 figures per UTC day from the loaded app
-// interactions: an action counts with a duration of 0 to 2 h; one user's
+// interactions: an action counts with a duration of 0 to 2 h (a missing
+// duration does not count); one user's
 // counting actions at one timestamp are one; sessions break at a gap of 30
 // minutes or more and at midnight.
 func goldDays(app []appAction) map[string]*goldDay {
@@ -403,7 +408,7 @@ func goldDays(app []appAction) map[string]*goldDay {
 	for _, a := range app {
 		g := get(a.at.Format("2006-01-02"))
 		g.interactions++
-		if a.duration < 0 || a.duration > 2*3600*1000 {
+		if !a.hasDuration || a.duration < 0 || a.duration > 2*3600*1000 {
 			g.excludedDuration++
 			continue
 		}

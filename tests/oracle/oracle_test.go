@@ -53,12 +53,15 @@ var (
 // edgeCases are seed-002 rows that reach every gold rule (see goldDays in
 // expect_test.go): one action per timestamp, a 30-minute gap exactly,
 // exactly 2 h, over 2 h, a zero duration, a session across midnight, a day
-// with only an outlier, an exact duplicate and a rejected row.
+// with only an outlier, missing durations (one inside a session, one the
+// user's only action of the day), an exact duplicate and a rejected row.
 const edgeCases = `user_id,timestamp,action_type,page_id,duration_ms,app_version
 EDGE1,2024-02-11 10:00:00.000,page_view,p1,1000,6.0.0
 EDGE1,2024-02-11 10:00:00.000,edit,p1,500,6.0.0
 EDGE1,2024-02-11 10:30:00.000,share,p1,100,6.0.0
 EDGE1,2024-02-11 10:59:59.999,edit,p1,100,6.0.0
+EDGE1,2024-02-11 11:20:00.000,create,p1,,6.0.0
+EDGE4,2024-02-13 08:00:00.000,page_view,p5,,6.0.0
 EDGE2,2024-02-11 23:50:00.000,create,p2,7200000,6.0.0
 EDGE2,2024-02-12 00:10:00.000,edit,p2,7200001,6.0.0
 EDGE2,2024-02-12 00:20:00.000,delete,p2,0,6.0.0
@@ -234,7 +237,8 @@ func TestOracle(t *testing.T) {
 			t.Errorf("%d active and %d quiet days: the data set does not reach the rules", active, quiet)
 		}
 		edge := days["2024-02-11"]
-		if edge.excludedSameTS == 0 || days["2024-02-14"].excludedDuration != 1 || len(days["2024-02-14"].users) != 0 {
+		if edge.excludedSameTS == 0 || days["2024-02-14"].excludedDuration != 1 || len(days["2024-02-14"].users) != 0 ||
+			days["2024-02-13"].users["EDGE4"] || edge.excludedDuration == 0 {
 			t.Error("the edge cases did not land where intended")
 		}
 	}

@@ -89,6 +89,9 @@ func shopEdges(base time.Time) []edgeRec {
 		reg(8, 999102, 17, "geo", "consumer_registration"),  // too young: rejected
 		reg(9, 999103, 30, "eng", "sign_in"),                // wrong event_name: rejected
 		reg(10, 999104, 30, "fr", "consumer_registration"),  // language not eng/geo: rejected
+		reg(10, 999105, 31, "", "consumer_registration"),    // no preference: "" is one of seed 003's values, kept
+		{"consumer_registration", map[string]any{"timestamp": iso(10), "event_name": "consumer_registration", "user_id": 999106, "age": 32,
+			"masked_email": "****@example.org"}}, // no preferred_language at all: NULL
 		{"item_view", map[string]any{"timestamp": iso(11), "event_name": "item_view", "item_id": " " + movies[0].ItemID + " ", "user_id": 999101}},
 		// The same instant's day differs in UTC and in the offset's zone: the day is UTC's.
 		{"item_view", map[string]any{"timestamp": base.Add(14 * time.Second).In(time.FixedZone("", -11*3600)).Format(time.RFC3339),
@@ -165,6 +168,7 @@ func checkEdges(t *testing.T, w *streamWant) {
 		{"edge-s4..6 are rejected", social["edge-s4"].id == "" && social["edge-s5"].id == "" && social["edge-s6"].id == ""},
 		{"999101 registered with no age and eng", regs[999101].user != 0 && regs[999101].age == nil && regs[999101].lang == "eng"},
 		{"999102..4 are rejected", regs[999102].user == 0 && regs[999103].user == 0 && regs[999104].user == 0},
+		{"999105 has language \"\", 999106 none", regs[999105].user != 0 && regs[999105].lang == "" && regs[999106].user != 0 && regs[999106].lang == nil},
 		{"the edge cart bought 3 items, 1 without a price", bought == 3 && unpriced == 1},
 		{"999202 lives in Brazil, 999203 is rejected", w.users["999202"].country == "Brazil" && w.users["999203"].country == ""},
 		{"the catalog edges", w.movies[movies[0].ItemID].title == "The General (1926)" && w.movies[movies[1].ItemID].price == movies[1].Price &&

@@ -212,7 +212,9 @@ type sessionMetric struct {
 // after its sign-in (timed out); a sign-out with no open session is an
 // orphan. At each whole minute from the first event's next minute up to
 // the last event time, and at the last event time itself when it is not
-// a whole minute, a row: sessions open at that instant, their mean age,
+// a whole minute, a row describing that instant with every event at it
+// applied (a sign-in at the minute is open, a sign-out at the minute has
+// closed its session): sessions open at that instant, their mean age,
 // the mean sign-in to sign-out duration of the sessions closed by a
 // sign-out so far, and the cumulative counts.
 func trackSessions(signs []signRec, reach map[string]int) []sessionMetric {
@@ -262,7 +264,7 @@ func trackSessions(signs []signRec, reach map[string]int) []sessionMetric {
 	}
 	next := floorDiv(evs[0].t, minuteUS)*minuteUS + minuteUS
 	for _, ev := range evs {
-		for ; next <= ev.t; next += minuteUS {
+		for ; next < ev.t; next += minuteUS { // a minute's row waits for the events at the minute
 			row(next)
 		}
 		expire(ev.t)

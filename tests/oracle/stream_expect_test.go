@@ -54,7 +54,7 @@ type (
 	regRec struct {
 		user int64
 		age  any // int64 or nil
-		lang string
+		lang any // string or nil
 		t    int64
 		late bool
 	}
@@ -167,12 +167,25 @@ func isoMicros(r map[string]any, k string) (int64, bool) {
 }
 
 // title capitalizes each word and lower-cases the rest; a letter after
-// '-', '/', '(' or '.' starts a word too; runs of spaces become one.
+// '-', '/', '(', '.' or '&' starts a part too; runs of spaces become one. A
+// word written in capitals with two to four letters is an acronym and
+// stays as written ("Q&A", "ASMR"); a longer one is title-cased.
 func title(s string) string {
 	var b strings.Builder
 	for i, w := range strings.Fields(s) {
 		if i > 0 {
 			b.WriteByte(' ')
+		}
+		letters, lower := 0, false
+		for _, r := range w {
+			if unicode.IsLetter(r) {
+				letters++
+			}
+			lower = lower || unicode.IsLower(r)
+		}
+		if letters >= 2 && letters <= 4 && !lower {
+			b.WriteString(w)
+			continue
 		}
 		up := true
 		for _, r := range w {
@@ -181,7 +194,7 @@ func title(s string) string {
 			} else {
 				b.WriteRune(unicode.ToLower(r))
 			}
-			up = strings.ContainsRune("-/(.", r)
+			up = strings.ContainsRune("-/(.&", r)
 		}
 	}
 	return b.String()
@@ -245,7 +258,7 @@ var (
 		"fb": "Facebook", "tiktok": "TikTok", "tik tok": "TikTok", "telegram": "Telegram", "youtube": "YouTube"}
 	pageSources = map[string]string{"homepage": "Homepage", "inbox": "Inbox", "external": "External"}
 	payments    = map[string]string{"cash": "Cash", "card": "Card"}
-	languages   = map[string]string{"eng": "eng", "geo": "geo"}
+	languages   = map[string]string{"eng": "eng", "geo": "geo", "": ""}
 	tiers       = map[string]bool{"platinum": true, "gold": true, "silver": true, "standard": true}
 )
 
@@ -380,7 +393,9 @@ func (w *streamWant) registrations(byTopic map[string][]smsg) {
 	for _, m := range byTopic["consumer_registration"] {
 		r := m.ev.Record
 		user, t, ok := consumer(m)
-		rr := regRec{user: user, t: t, age: nil, lang: "Unknown"}
+		// seed 003: preferred_language is "eng", "geo" or "" (kept as
+		// given, in any case); absent or null, it is NULL.
+		rr := regRec{user: user, t: t, age: nil, lang: nil}
 		if age, okA := integer(r, "age"); okA {
 			rr.age = age
 			ok = ok && age >= 18 && age <= 95
@@ -389,9 +404,12 @@ func (w *streamWant) registrations(byTopic map[string][]smsg) {
 			at := strings.LastIndexByte(email, '@')
 			ok = ok && at > 0 && strings.Contains(email[at+1:], ".")
 		}
-		if l, okL := field(r, "preferred_language"); okL {
-			rr.lang, okL = languages[strings.ToLower(l)]
+		if l, present := r["preferred_language"].(string); present {
+			lang, okL := languages[strings.ToLower(strings.TrimSpace(l))]
+			rr.lang = lang
 			ok = ok && okL
+		} else if r["preferred_language"] != nil {
+			ok = false // not a string
 		}
 		if !ok || !w.first(m, strconv.FormatInt(user, 10)) {
 			continue

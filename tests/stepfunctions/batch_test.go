@@ -310,21 +310,21 @@ func TestLoadFailureRetriesThenQuarantines(t *testing.T) {
 	}
 	load := definition(t, f.starter.sm)["States"].(map[string]any)["Load"].(map[string]any)
 	b, _ := json.Marshal(load["Retry"])
-	if err := json.Unmarshal(b, &retry); err != nil || len(retry) != 2 {
+	if err := json.Unmarshal(b, &retry); err != nil || len(retry) != 3 || retry[2].ErrorEquals[0] != "States.ALL" {
 		t.Fatalf("Load's Retry %s", b)
 	}
-	attempts := 1 + retry[1].MaxAttempts
+	attempts := 1 + retry[2].MaxAttempts
 	calls := f.inv.Calls("load")
 	if len(calls) != attempts || attempts != 4 {
-		t.Fatalf("load invoked %d times, want %d (1 + MaxAttempts %d)", len(calls), attempts, retry[1].MaxAttempts)
+		t.Fatalf("load invoked %d times, want %d (1 + MaxAttempts %d)", len(calls), attempts, retry[2].MaxAttempts)
 	}
 	for _, c := range calls {
 		if c.ErrorType != handlers.ErrorPulse || !strings.Contains(c.Error, "closed") {
 			t.Errorf("load attempt: %s %s", c.ErrorType, c.Error)
 		}
 	}
-	if got := res.Count("StateRetried", "Load"); got != retry[1].MaxAttempts {
-		t.Errorf("Load retried %d times, want %d", got, retry[1].MaxAttempts)
+	if got := res.Count("StateRetried", "Load"); got != retry[2].MaxAttempts {
+		t.Errorf("Load retried %d times, want %d", got, retry[2].MaxAttempts)
 	}
 	if res.Count("StateCaught", "Load") != 1 || res.Count("StateEntered", "Quarantine") != 1 || res.Count("StateEntered", "DataTests") != 0 {
 		t.Errorf("events after the last attempt: %+v", res.Events)
@@ -334,8 +334,17 @@ func TestLoadFailureRetriesThenQuarantines(t *testing.T) {
 	// hold personal data, which only the raw bucket keeps).
 	ctx := context.Background()
 	fileID := pipeline.FileID(drop)
-	if objs, err := f.st.Env.Store.List(ctx, stack.Buckets.Quarantine, "_files/"+fileID+"/"); err != nil || len(objs) != 1 {
-		t.Errorf("quarantine holds %v (%v), want the reason only", objs, err)
+	// Its record rejects left the replayable area for the file's folder:
+	// the file's work was given up (its dedupe claims released too).
+	objs, err := f.st.Env.Store.List(ctx, stack.Buckets.Quarantine, "_files/"+fileID+"/")
+	if err != nil || len(objs) != 2 || objs[0].Key != "_files/"+fileID+"/reason.json" || objs[1].Key != "_files/"+fileID+"/rejects/"+fileID+".ndjson" {
+		t.Errorf("quarantine holds %v (%v), want the reason and the file's record rejects", objs, err)
+	}
+	if objs, err := f.st.Env.Store.List(ctx, stack.Buckets.Quarantine, tr.Dataset+"/"); err != nil || len(objs) != 0 {
+		t.Errorf("replayable rejects of the quarantined file: %v (%v), want none", objs, err)
+	}
+	if st, err := f.st.Env.Dedupe.State(ctx, pipeline.Origin(drop)); err != nil || st != pipeline.TxnAborted {
+		t.Errorf("the file's dedupe claims: %v (%v), want released (aborted)", st, err)
 	}
 	body, _, err := f.st.Env.Store.Get(ctx, drop.Bucket, drop.Key)
 	if err != nil {

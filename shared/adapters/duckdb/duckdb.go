@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,10 +36,51 @@ type Warehouse struct {
 	stageByInsert bool
 }
 
+// Options bound what DuckDB takes of the machine. Zero values keep
+// DuckDB's defaults: a memory limit of 80% of the machine's memory, one
+// thread per core.
+type Options struct {
+	// MemoryLimit caps DuckDB's buffer manager (cached table blocks, hash
+	// tables, sorts) in bytes, as SET memory_limit does; work beyond it
+	// spills to <path>.tmp or, where it cannot, fails with an
+	// out-of-memory error. Blocks of the database file are evicted from
+	// the cache as needed, so a warehouse that grows does not grow the
+	// process.
+	MemoryLimit int64
+	// Threads is DuckDB's worker threads (SET threads).
+	Threads int
+}
+
+// dsn adds o's settings to path as DuckDB configuration parameters.
+func (o Options) dsn(path string) string {
+	var params []string
+	if o.MemoryLimit > 0 {
+		// DuckDB reads KiB/MiB/GiB as powers of two, KB/MB/GB as powers of ten.
+		params = append(params, fmt.Sprintf("memory_limit=%dKiB", max(o.MemoryLimit>>10, 1)))
+	}
+	if o.Threads > 0 {
+		params = append(params, fmt.Sprintf("threads=%d", o.Threads))
+	}
+	if len(params) == 0 {
+		return path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + strings.Join(params, "&")
+}
+
 // Open opens (creating if needed) the database file at path; "" opens a
-// private in-memory database.
+// private in-memory database. path may carry DuckDB configuration
+// parameters (path?access_mode=read_only).
 func Open(ctx context.Context, path string) (*Warehouse, error) {
-	connector, err := duckdb.NewConnector(path, nil)
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith opens the database at path as Open does, with o's bounds.
+func OpenWith(ctx context.Context, path string, o Options) (*Warehouse, error) {
+	connector, err := duckdb.NewConnector(o.dsn(path), nil)
 	if err != nil {
 		return nil, fmt.Errorf("opening duckdb %q: %w", path, err)
 	}
@@ -127,4 +169,15 @@ func (w *Warehouse) ExecTx(ctx context.Context, stmts []string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return sqldb.ExecTx(ctx, w.db, stmts)
+}
+
+// MemoryUsage returns the bytes DuckDB's buffer manager holds now (the sum
+// of duckdb_memory()): cached table blocks, query intermediates and the
+// like, all outside Go's heap.
+func (w *Warehouse) MemoryUsage(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	if err := w.db.QueryRowContext(ctx, "SELECT CAST(SUM(memory_usage_bytes) AS BIGINT) FROM duckdb_memory()").Scan(&n); err != nil {
+		return 0, fmt.Errorf("reading duckdb_memory(): %w", err)
+	}
+	return n.Int64, nil
 }

@@ -98,7 +98,7 @@ type expiry struct {
 type Dedupe struct {
 	mu      sync.Mutex
 	opts    DedupeOptions
-	claims  map[keyHash]*claimEntry
+	claims  map[keyHash]claimEntry
 	txns    map[string]*txnEntry
 	queues  map[time.Duration]*expiry
 	nextSeq uint64
@@ -120,7 +120,7 @@ func NewDedupeWith(o DedupeOptions) *Dedupe {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Dedupe{opts: o, claims: map[keyHash]*claimEntry{}, txns: map[string]*txnEntry{}, queues: map[time.Duration]*expiry{}}
+	return &Dedupe{opts: o, claims: map[keyHash]claimEntry{}, txns: map[string]*txnEntry{}, queues: map[time.Duration]*expiry{}}
 }
 
 // logLine is one line of the file: a claim
@@ -251,7 +251,7 @@ func (d *Dedupe) apply(line []byte, bySeq map[uint64]*txnEntry, now int64) error
 		if err != nil || len(o) != 8 {
 			return fmt.Errorf("bad origin hash %q", oh)
 		}
-		e := &claimEntry{origin: originHash(binary.BigEndian.Uint64(o)), expires: expires}
+		e := claimEntry{origin: originHash(binary.BigEndian.Uint64(o)), expires: expires}
 		if seq != 0 {
 			e.txn = bySeq[seq]
 			if e.txn == nil {
@@ -280,7 +280,7 @@ func (d *Dedupe) apply(line []byte, bySeq map[uint64]*txnEntry, now int64) error
 		if err := unmarshalAll(l, &ns, &key, &origin); err != nil {
 			return err
 		}
-		d.putClaim(hashKey(ns, key), &claimEntry{origin: hashOrigin(origin)}, restored)
+		d.putClaim(hashKey(ns, key), claimEntry{origin: hashOrigin(origin)}, restored)
 	default:
 		return fmt.Errorf("unknown line %s", line)
 	}
@@ -308,7 +308,7 @@ func (d *Dedupe) ttlFor(origin string) time.Duration {
 // putClaim stores e under k and queues its expiry. ttl is the TTL it was
 // written with, or restored for a claim read back from the file (its queue
 // is swept by a scan).
-func (d *Dedupe) putClaim(k keyHash, e *claimEntry, ttl time.Duration) {
+func (d *Dedupe) putClaim(k keyHash, e claimEntry, ttl time.Duration) {
 	d.claims[k] = e
 	if e.expires == 0 {
 		return
@@ -487,7 +487,7 @@ func (d *Dedupe) logTxn(buf *bytes.Buffer, t *txnEntry) {
 	t.logged = true
 }
 
-func (d *Dedupe) logClaim(buf *bytes.Buffer, k keyHash, e *claimEntry) {
+func (d *Dedupe) logClaim(buf *bytes.Buffer, k keyHash, e claimEntry) {
 	if d.file == nil {
 		return
 	}
@@ -514,7 +514,7 @@ type memo struct {
 // change is a claim written by a Claim call, applied once the file write succeeded.
 type change struct {
 	k   keyHash
-	e   *claimEntry
+	e   claimEntry
 	ttl time.Duration
 }
 
@@ -543,7 +543,7 @@ func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipe
 	seen := make(map[keyHash]memo, len(claims))
 	write := func(k keyHash, origin string) {
 		ttl := d.ttlFor(origin)
-		e := &claimEntry{origin: hashOrigin(origin), txn: cur, expires: d.expiresAt(origin, now)}
+		e := claimEntry{origin: hashOrigin(origin), txn: cur, expires: d.expiresAt(origin, now)}
 		changes = append(changes, change{k, e, ttl})
 		d.logClaim(&buf, k, e)
 		lines++
