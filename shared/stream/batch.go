@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -209,11 +210,21 @@ func (b *batch) owner() string {
 // records the redelivery does not hold (they move to the transaction of
 // the batch that does, as retries by the same origin).
 func batchTxn(msgs []*pipeline.Message) string {
-	sorted := append([]*pipeline.Message(nil), msgs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return positionLess(sorted[i], sorted[j]) })
+	less := func(i, j int) bool { return positionLess(msgs[i], msgs[j]) }
+	if !sort.SliceIsSorted(msgs, less) { // the mapping's order already is
+		msgs = append([]*pipeline.Message(nil), msgs...)
+		sort.SliceStable(msgs, func(i, j int) bool { return positionLess(msgs[i], msgs[j]) })
+	}
 	h := md5.New()
-	for _, m := range sorted {
-		fmt.Fprintf(h, "%s/%d/%d;", m.Topic, m.Partition, m.Offset)
+	var buf []byte
+	for _, m := range msgs {
+		buf = append(buf[:0], m.Topic...)
+		buf = append(buf, '/')
+		buf = strconv.AppendInt(buf, int64(m.Partition), 10)
+		buf = append(buf, '/')
+		buf = strconv.AppendInt(buf, m.Offset, 10)
+		buf = append(buf, ';')
+		h.Write(buf)
 	}
 	return "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
