@@ -32,7 +32,8 @@ func runCost(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: pulse cost --events-per-second N [--files-per-day F --file-mb M] [--load-mode merge|snowpipe]\n"+
 			"                  [--dedupe on-demand|provisioned] [--kafka msk-serverless|msk-provisioned|existing] [--format table|json] ...\n\n"+
 			"Prints Pulse's modeled monthly cost by service (us-east-1, 730 hours) from the price table and the measured\n"+
-			"figures in shared/cost; the flags below are the assumptions, with their defaults.\n")
+			"figures in shared/cost; the flags below are the assumptions, with their defaults.")
+		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
 	fs.Float64Var(&a.EventsPerSecond, "events-per-second", a.EventsPerSecond, "stream events a second, over all topics")
