@@ -45,7 +45,7 @@ func TestDefaultPricesCoverEveryChoice(t *testing.T) {
 
 // TestPeersPerMillion checks the peers' figures as their pages give them:
 // Clickstream $348.80 + $3,961 at 10,000 events/s over 25.92 billion
-// events (30-day month); the Game Analytics Pipeline's $65.88 over 259.2
+// events (30-day month), $75.80 + $775.60 at 1,000 events/s; the Game Analytics Pipeline's $65.88 over 259.2
 // million events.
 func TestPeersPerMillion(t *testing.T) {
 	p, err := DefaultPrices()
@@ -53,7 +53,8 @@ func TestPeersPerMillion(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]float64{
-		"Clickstream Analytics on AWS":                        4309.80 / 25920,
+		"Clickstream Analytics on AWS (10,000 events/s)":      4309.80 / 25920,
+		"Clickstream Analytics on AWS (1,000 events/s)":       851.40 / 2592,
 		"Game Analytics Pipeline on AWS (data lake, Iceberg)": 65.88 / 259.2,
 		"Game Analytics Pipeline on AWS (data lake, Hive)":    92.06 / 259.2,
 		"Game Analytics Pipeline on AWS (Amazon Redshift)":    252.50 / 259.2,
