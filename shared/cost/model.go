@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 )
 
 // Line is one priced quantity of the monthly bill.
@@ -73,6 +74,14 @@ func Estimate(a Assumptions, f MeasuredFigures, p *Prices) (*Report, error) {
 		return nil, errors.Join(m.pr.errs...)
 	}
 	r := m.r
+	// Group the lines by service, services in order of first appearance.
+	first := map[string]int{}
+	for i, l := range r.Lines {
+		if _, ok := first[l.Service]; !ok {
+			first[l.Service] = i
+		}
+	}
+	sort.SliceStable(r.Lines, func(i, j int) bool { return first[r.Lines[i].Service] < first[r.Lines[j].Service] })
 	units := r.EventsPerMonth + r.RecordsPerMonth
 	for i := range r.Lines {
 		r.MonthlyUSD += r.Lines[i].MonthlyUSD
