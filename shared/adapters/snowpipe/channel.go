@@ -206,40 +206,43 @@ func (ch *Channel) Send(ctx context.Context, rows []Row, lastOffset int64) (Send
 }
 
 // encode cuts rows into chunks of at most MaxRequestBytes of NDJSON,
-// never splitting the rows of one offset.
+// never splitting the rows of one offset. Rows are written straight into
+// the chunk; a group that overflows it moves to the next one.
 func (ch *Channel) encode(rows []Row, lastOffset int64) ([]*chunk, error) {
 	limit := ch.c.cfg.MaxRequestBytes
-	var (
-		chunks []*chunk
-		cur    = &chunk{}
-		group  []byte
-	)
+	var chunks []*chunk
+	newChunk := func(sizeHint int) *chunk {
+		return &chunk{raw: make([]byte, 0, min(limit, sizeHint)), lines: make([]line, 0, len(rows))}
+	}
+	cur := newChunk(512 * len(rows))
 	for i := 0; i < len(rows); {
-		off := rows[i].Offset
-		group = group[:0]
-		var lines []line
+		off, groupStart, linesStart := rows[i].Offset, len(cur.raw), len(cur.lines)
 		for ; i < len(rows) && rows[i].Offset == off; i++ {
 			var err error
-			group, err = appendRowJSON(group, &ch.spec.Table, rows[i].Cells)
+			cur.raw, err = appendRowJSON(cur.raw, &ch.spec.Table, rows[i].Cells)
 			if err != nil {
 				return nil, permanent(fmt.Errorf("snowpipe encoding row at offset %d for %s: %w", off, ch.spec.Table.Name, err))
 			}
-			lines = append(lines, line{end: len(group), offset: off})
+			cur.lines = append(cur.lines, line{end: len(cur.raw), offset: off})
 		}
-		if len(group) > limit {
+		if len(cur.raw) <= limit {
+			continue
+		}
+		size := len(cur.raw) - groupStart
+		if size > limit {
 			return nil, permanent(fmt.Errorf("snowpipe encoding for %s: the rows at offset %d take %d bytes, over the %d-byte request limit",
-				ch.spec.Table.Name, off, len(group), limit))
+				ch.spec.Table.Name, off, size, limit))
 		}
-		if len(cur.raw)+len(group) > limit {
-			cur.end = cur.lines[len(cur.lines)-1].offset
-			chunks = append(chunks, cur)
-			cur = &chunk{}
+		// the group moves to a new chunk; the full one ends before it
+		next := newChunk(len(cur.raw) / max(1, len(cur.lines)) * (len(rows) - linesStart))
+		next.raw = append(next.raw, cur.raw[groupStart:]...)
+		for _, l := range cur.lines[linesStart:] {
+			next.lines = append(next.lines, line{end: l.end - groupStart, offset: l.offset})
 		}
-		base := len(cur.raw)
-		cur.raw = append(cur.raw, group...)
-		for _, l := range lines {
-			cur.lines = append(cur.lines, line{end: base + l.end, offset: l.offset})
-		}
+		cur.raw, cur.lines = cur.raw[:groupStart], cur.lines[:linesStart]
+		cur.end = cur.lines[linesStart-1].offset
+		chunks = append(chunks, cur)
+		cur = next
 	}
 	if len(cur.lines) > 0 {
 		cur.end = lastOffset

@@ -65,6 +65,9 @@ type Options struct {
 	// bare value, as Snowflake's tutorial reads them, instead of the JSON
 	// object of the reference.
 	PlainText bool
+	// CountOnly keeps no committed rows, only their count (Rows returns
+	// nil, Count the number): for benchmarks.
+	CountOnly bool
 	// Now is the service's clock (default time.Now); share it with the
 	// client to expire tokens.
 	Now func() time.Time
@@ -124,6 +127,7 @@ type Server struct {
 type tableData struct {
 	schema table.Schema
 	rows   []map[string]any
+	count  int
 }
 
 type channel struct {
@@ -280,6 +284,16 @@ func (s *Server) Rows(tableName string) []map[string]any {
 		return nil
 	}
 	return append([]map[string]any(nil), td.rows...)
+}
+
+// Count returns how many rows the table holds.
+func (s *Server) Count(tableName string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if td := s.tables[strings.ToUpper(tableName)]; td != nil {
+		return td.count
+	}
+	return 0
 }
 
 // Committed returns a channel's committed offset token.
@@ -600,7 +614,10 @@ func (s *Server) commit(ch *channel) {
 	}
 	td := s.pipes[strings.ToUpper(ch.pipe)]
 	for _, p := range ch.pending {
-		td.rows = append(td.rows, p.rows...)
+		td.count += len(p.rows)
+		if !s.opts.CountOnly {
+			td.rows = append(td.rows, p.rows...)
+		}
 		ch.rowsInserted += int64(len(p.rows))
 		if p.errRows > 0 {
 			ch.rowsErrors += p.errRows
