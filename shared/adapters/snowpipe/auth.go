@@ -175,7 +175,6 @@ func (c *Client) ingest(ctx context.Context) (host, token string, err error) {
 		return "", "", err
 	}
 	c.scoped, c.scopedExp = strings.TrimSpace(tok), now.Add(c.cfg.JWTLifetime)
-	c.tokenExchanges++
 	return c.ingestHost, c.scoped, nil
 }
 

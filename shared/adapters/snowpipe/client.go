@@ -26,11 +26,10 @@ type Client struct {
 	cfg Config
 	fp  string
 
-	authMu         sync.Mutex
-	ingestHost     string
-	scoped         string
-	scopedExp      time.Time
-	tokenExchanges int
+	authMu     sync.Mutex
+	ingestHost string
+	scoped     string
+	scopedExp  time.Time
 
 	sleep func(ctx context.Context, d time.Duration) error
 }
