@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
+	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
 )
 
 func init() {
@@ -68,8 +69,13 @@ func runStatus(ctx context.Context, args []string) error {
 	streamStale := fs.Duration("stream-stale", 15*time.Minute, "a topic whose last batch is older than this is stale")
 	format := fs.String("format", "table", "output: table or json")
 	wait := fs.Duration("wait", 10*time.Second, "how long to wait while another pulse process holds the warehouse")
+	target := fs.String("warehouse", "local", "local (the data folder's DuckDB) or snowflake (a deployment's: SNOWFLAKE_ACCOUNT, _USER, _ROLE,\n"+
+		"_WAREHOUSE, _DATABASE, _SCHEMA and SNOWFLAKE_PRIVATE_KEY_SECRET, the Secrets Manager ARN of the key, as the functions have them)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *target != "local" && *target != "snowflake" {
+		return usagef("status", "--warehouse %q: want local or snowflake", *target)
 	}
 	if fs.NArg() > 0 {
 		return usagef("status", "unexpected arguments %q", fs.Args())
@@ -77,20 +83,32 @@ func runStatus(ctx context.Context, args []string) error {
 	if *format != "table" && *format != "json" {
 		return usagef("status", "--format %q: want table or json", *format)
 	}
-	abs, err := dataFolder("status", *dir)
-	if err != nil {
-		return err
-	}
-	wh, err := openWarehouse(ctx, abs, false, *wait)
-	if err != nil {
-		return err
+	var wh pipeline.Warehouse
+	where := ""
+	if *target == "snowflake" {
+		sf, err := warehouse.Open(ctx, os.Getenv)
+		if err != nil {
+			return fmt.Errorf("connecting to the deployment's Snowflake: %w", err)
+		}
+		wh, where = sf, "snowflake://"+os.Getenv("SNOWFLAKE_ACCOUNT")+"/"+os.Getenv("SNOWFLAKE_DATABASE")+"/"+os.Getenv("SNOWFLAKE_SCHEMA")
+		fmt.Printf("warehouse: %s\n", where)
+	} else {
+		abs, err := dataFolder("status", *dir)
+		if err != nil {
+			return err
+		}
+		dw, err := openWarehouse(ctx, abs, false, *wait)
+		if err != nil {
+			return err
+		}
+		wh, where = dw, abs+"/warehouse.duckdb"
 	}
 	defer wh.Close()
 	rep, err := status(ctx, wh, time.Now().UTC(), *stale, *streamStale)
 	if err != nil {
 		return err
 	}
-	rep.Warehouse = abs + "/warehouse.duckdb"
+	rep.Warehouse = where
 	if *format == "json" {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
