@@ -181,7 +181,7 @@ SELECT PLATFORM, VISITORS, RANK() OVER (ORDER BY VISITORS DESC) AS VISITOR_RANK,
 		Chart: "line", Category: "METRIC_TIME", Measures: []string{"ACTIVE_SESSIONS_COUNT", "AVERAGE_SESSION_DURATION"},
 		Total: "ACTIVE_SESSIONS_COUNT", Headline: HeadlineLatest,
 		Units: map[string]string{"AVERAGE_SESSION_DURATION": UnitSeconds},
-		Names: map[string]string{"ACTIVE_SESSIONS_COUNT": "Active sessions", "AVERAGE_SESSION_DURATION": "Avg. session duration",
+		Names: map[string]string{"METRIC_TIME": "Minute", "ACTIVE_SESSIONS_COUNT": "Active sessions", "AVERAGE_SESSION_DURATION": "Avg. session duration",
 			"AVG_ACTIVE_AGE_SECONDS": "Avg. age of active sessions"},
 		Note: "Each minute of event time: sessions signed in and not out, and the mean sign-in to sign-out duration of " +
 			"the sessions ended so far (0 before the first sign-out).",
