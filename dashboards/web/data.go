@@ -163,13 +163,15 @@ func inferColumns(names []string, rows [][]any, view []Column) []Column {
 // column when it has one), or the value of the category with the largest
 // value (HeadlineTop) or of the newest category (HeadlineLatest), a
 // category's value being its rows' sum or mean the same way. Rows are
-// sorted by pick, category and split. None when the chart has no Total.
+// sorted by pick, category and split. None when the chart has no Total,
+// nor for a measure on each split value's own scale (SplitScale) when the
+// rows have several split values.
 func headlines(c ChartSpec, weights map[string]string, cols []Column, rows [][]any) map[string]map[string]Headline {
 	out := map[string]map[string]Headline{}
 	if c.Total == "" {
 		return out
 	}
-	pi, ci := index(cols, c.Pick), index(cols, c.Category)
+	pi, ci, si := index(cols, c.Pick), index(cols, c.Category), index(cols, c.Split)
 	groups := map[string][][]any{}
 	var order []string
 	for _, r := range rows {
@@ -184,7 +186,16 @@ func headlines(c ChartSpec, weights map[string]string, cols []Column, rows [][]a
 	}
 	for _, k := range order {
 		out[k] = map[string]Headline{}
+		splits := map[string]bool{}
+		for _, r := range groups[k] {
+			if si >= 0 {
+				splits[str(r[si])] = true
+			}
+		}
 		for _, col := range c.Numeric {
+			if contains(c.SplitScale, col) && len(splits) > 1 {
+				continue // each split value on its own scale: no one figure sums or averages them
+			}
 			if h, ok := headlineOf(c, col, weights[col], cols, ci, groups[k]); ok {
 				out[k][col] = h
 			}

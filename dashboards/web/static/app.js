@@ -542,6 +542,12 @@
     const col = headlineColumn(c);
     const h = ((d.measureHeadlines || {})[pick] || {})[col];
     c.headline.dataset.column = col || '';
+    if (!h && (spec.splitScale || []).includes(col) && spec.split) {
+      // Each split value on its own scale: no one figure sums or averages them.
+      c.headline.replaceChildren(el('span', { class: 'unit', text: nameOf(spec, col) + ': each ' + nameOf(spec, spec.split).toLowerCase() + ' on its own scale' }));
+      delete c.headline.dataset.value;
+      return;
+    }
     if (!h || spec.type === 'kpi') {
       c.headline.replaceChildren();
       delete c.headline.dataset.value;
@@ -873,7 +879,9 @@
       }
       const labels = cats.map(catLabel);
       const lay = horizontal ? { interval: 0, rotate: 0, hideOverlap: false } : categoryLabels(labels, width);
+      const lines = Math.max(1, ...labels.map((l) => String(l).split('\n').length));
       return { type: 'category', data: labels, name: catName, nameLocation: horizontal ? 'start' : 'middle',
+        nameGap: horizontal ? 12 : lines > 1 && !lay.rotate ? 12 + 16 * lines : undefined,
         nameTextStyle: { color: '#667085', fontSize: 11.5, align: horizontal ? 'right' : 'center', padding: horizontal ? 0 : [4, 0, 0, 0] },
         axisTick: { alignWithLabel: true }, axisLine: { lineStyle: { color: '#cfd6e2' } },
         axisLabel: { show: showLabels, color: '#46516a', hideOverlap: lay.hideOverlap, interval: lay.interval, rotate: lay.rotate,
@@ -930,11 +938,11 @@
       Object.defineProperty(option, '__height', { value: top + series.length * (h + gap) + 56, enumerable: false });
     } else {
       const valueAxes = (units.length ? units : ['']).map((u, i) => valueAxis(u, i, series));
-      option.grid = { left: 12, right: li >= 0 ? 96 : 18, top: series.length > 1 || units.length > 1 ? 40 : 28, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'all' };
-      option.legend = series.length > 1 ? { top: 4, left: 8, type: 'scroll', icon: 'roundRect', itemWidth: 12, itemHeight: 8, textStyle: { color: '#46516a' } } : { show: false };
+      option.grid = { left: 12, right: li >= 0 ? 96 : 18, top: series.length > 1 || units.length > 1 ? 44 : 28, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'all' };
+      option.legend = series.length > 1 ? { top: 8, left: 8, type: 'scroll', icon: 'roundRect', itemWidth: 12, itemHeight: 8, textStyle: { color: '#46516a' } } : { show: false };
       option.xAxis = horizontal ? Object.assign(valueAxes[0], { nameLocation: 'middle' }) : catAxis(true);
       option.yAxis = horizontal ? catAxis(true) : valueAxes;
-      if (horizontal) option.grid.top = 34;
+      if (horizontal) option.grid.top = 40;
     }
     if (sameDay) {
       const day = String(rows[0][ci]).slice(0, 10);
