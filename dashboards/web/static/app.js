@@ -451,7 +451,7 @@
     if (unit === 's' && minutes) unit = 'min';
     const names = cols.map((m) => nameOf(spec, m));
     let name = names.join(' / ');
-    if (name.length > 40) {
+    if (name.length > 30) {
       // Several long names: the words they share ("Items", "Avg. ... rate").
       const words = names.map((n) => n.split(' '));
       const first = [], last = [];
@@ -881,10 +881,11 @@
       const lay = horizontal ? { interval: 0, rotate: 0, hideOverlap: false } : categoryLabels(labels, width);
       const lines = Math.max(1, ...labels.map((l) => String(l).split('\n').length));
       return { type: 'category', data: labels, name: catName, nameLocation: horizontal ? 'start' : 'middle',
-        nameGap: horizontal ? 12 : lines > 1 && !lay.rotate ? 12 + 16 * lines : undefined,
+        nameGap: horizontal ? 12 : lines > 1 && !lay.rotate ? 14 + 15 * lines : undefined,
         nameTextStyle: { color: '#667085', fontSize: 11.5, align: horizontal ? 'right' : 'center', padding: horizontal ? 0 : [4, 0, 0, 0] },
         axisTick: { alignWithLabel: true }, axisLine: { lineStyle: { color: '#cfd6e2' } },
         axisLabel: { show: showLabels, color: '#46516a', hideOverlap: lay.hideOverlap, interval: lay.interval, rotate: lay.rotate,
+          verticalAlign: !horizontal && lines > 1 && !lay.rotate ? 'top' : undefined, lineHeight: lines > 1 ? 15 : undefined,
           width: horizontal ? 180 : lay.rotate ? 150 : undefined, overflow: horizontal || lay.rotate ? 'truncate' : undefined },
         inverse: horizontal };
     };
