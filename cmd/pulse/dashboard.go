@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/web"
 	"github.com/pulse-analytics/pulse/localstack/stack"
@@ -24,7 +23,7 @@ func runDashboard(ctx context.Context, args []string) error {
 	fs := newFlags("dashboard")
 	dir := fs.String("dir", "demo-data", "folder of the local warehouse (warehouse.duckdb), as written by pulse demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the dashboard on (port 0 picks a free one)")
-	refresh := fs.Duration("refresh", time.Minute, "default auto-refresh interval of the page (at least 5s; ?refresh=N overrides it)")
+	refresh := fs.Duration("refresh", 0, "auto-refresh interval of every section (at least 5s; 0: each section at its seed's rate, 5s social sales, 15s page views, 60s the others; ?refresh=N overrides it)")
 	echarts := fs.String("echarts", "", "echarts.min.js to serve (default $"+web.EChartsEnv+", else "+web.EChartsRel+" found upward from here)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -57,7 +56,11 @@ func runDashboard(ctx context.Context, args []string) error {
 	}
 	defer srv.Close()
 
-	fmt.Printf("Pulse dashboard over %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh every %s; Ctrl-C to stop\n", path, srv.URL, srv.URL, *refresh)
+	every := "each section at its seed's rate"
+	if *refresh > 0 {
+		every = "every " + refresh.String()
+	}
+	fmt.Printf("Pulse dashboard over %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh %s; Ctrl-C to stop\n", path, srv.URL, srv.URL, every)
 	<-ctx.Done()
 	return nil
 }
