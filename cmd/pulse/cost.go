@@ -23,14 +23,6 @@ func init() {
 func runCost(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	a := cost.DefaultAssumptions()
 	fs := newFlags("cost")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pulse cost --events-per-second N [--files-per-day F --file-mb M] [--load-mode merge|snowpipe]\n"+
-			"                  [--dedupe on-demand|provisioned] [--kafka msk-serverless|msk-provisioned|existing] [--format table|json] ...\n\n"+
-			"Prints Pulse's modeled monthly cost by service (us-east-1, 730 hours) from the price table and the measured\n"+
-			"figures in shared/cost; the flags below are the assumptions, with their defaults.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
 	fs.Float64Var(&a.EventsPerSecond, "events-per-second", a.EventsPerSecond, "stream events a second, over all topics")
 	fs.Float64Var(&a.FilesPerDay, "files-per-day", a.FilesPerDay, "batch files a day")
 	fs.Float64Var(&a.FileMB, "file-mb", a.FileMB, "size of one batch file, MB")

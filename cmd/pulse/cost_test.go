@@ -48,7 +48,7 @@ func TestCostExitCodes(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"help", []string{"cost", "-h"}, 0, "usage: pulse cost --events-per-second N"},
+		{"help", []string{"cost", "-h"}, 0, "usage: pulse cost [flags]"},
 		{"unknown flag", []string{"cost", "--events-per-minute", "5"}, 2, "flag provided but not defined: -events-per-minute"},
 		{"bad mode", []string{"cost", "--events-per-second", "5", "--load-mode", "copy"}, 2, `load-mode: "copy" is not merge or snowpipe`},
 		{"negative rate", []string{"cost", "--events-per-second", "-5"}, 2, "events-per-second: -5 is negative"},
@@ -58,7 +58,13 @@ func TestCostExitCodes(t *testing.T) {
 		{"ok", []string{"cost", "--events-per-second", "100"}, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runMain(t, tc.args...)
+			code, stdout, stderr := runMain(t, tc.args...)
+			if tc.code == 0 && tc.stderr != "" { // help is printed on stdout, once
+				stderr = stdout
+				if n := strings.Count(stdout, "usage:"); n != 1 {
+					t.Errorf("pulse %s prints %d usage lines, want 1:\n%s", strings.Join(tc.args, " "), n, stdout)
+				}
+			}
 			if code != tc.code || !strings.Contains(stderr, tc.stderr) {
 				t.Fatalf("pulse %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), code, stderr, tc.code, tc.stderr)
 			}

@@ -23,7 +23,7 @@ func init() {
 		dashboardsUsage+"\n\n'pulse dashboards SUBCOMMAND --help' lists a subcommand's flags.")
 }
 
-const dashboardsUsage = `usage:
+const dashboardsUsage = `subcommands:
   pulse dashboards push  --url URL (--user USER | --session TOKEN | --api-key-env VAR) [--database NAME] [--collection ID] [--only KEYS]
   pulse dashboards check [--dir demo-data]   run every card's SQL on the local warehouse
   pulse dashboards list                      the dashboards and their cards`
