@@ -33,7 +33,7 @@ func NewPulse(scope constructs.Construct, cfg Config, env *awscdk.Environment) *
 	sp := awscdk.StackProps{Env: env}
 	p := &Pulse{}
 	p.Storage = NewStorageStack(scope, StorageStackID, &StorageStackProps{StackProps: sp})
-	p.State = NewStateStack(scope, StateStackID, &StateStackProps{StackProps: sp})
+	p.State = NewStateStack(scope, StateStackID, &StateStackProps{StackProps: sp, Config: cfg})
 	p.Streaming = NewStreamingStack(scope, StreamingStackID, &StreamingStackProps{StackProps: sp, Config: cfg, Storage: p.Storage, State: p.State})
 	p.Batch = NewBatchStack(scope, BatchStackID, &BatchStackProps{StackProps: sp, Config: cfg, Storage: p.Storage, State: p.State})
 	p.Catalog = NewCatalogStack(scope, CatalogStackID, &CatalogStackProps{StackProps: sp, Config: cfg, Storage: p.Storage, Streaming: p.Streaming})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/jsii-runtime-go"
 )
@@ -69,6 +70,12 @@ type Config struct {
 	SchemaRegistryURL string
 	// LambdaArchitecture is "arm64" (default) or "x86_64".
 	LambdaArchitecture string
+	// DedupeCapacity is the state tables' capacity mode: CapacityOnDemand
+	// (default) or CapacityProvisioned (capacity.go).
+	DedupeCapacity string
+	// StreamDedupeTTL is how long stream dedupe claims live. Zero means
+	// DefaultStreamDedupeTTL.
+	StreamDedupeTTL time.Duration
 }
 
 // DefaultLargeFileBytes is the split threshold of the batch workflow (128 MiB).
@@ -95,6 +102,9 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 			cfg.Snowflake[name] = v
 		}
 	}
+	if err := cfg.loadCapacity(lookup); err != nil {
+		return Config{}, err
+	}
 	if cfg.LambdaDir == "" {
 		cfg.LambdaDir = DefaultLambdaDir
 	}
@@ -117,6 +127,9 @@ func (c Config) Validate() error {
 	}
 	if a := c.LambdaArchitecture; a != "" && a != "arm64" && a != "x86_64" {
 		return fmt.Errorf("checking %s: %q is not arm64 or x86_64", ContextLambdaArchitecture, a)
+	}
+	if err := c.validateCapacity(); err != nil {
+		return err
 	}
 	var missing []string
 	for _, name := range FunctionNames {

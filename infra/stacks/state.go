@@ -13,6 +13,8 @@ const TTLAttribute = "expires_at"
 // StateStackProps configures the state stack.
 type StateStackProps struct {
 	awscdk.StackProps
+	// Config gives the tables' capacity mode (Config.DedupeCapacity).
+	Config Config
 }
 
 // StateStack holds the DynamoDB tables: dedupe keys and window/session state.
@@ -22,25 +24,29 @@ type StateStack struct {
 	State  awsdynamodb.Table
 }
 
-// NewStateStack makes two on-demand tables keyed by the string attribute pk, with TTL on expires_at
+// NewStateStack makes two tables (on-demand, or provisioned with autoscaling: Config.DedupeCapacity) keyed by the string attribute pk, with TTL on expires_at
 // and point-in-time recovery.
 func NewStateStack(scope constructs.Construct, id string, props *StateStackProps) *StateStack {
 	var sp awscdk.StackProps
+	var cfg Config
 	if props != nil {
-		sp = props.StackProps
+		sp, cfg = props.StackProps, props.Config
 	}
 	stack := awscdk.NewStack(scope, &id, &sp)
 	table := func(name string) awsdynamodb.Table {
-		return awsdynamodb.NewTable(stack, jsii.String(name), &awsdynamodb.TableProps{
+		props := &awsdynamodb.TableProps{
 			PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-			BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
 			PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 				PointInTimeRecoveryEnabled: jsii.Bool(true),
 			},
 			TimeToLiveAttribute: jsii.String(TTLAttribute),
 			Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
 			RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
-		})
+		}
+		cfg.tableCapacity(props)
+		t := awsdynamodb.NewTable(stack, jsii.String(name), props)
+		cfg.autoscale(t)
+		return t
 	}
 	st := &StateStack{Stack: stack, Dedupe: table("Dedupe"), State: table("WindowState")}
 	output(stack, "DedupeTableName", st.Dedupe.TableName())

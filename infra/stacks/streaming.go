@@ -117,6 +117,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 			"PULSE_QUARANTINE_BUCKET": st.Quarantine.BucketName(),
 			"PULSE_DEDUPE_TABLE":      props.State.Dedupe.TableName(),
 			"PULSE_STATE_TABLE":       props.State.State.TableName(),
+			"PULSE_DEDUPE_TTL":        jsii.String(cfg.streamDedupeTTL().String()),
 		}, cfg.snowflakeEnv()),
 	})
 	if cfg.SchemaRegistryURL != "" {

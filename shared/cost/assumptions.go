@@ -141,7 +141,7 @@ func DefaultAssumptions() Assumptions {
 
 		Dedupe:            DedupeOnDemand,
 		TargetUtilization: 0.7,
-		StreamDedupeTTL:   400 * 24 * time.Hour,
+		StreamDedupeTTL:   7 * 24 * time.Hour, // infra: DefaultStreamDedupeTTL, as long as Kafka can redeliver
 		FileDedupeTTL:     400 * 24 * time.Hour,
 		PITR:              true,
 
