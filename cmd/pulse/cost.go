@@ -30,7 +30,7 @@ func runCost(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&a.LoadMode, "load-mode", a.LoadMode, "stream loads: merge (PUT+COPY+MERGE per micro-batch) or snowpipe (Snowpipe Streaming, MERGE of upserted tables every --merge-every)")
 	fs.DurationVar(&a.MergeEvery, "merge-every", a.MergeEvery, "snowpipe mode: cadence of the MERGE of upserted tables")
 	fs.Float64Var(&a.MergeSeconds, "merge-seconds", a.MergeSeconds, "warehouse seconds one cadence MERGE runs")
-	fs.DurationVar(&a.TestsEvery, "tests-every", a.TestsEvery, "stream data tests per function instance (0: off)")
+	fs.DurationVar(&a.TestsEvery, "tests-every", a.TestsEvery, "stream data tests: the idle tick runs them once per interval for the deployment (0: off)")
 	fs.Float64Var(&a.TestsSeconds, "tests-seconds", a.TestsSeconds, "warehouse seconds one data-test run takes")
 	fs.StringVar(&a.Warehouse, "warehouse", a.Warehouse, "warehouse size: xs, s, m, l")
 	fs.StringVar(&a.Edition, "edition", a.Edition, "Snowflake edition: standard, enterprise, business_critical")

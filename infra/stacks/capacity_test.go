@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/infra/stacks"
 	"github.com/pulse-analytics/pulse/shared/cost"
+	"github.com/pulse-analytics/pulse/shared/handlers"
 )
 
 // TestStreamDedupeTTL: the stream function keeps its claims as long as
@@ -97,5 +99,27 @@ func TestProvisionedCapacity(t *testing.T) {
 		if conf["TargetValue"] != float64(stacks.ProvisionedTargetUtilization) {
 			t.Errorf("%s: target %v, want %d", id, conf["TargetValue"], stacks.ProvisionedTargetUtilization)
 		}
+	}
+}
+
+// TestIdleTickRunsTheStreamTests: the idle tick's eventSource is the one the
+// stream handler runs its data tests on, and the rule fires every minute
+// (the handler runs them in the first minute of each interval).
+func TestIdleTickRunsTheStreamTests(t *testing.T) {
+	if stacks.IdleTickSource != handlers.IdleTickSource {
+		t.Fatalf("infra sends eventSource %q, the handler waits for %q", stacks.IdleTickSource, handlers.IdleTickSource)
+	}
+	if got := cost.DefaultAssumptions().TestsEvery; got != handlers.DefaultStreamTestsEvery {
+		t.Errorf("the cost model prices stream data tests every %v, the handler runs them every %v", got, handlers.DefaultStreamTestsEvery)
+	}
+	c := template(t, stacks.StreamingStackID)
+	found := false
+	for _, r := range c.ofType("AWS::Events::Rule") {
+		if r.Properties["ScheduleExpression"] == "rate(1 minute)" && strings.Contains(fmt.Sprint(r.Properties["Targets"]), handlers.IdleTickSource) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no rule sends the idle tick every minute")
 	}
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // IdleTickSource is the eventSource of the scheduled empty batch that closes idle windows.
-const IdleTickSource = "pulse:idle-tick"
+const IdleTickSource = "pulse:idle-tick" // handlers.IdleTickSource (capacity_test.go checks)
 
 // TopicGroup is a set of Kafka topics consumed with the same event-source mapping settings. Each
 // topic gets its own mapping (Lambda allows one topic per Kafka mapping) and consumer group

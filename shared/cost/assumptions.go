@@ -70,7 +70,7 @@ type Assumptions struct {
 	LoadMode           string
 	MergeEvery         time.Duration // Snowpipe mode: the MERGE cadence of upserted tables
 	MergeSeconds       float64       // warehouse seconds one cadence MERGE runs
-	TestsEvery         time.Duration // stream data tests, per function instance (handlers.Stream)
+	TestsEvery         time.Duration // stream data tests, on the idle tick once per interval (handlers.Stream)
 	TestsSeconds       float64       // warehouse seconds one data-test run takes
 	DataTests          int           // queries per stream data-test run (stream + marts suites)
 	Warehouse          string        // xs, s, m, l
@@ -131,7 +131,7 @@ func DefaultAssumptions() Assumptions {
 		LoadMode:           LoadMerge,
 		MergeEvery:         15 * time.Minute,
 		MergeSeconds:       20,
-		TestsEvery:         5 * time.Minute,
+		TestsEvery:         15 * time.Minute, // handlers.DefaultStreamTestsEvery
 		TestsSeconds:       10,
 		DataTests:          20,
 		Warehouse:          "xs",

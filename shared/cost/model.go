@@ -183,10 +183,9 @@ func (m *model) stream() {
 		batchSeconds += (s.MergesPerBatch + s.LoadsPerBatch*s.TablesPerLoad) * a.AppendSeconds
 	}
 	tickSeconds := (s.TickStateLoads+s.TickLeaseWrites)*a.DynamoDBSeconds + s.TickMerges*5*a.StatementSeconds
-	instances := float64(a.topics() * a.PartitionsPerTopic)
-	testRuns := 0.0
+	testRuns := 0.0 // on the idle tick: once per TestsEvery for the deployment (handlers.Stream)
 	if a.TestsEvery > 0 && a.EventsPerSecond > 0 {
-		testRuns = instances * SecondsPerMonth / a.TestsEvery.Seconds()
+		testRuns = SecondsPerMonth / a.TestsEvery.Seconds()
 	}
 	gb := float64(a.StreamMemoryMB) / 1024
 	m.add("Lambda", "stream function invocations (batches, idle ticks)", batches+ticks, "lambda.request")
@@ -229,7 +228,7 @@ func (m *model) stream() {
 		}
 	}
 	if testRuns > 0 {
-		m.whActivity(fmt.Sprintf("stream data tests every %v per function instance (%d instances)", a.TestsEvery, int(instances)),
+		m.whActivity(fmt.Sprintf("stream data tests every %v (on the idle tick, once for the deployment)", a.TestsEvery),
 			testRuns, a.TestsSeconds, SecondsPerMonth/testRuns)
 	}
 	m.storageBytes += events * (s.AppendValueBytesPerEvent + s.UpsertValueBytesPerEvent)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,20 +28,30 @@ import (
 type Stream struct {
 	Pipeline *stream.Pipeline
 	// Tests, when set, runs the stream and marts data tests (dbt-style,
-	// results in PULSE_DATA_TESTS) after a successful batch, at most once
-	// per TestsEvery (default 5 min) per function instance: whole-table
+	// results in PULSE_DATA_TESTS) on the idle tick (an invocation whose
+	// eventSource is IdleTickSource, once a minute from one EventBridge
+	// rule), in the tick of the first minute of each TestsEvery of the
+	// clock (default DefaultStreamTestsEvery): once per interval for the
+	// whole deployment however many function instances the mappings run,
+	// so the tests wake the warehouse that often and no more. Whole-table
 	// checks are too dear for every micro-batch. A failing test is logged
-	// and shown on the dashboard; it never fails the batch.
+	// and shown on the dashboard; it never fails the tick.
 	Tests      datatest.Warehouse
 	TestsEvery time.Duration
+	Now        func() time.Time // default time.Now
 	// Platforms, when set, is the platform registry, read again before a
 	// batch once it is a minute old (the cleaning of social_sales,
 	// live_streaming and video_interactions standardizes platforms).
 	Platforms *pipeline.PlatformRegistry
-
-	mu        sync.Mutex
-	lastTests time.Time
 }
+
+// IdleTickSource is the eventSource of the scheduled empty batch that
+// closes idle windows (infra/stacks' IdleTick rule sends it).
+const IdleTickSource = "pulse:idle-tick"
+
+// DefaultStreamTestsEvery is how often the idle tick runs the stream data
+// tests.
+const DefaultStreamTestsEvery = 15 * time.Minute
 
 // StreamOutput is what one invocation did, per topic.
 type StreamOutput struct {
@@ -71,27 +80,27 @@ func (s *Stream) Handle(ctx context.Context, e events.KafkaEvent) (*StreamOutput
 	if err != nil {
 		return nil, fmt.Errorf("stream handler: batch of %d records: %w", len(msgs), err)
 	}
-	s.dataTests(ctx)
+	if e.EventSource == IdleTickSource {
+		s.dataTests(ctx)
+	}
 	return &StreamOutput{Records: len(msgs), Counts: res.Total(), Topics: res.Topics, Metrics: res.Metrics, Late: res.Late}, nil
 }
 
-// dataTests runs the stream and marts suites when they are due.
+// dataTests runs the stream and marts suites when they are due: in the
+// first minute of each TestsEvery of the clock.
 func (s *Stream) dataTests(ctx context.Context) {
 	if s.Tests == nil {
 		return
 	}
 	every := s.TestsEvery
 	if every <= 0 {
-		every = 5 * time.Minute
+		every = DefaultStreamTestsEvery
 	}
 	now := time.Now()
-	s.mu.Lock()
-	due := now.Sub(s.lastTests) >= every
-	if due {
-		s.lastTests = now
+	if s.Now != nil {
+		now = s.Now()
 	}
-	s.mu.Unlock()
-	if !due {
+	if now.Sub(now.Truncate(every)) >= time.Minute {
 		return
 	}
 	tests := append(datatest.Group("stream"), datatest.Group("marts")...)

@@ -98,47 +98,63 @@ func TestStreamHandlerPoison(t *testing.T) {
 	}
 }
 
-// TestStreamHandlerDataTests: with Tests set, a batch is followed by the
-// stream and marts data tests (seed 003: every user_id in consumer events
-// exists in users), at most once per TestsEvery; a failure is recorded,
-// not raised.
+// TestStreamHandlerDataTests: with Tests set, the stream and marts data
+// tests (seed 003: every user_id in consumer events exists in users) run
+// on the idle tick in the first minute of each TestsEvery of the clock,
+// never on a batch, so one deployment runs them once per interval however
+// many instances it has; a failure is recorded, not raised.
 func TestStreamHandlerDataTests(t *testing.T) {
 	ctx := context.Background()
 	h, wh := newStream(t)
 	if err := views.Setup(ctx, wh); err != nil {
 		t.Fatal(err)
 	}
-	h.Tests, h.TestsEvery = wh, time.Hour
+	now := time.Date(2026, 12, 7, 21, 0, 30, 0, time.UTC) // 30 s into a quarter hour
+	h.Tests, h.Now = wh, func() time.Time { return now }
 	signIn := func(offset int64, user int) events.KafkaEvent {
 		return awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []pipeline.Message{{
 			Topic: "sign_in", Offset: offset, Timestamp: time.Date(2024, 2, 3, 17, 30, 0, 0, time.UTC).UnixMilli(),
 			Value: fmt.Appendf(nil, `{"timestamp":"2024-02-03T17:30:00Z","event_name":"sign_in","user_id":%d}`, user),
 		}})
 	}
+	tick := events.KafkaEvent{EventSource: handlers.IdleTickSource}
 	failures := func() (int64, string) {
-		_, rows, err := wh.Query(ctx, "SELECT FAILURES, STATUS FROM PULSE_DATA_TESTS WHERE TABLE_NAME = 'CONSUMER_EVENTS' AND TEST LIKE 'relationships%'")
-		if err != nil || len(rows) != 1 {
-			t.Fatalf("relationships result: %v %v", rows, err)
+		_, rows, err := wh.Query(ctx, "SELECT FAILURES, STATUS FROM PULSE_DATA_TESTS WHERE TABLE_NAME = 'CONSUMER_EVENTS' AND TEST LIKE 'relationships%' ORDER BY RUN_AT DESC LIMIT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return -1, "not run"
 		}
 		return rows[0][0].(int64), rows[0][1].(string)
 	}
 	if out, err := h.Handle(ctx, signIn(0, 41)); err != nil || out.Counts.Loaded != 1 {
 		t.Fatalf("first batch: %+v %v", out, err)
 	}
+	if n, status := failures(); status != "not run" {
+		t.Fatalf("a batch ran the data tests (%d failing rows, %s): they run on the idle tick only", n, status)
+	}
+	if _, err := h.Handle(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
 	if n, status := failures(); n != 1 || status != "fail" {
-		t.Fatalf("after a sign-in of an unregistered user: %d failing rows, %s; want 1, fail", n, status)
+		t.Fatalf("after a sign-in of an unregistered user and a due tick: %d failing rows, %s; want 1, fail", n, status)
 	}
 	if _, err := h.Handle(ctx, signIn(1, 42)); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := failures(); n != 1 {
-		t.Fatalf("the tests ran again within TestsEvery: %d failing rows", n)
-	}
-	h.TestsEvery = time.Nanosecond
-	if _, err := h.Handle(ctx, signIn(2, 43)); err != nil {
+	now = now.Add(time.Minute) // 1:30 into the quarter: not due
+	if _, err := h.Handle(ctx, tick); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := failures(); n != 3 {
-		t.Fatalf("once due, the tests see %d orphan sign-ins, want 3", n)
+	if n, _ := failures(); n != 1 {
+		t.Fatalf("a tick past the first minute of the interval ran the tests: %d failing rows", n)
+	}
+	now = time.Date(2026, 12, 7, 21, 15, 0, 0, time.UTC) // the next quarter hour
+	if _, err := h.Handle(ctx, tick); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := failures(); n != 2 {
+		t.Fatalf("at the next interval the tests see %d orphan sign-ins, want 2", n)
 	}
 }
