@@ -45,7 +45,7 @@ func NewPulse(scope constructs.Construct, cfg Config, env *awscdk.Environment) *
 			{"DataTests", p.Batch.DataTests}, {"Stream", p.Streaming.Function}, {"Catalog", p.Catalog.Function}, {"Gold", p.Gold.Function},
 		},
 		StreamFunction: p.Streaming.Function,
-		DLQ:            p.Streaming.DLQ,
+		RawBucket:      p.Storage.Raw,
 		StateMachines: []NamedStateMachine{
 			{"Batch", p.Batch.StateMachine}, {"Catalog", p.Catalog.StateMachine}, {"Gold", p.Gold.StateMachine},
 		},

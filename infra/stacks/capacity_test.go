@@ -123,3 +123,32 @@ func TestIdleTickRunsTheStreamTests(t *testing.T) {
 		t.Error("no rule sends the idle tick every minute")
 	}
 }
+
+// TestFailedBatchesKeptInRaw: a stream batch the mappings give up on is
+// kept whole in the raw bucket (Lambda's S3 on-failure destination), the
+// stream role may write it there, and every one is sent to the alarm
+// topic by a rule on the raw bucket's Object Created under the prefix.
+func TestFailedBatchesKeptInRaw(t *testing.T) {
+	c := template(t, stacks.StreamingStackID)
+	if n := len(c.ofType("AWS::SQS::Queue")); n != 0 {
+		t.Errorf("%d SQS queues: the on-failure destination is the raw bucket", n)
+	}
+	sts := c.policies()[c.roleOf(t, "PulseStreaming/Stream")]
+	if !grants(sts, "s3:PutObject", "Raw") {
+		t.Errorf("the stream role may not put the failed batches into the raw bucket: %v", actionsOn(sts, "s3"))
+	}
+	if len(c.ofType("AWS::EC2::VPCEndpoint")) != 1 {
+		t.Errorf("no S3 gateway endpoint in the new VPC: the mappings write failed batches from inside it")
+	}
+	o := template(t, stacks.ObservabilityStackID)
+	found := false
+	for _, r := range o.ofType("AWS::Events::Rule") {
+		pat := fmt.Sprint(r.Properties["EventPattern"])
+		if strings.Contains(pat, "Object Created") && strings.Contains(pat, stacks.FailedBatchPrefix) && strings.Contains(fmt.Sprint(r.Properties["Targets"]), "AlarmTopic") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no rule sends a failed stream batch's key to the alarm topic")
+	}
+}

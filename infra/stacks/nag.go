@@ -84,9 +84,6 @@ func AddNagSuppressions(p *Pulse) {
 				AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}},
 		}, jsii.Bool(true))
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(p.Streaming.DLQ, &[]*cdknag.NagPackSuppression{
-		{Id: jsii.String("AwsSolutions-SQS3"), Reason: jsii.String("This queue is itself the dead-letter (on-failure) destination of the Kafka event-source mappings.")},
-	}, nil)
 }
 
 // notificationsHandlerID is the construct ID CDK gives its S3 bucket-notifications handler.

@@ -1,14 +1,18 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	sfn "github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -35,8 +39,9 @@ type ObservabilityStackProps struct {
 	awscdk.StackProps
 	Functions      []NamedFunction
 	StreamFunction awslambda.IFunction
-	DLQ            awssqs.IQueue
-	StateMachines  []NamedStateMachine
+	// RawBucket receives the stream's failed batches under FailedBatchPrefix.
+	RawBucket     awss3.IBucket
+	StateMachines []NamedStateMachine
 }
 
 // ObservabilityStack holds the alarms, their SNS topic and the dashboard.
@@ -48,7 +53,7 @@ type ObservabilityStack struct {
 }
 
 // NewObservabilityStack makes one alarm per function on Errors, one on the stream function's Kafka
-// OffsetLag, one on the DLQ depth, one per workflow on ExecutionsFailed (all to AlarmTopic), and a
+// OffsetLag, a notification per stream batch kept as failed, one per workflow on ExecutionsFailed (all to AlarmTopic), and a
 // dashboard "Pulse" showing the same metrics.
 func NewObservabilityStack(scope constructs.Construct, id string, props *ObservabilityStackProps) *ObservabilityStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -92,8 +97,31 @@ func NewObservabilityStack(scope constructs.Construct, id string, props *Observa
 		Period:        five,
 	})
 	alarm("StreamOffsetLag", lag, OffsetLagThreshold, 3, "Pulse stream function is falling behind its Kafka topics")
-	depth := props.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})
-	alarm("StreamDLQDepth", depth, 1, 1, "Pulse stream batches failed into the DLQ")
+	// A stream batch the mappings gave up on lands whole in the raw bucket: every one is sent to the
+	// alarm topic with its key, and counted on the dashboard.
+	key.Grant(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		jsii.String("kms:Decrypt"), jsii.String("kms:GenerateDataKey"))
+	failedRule := awsevents.NewRule(stack, jsii.String("StreamBatchFailed"), &awsevents.RuleProps{
+		Description: jsii.String("Pulse: a stream batch failed every retry and was kept in the raw bucket (replay it: infra/README.md)"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.s3"),
+			DetailType: jsii.Strings("Object Created"),
+			Detail: &map[string]interface{}{
+				"bucket": map[string]interface{}{"name": []interface{}{props.RawBucket.BucketName()}},
+				"object": map[string]interface{}{"key": []interface{}{map[string]interface{}{"prefix": FailedBatchPrefix}}},
+			},
+		},
+	})
+	failedRule.AddTarget(awseventstargets.NewSnsTopic(o.AlarmTopic, &awseventstargets.SnsTopicProps{
+		Message: awsevents.RuleTargetInput_FromText(jsii.String(fmt.Sprintf("Pulse: a stream batch failed every retry and was kept whole at s3://%s/%s; replay it once the cause is fixed (infra/README.md, \"Failed stream batches\").",
+			*awsevents.EventField_FromPath(jsii.String("$.detail.bucket.name")), *awsevents.EventField_FromPath(jsii.String("$.detail.object.key"))))),
+	}))
+	depth := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("AWS/Events"), MetricName: jsii.String("MatchedEvents"),
+		DimensionsMap: &map[string]*string{"RuleName": failedRule.RuleName()},
+		Statistic:     jsii.String("Sum"), Period: five, Label: jsii.String("failed stream batches kept"),
+	})
+	alarm("StreamBatchesFailed", depth, 1, 1, "Pulse stream batches failed every retry and were kept in the raw bucket under "+FailedBatchPrefix)
 	var failedMetrics []awscloudwatch.IMetric
 	for _, s := range props.StateMachines {
 		m := s.StateMachine.MetricFailed(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum"), Label: jsii.String(s.Name)})
@@ -110,7 +138,7 @@ func NewObservabilityStack(scope constructs.Construct, id string, props *Observa
 			},
 			{
 				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Kafka OffsetLag"), Left: &[]awscloudwatch.IMetric{lag}, Width: jsii.Number(8)}),
-				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Stream DLQ depth"), Left: &[]awscloudwatch.IMetric{depth}, Width: jsii.Number(8)}),
+				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Failed stream batches kept"), Left: &[]awscloudwatch.IMetric{depth}, Width: jsii.Number(8)}),
 				awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Workflow failures"), Left: &failedMetrics, Width: jsii.Number(8)}),
 			},
 			{

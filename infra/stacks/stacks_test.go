@@ -119,7 +119,7 @@ func TestStreamingStack(t *testing.T) {
 	if _, ok := groups[stacks.CatalogTopic]; !ok {
 		t.Errorf("the catalog topic %s is not consumed", stacks.CatalogTopic)
 	}
-	dlqID, _ := c.byPath(t, "PulseStreaming/StreamDLQ")
+	rawID, _ := template(t, stacks.StorageStackID).byPath(t, "PulseStorage/Raw")
 	seen := map[string]bool{}
 	for _, m := range maps {
 		p := m.Properties
@@ -136,8 +136,8 @@ func TestStreamingStack(t *testing.T) {
 		if cg := p["AmazonManagedKafkaEventSourceConfig"].(map[string]any)["ConsumerGroupId"]; cg != "pulse-stream-"+topic {
 			t.Errorf("%s: consumer group %v", topic, cg)
 		}
-		if d := texts(p["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"])[0]; !strings.Contains(d, dlqID) {
-			t.Errorf("%s: on-failure destination %s, want the DLQ", topic, d)
+		if d := fmt.Sprint(p["DestinationConfig"].(map[string]any)["OnFailure"].(map[string]any)["Destination"]); !strings.Contains(d, rawID) {
+			t.Errorf("%s: on-failure destination %s, want the raw bucket (%s)", topic, d, rawID)
 		}
 	}
 	// IAM auth: the function's role may read exactly these topics and use their groups.
@@ -157,9 +157,6 @@ func TestStreamingStack(t *testing.T) {
 	// No cluster was given: a new MSK Serverless cluster with IAM client authentication.
 	tmpl(t, stacks.StreamingStackID).HasResourceProperties(jsii.String("AWS::MSK::ServerlessCluster"), map[string]any{
 		"ClientAuthentication": map[string]any{"Sasl": map[string]any{"Iam": map[string]any{"Enabled": true}}},
-	})
-	tmpl(t, stacks.StreamingStackID).HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
-		"SqsManagedSseEnabled": true, "MessageRetentionPeriod": 14 * 24 * 3600,
 	})
 	// The idle tick: an empty batch to the stream function every minute closes silent windows.
 	fnID, _ := c.byPath(t, "PulseStreaming/Stream")
@@ -396,7 +393,7 @@ func TestObservabilityStack(t *testing.T) {
 			t.Errorf("alarm %s actions %v", id, acts)
 		}
 	}
-	want := map[string]int{"Errors": len(stacks.FunctionNames), "OffsetLag": 1, "ApproximateNumberOfMessagesVisible": 1, "ExecutionsFailed": 3}
+	want := map[string]int{"Errors": len(stacks.FunctionNames), "OffsetLag": 1, "MatchedEvents": 1, "ExecutionsFailed": 3}
 	if !reflect.DeepEqual(metrics, want) {
 		t.Errorf("alarms by metric %v, want %v", metrics, want)
 	}

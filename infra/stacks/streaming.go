@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsmsk"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -58,6 +58,14 @@ var DefaultTopicGroups = []TopicGroup{
 		BatchSize: 1000, MaxBatchingWindowSeconds: 10, StartingPosition: "TRIM_HORIZON"},
 }
 
+// FailedBatchPrefix is where Lambda's S3 on-failure destination writes a batch the mapping gave up
+// on, whole (the invocation payload with its records) beside why: aws/lambda/<mapping UUID>/
+// <partition>/<date>/... in the raw bucket, the one bucket that may hold personal data. An SQS DLQ
+// would keep only the offsets, and the records would be lost once the topic's retention passed.
+// Replaying one is invoking the stream function with its payload (infra/README.md); the stream's
+// offset ledger and dedupe claims make a replay of work already done load nothing twice.
+const FailedBatchPrefix = "aws/lambda/"
+
 // CatalogTopic is the topic the catalog function produces to.
 const CatalogTopic = "movies_catalog_enriched"
 
@@ -69,12 +77,12 @@ type StreamingStackProps struct {
 	State   *StateStack
 }
 
-// StreamingStack holds the stream function, its Kafka event-source mappings and their DLQ, and the
-// MSK Serverless cluster when none was given.
+// StreamingStack holds the stream function, its Kafka event-source mappings (their failed batches
+// kept whole in the raw bucket under FailedBatchPrefix), and the MSK Serverless cluster when none
+// was given.
 type StreamingStack struct {
 	awscdk.Stack
 	Function awslambda.Function
-	DLQ      awssqs.Queue
 	// ClusterARN is the given cluster's ARN or the new cluster's (a token).
 	ClusterARN *string
 	// Cluster and VPC are nil when Config.MSKClusterARN was given.
@@ -89,7 +97,7 @@ type StreamingStack struct {
 }
 
 // NewStreamingStack makes the stream function with one MSK event-source mapping per topic (IAM
-// auth, batch size/window/starting position from its TopicGroup, failed batches to an SQS DLQ).
+// auth, batch size/window/starting position from its TopicGroup, failed batches to the raw bucket).
 func NewStreamingStack(scope constructs.Construct, id string, props *StreamingStackProps) *StreamingStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := &StreamingStack{Stack: stack}
@@ -100,12 +108,6 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	} else {
 		s.newServerlessCluster(stack, cfg)
 	}
-
-	s.DLQ = awssqs.NewQueue(stack, jsii.String("StreamDLQ"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
 
 	st := props.Storage
 	s.Function = newGoFunction(stack, "Stream", cfg, functionSpec{
@@ -129,6 +131,12 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	grantObjectsWrite(fn, st.Raw, st.Key, "stream/")
 	grantObjectsWrite(fn, st.Staging, st.Key, "stream/")
 	grantObjectsWrite(fn, st.Quarantine, st.Key, "stream/")
+	// The on-failure destination writes as the function's role: put under the prefix, list the
+	// bucket (as Lambda requires of an S3 destination), nothing else.
+	grantObjectsWrite(fn, st.Raw, st.Key, FailedBatchPrefix)
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee: fn, Actions: jsii.Strings("s3:ListBucket"), ResourceArns: jsii.Strings(*st.Raw.BucketArn()),
+	})
 	grantObjectRead(fn, st.Curated, st.Key, platformRegistryKey)
 	props.State.Dedupe.GrantReadWriteData(fn)
 	props.State.State.GrantReadWriteData(fn)
@@ -145,9 +153,9 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 				BatchSize:         jsii.Number(float64(g.BatchSize)),
 				MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(float64(g.MaxBatchingWindowSeconds))),
 				StartingPosition:  awslambda.StartingPosition(g.StartingPosition),
-				OnFailure:         awslambdaeventsources.NewSqsDlq(s.DLQ),
 			})
 			fn.AddEventSource(src)
+			keepFailedBatches(fn, st.Raw)
 			s.Mappings = append(s.Mappings, src)
 			s.TopicNames = append(s.TopicNames, topic)
 			topicARNs = append(topicARNs, kafkaResourceARN(stack, s.ClusterARN, "topic", topic))
@@ -187,6 +195,9 @@ func (s *StreamingStack) newServerlessCluster(stack awscdk.Stack, cfg Config) {
 				"All": {TrafficType: awsec2.FlowLogTrafficType_ALL, Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil)},
 			},
 		})
+		// The mappings write failed batches to S3 (the on-failure destination) from inside the VPC:
+		// a gateway endpoint, free, takes them there without the NAT gateway.
+		vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_S3()})
 		s.VPC = vpc
 	}
 	sg := awsec2.NewSecurityGroup(stack, jsii.String("KafkaClients"), &awsec2.SecurityGroupProps{
@@ -242,4 +253,14 @@ func merge(ms ...map[string]*string) map[string]*string {
 		}
 	}
 	return out
+}
+
+// keepFailedBatches makes the raw bucket the on-failure destination of the mapping fn.AddEventSource
+// just made. CDK's S3OnFailureDestination would grant the role read, write and delete on the whole
+// bucket; the stream role gets only what the destination needs (NewStreamingStack), so the
+// destination is set on the mapping's CloudFormation resource.
+func keepFailedBatches(fn awslambda.Function, raw awss3.IBucket) {
+	children := *fn.Node().Children()
+	esm := children[len(children)-1].Node().DefaultChild().(awscdk.CfnResource)
+	esm.AddPropertyOverride(jsii.String("DestinationConfig.OnFailure.Destination"), raw.BucketArn())
 }
