@@ -67,6 +67,7 @@ func NewObservabilityStack(scope constructs.Construct, id string, props *Observa
 	o.AlarmTopic = awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		MasterKey: key, EnforceSSL: jsii.Bool(true), DisplayName: jsii.String("Pulse alarms"),
 	})
+	output(stack, "AlarmTopicArn", o.AlarmTopic.TopicArn())
 	action := awscloudwatchactions.NewSnsAction(o.AlarmTopic)
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	alarm := func(id string, metric awscloudwatch.IMetric, threshold float64, periods float64, desc string) {
