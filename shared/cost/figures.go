@@ -109,7 +109,7 @@ var Figures = MeasuredFigures{
 		StateLoadsPerBatch: 1, StateRCUPerBatch: 1.289, StateSavesPerBatch: 1, StateWCUPerBatch: 4.026,
 		LeaseWritesPerBatch: 2, LeaseRCUPerBatch: 1, StateSaveBytesPerBatchMean: 3514,
 		MergesPerBatch: 0, LoadsPerBatch: 1, TablesPerLoad: 4.921, QueriesPerBatch: 0.158,
-		AppendRowsPerEvent: 0.919, AppendValueBytesPerEvent: 176.6, UpsertRowsPerEvent: 1.405, UpsertValueBytesPerEvent: 63.6,
+		AppendRowsPerEvent: 0.919, AppendValueBytesPerEvent: 176.6, UpsertRowsPerEvent: 1.405, UpsertValueBytesPerEvent: 63.7,
 		EventsPerMeasuredBatch: 526.3,
 		TickStateLoads:         12, TickStateRCU: 24, TickStateWCU: 1, TickLeaseWrites: 24, TickLeaseRCU: 12, TickMerges: 0,
 	},

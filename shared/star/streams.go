@@ -37,23 +37,27 @@ var (
 var (
 	// UserRegistrationMetrics (seed 003 task 5): distinct registering users
 	// per 1 h tumbling window and per 1 h window sliding every 15 min.
-	// WINDOW_START is the seed's "timestamp".
+	// TIMESTAMP, WINDOW_TYPE and REGISTRATION_COUNT are the seed's columns;
+	// TIMESTAMP is the window's start (WINDOW_START, kept beside it).
 	UserRegistrationMetrics = schema("USER_REGISTRATION_METRICS", "METRIC_ID",
 		"METRIC_ID", s, "WINDOW_TYPE", s, "WINDOW_START", ts, "WINDOW_END", ts, "REGISTRATION_COUNT", i,
-		"FINAL", b, "UPDATED_AT", ts)
+		"FINAL", b, "UPDATED_AT", ts, "TIMESTAMP", ts)
 	// SessionMetrics (seed 003 bonus): at each minute of event time, the
 	// sessions signed in and not out, and the mean sign-in to sign-out
-	// duration in seconds. METRIC_TIME is the seed's "timestamp"; a row
+	// duration in seconds. TIMESTAMP, ACTIVE_SESSIONS_COUNT and
+	// AVERAGE_SESSION_DURATION are the seed's columns; TIMESTAMP is the
+	// minute (METRIC_TIME, the key, kept beside it); a row
 	// describes that instant with the sign-ins and sign-outs at it applied
 	// (signed in at 10:02:00: active at 10:02; signed out at 10:02:00: not).
 	SessionMetrics = schema("SESSION_METRICS", "METRIC_TIME",
 		"METRIC_TIME", ts, "ACTIVE_SESSIONS_COUNT", i, "AVERAGE_SESSION_DURATION", f, "AVG_ACTIVE_AGE_SECONDS", f,
-		"COMPLETED_SESSIONS", i, "TIMED_OUT_SESSIONS", i, "UPDATED_AT", ts, "ORPHAN_SIGN_OUTS", i)
+		"COMPLETED_SESSIONS", i, "TIMED_OUT_SESSIONS", i, "UPDATED_AT", ts, "ORPHAN_SIGN_OUTS", i, "TIMESTAMP", ts)
 	// MovieSalesMetrics (seed 003 task 6): checkouts priced from the
-	// catalog, per movie per daily and weekly window.
+	// catalog, per movie per daily and weekly window. MOVIE_ID, TOTAL_SALES
+	// and TIMESTAMP are the seed's columns; TIMESTAMP is the window's start.
 	MovieSalesMetrics = schema("MOVIE_SALES_METRICS", "METRIC_ID",
 		"METRIC_ID", s, "MOVIE_ID", s, "WINDOW_TYPE", s, "WINDOW_START", ts, "WINDOW_END", ts, "TOTAL_SALES", f,
-		"PURCHASES", i, "FINAL", b, "UPDATED_AT", ts)
+		"PURCHASES", i, "FINAL", b, "UPDATED_AT", ts, "TIMESTAMP", ts)
 	// SocialPlatformMetrics (seed 001): per platform per 5-minute tumbling
 	// window, visitors and the mean conversion and bounce rates.
 	SocialPlatformMetrics = schema("SOCIAL_PLATFORM_METRICS", "METRIC_ID",

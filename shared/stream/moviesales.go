@@ -317,6 +317,6 @@ func (p *movieSales) results(out window.Output, o *outputs) {
 	for _, r := range out.Results {
 		start, end := windowCells(r.Window)
 		o.add(star.MovieSalesMetrics, table.Row{{S: metricID(r.Assigner, r.Key, r.Window.Start)}, {S: r.Key}, {S: r.Assigner},
-			start, end, {F: r.Value.Sum}, {I: r.Value.Count}, {B: r.Final}, {I: micros(o.now)}})
+			start, end, {F: r.Value.Sum}, {I: r.Value.Count}, {B: r.Final}, {I: micros(o.now)}, start})
 	}
 }

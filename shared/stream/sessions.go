@@ -146,7 +146,8 @@ func (p *sessions) flush(_ context.Context, _ time.Time, o *outputs, _ *lookups)
 
 func (p *sessions) emit(m session.Metrics, o *outputs) {
 	o.add(star.SessionMetrics, table.Row{{I: micros(m.Timestamp)}, {I: m.ActiveSessions}, {F: m.AvgSessionDurationSeconds},
-		{F: m.AvgActiveAgeSeconds}, {I: m.EndedSessions}, {I: m.TimedOutSessions}, {I: micros(o.now)}, {I: m.OrphanSignOuts}})
+		{F: m.AvgActiveAgeSeconds}, {I: m.EndedSessions}, {I: m.TimedOutSessions}, {I: micros(o.now)}, {I: m.OrphanSignOuts},
+		{I: micros(m.Timestamp)}})
 }
 
 // feed applies released events to the tracker, then moves it to the

@@ -144,7 +144,7 @@ func (p *registration) results(out window.Output, o *outputs) {
 	for _, r := range out.Results {
 		start, end := windowCells(r.Window)
 		o.add(star.UserRegistrationMetrics, table.Row{{S: metricID(r.Assigner, r.Key, r.Window.Start)}, {S: r.Assigner},
-			start, end, {I: r.Value.Distinct}, {B: r.Final}, {I: micros(o.now)}})
+			start, end, {I: r.Value.Distinct}, {B: r.Final}, {I: micros(o.now)}, start})
 	}
 }
 
