@@ -27,7 +27,7 @@ import (
 // defaultReadyTimeout bounds how long Start waits for the server to
 // answer; PULSE_DDBLOCAL_READY_TIMEOUT (a Go duration) overrides it on a
 // loaded machine.
-const defaultReadyTimeout = 30 * time.Second
+const defaultReadyTimeout = 90 * time.Second
 
 // ErrNotInstalled is returned (wrapped) by Start when the jar is missing.
 var ErrNotInstalled = errors.New("DynamoDB Local is not installed: run `bash localstack/tools/dynamodb-local.sh` (or `make tools`)")
