@@ -719,7 +719,7 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 		out.late = map[string]table.Row{}
 	}
 	var deletes []string
-	for _, t := range star.All() {
+	for _, t := range dataset.Tables() {
 		ids := out.deletes[t]
 		if len(ids) == 0 {
 			continue
@@ -728,7 +728,7 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 		deletes = append(deletes, "DELETE FROM "+t.Name+" WHERE "+t.Key[0]+" IN ('"+strings.Join(ids, "', '")+"')")
 	}
 	staged, metrics := 0, 0
-	for _, t := range star.All() {
+	for _, t := range dataset.Tables() {
 		n := len(out.rows[t])
 		staged += n
 		if metricTables[t] {
@@ -746,7 +746,7 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 	for _, q := range deletes {
 		ld.Exec(q)
 	}
-	for _, t := range star.All() {
+	for _, t := range dataset.Tables() {
 		rows := out.rows[t]
 		if len(rows) == 0 {
 			continue
