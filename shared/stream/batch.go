@@ -283,7 +283,7 @@ func (b *batch) archive(ctx context.Context) error {
 			parts = append(parts, pt)
 		}
 		pt.first, pt.last = min(pt.first, r.msg.Offset), max(pt.last, r.msg.Offset)
-		a := archived{Offset: r.msg.Offset, Timestamp: r.msg.Timestamp, Err: r.msg.Err}
+		a := archived{Offset: r.msg.Offset, Timestamp: r.msg.Timestamp, Err: r.msg.ErrText()}
 		if r.msg.Key != nil {
 			a.Key = base64.StdEncoding.EncodeToString(r.msg.Key)
 		}
@@ -336,12 +336,8 @@ func (b *batch) clean(ctx context.Context) error {
 		if r.status != statusFresh {
 			continue
 		}
-		if r.msg.Err != "" {
-			field, reason, ok := strings.Cut(r.msg.Err, ": ")
-			if !ok {
-				field, reason = "", r.msg.Err
-			}
-			r.reject(field, reason)
+		if r.msg.Err != nil {
+			r.reject(r.msg.Err.Field, r.msg.Err.Reason)
 			continue
 		}
 		if r.ds == nil {
