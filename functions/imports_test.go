@@ -68,3 +68,21 @@ func TestCgoCheckSeesGosnowflake(t *testing.T) {
 	}
 	t.Error("without minicore_disabled the load function should import gosnowflake's cgo files")
 }
+
+// TestMainsThin: every function's main.go stays under 30 lines; what the
+// mains share lives in shared/wire.
+func TestMainsThin(t *testing.T) {
+	mains, err := filepath.Glob("*/main.go")
+	if err != nil || len(mains) == 0 {
+		t.Fatalf("no functions found: %v", err)
+	}
+	for _, m := range mains {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), "\n"); n >= 30 {
+			t.Errorf("%s has %d lines, want under 30 (move its wiring to shared/wire)", m, n)
+		}
+	}
+}

@@ -3,8 +3,8 @@ package views
 import (
 	"fmt"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/marts"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // Seed 003: consumer events. The stream path writes ITEM_VIEW_EVENTS,
@@ -102,7 +102,7 @@ SELECT m.ITEM_ID, m.TITLE, m.GENRE, m.PRICE, COALESCE(v.VIEWS, 0) AS VIEWS, COAL
 	// Columns: USER_ID, AGE, PREFERRED_LANGUAGE, REGISTERED_AT, ITEMS_VIEWED,
 	// ITEMS_ADDED_TO_CART, CHECKOUTS, ITEMS_PURCHASED, TOTAL_SPENT,
 	// LAST_ACTIVE_AT, ACTIVITY_REFERENCE_AT, SEGMENT.
-	MartUserSegments = dialectView("MART_USER_SEGMENTS", "User segments", func(d sqlgen.Dialect) string {
+	MartUserSegments = dialectView("MART_USER_SEGMENTS", "User segments", func(d sqlmodel.Dialect) string {
 		return `
 SELECT u.USER_ID, u.AGE, u.PREFERRED_LANGUAGE, u.REGISTERED_AT, COALESCE(t.VIEWED, 0) AS ITEMS_VIEWED,
        COALESCE(t.ADDED, 0) AS ITEMS_ADDED_TO_CART, COALESCE(t.CHECKOUTS, 0) AS CHECKOUTS,

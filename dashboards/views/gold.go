@@ -1,8 +1,8 @@
 package views
 
 import (
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/gold"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // Seed 002: the gold views over what shared/gold computes (GOLD_DAILY,
@@ -21,7 +21,7 @@ import (
 // gold views reach.
 const PastYearDays = 365
 
-func pastYear(d sqlgen.Dialect, col string) string {
+func pastYear(d sqlmodel.Dialect, col string) string {
 	anchor := "(SELECT MAX(DAY) FROM GOLD_DAILY WHERE INTERACTIONS > 0)"
 	return col + " > " + dateAdd(d, "day", -PastYearDays, anchor) + " AND " + col + " <= " + anchor
 }
@@ -34,7 +34,7 @@ var (
 	// the data, or where days are missing).
 	// Columns: DAY, DAU, WAU, MAU, DAU_MAU_RATIO, MAU_DAYS_COMPUTED,
 	// INTERACTIONS, ACTIONS.
-	GoldDAUMAU = dialectView("GOLD_DAU_MAU", "Daily and monthly active users", func(d sqlgen.Dialect) string {
+	GoldDAUMAU = dialectView("GOLD_DAU_MAU", "Daily and monthly active users", func(d sqlmodel.Dialect) string {
 		return `
 SELECT g.DAY, g.DAU,
        COUNT(DISTINCT CASE WHEN a.DAY >= ` + dateAdd(d, "day", -(gold.WAUDays-1), "g.DAY") + ` THEN a.USER_ID END) AS WAU,
@@ -56,7 +56,7 @@ SELECT g.DAY, g.DAU,
 	// Columns: DAY, SESSIONS, AVG_SESSION_SECONDS, AVG_ACTIONS_PER_SESSION,
 	// USERS, ACTIONS, SESSIONS_PER_USER, TOTAL_SESSION_SECONDS,
 	// MAX_SESSION_SECONDS.
-	GoldSessionStats = dialectView("GOLD_SESSION_STATS", "Sessions: average duration and actions per session", func(d sqlgen.Dialect) string {
+	GoldSessionStats = dialectView("GOLD_SESSION_STATS", "Sessions: average duration and actions per session", func(d sqlmodel.Dialect) string {
 		return `
 SELECT DAY, SESSIONS, AVG_SESSION_SECONDS, AVG_ACTIONS_PER_SESSION, DAU AS USERS, ACTIONS,
        CAST(SESSIONS AS DOUBLE) / NULLIF(DAU, 0) AS SESSIONS_PER_USER, TOTAL_SESSION_SECONDS, MAX_SESSION_SECONDS

@@ -4,7 +4,7 @@
 //
 // Views are written once in the SQL DuckDB and Snowflake share; where the
 // dialects differ (date arithmetic), a view is built from a function of the
-// dialect that calls shared/adapters/sqlgen, and Apply picks the dialect
+// dialect that calls shared/sqlmodel, and Apply picks the dialect
 // of the warehouse it is given. Every view's columns are listed in the doc
 // comment of its variable; every view has a one-line Title for dashboards.
 //
@@ -26,9 +26,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/gold"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // View is one named view.
@@ -37,11 +37,11 @@ type View struct {
 	Title string // what a dashboard calls it, one line
 	SQL   string // the SELECT, in the DuckDB dialect
 	// For, when set, writes the SELECT for a dialect (SQL is For(DuckDB)).
-	For func(d sqlgen.Dialect) string
+	For func(d sqlmodel.Dialect) string
 }
 
 // SQLFor is the view's SELECT in dialect d.
-func (v View) SQLFor(d sqlgen.Dialect) string {
+func (v View) SQLFor(d sqlmodel.Dialect) string {
 	if v.For != nil {
 		return v.For(d)
 	}
@@ -49,12 +49,12 @@ func (v View) SQLFor(d sqlgen.Dialect) string {
 }
 
 // dialectView is a view whose SELECT depends on the dialect.
-func dialectView(name, title string, f func(d sqlgen.Dialect) string) View {
-	return View{Name: name, Title: title, SQL: f(sqlgen.DuckDB), For: f}
+func dialectView(name, title string, f func(d sqlmodel.Dialect) string) View {
+	return View{Name: name, Title: title, SQL: f(sqlmodel.DuckDB), For: f}
 }
 
-// dateAdd is sqlgen's DateAdd for a unit known to be valid.
-func dateAdd(d sqlgen.Dialect, unit string, n int, expr string) string {
+// dateAdd is sqlmodel's DateAdd for a unit known to be valid.
+func dateAdd(d sqlmodel.Dialect, unit string, n int, expr string) string {
 	s, err := d.DateAdd(unit, fmt.Sprint(n), expr)
 	if err != nil {
 		panic(err) // a fixed unit in this package
@@ -82,9 +82,9 @@ func Lookup(name string) (View, bool) {
 }
 
 // Apply creates or replaces the views, in order, in the dialect of wh
-// (sqlgen.Of).
+// (sqlmodel.Of).
 func Apply(ctx context.Context, wh pipeline.Warehouse, vs []View) error {
-	d := sqlgen.Of(wh)
+	d := sqlmodel.Of(wh)
 	for _, v := range vs {
 		if err := wh.Exec(ctx, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQLFor(d)); err != nil {
 			return fmt.Errorf("creating view %s: %w", v.Name, err)

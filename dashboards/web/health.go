@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // Counts are one dataset's (or all datasets') record accounting:
@@ -149,7 +149,7 @@ const (
 
 // lateSQL sums PULSE_LATE_EVENTS per dataset and window type in the
 // warehouse's dialect (the microseconds between event time and watermark).
-func lateSQL(d sqlgen.Dialect) string {
+func lateSQL(d sqlmodel.Dialect) string {
 	return `SELECT DATASET, WINDOW_TYPE, COUNT(DISTINCT ORIGIN), COUNT(*), MIN(EVENT_TIME), MAX(EVENT_TIME),
        MAX(` + d.DiffMicros("EVENT_TIME", "WATERMARK") + `), MAX(RECORDED_AT)
   FROM PULSE_LATE_EVENTS GROUP BY DATASET, WINDOW_TYPE ORDER BY DATASET, WINDOW_TYPE`
@@ -213,7 +213,7 @@ func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, fresh
 		return nil, err
 	}
 
-	err = run("PULSE_LATE_EVENTS", "late events", lateSQL(sqlgen.Of(wh)), func(r []any) {
+	err = run("PULSE_LATE_EVENTS", "late events", lateSQL(sqlmodel.Of(wh)), func(r []any) {
 		l := LateHealth{Dataset: str(r[0]), WindowType: str(r[1]), Events: integer(r[2]), Windows: integer(r[3]),
 			FirstEventAt: timePtr(r[4]), LastEventAt: timePtr(r[5]), LastRecordedAt: timePtr(r[7])}
 		if x, ok := number(r[6]); ok {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // TestExplanation says what a failing data test found and, where Pulse
@@ -76,7 +76,7 @@ func explainFailure(ctx context.Context, wh pipeline.Warehouse, th TestHealth) *
 	if !ok || len(t.Column) == 0 {
 		return e
 	}
-	d := sqlgen.Of(wh)
+	d := sqlmodel.Of(wh)
 	col, tbl := d.Quote(t.Column[0]), d.QuoteName(t.Table)
 	where := ""
 	if t.Where != "" {
@@ -124,7 +124,7 @@ func explainFailure(ctx context.Context, wh pipeline.Warehouse, th TestHealth) *
 	return e
 }
 
-func quoted(d sqlgen.Dialect, vals []string) string {
+func quoted(d sqlmodel.Dialect, vals []string) string {
 	out := make([]string, len(vals))
 	for i, v := range vals {
 		out[i] = d.StringLiteral(v)

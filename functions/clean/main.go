@@ -5,31 +5,23 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
-func main() {
-	slog.SetDefault(handlers.NewLogger())
-	env, err := wire.Env(context.Background(), os.Getenv, true)
+func main() { wire.Start("clean", build) }
+
+func build(ctx context.Context, getenv func(string) string) (any, error) {
+	env, err := wire.Env(ctx, getenv, true)
 	if err != nil {
-		fail(err)
+		return nil, err
 	}
-	chunk, err := wire.Int64(os.Getenv, wire.EnvChunkBytes, pipeline.DefaultChunkBytes)
+	chunk, err := wire.Int64(getenv, wire.EnvChunkBytes, pipeline.DefaultChunkBytes)
 	if err != nil {
-		fail(err)
+		return nil, err
 	}
 	b := &handlers.Batch{Env: env, ChunkBytes: chunk}
-	lambda.Start(handlers.Lambda(b.CleanFunction))
-}
-
-func fail(err error) {
-	slog.Error("starting the clean function", "error", err)
-	os.Exit(1)
+	return handlers.Lambda(b.CleanFunction), nil
 }

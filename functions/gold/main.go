@@ -5,22 +5,19 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/wire"
 	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
 )
 
-func main() {
-	slog.SetDefault(handlers.NewLogger())
-	wh, err := warehouse.Open(context.Background(), os.Getenv)
+func main() { wire.Start("gold", build) }
+
+func build(ctx context.Context, getenv func(string) string) (any, error) {
+	wh, err := warehouse.Open(ctx, getenv)
 	if err != nil {
-		slog.Error("starting the gold function", "error", err)
-		os.Exit(1)
+		return nil, err
 	}
 	g := &handlers.Gold{Warehouse: wh}
-	lambda.Start(handlers.Lambda(handlers.GoldFunction(g.Dates, g.Day)))
+	return handlers.Lambda(handlers.GoldFunction(g.Dates, g.Day)), nil
 }

@@ -5,31 +5,22 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/wire"
 	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
 )
 
-func main() {
-	slog.SetDefault(handlers.NewLogger())
-	ctx := context.Background()
-	env, err := wire.Env(ctx, os.Getenv, false)
+func main() { wire.Start("load", build) }
+
+func build(ctx context.Context, getenv func(string) string) (any, error) {
+	env, err := wire.Env(ctx, getenv, false)
 	if err != nil {
-		fail(err)
+		return nil, err
 	}
-	if env.Warehouse, err = warehouse.Open(ctx, os.Getenv); err != nil {
-		fail(err)
+	if env.Warehouse, err = warehouse.Open(ctx, getenv); err != nil {
+		return nil, err
 	}
 	b := &handlers.Batch{Env: env}
-	lambda.Start(handlers.Lambda(b.Load))
-}
-
-func fail(err error) {
-	slog.Error("starting the load function", "error", err)
-	os.Exit(1)
+	return handlers.Lambda(b.Load), nil
 }

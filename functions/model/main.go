@@ -5,22 +5,18 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
-func main() {
-	slog.SetDefault(handlers.NewLogger())
-	env, err := wire.Env(context.Background(), os.Getenv, false)
+func main() { wire.Start("model", build) }
+
+func build(ctx context.Context, getenv func(string) string) (any, error) {
+	env, err := wire.Env(ctx, getenv, false)
 	if err != nil {
-		slog.Error("starting the model function", "error", err)
-		os.Exit(1)
+		return nil, err
 	}
 	b := &handlers.Batch{Env: env}
-	lambda.Start(handlers.Lambda(b.Model))
+	return handlers.Lambda(b.Model), nil
 }

@@ -5,31 +5,22 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sfn"
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
-func main() {
-	slog.SetDefault(handlers.NewLogger())
-	ctx := context.Background()
-	if err := wire.Require(os.Getenv, wire.EnvStateMachineARN); err != nil {
-		fail(err)
+func main() { wire.Start("trigger", build) }
+
+func build(ctx context.Context, getenv func(string) string) (any, error) {
+	if err := wire.Require(getenv, wire.EnvStateMachineARN); err != nil {
+		return nil, err
 	}
 	client, err := sfn.NewClient(ctx, "")
 	if err != nil {
-		fail(err)
+		return nil, err
 	}
-	h := &handlers.Trigger{Starter: sfn.NewStarter(client, os.Getenv(wire.EnvStateMachineARN))}
-	lambda.Start(handlers.Lambda(h.Handle))
-}
-
-func fail(err error) {
-	slog.Error("starting the trigger function", "error", err)
-	os.Exit(1)
+	h := &handlers.Trigger{Starter: sfn.NewStarter(client, getenv(wire.EnvStateMachineARN))}
+	return handlers.Lambda(h.Handle), nil
 }

@@ -13,11 +13,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 )
 
-// BatchDatasets are the raw/<dataset>/ prefixes whose new objects start the batch workflow.
+// BatchDatasets are the datasets whose new objects under raw/<dataset>/ start the batch workflow:
+// the registered dataset specs that declare Batch (shared/dataset), read at synth time.
 // raw/movies_catalog/ is not among them: the catalog workflow owns it.
-var BatchDatasets = []string{"community_interactions", "live_streaming", "video_interactions", "app_interactions", "app_users"}
+func BatchDatasets() []string { return dataset.BatchNames() }
 
 // Batch workflow state names (stable: tests and the harness refer to them).
 const (
@@ -135,9 +137,13 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 	raw := awss3.Bucket_FromBucketAttributes(stack, jsii.String("RawBucket"), &awss3.BucketAttributes{
 		BucketArn: st.Raw.BucketArn(), BucketName: st.Raw.BucketName(),
 	})
-	for _, ds := range BatchDatasets {
+	for _, ds := range BatchDatasets() {
+		spec, err := dataset.Lookup(ds)
+		if err != nil {
+			panic(err) // cannot happen: the name comes from the registry
+		}
 		raw.AddEventNotification(awss3.EventType_OBJECT_CREATED, awss3notifications.NewLambdaDestination(b.Trigger),
-			&awss3.NotificationKeyFilter{Prefix: jsii.String("raw/" + ds + "/")})
+			&awss3.NotificationKeyFilter{Prefix: jsii.String(spec.RawPrefix())})
 	}
 	output(stack, "BatchStateMachineArn", b.StateMachine.StateMachineArn())
 	output(stack, "FailureTopicArn", b.FailureTopic.TopicArn())

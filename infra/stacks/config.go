@@ -178,7 +178,7 @@ func (c Config) topicGroups() []TopicGroup {
 	if c.TopicGroups != nil {
 		return c.TopicGroups
 	}
-	return DefaultTopicGroups
+	return DefaultTopicGroups()
 }
 
 // WritePlaceholderBootstraps writes an empty bootstrap file for every function under dir, so that

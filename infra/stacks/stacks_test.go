@@ -108,7 +108,7 @@ func TestStreamingStack(t *testing.T) {
 	c := template(t, stacks.StreamingStackID)
 	maps := c.ofType("AWS::Lambda::EventSourceMapping")
 	groups := map[string]stacks.TopicGroup{}
-	for _, g := range stacks.DefaultTopicGroups {
+	for _, g := range stacks.DefaultTopicGroups() {
 		for _, topic := range g.Topics {
 			groups[topic] = g
 		}
@@ -295,7 +295,7 @@ func TestBatchStack(t *testing.T) {
 		}
 		sort.Strings(prefixes)
 		var want []string
-		for _, ds := range stacks.BatchDatasets {
+		for _, ds := range stacks.BatchDatasets() {
 			want = append(want, "raw/"+ds+"/")
 		}
 		sort.Strings(want)

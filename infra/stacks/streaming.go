@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 )
 
 // IdleTickSource is the eventSource of the scheduled empty batch that closes idle windows.
@@ -49,13 +50,14 @@ func (g TopicGroup) validate() error {
 	return nil
 }
 
-// DefaultTopicGroups are the topics of DESIGN.md §1: JSON event streams (and the catalog events the
-// catalog workflow produces) and the Avro consumer events.
-var DefaultTopicGroups = []TopicGroup{
-	{Name: "json", Topics: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users", CatalogTopic},
-		BatchSize: 500, MaxBatchingWindowSeconds: 5, StartingPosition: "TRIM_HORIZON"},
-	{Name: "avro", Topics: []string{"consumer_registration", "sign_in", "sign_out", "item_view", "added_to_cart", "checkout_to_cart"},
-		BatchSize: 1000, MaxBatchingWindowSeconds: 10, StartingPosition: "TRIM_HORIZON"},
+// DefaultTopicGroups are the topics of DESIGN.md §1, read from the registered dataset specs
+// (shared/dataset) at synth time: the JSON event streams (and the catalog events the catalog
+// workflow produces), and the Avro consumer events.
+func DefaultTopicGroups() []TopicGroup {
+	return []TopicGroup{
+		{Name: "json", Topics: dataset.Topics(false), BatchSize: 500, MaxBatchingWindowSeconds: 5, StartingPosition: "TRIM_HORIZON"},
+		{Name: "avro", Topics: dataset.Topics(true), BatchSize: 1000, MaxBatchingWindowSeconds: 10, StartingPosition: "TRIM_HORIZON"},
+	}
 }
 
 // FailedBatchPrefix is where Lambda's S3 on-failure destination writes a batch the mapping gave up

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
 )
 
 // Hours in a month as AWS prices them (730); every monthly figure uses it.
@@ -45,7 +47,7 @@ const (
 )
 
 // TopicGroup is topics sharing an event-source mapping configuration
-// (infra/stacks.DefaultTopicGroups).
+// (infra/stacks.DefaultTopicGroups; both read the topics from shared/dataset).
 type TopicGroup struct {
 	Names         []string
 	BatchSize     int     // records per batch at most
@@ -114,10 +116,8 @@ type Assumptions struct {
 func DefaultAssumptions() Assumptions {
 	return Assumptions{
 		TopicGroups: []TopicGroup{
-			{Names: []string{"live_streaming", "video_interactions", "social_sales", "pageviews", "user_sessions", "users", "movies_catalog_enriched"},
-				BatchSize: 500, WindowSeconds: 5},
-			{Names: []string{"consumer_registration", "sign_in", "sign_out", "item_view", "added_to_cart", "checkout_to_cart"},
-				BatchSize: 1000, WindowSeconds: 10},
+			{Names: dataset.Topics(false), BatchSize: 500, WindowSeconds: 5},
+			{Names: dataset.Topics(true), BatchSize: 1000, WindowSeconds: 10},
 		},
 		PartitionsPerTopic: 1,
 

@@ -54,8 +54,18 @@
 // stream/). A whole file that could not be processed is not copied to the
 // quarantine bucket: its reason names the raw object's version.
 //
-// Adding a source means adding a Spec and its golden test; the engine and
-// the handlers stay as they are. The package imports no AWS code.
+// # The registry
+//
+// The registered specs are the one list of Pulse's datasets (registry.go):
+// the warehouse's tables (Tables: the tables the specs map to, plus
+// star.Pipeline), the tables Load writes for a file (its spec's), the
+// stream engine's datasets without windows (Stream set, not Windowed), and
+// infra's raw-prefix notifications (Batch) and topic mappings (Topics) are
+// all derived from it. Adding a source means one spec file that declares
+// and registers its Spec (and its star tables), its golden test, and for a
+// stream its events/schemas/<topic>.avsc; the engine, the handlers and
+// infra stay as they are (tests/newdataset shows it). The package imports
+// no AWS code.
 package dataset
 
 import (
@@ -130,6 +140,36 @@ type Spec struct {
 	Partition      Partitioning
 	PartitionField string
 	Star           []star.TableMap // the star-schema tables this dataset feeds
+	// Batch says files of this dataset arrive under RawPrefix (raw/<Name>/)
+	// and start the batch workflow (infra routes the prefix to it).
+	Batch bool
+	// Stream, when set, says records of this dataset also arrive on a
+	// Kafka topic (infra maps the topic to the stream function).
+	Stream *Stream
+}
+
+// Stream says how a dataset arrives on Kafka.
+type Stream struct {
+	// Avro says the values are Avro in the Confluent wire format (decoded
+	// through the schema registry); otherwise they are JSON. Either way the
+	// topic's Avro schema is events/schemas/<topic>.avsc.
+	Avro bool
+	// Windowed says a stream processor with windows (shared/stream)
+	// consumes the dataset; otherwise its records are cleaned,
+	// deduplicated and loaded without windows.
+	Windowed bool
+}
+
+// RawPrefix is where the dataset's files arrive in the raw bucket.
+func (s *Spec) RawPrefix() string { return "raw/" + s.Name + "/" }
+
+// Topic is the dataset's Kafka topic ("" when it does not arrive as a
+// stream): the dataset name (DESIGN.md section 1).
+func (s *Spec) Topic() string {
+	if s.Stream == nil {
+		return ""
+	}
+	return s.Name
 }
 
 // Meta columns appended to every staging row.

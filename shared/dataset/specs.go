@@ -1,9 +1,7 @@
 package dataset
 
 import (
-	"fmt"
 	"math"
-	"sort"
 
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
@@ -64,6 +62,7 @@ var (
 // CommunityInteractions: seed 000, Parquet files.
 var CommunityInteractions = &Spec{
 	Name: "community_interactions", Seed: "000", Formats: []record.Format{record.Parquet, record.NDJSON, record.CSV},
+	Batch: true,
 	Fields: []Field{
 		str("UserID", critical),
 		integer("CommunityID", critical),
@@ -95,6 +94,7 @@ var CommunityInteractions = &Spec{
 // LiveStreaming: seed 000, NDJSON files and the live_streaming topic.
 var LiveStreaming = &Spec{
 	Name: "live_streaming", Seed: "000", Formats: []record.Format{record.NDJSON, record.CSV, record.Parquet},
+	Batch: true, Stream: &Stream{},
 	Fields: []Field{
 		str("UserID", critical),
 		integer("EventID", critical),
@@ -130,6 +130,7 @@ var LiveStreaming = &Spec{
 // (tests/testdata/corpora/time-wasters).
 var VideoInteractions = &Spec{
 	Name: "video_interactions", Seed: "000", Formats: []record.Format{record.CSV, record.NDJSON, record.Parquet},
+	Batch: true, Stream: &Stream{},
 	Fields: []Field{
 		str("UserID", critical),
 		age(),
@@ -188,6 +189,7 @@ var VideoInteractions = &Spec{
 // partitioned by event date.
 var AppInteractions = &Spec{
 	Name: "app_interactions", Seed: "002", Formats: []record.Format{record.CSV, record.NDJSON, record.Parquet},
+	Batch: true,
 	Fields: []Field{
 		str("user_id", critical),
 		stamp("timestamp", critical),
@@ -215,6 +217,7 @@ var AppInteractions = &Spec{
 // user wins), staging partitioned by country.
 var AppUsers = &Spec{
 	Name: "app_users", Seed: "002", Formats: []record.Format{record.CSV, record.NDJSON, record.Parquet}, Mode: Snapshot,
+	Batch: true,
 	Fields: []Field{
 		str("user_id", critical),
 		date("join_date", keepNull),
@@ -231,38 +234,8 @@ var AppUsers = &Spec{
 	},
 }
 
-var registry = map[string]*Spec{}
-
-// Register adds a spec to the registry; it panics on a duplicate name
-// (specs are registered from package variables at init).
-func Register(s *Spec) {
-	if _, dup := registry[s.Name]; dup {
-		panic("dataset registered twice: " + s.Name)
-	}
-	registry[s.Name] = s
-}
-
 func init() {
 	for _, s := range []*Spec{CommunityInteractions, LiveStreaming, VideoInteractions, AppInteractions, AppUsers} {
 		Register(s)
 	}
-}
-
-// Lookup returns the named dataset spec.
-func Lookup(name string) (*Spec, error) {
-	s, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown dataset %q (known: %v)", name, Names())
-	}
-	return s, nil
-}
-
-// Names lists the registered datasets, sorted.
-func Names() []string {
-	var out []string
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -35,6 +35,7 @@ func eventStamp() Field { return stamp("timestamp", critical) }
 // reject: both rates divide by it.
 var SocialSales = &Spec{
 	Name: "social_sales", Seed: "001", Formats: []record.Format{record.NDJSON, record.CSV, record.Parquet},
+	Stream: &Stream{Windowed: true},
 	Fields: []Field{
 		str("ID", critical),
 		str("City", from("Kota", "City"), std(Title)),
@@ -84,6 +85,7 @@ func consumerEvents(datasetName string, key ...string) star.TableMap {
 // A user registers once, so user_id is the dedupe key.
 var ConsumerRegistration = &Spec{
 	Name: "consumer_registration", Seed: "003", Formats: []record.Format{record.NDJSON},
+	Stream: &Stream{Avro: true, Windowed: true},
 	Fields: []Field{
 		eventStamp(),
 		eventName("consumer_registration"),
@@ -107,6 +109,7 @@ var ConsumerRegistration = &Spec{
 func signEvent(name string) *Spec {
 	return &Spec{
 		Name: name, Seed: "003", Formats: []record.Format{record.NDJSON},
+		Stream:    &Stream{Avro: true, Windowed: true},
 		Fields:    []Field{eventStamp(), eventName(name), consumerUserID()},
 		Key:       []string{"user_id", "timestamp"},
 		EventTime: "timestamp",
@@ -123,6 +126,7 @@ var (
 // ItemView: seed 003, a user viewed a movie of the catalog.
 var ItemView = &Spec{
 	Name: "item_view", Seed: "003", Formats: []record.Format{record.NDJSON},
+	Stream:    &Stream{Avro: true},
 	Fields:    []Field{eventStamp(), eventName("item_view"), str("item_id", critical), consumerUserID()},
 	Key:       []string{"user_id", "item_id", "timestamp"},
 	EventTime: "timestamp",
@@ -134,6 +138,7 @@ var ItemView = &Spec{
 // AddedToCart: seed 003, a movie put in a cart (a cart may hold several).
 var AddedToCart = &Spec{
 	Name: "added_to_cart", Seed: "003", Formats: []record.Format{record.NDJSON},
+	Stream: &Stream{Avro: true, Windowed: true},
 	Fields: []Field{eventStamp(), eventName("added_to_cart"), str("item_id", critical), consumerUserID(),
 		str("cart_id", critical, std(UUID))},
 	Key:       []string{"cart_id", "item_id", "timestamp"},
@@ -147,6 +152,7 @@ var AddedToCart = &Spec{
 // CheckoutToCart: seed 003, a cart checked out (once: cart_id is the key).
 var CheckoutToCart = &Spec{
 	Name: "checkout_to_cart", Seed: "003", Formats: []record.Format{record.NDJSON},
+	Stream: &Stream{Avro: true, Windowed: true},
 	Fields: []Field{eventStamp(), eventName("checkout_to_cart"), consumerUserID(), str("cart_id", critical, std(UUID)),
 		str("payment_method", critical, std(OneOf("Cash", "Card")))},
 	Key:       []string{"cart_id"},
@@ -163,6 +169,7 @@ var CheckoutToCart = &Spec{
 // price field when both are there.
 var MoviesCatalog = &Spec{
 	Name: "movies_catalog_enriched", Seed: "003", Formats: []record.Format{record.NDJSON}, Mode: Snapshot,
+	Stream: &Stream{},
 	Fields: []Field{
 		str("item_id", critical),
 		str("title"),
@@ -228,6 +235,7 @@ func currencyCode(s string) (string, error) {
 // of PAGEVIEWS are filled by the stream path from CLEANED_USERS.
 var Pageviews = &Spec{
 	Name: "pageviews", Seed: "004", Formats: []record.Format{record.NDJSON},
+	Stream: &Stream{Windowed: true},
 	Fields: []Field{
 		str("session_id", critical),
 		str("user_id", critical),
@@ -245,6 +253,7 @@ var Pageviews = &Spec{
 // UserSessions: seed 004 topic 2, a login that created a session.
 var UserSessions = &Spec{
 	Name: "user_sessions", Seed: "004", Formats: []record.Format{record.NDJSON},
+	Stream: &Stream{},
 	Fields: []Field{
 		str("session_id", critical),
 		str("user_id", critical),
@@ -265,6 +274,7 @@ var UserSessions = &Spec{
 // filled with a default.
 var Users = &Spec{
 	Name: "users", Seed: "004", Formats: []record.Format{record.NDJSON}, Mode: Snapshot,
+	Stream: &Stream{},
 	Fields: []Field{
 		str("user_id", critical),
 		integer("age", critical, between(13, 100)),
@@ -279,8 +289,9 @@ var Users = &Spec{
 }
 
 func init() {
+	// In the order infra maps the topics (the catalog's topic last).
 	for _, s := range []*Spec{SocialSales, ConsumerRegistration, SignIn, SignOut, ItemView, AddedToCart, CheckoutToCart,
-		MoviesCatalog, Pageviews, UserSessions, Users} {
+		Pageviews, UserSessions, Users, MoviesCatalog} {
 		Register(s)
 	}
 }

@@ -23,7 +23,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -75,7 +75,7 @@ func (t Test) Name() string {
 
 // SQL is the query counting the rows that break the test (for unique, the
 // rows beyond the first of each repeated value).
-func (t Test) SQL(d sqlgen.Dialect) (string, error) {
+func (t Test) SQL(d sqlmodel.Dialect) (string, error) {
 	if len(t.Column) == 0 || t.Table == "" {
 		return "", fmt.Errorf("data test %s on %q: no table or column", t.Kind, t.Table)
 	}
@@ -155,7 +155,7 @@ const SuiteFileID = "suite"
 // test whose query fails is left out and named in the error; the others
 // still run and are recorded.
 func Run(ctx context.Context, wh Warehouse, tests []Test, at time.Time) ([]Result, error) {
-	d := sqlgen.Of(wh)
+	d := sqlmodel.Of(wh)
 	var (
 		results []Result
 		errs    []error

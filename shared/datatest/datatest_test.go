@@ -11,9 +11,9 @@ import (
 	"github.com/pulse-analytics/pulse/dashboards/views"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -165,14 +165,14 @@ func TestForTables(t *testing.T) {
 
 func TestSQLSnowflake(t *testing.T) {
 	q, err := datatest.Test{Table: "MART_USER_SEGMENTS", Kind: datatest.AcceptedValues, Column: []string{"SEGMENT"},
-		Values: []string{"a", `b\'`}}.SQL(sqlgen.Snowflake)
+		Values: []string{"a", `b\'`}}.SQL(sqlmodel.Snowflake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := `SELECT COUNT(*) FROM MART_USER_SEGMENTS WHERE SEGMENT IS NOT NULL AND SEGMENT NOT IN ('a', 'b\\''')`; q != want {
 		t.Errorf("SQL:\n got %s\nwant %s", q, want)
 	}
-	if _, err := (datatest.Test{Table: "T", Kind: "between", Column: []string{"A"}}).SQL(sqlgen.DuckDB); err == nil {
+	if _, err := (datatest.Test{Table: "T", Kind: "between", Column: []string{"A"}}).SQL(sqlmodel.DuckDB); err == nil {
 		t.Error("an unknown kind gave SQL")
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // DayResult is one computed day, as GOLD_DAILY holds it, plus the MAU and
@@ -40,7 +40,7 @@ func Day(ctx context.Context, wh pipeline.Warehouse, date, at time.Time) (*DayRe
 // Read returns a computed day's GOLD_DAILY row with its rolling WAU and
 // MAU, or an error if the day was never computed.
 func Read(ctx context.Context, wh pipeline.Warehouse, date time.Time) (*DayResult, error) {
-	d := sqlgen.Of(wh)
+	d := sqlmodel.Of(wh)
 	lit := d.DateLiteral(day(date))
 	wauFrom, _ := d.DateAdd("day", fmt.Sprint(-(WAUDays - 1)), lit)
 	mauFrom, _ := d.DateAdd("day", fmt.Sprint(-(MAUDays - 1)), lit)
@@ -120,7 +120,7 @@ func DaysWithData(ctx context.Context, wh pipeline.Warehouse, from, to time.Time
 	if err != nil {
 		return nil, err
 	}
-	d := sqlgen.Of(wh)
+	d := sqlmodel.Of(wh)
 	_, rows, err := wh.Query(ctx, "SELECT DISTINCT EVENT_DATE FROM FACT_APP_INTERACTIONS WHERE EVENT_DATE BETWEEN "+
 		d.DateLiteral(days[0])+" AND "+d.DateLiteral(days[len(days)-1])+" ORDER BY EVENT_DATE")
 	if err != nil {
@@ -247,7 +247,7 @@ feed:
 // once more than needed costs nothing, Compute being idempotent). The
 // daily job adds them to the day before, so late files are folded in.
 func StaleDays(ctx context.Context, wh pipeline.Warehouse, margin time.Duration) ([]time.Time, error) {
-	d := sqlgen.Of(wh)
+	d := sqlmodel.Of(wh)
 	computed, err := d.DateAdd("second", fmt.Sprint(-int64(margin.Seconds())), "g.COMPUTED_AT")
 	if err != nil {
 		return nil, err

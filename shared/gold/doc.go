@@ -1,7 +1,7 @@
 // Package gold computes seed 002's gold layer (daily and monthly active
 // users, sessions) from FACT_APP_INTERACTIONS, one UTC day at a time, in
 // the warehouse (set-based SQL that DuckDB and Snowflake both run; the few
-// dialect differences come from shared/adapters/sqlgen). It imports no AWS
+// dialect differences come from shared/sqlmodel). It imports no AWS
 // code: the gold Lambda (shared/handlers.Gold), `pulse backfill` and the
 // demo all call it with a pipeline.Warehouse.
 //

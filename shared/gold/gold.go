@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
@@ -83,7 +83,7 @@ func Compute(ctx context.Context, wh pipeline.Warehouse, from, to, at time.Time)
 	if err != nil {
 		return err
 	}
-	stmts := Statements(sqlgen.Of(wh), days, at)
+	stmts := Statements(sqlmodel.Of(wh), days, at)
 	if tx, ok := wh.(txExecer); ok {
 		if err := tx.ExecTx(ctx, stmts); err != nil {
 			return fmt.Errorf("computing gold for %s: %w", rangeText(days), err)
@@ -113,7 +113,7 @@ func rangeText(days []time.Time) string {
 //	DELETE FROM GOLD_ACTIVE_USERS   WHERE DAY BETWEEN first AND last
 //	INSERT INTO GOLD_ACTIVE_USERS   ... one row per user and day, from GOLD_SESSIONS
 //	MERGE INTO GOLD_DAILY           ... one row per day, also for days without facts
-func Statements(d sqlgen.Dialect, days []time.Time, at time.Time) []string {
+func Statements(d sqlmodel.Dialect, days []time.Time, at time.Time) []string {
 	between := " BETWEEN " + d.DateLiteral(days[0]) + " AND " + d.DateLiteral(days[len(days)-1])
 	computed := d.EpochToTimestamp(strconv.FormatInt(at.UTC().UnixMicro(), 10))
 	valid := "DURATION_MS BETWEEN 0 AND " + strconv.Itoa(MaxDurationMS)

@@ -1,12 +1,10 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"io"
-	"os"
 	"sort"
 
 	"github.com/pulse-analytics/pulse/shared/record"
@@ -82,9 +80,9 @@ func Split(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) (*Spl
 	if err != nil {
 		return nil, err
 	}
-	format, _, ok := record.FormatOf(drop.Key)
-	if !ok {
-		return nil, fmt.Errorf("%w: key %q: unknown file format", ErrNotADataset, drop.Key)
+	format, err := rawFormat(drop.Key)
+	if err != nil {
+		return nil, err
 	}
 	var chunks []Chunk
 	if format == record.Parquet {
@@ -100,15 +98,11 @@ func Split(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) (*Spl
 }
 
 func splitText(ctx context.Context, env *Env, drop FileDrop, format record.Format, chunkBytes int64) ([]Chunk, error) {
-	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
+	r, gzipped, body, err := openDecompressed(ctx, env, drop, fmt.Sprintf("splitting s3://%s/%s", drop.Bucket, drop.Key))
 	if err != nil {
-		return nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
+		return nil, err
 	}
 	defer body.Close()
-	r, gzipped, err := record.Decompress(body)
-	if err != nil {
-		return nil, unreadable(fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err))
-	}
 	chunks, err := splitStream(r, format, gzipped, chunkBytes)
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err))
@@ -149,147 +143,6 @@ func splitParquet(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64
 		chunks[i].Index, chunks[i].Of = i, len(chunks)
 	}
 	return chunks, nil
-}
-
-// openChunk opens a record reader over one chunk of drop, numbering its
-// records from chunk.Before+1 and locating them by their offsets in the
-// whole file. Errors are sorted as openRaw's.
-func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
-	format, _, ok := record.FormatOf(drop.Key)
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: key %q: unknown file format", ErrNotADataset, drop.Key)
-	}
-	if ch.Start < 0 || ch.End < ch.Start {
-		return nil, nil, fmt.Errorf("chunk %d of %s: invalid byte range [%d, %d)", ch.Index, drop.Key, ch.Start, ch.End)
-	}
-	if format == record.Parquet {
-		return openParquetChunk(ctx, env, drop, ch, cols)
-	}
-	var src io.Reader
-	var closers []io.Closer
-	closeAll := func() {
-		for _, c := range closers {
-			c.Close()
-		}
-	}
-	var header []byte
-	if ch.Gzip {
-		body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
-		}
-		closers = append(closers, body)
-		r, _, err := record.Decompress(body)
-		if err != nil {
-			closeAll()
-			return nil, nil, unreadable(fmt.Errorf("opening chunk %d of %s: %w", ch.Index, drop.Key, err))
-		}
-		if ch.Header > 0 && ch.Start >= ch.Header {
-			header = make([]byte, ch.Header)
-			if _, err := io.ReadFull(r, header); err != nil {
-				closeAll()
-				return nil, nil, fmt.Errorf("reading the CSV header of %s: %w", drop.Key, err)
-			}
-			if _, err := io.CopyN(io.Discard, r, ch.Start-ch.Header); err != nil {
-				closeAll()
-				return nil, nil, fmt.Errorf("skipping to chunk %d of %s: %w", ch.Index, drop.Key, err)
-			}
-		} else if _, err := io.CopyN(io.Discard, r, ch.Start); err != nil {
-			closeAll()
-			return nil, nil, fmt.Errorf("skipping to chunk %d of %s: %w", ch.Index, drop.Key, err)
-		}
-		src = io.LimitReader(r, ch.End-ch.Start)
-	} else {
-		if ch.Header > 0 && ch.Start >= ch.Header {
-			h, err := env.getRange(ctx, drop.Bucket, drop.Key, 0, ch.Header)
-			if err != nil {
-				return nil, nil, err
-			}
-			header, err = io.ReadAll(h)
-			h.Close()
-			if err != nil {
-				return nil, nil, fmt.Errorf("reading the CSV header of %s: %w", drop.Key, err)
-			}
-		}
-		body, err := env.getRange(ctx, drop.Bucket, drop.Key, ch.Start, ch.End-ch.Start)
-		if err != nil {
-			return nil, nil, err
-		}
-		closers = append(closers, body)
-		src = body
-	}
-	if header != nil {
-		src = io.MultiReader(bytes.NewReader(header), src)
-	}
-	rd, err := record.Open(format, src, cols)
-	if err != nil {
-		closeAll()
-		return nil, nil, unreadable(fmt.Errorf("opening chunk %d of %s: %w", ch.Index, drop.Key, err))
-	}
-	// The reader's offsets count the header read before the chunk.
-	shift := ch.Start - int64(len(header))
-	return newFileReader(&offsetReader{Reader: rd, before: ch.Before, shift: shift}, drop), closeAll, nil
-}
-
-// openParquetChunk copies the chunk's row groups, the file's footer and its
-// leading magic into a sparse temporary file of the object's size, and
-// reads just those row groups from it.
-func openParquetChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
-	if ch.Footer < ch.End || ch.Footer > drop.Size {
-		return nil, nil, fmt.Errorf("chunk %d of %s: footer offset %d outside [%d, %d]", ch.Index, drop.Key, ch.Footer, ch.End, drop.Size)
-	}
-	f, err := os.CreateTemp(env.TempDir, "pulse-chunk-*")
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating chunk file: %w", err)
-	}
-	closeFn := func() { f.Close(); os.Remove(f.Name()) }
-	for _, span := range [][2]int64{{0, 4}, {ch.Start, ch.End}, {ch.Footer, drop.Size}} {
-		if span[1] <= span[0] {
-			continue
-		}
-		body, err := env.getRange(ctx, drop.Bucket, drop.Key, span[0], span[1]-span[0])
-		if err != nil {
-			closeFn()
-			return nil, nil, err
-		}
-		_, err = io.Copy(io.NewOffsetWriter(f, span[0]), body)
-		body.Close()
-		if err != nil {
-			closeFn()
-			return nil, nil, fmt.Errorf("copying bytes [%d, %d) of %s: %w", span[0], span[1], drop.Key, err)
-		}
-	}
-	if err := f.Truncate(drop.Size); err != nil {
-		closeFn()
-		return nil, nil, fmt.Errorf("sizing chunk file for %s: %w", drop.Key, err)
-	}
-	rd, err := record.OpenParquetRowGroups(f, drop.Size, cols, ch.FirstGroup, ch.LastGroup)
-	if err != nil {
-		closeFn()
-		return nil, nil, unreadable(fmt.Errorf("opening parquet chunk %d of %s: %w", ch.Index, drop.Key, err))
-	}
-	return newFileReader(rd, drop), closeFn, nil
-}
-
-// offsetReader numbers a chunk's records as positions in the whole file,
-// and moves the byte offsets of records kept by reference to the file's.
-type offsetReader struct {
-	record.Reader
-	before int64
-	shift  int64
-}
-
-func (o *offsetReader) Next(r *record.Raw) error {
-	err := o.Reader.Next(r)
-	if err == nil {
-		r.Pos += o.before
-	} else if re, ok := record.AsRecordError(err); ok {
-		re.Pos += o.before
-		if re.ByReference() {
-			re.Offset += o.shift
-		}
-	}
-	return err
 }
 
 // getRange reads [offset, offset+length) of an object.

@@ -19,8 +19,8 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -104,7 +104,7 @@ func curatedRows(t *testing.T, env *pipeline.Env, m *pipeline.Manifest) string {
 	var out []string
 	for _, o := range m.Curated {
 		var schema *table.Schema
-		for _, s := range star.All() {
+		for _, s := range dataset.Tables() {
 			if s.Name == o.Table {
 				schema = s
 			}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,13 +88,7 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 	if info.Modified.IsZero() {
 		m.IngestedAt = env.now().UnixMicro()
 	}
-	var rd record.Reader
-	var closeFn func()
-	if chunk == nil {
-		rd, closeFn, err = openRaw(ctx, env, drop, cl.Columns())
-	} else {
-		rd, closeFn, err = openChunk(ctx, env, drop, *chunk, cl.Columns())
-	}
+	rd, closeFn, err := openRecords(ctx, env, drop, chunk, cl.Columns())
 	if err != nil {
 		return nil, err
 	}
@@ -151,40 +144,6 @@ func (e *Env) resolve(ctx context.Context, drop FileDrop) (FileDrop, ObjectInfo,
 		drop.Size = info.Size
 	}
 	return drop, info, nil
-}
-
-// openRaw opens a raw object as a record reader: NDJSON and CSV (gzip or
-// not) stream from the object; Parquet is spooled to a temp file first.
-// A key of no known format is ErrNotADataset, a corrupt file
-// ErrUnreadable; a failed read of the store comes out as it is.
-func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (record.Reader, func(), error) {
-	format, _, ok := record.FormatOf(drop.Key)
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", ErrNotADataset, drop.Key)
-	}
-	if format == record.Parquet {
-		f, size, err := env.spool(ctx, drop.Bucket, drop.Key)
-		if err != nil {
-			return nil, nil, err
-		}
-		closeFn := func() { f.Close(); os.Remove(f.Name()) }
-		rd, err := record.OpenParquet(f, size, cols)
-		if err != nil {
-			closeFn()
-			return nil, nil, unreadable(fmt.Errorf("opening parquet %s: %w", drop.Key, err))
-		}
-		return newFileReader(rd, drop), closeFn, nil
-	}
-	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
-	}
-	rd, err := record.Open(format, body, cols)
-	if err != nil {
-		body.Close()
-		return nil, nil, unreadable(fmt.Errorf("opening %s: %w", drop.Key, err))
-	}
-	return newFileReader(rd, drop), func() { body.Close() }, nil
 }
 
 type partWriter struct {

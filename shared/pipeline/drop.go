@@ -1,5 +1,7 @@
 package pipeline
 
+import "github.com/pulse-analytics/pulse/shared/record"
+
 // FileDrop is one object that landed in the raw bucket, as decoded from an
 // S3 event notification (keys URL-decoded). It identifies the exact version
 // of the file, so a repeated notification names the same FileDrop. Its JSON
@@ -24,9 +26,23 @@ type Message struct {
 	Key       []byte
 	Value     []byte
 	Headers   map[string][]byte
-	// Err, when not empty, says why the record could not be taken from its
-	// trigger payload (it names the field, e.g. "value: illegal base64 data
-	// at input byte 4"); Value then holds the payload's text as it came.
-	// Such a message is quarantined by the stream path, never dropped.
-	Err string
+	// Err, when set, says why the record could not be taken from its
+	// trigger payload: the field at fault and the reason (Field "value",
+	// Reason "decoding base64: illegal base64 data at input byte 4"); Value
+	// then holds the payload's text as it came. Such a message is
+	// quarantined by the stream path with that field and reason, never
+	// dropped.
+	Err *record.RecordError
+}
+
+// ErrText is Err as "field: reason" (the reason alone when no field is at
+// fault), "" when Err is nil: the form the stream archive keeps.
+func (m *Message) ErrText() string {
+	switch {
+	case m.Err == nil:
+		return ""
+	case m.Err.Field == "":
+		return m.Err.Reason
+	}
+	return m.Err.Field + ": " + m.Err.Reason
 }

@@ -17,8 +17,8 @@ import (
 // loadChunk is how many rows one MERGE carries.
 const loadChunk = 20_000
 
-// Schemas is every table Pulse loads; Load migrates them first.
-var Schemas = star.Schemas
+// Schemas is every table Pulse loads (dataset.Schemas); Load migrates them first.
+var Schemas = dataset.Schemas
 
 // Load merges a file's curated Parquet into the warehouse, every table and
 // the file's manifest row in one warehouse transaction (all of the file
@@ -46,15 +46,19 @@ func Load(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
 	if err := env.Warehouse.Migrate(ctx, Schemas()); err != nil {
 		return nil, fmt.Errorf("migrating warehouse: %w", err)
 	}
+	spec, err := dataset.Lookup(m.Dataset)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
+	}
 	ld, err := env.Warehouse.BeginLoad(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
 	}
 	defer ld.Close()
 	for _, out := range m.Curated {
-		t := tableByName(out.Table)
+		t := specTable(spec, out.Table)
 		if t == nil {
-			return nil, fmt.Errorf("load: curated output %s names unknown table %s", out.Key, out.Table)
+			return nil, fmt.Errorf("load: curated output %s names table %s, neither dataset %s nor the pipeline writes", out.Key, out.Table, spec.Name)
 		}
 		if err := stageFile(ctx, env, ld, *t, out.Key); err != nil {
 			return nil, err
@@ -97,8 +101,15 @@ func (m *Manifest) txn() string {
 	return m.Origin
 }
 
-func tableByName(name string) *table.Schema {
-	for _, t := range star.All() {
+// specTable is the table named name among those spec maps to and the
+// pipeline's own (the rejects), or nil.
+func specTable(spec *dataset.Spec, name string) *table.Schema {
+	for _, tm := range spec.Star {
+		if tm.Table.Name == name {
+			return tm.Table
+		}
+	}
+	for _, t := range star.Pipeline() {
 		if t.Name == name {
 			return t
 		}

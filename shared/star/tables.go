@@ -68,23 +68,15 @@ var (
 		"TEST_ID", s, "FILE_ID", s, "DATASET", s, "TABLE_NAME", s, "TEST", s, "FAILURES", i, "STATUS", s, "RUN_AT", ts)
 )
 
-// All is every table of the model, dimensions first.
-func All() []*table.Schema {
+// Pipeline lists the tables the pipeline itself writes, whatever the
+// sources: the stream metric tables, the closed sessions, the late events,
+// and the rejects, manifests and data-test results. The tables the sources
+// map to are declared beside, and listed by, their dataset specs:
+// shared/dataset.Tables is every table of the model.
+func Pipeline() []*table.Schema {
 	return []*table.Schema{
-		DimUser, DimCommunity, DimPlatform, DimEvent, DimDeviceType, DimTime, DimMembershipStatus, DimWatchReason, DimAppUser,
-		FactCommunityInteractions, FactLiveStreamingInteractions, FactVideoInteractions, FactAppInteractions,
-		FactSocialSales, ConsumerEvents, ConsumerUsers, ItemViewEvents, CartEvents, Movies, Pageviews, UserSessions, CleanedUsers,
 		UserRegistrationMetrics, SessionMetrics, MovieSalesMetrics, SocialPlatformMetrics, PageviewWindowMetrics, LateEvents,
 		SocialCityMetrics, PageviewCountryMetrics, ConsumerSessions,
 		Rejects, Manifests, DataTests,
 	}
-}
-
-// Schemas returns All as values, for Warehouse.Migrate.
-func Schemas() []table.Schema {
-	var out []table.Schema
-	for _, t := range All() {
-		out = append(out, *t)
-	}
-	return out
 }

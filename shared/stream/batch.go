@@ -283,7 +283,7 @@ func (b *batch) archive(ctx context.Context) error {
 			parts = append(parts, pt)
 		}
 		pt.first, pt.last = min(pt.first, r.msg.Offset), max(pt.last, r.msg.Offset)
-		a := archived{Offset: r.msg.Offset, Timestamp: r.msg.Timestamp, Err: r.msg.Err}
+		a := archived{Offset: r.msg.Offset, Timestamp: r.msg.Timestamp, Err: r.msg.ErrText()}
 		if r.msg.Key != nil {
 			a.Key = base64.StdEncoding.EncodeToString(r.msg.Key)
 		}
@@ -336,12 +336,8 @@ func (b *batch) clean(ctx context.Context) error {
 		if r.status != statusFresh {
 			continue
 		}
-		if r.msg.Err != "" {
-			field, reason, ok := strings.Cut(r.msg.Err, ": ")
-			if !ok {
-				field, reason = "", r.msg.Err
-			}
-			r.reject(field, reason)
+		if r.msg.Err != nil {
+			r.reject(r.msg.Err.Field, r.msg.Err.Reason)
 			continue
 		}
 		if r.ds == nil {
@@ -719,7 +715,7 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 		out.late = map[string]table.Row{}
 	}
 	var deletes []string
-	for _, t := range star.All() {
+	for _, t := range dataset.Tables() {
 		ids := out.deletes[t]
 		if len(ids) == 0 {
 			continue
@@ -728,7 +724,7 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 		deletes = append(deletes, "DELETE FROM "+t.Name+" WHERE "+t.Key[0]+" IN ('"+strings.Join(ids, "', '")+"')")
 	}
 	staged, metrics := 0, 0
-	for _, t := range star.All() {
+	for _, t := range dataset.Tables() {
 		n := len(out.rows[t])
 		staged += n
 		if metricTables[t] {
@@ -746,7 +742,7 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 	for _, q := range deletes {
 		ld.Exec(q)
 	}
-	for _, t := range star.All() {
+	for _, t := range dataset.Tables() {
 		rows := out.rows[t]
 		if len(rows) == 0 {
 			continue

@@ -16,8 +16,8 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
@@ -165,7 +165,7 @@ func batches(msgs []pipeline.Message, n int) [][]pipeline.Message {
 func dumpWarehouse(t *testing.T, wh *duckdb.Warehouse) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
-	for _, tb := range star.All() {
+	for _, tb := range dataset.Tables() {
 		_, rows, err := wh.Query(context.Background(), "SELECT * FROM "+tb.Name)
 		if err != nil {
 			t.Fatal(err)

@@ -161,8 +161,9 @@ func New(env Env) (*Pipeline, error) {
 		name := pr.name()
 		p.procs[name] = &procSlot{name: name, make: f}
 		p.order = append(p.order, name)
+		_, isPlain := pr.(*plain)
 		for _, ds := range pr.datasets() {
-			if err := p.addDataset(ds, name); err != nil {
+			if err := p.addDataset(ds, name, !isPlain); err != nil {
 				return nil, err
 			}
 		}
@@ -171,10 +172,18 @@ func New(env Env) (*Pipeline, error) {
 	return p, nil
 }
 
-func (p *Pipeline) addDataset(name, proc string) error {
+// addDataset adds a dataset the processor proc consumes; windowed says
+// whether proc has windows, which the dataset's spec must say too.
+func (p *Pipeline) addDataset(name, proc string, windowed bool) error {
 	spec, err := dataset.Lookup(name)
 	if err != nil {
 		return fmt.Errorf("stream: processor %s: %w", proc, err)
+	}
+	switch {
+	case spec.Stream == nil:
+		return fmt.Errorf("stream: processor %s: dataset %s declares no Stream in its spec", proc, name)
+	case spec.Stream.Windowed != windowed:
+		return fmt.Errorf("stream: processor %s: dataset %s has Stream.Windowed %v in its spec, its processor %v", proc, name, spec.Stream.Windowed, windowed)
 	}
 	cl, err := dataset.Compile(spec)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -32,7 +33,7 @@ func TestSocialSalesBatch(t *testing.T) {
 		msg("social_sales", 2, `{"ID": "zero", "Kota": "Bogor", "Sosial_Media": "X", "Usage_Count": 1, "Sales": 1, "Visitors": 0, "PageVisitors": 0, "Conversion": 0, "Ts": 1706981264}`),
 		msg("social_sales", 3, `{"ID": "cut", "Kota": "Bo`),
 		msg("social_sales", 4, `{"ID": "352ed520-03fb-4933-9d2f-38019883650d", "Kota": "Bekasi", "Sosial_Media": "Instagram", "Usage_Count": 849, "Sales": 68, "Visitors": 835, "PageVisitors": 161, "Conversion": 364, "Ts": 1706981205}`),
-		{Topic: "social_sales", Offset: 5, Value: []byte("!!"), Err: "value: decoding base64: illegal base64 data at input byte 0"},
+		{Topic: "social_sales", Offset: 5, Value: []byte("!!"), Err: &record.RecordError{Pos: 5, Field: "value", Reason: "decoding base64: illegal base64 data at input byte 0"}},
 	}
 	res, err := r.p.Process(ctx, msgs)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 	"github.com/pulse-analytics/pulse/shared/window"
@@ -186,8 +187,17 @@ func (p *plain) apply(context.Context, time.Time, []*rec, *outputs, *lookups) er
 	return nil
 }
 
-// plainDatasets are the stream datasets without windows.
-var plainDatasets = []string{"live_streaming", "video_interactions", "item_view", "movies_catalog_enriched", "user_sessions", "users"}
+// plainDatasets are the stream datasets without windows (the registered
+// specs with a Stream that is not Windowed).
+func plainDatasets() []string {
+	var out []string
+	for _, s := range dataset.All() {
+		if s.Stream != nil && !s.Stream.Windowed {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
 
 // processorFactories lists every processor of the stream path.
 func processorFactories(c Config) []func() processor {
@@ -199,7 +209,7 @@ func processorFactories(c Config) []func() processor {
 		func() processor { return newSessions(c) },
 		func() processor { return newMovieSales(c) },
 	}
-	for _, ds := range plainDatasets {
+	for _, ds := range plainDatasets() {
 		fs = append(fs, func() processor { return &plain{label: ds, sets: []string{ds}} })
 	}
 	return fs

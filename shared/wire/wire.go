@@ -4,9 +4,11 @@
 // the same values against the stand-ins or LocalStack. Endpoints come from
 // AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> through the SDK.
 //
-// It imports only the S3 and DynamoDB adapters: the warehouse (gosnowflake)
-// and Kafka (franz-go) are wired in the mains that need them, so other
-// functions' binaries stay small.
+// Start is every function's main (the masking logger, the build, Lambda).
+// The package imports only the S3 and DynamoDB adapters: the warehouse
+// (gosnowflake, wire/warehouse), the stream function (Avro, wire/streamfn)
+// and the catalog function (Kafka, wire/catalogfn) are wired in
+// subpackages, so other functions' binaries stay small.
 package wire
 
 import (

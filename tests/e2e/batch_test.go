@@ -185,7 +185,7 @@ func TestBatchEndToEnd(t *testing.T) {
 func snapshot(t *testing.T, st *stack.Stack) string {
 	t.Helper()
 	var b strings.Builder
-	for _, tb := range star.All() {
+	for _, tb := range dataset.Tables() {
 		var cols []string
 		for _, c := range tb.Columns {
 			// Run-time columns, and ids derived from the S3 version id,

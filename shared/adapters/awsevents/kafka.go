@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/record"
 )
 
 // Event sources Lambda writes into a Kafka trigger payload.
@@ -57,24 +58,24 @@ func kafkaMessage(r events.KafkaRecord) pipeline.Message {
 	if !r.Timestamp.IsZero() {
 		m.Timestamp = r.Timestamp.UnixMilli()
 	}
-	poison := func(reason string) pipeline.Message {
+	poison := func(field, reason string) pipeline.Message {
 		m.Key, m.Headers = nil, nil
 		m.Value = []byte(r.Value)
-		m.Err = reason
+		m.Err = &record.RecordError{Pos: r.Offset, Field: field, Reason: reason, Source: m.Value}
 		return m
 	}
 	if r.Partition < 0 || r.Partition > math.MaxInt32 {
 		m.Partition = -1
-		return poison("partition: " + strconv.FormatInt(r.Partition, 10) + " out of range")
+		return poison("partition", strconv.FormatInt(r.Partition, 10)+" out of range")
 	}
 	m.Partition = int32(r.Partition)
 	key, err := decodeBase64(r.Key)
 	if err != nil {
-		return poison("key: decoding base64: " + err.Error())
+		return poison("key", "decoding base64: "+err.Error())
 	}
 	value, err := decodeBase64(r.Value)
 	if err != nil {
-		return poison("value: decoding base64: " + err.Error())
+		return poison("value", "decoding base64: "+err.Error())
 	}
 	m.Key, m.Value = key, value
 	for _, h := range r.Headers {

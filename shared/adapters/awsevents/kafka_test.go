@@ -102,12 +102,13 @@ func TestKafkaMessagesOrderAndErrors(t *testing.T) {
 	tests := []struct {
 		name, key, value string
 		partition        int64
-		wantErr          string
+		wantField        string
+		wantReason       string
 		wantPartition    int32
 	}{
-		{"bad value", "", "!!notbase64", 3, "value: decoding base64: illegal base64 data at input byte 0", 3},
-		{"bad key", "a", "eA==", 3, "key: decoding base64: illegal base64 data at input byte 0", 3},
-		{"partition out of range", "", "eA==", 1 << 40, "partition: 1099511627776 out of range", -1},
+		{"bad value", "", "!!notbase64", 3, "value", "decoding base64: illegal base64 data at input byte 0", 3},
+		{"bad key", "a", "eA==", 3, "key", "decoding base64: illegal base64 data at input byte 0", 3},
+		{"partition out of range", "", "eA==", 1 << 40, "partition", "1099511627776 out of range", -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,12 +128,17 @@ func TestKafkaMessagesOrderAndErrors(t *testing.T) {
 			for i := range got {
 				if got[i].Offset == 44 {
 					bad = &got[i]
-				} else if got[i].Err != "" {
-					t.Errorf("good record %d has Err %q", got[i].Offset, got[i].Err)
+				} else if got[i].Err != nil {
+					t.Errorf("good record %d has Err %v", got[i].Offset, got[i].Err)
 				}
 			}
-			if bad == nil || bad.Err != tt.wantErr || bad.Partition != tt.wantPartition || string(bad.Value) != tt.value || bad.Key != nil || bad.Headers != nil {
-				t.Fatalf("bad record = %+v; want Err %q, partition %d, Value %q as it came", bad, tt.wantErr, tt.wantPartition, tt.value)
+			if bad == nil || bad.Err == nil || bad.Err.Field != tt.wantField || bad.Err.Reason != tt.wantReason || bad.Err.Pos != 44 ||
+				bad.Partition != tt.wantPartition || string(bad.Value) != tt.value || bad.Key != nil || bad.Headers != nil {
+				t.Fatalf("bad record = %+v (Err %+v); want Err field %q reason %q at 44, partition %d, Value %q as it came",
+					bad, bad.Err, tt.wantField, tt.wantReason, tt.wantPartition, tt.value)
+			}
+			if got, want := bad.ErrText(), tt.wantField+": "+tt.wantReason; got != want {
+				t.Errorf("ErrText %q, want %q", got, want)
 			}
 		})
 	}

@@ -1,6 +1,6 @@
 // Package duckdb is the embedded warehouse: pipeline.Warehouse on DuckDB
 // through duckdb-go (cgo). It is the default warehouse for the local flow
-// and tests, and speaks the DuckDB dialect of shared/adapters/sqlgen.
+// and tests, and speaks the DuckDB dialect of shared/sqlmodel.
 // Never import it from a Lambda function (cgo).
 package duckdb
 
@@ -16,13 +16,13 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 var _ pipeline.Warehouse = (*Warehouse)(nil)
 
-const dialect = sqlgen.DuckDB
+const dialect = sqlmodel.DuckDB
 
 // Warehouse is a DuckDB database. It is safe for concurrent use: writes
 // (Migrate, Merge, Exec) are serialised, queries run in parallel.
@@ -160,8 +160,8 @@ func convert(_ *sql.ColumnType, v any) any {
 	return fmt.Sprint(v)
 }
 
-// Dialect says the warehouse speaks DuckDB SQL (sqlgen.Speaker).
-func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
+// Dialect says the warehouse speaks DuckDB SQL (sqlmodel.Speaker).
+func (w *Warehouse) Dialect() sqlmodel.Dialect { return dialect }
 
 // ExecTx runs statements in order in one transaction: all of them take
 // effect or none does.

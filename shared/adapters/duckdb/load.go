@@ -8,8 +8,8 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -45,17 +45,17 @@ func (l *loader) Stage(ctx context.Context, t table.Schema, rows []table.Row) er
 	if l.done {
 		return fmt.Errorf("staging %s: the load is closed", t.Name)
 	}
-	if err := sqlgen.CheckSchema(t); err != nil {
+	if err := sqlmodel.CheckSchema(t); err != nil {
 		return fmt.Errorf("staging: %w", err)
 	}
-	rows, err := sqlgen.LastByKey(t, rows)
+	rows, err := sqlmodel.LastByKey(t, rows)
 	if err != nil {
 		return fmt.Errorf("staging: %w", err)
 	}
 	st := l.byName[t.Name]
 	if st == nil {
 		st = &stagedTable{t: t, stage: "PULSE_LOAD_" + stageName(t.Name)[len("PULSE_STAGE_"):]}
-		if _, err := l.conn.ExecContext(ctx, dialect.CreateTempTable(st.stage, sqlgen.StageSchema(t))); err != nil {
+		if _, err := l.conn.ExecContext(ctx, dialect.CreateTempTable(st.stage, sqlmodel.StageSchema(t))); err != nil {
 			return fmt.Errorf("staging %s: creating stage table: %w", t.Name, err)
 		}
 		l.byName[t.Name] = st

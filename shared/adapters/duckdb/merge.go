@@ -10,7 +10,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -25,10 +25,10 @@ const insertBatchRows = 500
 // failed Merge leaves the table as it was and loading the same rows again
 // changes nothing and returns 0.
 func (w *Warehouse) Merge(ctx context.Context, t table.Schema, rows []table.Row) (int, error) {
-	if err := sqlgen.CheckSchema(t); err != nil {
+	if err := sqlmodel.CheckSchema(t); err != nil {
 		return 0, fmt.Errorf("merging: %w", err)
 	}
-	rows, err := sqlgen.LastByKey(t, rows)
+	rows, err := sqlmodel.LastByKey(t, rows)
 	if err != nil {
 		return 0, fmt.Errorf("merging: %w", err)
 	}

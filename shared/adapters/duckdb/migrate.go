@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -17,7 +17,7 @@ import (
 // transaction; running it again changes nothing.
 func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 	for _, s := range tables {
-		if err := sqlgen.CheckSchema(s); err != nil {
+		if err := sqlmodel.CheckSchema(s); err != nil {
 			return fmt.Errorf("migrating: %w", err)
 		}
 	}
@@ -28,8 +28,8 @@ func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 		return fmt.Errorf("migrating: beginning transaction: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if _, err := tx.ExecContext(ctx, dialect.CreateTable(sqlgen.MigrationsTable)); err != nil {
-		return fmt.Errorf("creating %s: %w", sqlgen.MigrationsTable.Name, err)
+	if _, err := tx.ExecContext(ctx, dialect.CreateTable(sqlmodel.MigrationsTable)); err != nil {
+		return fmt.Errorf("creating %s: %w", sqlmodel.MigrationsTable.Name, err)
 	}
 	for _, s := range tables {
 		if err := w.migrateTable(ctx, tx, s); err != nil {
@@ -60,16 +60,16 @@ func (w *Warehouse) migrateTable(ctx context.Context, tx *sql.Tx, s table.Schema
 			return fmt.Errorf("migrating table %s: column %s is %s, schema wants %s (only additive migrations)", s.Name, c.Name, have, want)
 		}
 	}
-	for _, stmt := range dialect.AddColumns(s.Name, sqlgen.MissingColumns(s, names)) {
+	for _, stmt := range dialect.AddColumns(s.Name, sqlmodel.MissingColumns(s, names)) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrating table %s: %s: %w", s.Name, stmt, err)
 		}
 	}
-	m := dialect.QuoteName(sqlgen.MigrationsTable.Name)
-	hash := sqlgen.ColumnsHash(s)
+	m := dialect.QuoteName(sqlmodel.MigrationsTable.Name)
+	hash := sqlmodel.ColumnsHash(s)
 	_, err = tx.ExecContext(ctx, "INSERT INTO "+m+" (TABLE_NAME, COLUMNS_HASH, COLUMNS, APPLIED_AT) SELECT ?, ?, ?, ?"+
 		" WHERE NOT EXISTS (SELECT 1 FROM "+m+" WHERE TABLE_NAME = ? AND COLUMNS_HASH = ?)",
-		s.Name, hash, sqlgen.ColumnList(s), w.now().UTC(), s.Name, hash)
+		s.Name, hash, sqlmodel.ColumnList(s), w.now().UTC(), s.Name, hash)
 	if err != nil {
 		return fmt.Errorf("recording migration of %s: %w", s.Name, err)
 	}

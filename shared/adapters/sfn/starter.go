@@ -1,5 +1,7 @@
 // Package sfn starts AWS Step Functions executions: handlers.Starter on
-// the batch state machine, for the trigger function.
+// the batch state machine, for the trigger function (which checks, where
+// it wires the two, that Starter implements it: an adapter imports no
+// handler).
 package sfn
 
 import (
@@ -13,11 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-
-	"github.com/pulse-analytics/pulse/shared/handlers"
 )
-
-var _ handlers.Starter = (*Starter)(nil)
 
 // sfnAPI is the one Step Functions call Starter makes.
 type sfnAPI interface {

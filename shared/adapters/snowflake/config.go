@@ -3,7 +3,7 @@
 // through a SecretSource (AWS Secrets Manager in the cloud, an environment
 // variable or file locally). Loads write the batch to a local file, PUT it
 // on a stage, COPY it into a session temporary table and MERGE from there,
-// using the Snowflake dialect of shared/adapters/sqlgen.
+// using the Snowflake dialect of shared/sqlmodel.
 //
 // Build with -tags minicore_disabled (see PINS.md).
 package snowflake

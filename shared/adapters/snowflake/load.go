@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -50,17 +50,17 @@ func (l *loader) Stage(ctx context.Context, t table.Schema, rows []table.Row) er
 	if l.done {
 		return fmt.Errorf("staging %s: the load is closed", t.Name)
 	}
-	if err := sqlgen.CheckSchema(t); err != nil {
+	if err := sqlmodel.CheckSchema(t); err != nil {
 		return fmt.Errorf("staging: %w", err)
 	}
-	rows, err := sqlgen.LastByKey(t, rows)
+	rows, err := sqlmodel.LastByKey(t, rows)
 	if err != nil {
 		return fmt.Errorf("staging: %w", err)
 	}
 	st := l.byName[t.Name]
 	if st == nil {
 		st = &stagedTable{t: t, stage: "PULSE_LOAD_" + stageFolder(t.Name)}
-		if _, err := l.conn.ExecContext(ctx, dialect.CreateTempTable(st.stage, sqlgen.StageSchema(t))); err != nil {
+		if _, err := l.conn.ExecContext(ctx, dialect.CreateTempTable(st.stage, sqlmodel.StageSchema(t))); err != nil {
 			return fmt.Errorf("staging %s: creating stage table: %w", t.Name, err)
 		}
 		l.byName[t.Name] = st
@@ -70,7 +70,7 @@ func (l *loader) Stage(ctx context.Context, t table.Schema, rows []table.Row) er
 		return nil
 	}
 	st.calls++
-	seqd := sqlgen.StageSchema(t)
+	seqd := sqlmodel.StageSchema(t)
 	withSeq := make([]table.Row, len(rows))
 	for i, r := range rows {
 		l.seq++

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -21,15 +21,15 @@ import (
 //	PUT 'file://<batch>.parquet' @<stage>/<T>/ AUTO_COMPRESS=FALSE OVERWRITE=TRUE   (one per file)
 //	COPY INTO PULSE_STAGE_<T> FROM @<stage>/<T>/ FILES=(...) FILE_FORMAT=(TYPE=PARQUET)
 //	     MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE PURGE=TRUE
-//	MERGE INTO <T> ... (sqlgen)
+//	MERGE INTO <T> ... (sqlmodel)
 //	DROP TABLE IF EXISTS PULSE_STAGE_<T>
 //
 // The MERGE is one atomic statement, so a failure leaves t unchanged.
 func (w *Warehouse) Merge(ctx context.Context, t table.Schema, rows []table.Row) (int, error) {
-	if err := sqlgen.CheckSchema(t); err != nil {
+	if err := sqlmodel.CheckSchema(t); err != nil {
 		return 0, fmt.Errorf("merging: %w", err)
 	}
-	rows, err := sqlgen.LastByKey(t, rows)
+	rows, err := sqlmodel.LastByKey(t, rows)
 	if err != nil {
 		return 0, fmt.Errorf("merging: %w", err)
 	}

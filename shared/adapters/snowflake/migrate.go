@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -17,7 +17,7 @@ import (
 // statement is idempotent, so an interrupted Migrate can be re-run.
 func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 	for _, s := range tables {
-		if err := sqlgen.CheckSchema(s); err != nil {
+		if err := sqlmodel.CheckSchema(s); err != nil {
 			return fmt.Errorf("migrating: %w", err)
 		}
 	}
@@ -28,8 +28,8 @@ func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 		return fmt.Errorf("migrating: getting a connection: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, dialect.CreateTable(sqlgen.MigrationsTable)); err != nil {
-		return fmt.Errorf("creating %s: %w", sqlgen.MigrationsTable.Name, err)
+	if _, err := conn.ExecContext(ctx, dialect.CreateTable(sqlmodel.MigrationsTable)); err != nil {
+		return fmt.Errorf("creating %s: %w", sqlmodel.MigrationsTable.Name, err)
 	}
 	for _, s := range tables {
 		if err := migrateTable(ctx, conn, s); err != nil {
@@ -40,8 +40,8 @@ func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 }
 
 func migrateTable(ctx context.Context, conn *sql.Conn, s table.Schema) error {
-	m := dialect.QuoteName(sqlgen.MigrationsTable.Name)
-	hash := sqlgen.ColumnsHash(s)
+	m := dialect.QuoteName(sqlmodel.MigrationsTable.Name)
+	hash := sqlmodel.ColumnsHash(s)
 	_, rows, err := sqldb.Query(ctx, conn, convert, "SELECT COUNT(*) FROM "+m+" WHERE TABLE_NAME = ? AND COLUMNS_HASH = ?", s.Name, hash)
 	if err != nil {
 		return fmt.Errorf("migrating table %s: %w", s.Name, err)
@@ -63,14 +63,14 @@ func migrateTable(ctx context.Context, conn *sql.Conn, s table.Schema) error {
 			existing = append(existing, name)
 		}
 	}
-	for _, stmt := range dialect.AddColumns(s.Name, sqlgen.MissingColumns(s, existing)) {
+	for _, stmt := range dialect.AddColumns(s.Name, sqlmodel.MissingColumns(s, existing)) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrating table %s: %s: %w", s.Name, stmt, err)
 		}
 	}
 	_, err = conn.ExecContext(ctx, "INSERT INTO "+m+" (TABLE_NAME, COLUMNS_HASH, COLUMNS, APPLIED_AT) SELECT ?, ?, ?, SYSDATE()"+
 		" WHERE NOT EXISTS (SELECT 1 FROM "+m+" WHERE TABLE_NAME = ? AND COLUMNS_HASH = ?)",
-		s.Name, hash, sqlgen.ColumnList(s), s.Name, hash)
+		s.Name, hash, sqlmodel.ColumnList(s), s.Name, hash)
 	if err != nil {
 		return fmt.Errorf("recording migration of %s: %w", s.Name, err)
 	}

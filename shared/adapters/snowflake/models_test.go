@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/gold"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // TestGoldDayOnSnowflake: a gold day is one transaction of the Snowflake
@@ -34,7 +34,7 @@ func TestGoldDayOnSnowflake(t *testing.T) {
 		t.Errorf("day result %+v", res)
 	}
 	got := f.statements()
-	want := append(append([]string{"BEGIN"}, gold.Statements(sqlgen.Snowflake, []time.Time{day}, at)...), "COMMIT")
+	want := append(append([]string{"BEGIN"}, gold.Statements(sqlmodel.Snowflake, []time.Time{day}, at)...), "COMMIT")
 	if len(got) != len(want)+1 {
 		t.Fatalf("%d statements, want %d:\n%s", len(got), len(want)+1, strings.Join(sqls(got), "\n"))
 	}
@@ -69,7 +69,7 @@ func TestViewsOnSnowflake(t *testing.T) {
 	got := sqls(f.statements())
 	var want []string
 	for _, v := range views.All() {
-		want = append(want, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQLFor(sqlgen.Snowflake))
+		want = append(want, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQLFor(sqlmodel.Snowflake))
 	}
 	diff(t, "views", got, want)
 	if !strings.Contains(strings.Join(got, "\n"), "DATEADD(DAY, -30, r.REFERENCE_AT)") {

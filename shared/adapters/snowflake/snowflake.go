@@ -15,13 +15,13 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 var _ pipeline.Warehouse = (*Warehouse)(nil)
 
-const dialect = sqlgen.Snowflake
+const dialect = sqlmodel.Snowflake
 
 // Warehouse is a Snowflake database and schema. Writes are serialised;
 // queries run in parallel.
@@ -166,8 +166,8 @@ func (w *Warehouse) dir() string {
 	return os.TempDir()
 }
 
-// Dialect says the warehouse speaks Snowflake SQL (sqlgen.Speaker).
-func (w *Warehouse) Dialect() sqlgen.Dialect { return dialect }
+// Dialect says the warehouse speaks Snowflake SQL (sqlmodel.Speaker).
+func (w *Warehouse) Dialect() sqlmodel.Dialect { return dialect }
 
 // ExecTx runs statements in order in one explicit transaction on one
 // session (BEGIN ... COMMIT, or ROLLBACK on the first error): all of them

@@ -8,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
-	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
 // New opens an in-memory warehouse and creates the given tables; with none
-// given, every table of the model (star.Schemas). It fails the test on any
+// given, every table of the model (dataset.Schemas). It fails the test on any
 // error and closes the warehouse in tb.Cleanup.
 func New(tb testing.TB, schemas ...table.Schema) *duckdb.Warehouse {
 	tb.Helper()
@@ -24,7 +24,7 @@ func New(tb testing.TB, schemas ...table.Schema) *duckdb.Warehouse {
 	}
 	tb.Cleanup(func() { wh.Close() })
 	if len(schemas) == 0 {
-		schemas = star.Schemas()
+		schemas = dataset.Schemas()
 	}
 	if err := wh.Migrate(ctx, schemas); err != nil {
 		tb.Fatal(err)

@@ -1,4 +1,4 @@
-// Package sqlgen writes the SQL text the warehouse adapters run, keeping
+// Package sqlmodel writes the SQL text the warehouse adapters run, keeping
 // every difference between the DuckDB and Snowflake dialects in one place:
 // type names, identifier quoting, DDL for tables and additive migrations,
 // the MERGE used by loads, and the few expressions views and the gold and
@@ -10,7 +10,7 @@
 // (CTEs, window functions, QUALIFY, CAST(x AS DOUBLE), DATE 'YYYY-MM-DD',
 // COUNT(DISTINCT ...), CASE), so the models are written once and only call
 // into this package where the dialects differ.
-package sqlgen
+package sqlmodel
 
 import (
 	"fmt"
