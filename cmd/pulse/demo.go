@@ -37,7 +37,7 @@ func runDemo(ctx context.Context, args []string) error {
 	fileTTL := fs.Duration("file-dedupe-ttl", time.Hour, "how long the dedupe store remembers a file record's key: the demo drops new files forever, so it keeps them an hour (on AWS: 400 days); a file dropped again later is loaded again, its facts merging into the same rows")
 	memEvery := fs.Duration("mem-every", 0, "print the process's memory (RSS, Go heap, DuckDB) and event counts this often (0: never; pulse-bench soak reads these lines)")
 	heapProfiles := fs.String("heap-profiles", "", "with --mem-every, write a Go heap profile into this folder at each memory line")
-	goLimit := fs.Int64("go-memory-limit", 192, "MiB: the Go runtime's soft memory limit (the garbage collector works harder near it; 0: none). With DuckDB's 128 MiB it bounds a long demo's memory")
+	goLimit := fs.Int64("go-memory-limit", 192, "MiB: the Go runtime's soft memory limit (the garbage collector works harder near it; 0: none). With DuckDB's limit (192 MiB) it bounds a long demo's memory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ type Options struct {
 // the demo's loads, gold refreshes and data tests run within it (spilling
 // to disk where they would not); with the demo's Go memory limit it keeps
 // the stack's memory bounded (tests/bench/README.md, "Soak").
-const DefaultWarehouseMemoryLimit = 128 << 20
+const DefaultWarehouseMemoryLimit = 192 << 20
 
 // warehouse returns the DuckDB bounds of o.
 func (o Options) warehouse() duckdb.Options {
