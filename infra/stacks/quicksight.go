@@ -189,7 +189,7 @@ func NewQuickSightStack(scope constructs.Construct, id string, props *QuickSight
 					},
 				},
 			})
-			rs.AddDependency(ds)
+			rs.Node().AddDependency(ds) // DataSetId is a name, not a reference
 			s.RefreshSchedules = append(s.RefreshSchedules, rs)
 		}
 	}

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsquicksight"
@@ -22,6 +23,9 @@ func QuickSightVisualKind(display string) string { return quickSightVisualKinds[
 // quickSightGridColumns is the width of QuickSight's grid layout; Metabase's
 // is 24 columns. A Metabase row is two QuickSight rows.
 const quickSightGridColumns = 36
+
+// quickSightMaxRowSpan is the tallest a grid layout element may be.
+const quickSightMaxRowSpan = 21
 
 // visualID is a card's visual id in its dashboard.
 func visualID(c metabase.Card) string { return "visual-" + strings.ReplaceAll(c.Key, "_", "-") }
@@ -62,7 +66,7 @@ func dashboardDefinition(d metabase.Dashboard, arns map[string]*string, types ma
 			ColumnIndex: jsii.Number(places[i][1] * quickSightGridColumns / metabase.GridWidth),
 			ColumnSpan:  jsii.Number(c.Width * quickSightGridColumns / metabase.GridWidth),
 			RowIndex:    jsii.Number(places[i][0] * 2),
-			RowSpan:     jsii.Number(c.Height * 2),
+			RowSpan:     jsii.Number(min(c.Height*2, quickSightMaxRowSpan)),
 		})
 		for _, tag := range c.Tags() {
 			col, err := filterColumn(c, tag)
@@ -71,7 +75,7 @@ func dashboardDefinition(d metabase.Dashboard, arns map[string]*string, types ma
 			}
 			id := "filter-" + strings.ReplaceAll(c.Key+"-"+tag, "_", "-")
 			groups = append(groups, &awsquicksight.CfnDashboard_FilterGroupProperty{
-				FilterGroupId: jsii.String(id),
+				FilterGroupId: jsii.String("group-" + id),
 				CrossDataset:  jsii.String("SINGLE_DATASET"),
 				Status:        jsii.String("ENABLED"),
 				Filters: &[]*awsquicksight.CfnDashboard_FilterProperty{{
@@ -221,6 +225,11 @@ func cardVisual(c metabase.Card, types map[string]string) (*awsquicksight.CfnDas
 		}
 		return out, nil
 	}
+	// The fields a chart shows, by result name (field ids are made of them).
+	shown := map[string]bool{}
+	for _, n := range append(append([]string{}, dims...), metrics...) {
+		shown[n] = true
+	}
 	switch c.Display {
 	case "bar", "row", "line":
 		ds, err := dimFields()
@@ -257,6 +266,9 @@ func cardVisual(c metabase.Card, types map[string]string) (*awsquicksight.CfnDas
 			ChartConfiguration: &awsquicksight.CfnDashboard_BarChartConfigurationProperty{
 				Orientation:     jsii.String(orientation),
 				BarsArrangement: jsii.String("CLUSTERED"),
+				SortConfiguration: sortConfig(cardSorts(c, shown, 1), func(s *[]*awsquicksight.CfnDashboard_FieldSortOptionsProperty) any {
+					return &awsquicksight.CfnDashboard_BarChartSortConfigurationProperty{CategorySort: s}
+				}),
 				FieldWells: &awsquicksight.CfnDashboard_BarChartFieldWellsProperty{
 					BarChartAggregatedFieldWells: &awsquicksight.CfnDashboard_BarChartAggregatedFieldWellsProperty{
 						Category: &[]*awsquicksight.CfnDashboard_DimensionFieldProperty{ds[0]}, Colors: colors, Values: &ms,
@@ -276,6 +288,9 @@ func cardVisual(c metabase.Card, types map[string]string) (*awsquicksight.CfnDas
 		return &awsquicksight.CfnDashboard_VisualProperty{PieChartVisual: &awsquicksight.CfnDashboard_PieChartVisualProperty{
 			VisualId: id, Title: title,
 			ChartConfiguration: &awsquicksight.CfnDashboard_PieChartConfigurationProperty{
+				SortConfiguration: sortConfig(cardSorts(c, shown, 1), func(s *[]*awsquicksight.CfnDashboard_FieldSortOptionsProperty) any {
+					return &awsquicksight.CfnDashboard_PieChartSortConfigurationProperty{CategorySort: s}
+				}),
 				FieldWells: &awsquicksight.CfnDashboard_PieChartFieldWellsProperty{
 					PieChartAggregatedFieldWells: &awsquicksight.CfnDashboard_PieChartAggregatedFieldWellsProperty{
 						Category: &[]*awsquicksight.CfnDashboard_DimensionFieldProperty{ds[0]}, Values: &ms,
@@ -299,7 +314,9 @@ func cardVisual(c metabase.Card, types map[string]string) (*awsquicksight.CfnDas
 		}}, nil
 	case "table":
 		var cols []*awsquicksight.CfnDashboard_UnaggregatedFieldProperty
+		listed := map[string]bool{}
 		for _, f := range fields {
+			listed[f.Name] = true
 			if f.Agg != "" {
 				return nil, fmt.Errorf("card %s: a table card lists columns as they are, %s is an aggregate", c.Key, f.Name)
 			}
@@ -309,6 +326,9 @@ func cardVisual(c metabase.Card, types map[string]string) (*awsquicksight.CfnDas
 		return &awsquicksight.CfnDashboard_VisualProperty{TableVisual: &awsquicksight.CfnDashboard_TableVisualProperty{
 			VisualId: id, Title: title,
 			ChartConfiguration: &awsquicksight.CfnDashboard_TableConfigurationProperty{
+				SortConfiguration: sortConfig(cardSorts(c, listed, 0), func(s *[]*awsquicksight.CfnDashboard_FieldSortOptionsProperty) any {
+					return &awsquicksight.CfnDashboard_TableSortConfigurationProperty{RowSort: s}
+				}),
 				FieldWells: &awsquicksight.CfnDashboard_TableFieldWellsProperty{
 					TableUnaggregatedFieldWells: &awsquicksight.CfnDashboard_TableUnaggregatedFieldWellsProperty{Values: &cols},
 				},
@@ -316,6 +336,46 @@ func cardVisual(c metabase.Card, types map[string]string) (*awsquicksight.CfnDas
 		}}, nil
 	}
 	return nil, fmt.Errorf("card %s: display %q has no QuickSight visual (one of bar, row, line, pie, scalar, table)", c.Key, c.Display)
+}
+
+var orderByRe = regexp.MustCompile(`(?s)\bORDER BY\s+(.*)$`)
+
+// cardSorts is the card's ORDER BY as field sorts, keeping the items that
+// name one of the visual's fields (by result name), at most limit of them
+// (0: all).
+func cardSorts(c metabase.Card, fields map[string]bool, limit int) *[]*awsquicksight.CfnDashboard_FieldSortOptionsProperty {
+	m := orderByRe.FindStringSubmatch(c.Query)
+	if m == nil {
+		return nil
+	}
+	var out []*awsquicksight.CfnDashboard_FieldSortOptionsProperty
+	for _, item := range strings.Split(m[1], ",") {
+		parts := strings.Fields(item)
+		if len(parts) == 0 || !fields[parts[0]] {
+			continue
+		}
+		dir := "ASC"
+		if len(parts) > 1 && parts[1] == "DESC" {
+			dir = "DESC"
+		}
+		out = append(out, &awsquicksight.CfnDashboard_FieldSortOptionsProperty{
+			FieldSort: &awsquicksight.CfnDashboard_FieldSortProperty{FieldId: jsii.String(fieldID(c, parts[0])), Direction: jsii.String(dir)}})
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return &out
+}
+
+// sortConfig is wrap(sorts), or nothing when there are no sorts.
+func sortConfig(sorts *[]*awsquicksight.CfnDashboard_FieldSortOptionsProperty, wrap func(*[]*awsquicksight.CfnDashboard_FieldSortOptionsProperty) any) any {
+	if sorts == nil {
+		return nil
+	}
+	return wrap(sorts)
 }
 
 // fieldID is a field's id, unique in its dashboard.

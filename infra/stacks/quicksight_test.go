@@ -372,6 +372,30 @@ func TestQuickSightDashboards(t *testing.T) {
 				t.Errorf("pulse-%s visual %d is titled %v, want %q", d.Key, i, got, name)
 			}
 			wantFilterGroups += len(c.Tags())
+			// Sorts name fields of the visual.
+			ids := map[string]bool{}
+			walkKey(body["ChartConfiguration"].(map[string]any)["FieldWells"], "FieldId", func(v any) { ids[v.(string)] = true })
+			walkKey(body["ChartConfiguration"].(map[string]any)["SortConfiguration"], "FieldId", func(v any) {
+				if !ids[v.(string)] {
+					t.Errorf("pulse-%s visual %d sorts by %v, which it does not show", d.Key, i, v)
+				}
+			})
+		}
+		// The grid places every visual once, inside QuickSight's 36 columns.
+		elems := sheet["Layouts"].([]any)[0].(map[string]any)["Configuration"].(map[string]any)["GridLayout"].(map[string]any)["Elements"].([]any)
+		if len(elems) != len(d.Cards) {
+			t.Errorf("pulse-%s lays out %d elements, want %d", d.Key, len(elems), len(d.Cards))
+		}
+		for i, e := range elems {
+			em := e.(map[string]any)
+			vid := visuals[i].(map[string]any)
+			var want any
+			for _, b := range vid {
+				want = b.(map[string]any)["VisualId"]
+			}
+			if em["ElementId"] != want || em["ColumnIndex"].(float64)+em["ColumnSpan"].(float64) > 36 || em["RowSpan"].(float64) > 21 {
+				t.Errorf("pulse-%s layout element %d: %v (visual %v)", d.Key, i, em, want)
+			}
 		}
 		// Every column a dashboard names is a column of the dataset it names.
 		walkColumns(def, func(dataset, col string) {
@@ -407,9 +431,15 @@ func TestQuickSightDashboards(t *testing.T) {
 			}
 		}
 	}
+	// Community trends sort as the card does: by average engagement, highest first.
+	vis := dashboards["pulse-engagement"]["Definition"].(map[string]any)["Sheets"].([]any)[0].(map[string]any)["Visuals"].([]any)[1]
+	b, _ := json.Marshal(vis.(map[string]any)["BarChartVisual"].(map[string]any)["ChartConfiguration"].(map[string]any)["SortConfiguration"])
+	if want := `{"CategorySort":[{"FieldSort":{"Direction":"DESC","FieldId":"community-trends-avg-engagement"}}]}`; string(b) != want {
+		t.Errorf("community trends sort %s, want %s", b, want)
+	}
 	// Pageviews: the window filter is bound to WINDOW_TYPE of the one card it filters, by parameter windowType.
 	groups := dashboards["pulse-pageviews"]["Definition"].(map[string]any)["FilterGroups"].([]any)
-	b, _ := json.Marshal(groups)
+	b, _ = json.Marshal(groups)
 	for _, want := range []string{`"ColumnName":"WINDOW_TYPE"`, `"ParameterName":"windowType"`, `"ColumnName":"PAGE_SOURCE"`, `"VisualIds":["visual-pageviews-by-source-window"]`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("pageviews filter groups lack %s: %s", want, b)
@@ -424,6 +454,24 @@ func keys(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// walkKey calls f with the value of every key named key in v.
+func walkKey(v any, key string, f func(any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if k == key {
+				f(e)
+			} else {
+				walkKey(e, key, f)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			walkKey(e, key, f)
+		}
+	}
 }
 
 // walkColumns calls f for every {DataSetIdentifier, ColumnName} in v.
