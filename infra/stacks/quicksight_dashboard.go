@@ -10,16 +10,6 @@ import (
 	"github.com/pulse-analytics/pulse/dashboards/metabase"
 )
 
-// QuickSight visual kinds, by Metabase display.
-var quickSightVisualKinds = map[string]string{
-	"bar": "BarChartVisual", "row": "BarChartVisual", "line": "LineChartVisual",
-	"pie": "PieChartVisual", "scalar": "KPIVisual", "table": "TableVisual",
-}
-
-// QuickSightVisualKind is the QuickSight visual a Metabase card display
-// becomes (the Visual property set), or "" when there is none.
-func QuickSightVisualKind(display string) string { return quickSightVisualKinds[display] }
-
 // quickSightGridColumns is the width of QuickSight's grid layout; Metabase's
 // is 24 columns. A Metabase row is two QuickSight rows.
 const quickSightGridColumns = 36
