@@ -25,24 +25,33 @@ const (
 	qsSecret    = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:pulse/quicksight-XyZ123"
 )
 
-// The app with QuickSight on is synthesized once, when a test first needs it.
+// quickSightConfig is the test configuration with QuickSight on.
+func quickSightConfig(t *testing.T) stacks.Config {
+	t.Helper()
+	cfg := testCfg
+	cfg.Snowflake = map[string]string{"Account": "xy12345.eu-west-1", "User": "PULSE_LOADER", "Warehouse": "PULSE_WH",
+		"Database": "PULSE", "Schema": "PUBLIC", "Role": "PULSE_READER"}
+	cfg.QuickSight = stacks.QuickSightConfig{Enabled: true, PrincipalARN: qsPrincipal, SecretARN: qsSecret}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// The QuickSight stack is synthesized once, when a test first needs it, in an
+// app of its own (it depends on no other stack; TestQuickSightInApp checks that
+// NewPulse adds it) with the cdk-nag AwsSolutions aspect.
 var (
 	qsOnce  sync.Once
-	qsPulse *stacks.Pulse
+	qsStack *stacks.QuickSightStack
 	qsTmpl  cfn
 	qsErr   error
 )
 
-func quickSightApp(t *testing.T) (*stacks.Pulse, cfn) {
+func quickSightApp(t *testing.T) (*stacks.QuickSightStack, cfn) {
 	t.Helper()
+	cfg := quickSightConfig(t)
 	qsOnce.Do(func() {
-		cfg := testCfg
-		cfg.Snowflake = map[string]string{"Account": "xy12345.eu-west-1", "User": "PULSE_LOADER", "Warehouse": "PULSE_WH",
-			"Database": "PULSE", "Schema": "PUBLIC", "Role": "PULSE_READER"}
-		cfg.QuickSight = stacks.QuickSightConfig{Enabled: true, PrincipalARN: qsPrincipal, SecretARN: qsSecret}
-		if qsErr = cfg.Validate(); qsErr != nil {
-			return
-		}
 		ctx, err := cdkJSONContext()
 		if err != nil {
 			qsErr = err
@@ -50,14 +59,9 @@ func quickSightApp(t *testing.T) (*stacks.Pulse, cfn) {
 		}
 		ctx["aws:cdk:enable-path-metadata"] = true
 		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
-		qsPulse = stacks.NewPulse(app, cfg, nil)
+		qsStack = stacks.NewQuickSightStack(app, stacks.QuickSightStackID, &stacks.QuickSightStackProps{Config: cfg})
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		stacks.AddNagSuppressions(qsPulse)
-		if qsPulse.QuickSight == nil {
-			qsErr = fmt.Errorf("quicksight on, but NewPulse made no QuickSight stack")
-			return
-		}
-		b, err := json.Marshal(assertions.Template_FromStack(qsPulse.QuickSight.Stack, nil).ToJSON())
+		b, err := json.Marshal(assertions.Template_FromStack(qsStack.Stack, nil).ToJSON())
 		if err == nil {
 			err = json.Unmarshal(b, &qsTmpl)
 		}
@@ -66,7 +70,20 @@ func quickSightApp(t *testing.T) (*stacks.Pulse, cfn) {
 	if qsErr != nil {
 		t.Fatal(qsErr)
 	}
-	return qsPulse, qsTmpl
+	return qsStack, qsTmpl
+}
+
+// TestQuickSightInApp: with QuickSight on, NewPulse adds the stack (and
+// StacksByID, so the nag suppressions and checks, lists it).
+func TestQuickSightInApp(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	p := stacks.NewPulse(app, quickSightConfig(t), nil)
+	if p.QuickSight == nil {
+		t.Fatal("quicksight on, but NewPulse made no QuickSight stack")
+	}
+	if st, ok := p.StacksByID()[stacks.QuickSightStackID]; !ok || *st.StackName() != stacks.QuickSightStackID {
+		t.Errorf("StacksByID lacks %s", stacks.QuickSightStackID)
+	}
 }
 
 // metabaseSpecs are the Metabase dashboards, the single source of the QuickSight ones.
@@ -524,11 +541,13 @@ func TestQuickSightPermissions(t *testing.T) {
 	}
 }
 
-// TestQuickSightNag: the app with QuickSight on has no unsuppressed AwsSolutions finding.
+// TestQuickSightNag: the QuickSight stack has no AwsSolutions finding (the
+// other stacks do not change with QuickSight on; TestNagAwsSolutions checks them).
 func TestQuickSightNag(t *testing.T) {
-	p, _ := quickSightApp(t)
-	for id, st := range p.StacksByID() {
-		ann := assertions.Annotations_FromStack(st)
+	st, _ := quickSightApp(t)
+	id := stacks.QuickSightStackID
+	{
+		ann := assertions.Annotations_FromStack(st.Stack)
 		for _, msgs := range []*[]*cxapi.SynthesisMessage{
 			ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))),
 			ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))),
