@@ -25,6 +25,7 @@ type Pulse struct {
 	Catalog       *CatalogStack
 	Gold          *GoldStack
 	Observability *ObservabilityStack
+	QuickSight    *QuickSightStack // nil unless Config.QuickSight.Enabled
 }
 
 // NewPulse adds every stack to scope. env may be nil (environment-agnostic), except that a VPCID
@@ -50,5 +51,8 @@ func NewPulse(scope constructs.Construct, cfg Config, env *awscdk.Environment) *
 			{"Batch", p.Batch.StateMachine}, {"Catalog", p.Catalog.StateMachine}, {"Gold", p.Gold.StateMachine},
 		},
 	})
+	if cfg.QuickSight.Enabled {
+		p.QuickSight = NewQuickSightStack(scope, QuickSightStackID, &QuickSightStackProps{StackProps: sp, Config: cfg})
+	}
 	return p
 }

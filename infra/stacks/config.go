@@ -76,6 +76,8 @@ type Config struct {
 	// StreamDedupeTTL is how long stream dedupe claims live. Zero means
 	// DefaultStreamDedupeTTL.
 	StreamDedupeTTL time.Duration
+	// QuickSight configures the optional QuickSight stack (quicksight.go).
+	QuickSight QuickSightConfig
 }
 
 // DefaultLargeFileBytes is the split threshold of the batch workflow (128 MiB).
@@ -105,6 +107,10 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 	if err := cfg.loadCapacity(lookup); err != nil {
 		return Config{}, err
 	}
+	var err error
+	if cfg.QuickSight, err = loadQuickSight(lookup); err != nil {
+		return Config{}, err
+	}
 	if cfg.LambdaDir == "" {
 		cfg.LambdaDir = DefaultLambdaDir
 	}
@@ -129,6 +135,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checking %s: %q is not arm64 or x86_64", ContextLambdaArchitecture, a)
 	}
 	if err := c.validateCapacity(); err != nil {
+		return err
+	}
+	if err := c.validateQuickSight(); err != nil {
 		return err
 	}
 	var missing []string

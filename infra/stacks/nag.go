@@ -8,11 +8,15 @@ import (
 
 // StacksByID lists the app's stacks by stack ID.
 func (p *Pulse) StacksByID() map[string]awscdk.Stack {
-	return map[string]awscdk.Stack{
+	m := map[string]awscdk.Stack{
 		StorageStackID: p.Storage.Stack, StateStackID: p.State.Stack, StreamingStackID: p.Streaming.Stack,
 		BatchStackID: p.Batch.Stack, CatalogStackID: p.Catalog.Stack, GoldStackID: p.Gold.Stack,
 		ObservabilityStackID: p.Observability.Stack,
 	}
+	if p.QuickSight != nil {
+		m[QuickSightStackID] = p.QuickSight.Stack
+	}
+	return m
 }
 
 // Nag suppressions: each names the finding it accepts, as narrowly as cdk-nag allows, and why.

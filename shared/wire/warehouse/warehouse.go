@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/snowflake"
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -34,7 +34,7 @@ import (
 const disablePlatformDetection = "SNOWFLAKE_DISABLE_PLATFORM_DETECTION"
 
 // Warehouse is the Snowflake warehouse, connected on first use. It
-// implements pipeline.Warehouse, datatest.Warehouse, sqlgen.Speaker and
+// implements pipeline.Warehouse, datatest.Warehouse, sqlmodel.Speaker and
 // gold's ExecTx.
 type Warehouse struct {
 	cfg     snowflake.Config
@@ -149,8 +149,8 @@ func (w *Warehouse) ExecTx(ctx context.Context, stmts []string) error {
 	return wh.ExecTx(ctx, stmts)
 }
 
-// Dialect implements sqlgen.Speaker (without connecting).
-func (w *Warehouse) Dialect() sqlgen.Dialect { return sqlgen.Snowflake }
+// Dialect implements sqlmodel.Speaker (without connecting).
+func (w *Warehouse) Dialect() sqlmodel.Dialect { return sqlmodel.Snowflake }
 
 // Close closes the connection, if a call made one.
 func (w *Warehouse) Close() error {

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pulse-analytics/pulse/shared/adapters/sqlgen"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
@@ -146,8 +146,8 @@ func TestOpenMakesNoRequest(t *testing.T) {
 	if got := e.requests(); len(got) != 0 {
 		t.Fatalf("Open sent %q, want no request", got)
 	}
-	if sqlgen.Of(wh) != sqlgen.Snowflake || wh.Connected() {
-		t.Fatalf("dialect %v, connected %v before any call: want snowflake, false", sqlgen.Of(wh), wh.Connected())
+	if sqlmodel.Of(wh) != sqlmodel.Snowflake || wh.Connected() {
+		t.Fatalf("dialect %v, connected %v before any call: want snowflake, false", sqlmodel.Of(wh), wh.Connected())
 	}
 	for i := 0; i < 2; i++ {
 		_, rows, err := wh.Query(ctx, "SELECT 7 AS N")
