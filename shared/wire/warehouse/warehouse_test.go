@@ -18,8 +18,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // endpoint stands in for Secrets Manager and Snowflake on one local port
