@@ -204,7 +204,7 @@ func TestBrowser(t *testing.T) {
 		"shots": shots, "sectionShots": keep, "platform": browserPlatform, "day": browserDay, "batchDay": browserBatchDay,
 		"watchMs": browserWatch.Milliseconds(),
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "browser.cjs"), string(cfg))
 	var stdout, stderr bytes.Buffer
