@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
@@ -20,6 +21,9 @@ type ProfilesPage struct {
 	// Problems name the profiles that could not be read (the rest are
 	// still shown).
 	Problems []string `json:"problems"`
+	// Personal lists, per dataset, the columns its spec marks Personal:
+	// their values are shown masked whole.
+	Personal map[string][]string `json:"personal"`
 }
 
 func (s *server) profiles(w http.ResponseWriter, r *http.Request) {
@@ -30,13 +34,17 @@ func (s *server) profiles(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.Timeout)
 	defer cancel()
 	ps, err := s.o.Profiles(ctx)
-	page := ProfilesPage{Profiles: []pipeline.Profile{}, Problems: []string{}}
+	page := ProfilesPage{Profiles: []pipeline.Profile{}, Problems: []string{}, Personal: map[string][]string{}}
 	if err != nil {
 		s.o.Log.Warn("web dashboard: reading data profiles", "err", err)
 		page.Problems = append(page.Problems, strings.Split(err.Error(), "\n")...)
 	}
 	for _, p := range ps {
 		page.Profiles = append(page.Profiles, masked(p))
+		for c := range personalColumns(p.Dataset) {
+			page.Personal[p.Dataset] = append(page.Personal[p.Dataset], c)
+		}
+		slices.Sort(page.Personal[p.Dataset])
 	}
 	writeJSON(w, http.StatusOK, page)
 }
@@ -52,14 +60,7 @@ var errNoProfiles = errors.New("this dashboard was started without a data-profil
 // in any other value keeps only its domain, a key field's pseudonym
 // (****<16 hex digits>@domain) staying as it is.
 func masked(p pipeline.Profile) pipeline.Profile {
-	personal := map[string]string{} // Personal column -> the default of a missing value
-	if spec, err := dataset.Lookup(p.Dataset); err == nil {
-		for _, f := range spec.Fields {
-			if f.Personal {
-				personal[f.Name] = cmp.Or(f.Default, "Unknown") // a text field's default (dataset's defaultCell)
-			}
-		}
-	}
+	personal := personalColumns(p.Dataset)
 	cols := make([]pipeline.ColumnProfile, len(p.Columns))
 	for i, c := range p.Columns {
 		mask := maskText
@@ -95,6 +96,21 @@ func masked(p pipeline.Profile) pipeline.Profile {
 	}
 	p.Columns = cols
 	return p
+}
+
+// personalColumns maps the columns a dataset's spec marks Personal to the
+// default a missing value takes (a text field's: its Default, else
+// "Unknown", as dataset's defaultCell).
+func personalColumns(name string) map[string]string {
+	out := map[string]string{}
+	if spec, err := dataset.Lookup(name); err == nil {
+		for _, f := range spec.Fields {
+			if f.Personal {
+				out[f.Name] = cmp.Or(f.Default, "Unknown")
+			}
+		}
+	}
+	return out
 }
 
 // pseudonym is a key field's masked address: its digest is kept.

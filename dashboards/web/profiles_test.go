@@ -70,6 +70,9 @@ func TestProfilesAPI(t *testing.T) {
 	if len(page.Problems) != 0 {
 		t.Errorf("problems: %q", page.Problems)
 	}
+	if fmt.Sprint(page.Personal) != "map[user_sessions:[user_name]]" {
+		t.Errorf("personal columns: %v", page.Personal)
+	}
 	got := map[string]pipeline.Profile{}
 	var order []string
 	for _, p := range page.Profiles {

@@ -4,7 +4,7 @@
 //   node browser.cjs '<json config>'
 //
 // config: {url, playwright (folder of playwright-core), chromium, userDataDir,
-//          shots: {dashboard, filtered, dated, batchday, measures, pipeline}, sectionShots (folder),
+//          shots: {dashboard, filtered, dated, batchday, measures, pipeline, profiles}, sectionShots (folder),
 //          platform, day (YYYY-MM-DD), batchDay (YYYY-MM-DD), watchMs}
 'use strict';
 
@@ -239,6 +239,51 @@ async function setDays(page, from, to) {
       const next = await page.$('[data-pager=tests] button[data-dir=next]:not([disabled])');
       if (!next) break;
       await next.click();
+    }
+
+    // 6. The data profiles: a tab per dataset; the user sessions' profile
+    // (names and e-mails, masked); the widest dataset paged through.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    out.profiles = await page.evaluate(() => {
+      const root = document.querySelector('[data-profiles]');
+      if (!root) return null;
+      return {
+        count: root.dataset.profiles,
+        tabs: [...root.querySelectorAll('[data-profile-tab]')].map((b) => b.dataset.profileTab),
+        datasets: [...root.querySelectorAll('[data-profile-dataset]')].map((d) => ({ dataset: d.dataset.profileDataset, columns: +d.dataset.columns,
+          hidden: d.hidden, rows: d.querySelectorAll('tbody tr[data-column]').length })),
+      };
+    });
+    if (out.profiles) {
+      const readDataset = (ds) => page.evaluate((ds) => {
+        const d = document.querySelector(`[data-profile-dataset="${ds}"]`);
+        const txt = (r, sel) => (r.querySelector(sel) || {}).textContent || '';
+        return {
+          hidden: d.hidden,
+          meta: txt(d, '.profile-meta'),
+          pager: txt(d, '.pager:not([hidden]) .pager-info'),
+          columns: [...d.querySelectorAll('tbody tr[data-column]')].map((r) => ({ name: r.dataset.column, personal: r.dataset.personal === 'true', type: txt(r, '.type'), nulls: txt(r, '.share'),
+            distinct: txt(r, '.distinct'), min: txt(r, '.min'), max: txt(r, '.max'),
+            top: [...r.querySelectorAll('.topv')].map((x) => txt(x, '.v') + ' ' + txt(x, '.c')) })),
+          text: document.querySelector('[data-profiles]').innerText,
+        };
+      }, ds);
+      await page.click('[data-profile-tab="user_sessions"]');
+      out.profiles.sessions = await readDataset('user_sessions');
+      const panel = page.locator('section.panel', { has: page.locator('[data-profiles]') });
+      await panel.scrollIntoViewIfNeeded();
+      await panel.screenshot({ path: cfg.shots.profiles });
+      const widest = out.profiles.datasets.reduce((a, b) => (b.columns > a.columns ? b : a));
+      await page.click(`[data-profile-tab="${widest.dataset}"]`);
+      await panel.screenshot({ path: cfg.sectionShots + '/profiles-widest.png' });
+      out.profiles.widest = { dataset: widest.dataset, pages: [] };
+      for (let i = 0; i < 10; i++) {
+        const r = await readDataset(widest.dataset);
+        out.profiles.widest.pages.push({ pager: r.pager, columns: r.columns.map((c) => c.name), hidden: r.hidden });
+        const next = await page.$(`[data-pager="profile:${widest.dataset}"] button[data-dir=next]:not([disabled])`);
+        if (!next) break;
+        await next.click();
+      }
     }
   } finally {
     await ctx.close();
