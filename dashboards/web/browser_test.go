@@ -838,7 +838,7 @@ func checkProfilesPanel(t *testing.T, res browserResult) {
 		seen = append(seen, pg.Columns...)
 	}
 	all := cols[w.Dataset]
-	if fmt.Sprint(seen) != fmt.Sprint(all) || len(all) <= 12 || len(w.Pages) == 0 || w.Pages[0].Pager != fmt.Sprintf("Rows 1–12 of %d", len(all)) {
+	if fmt.Sprint(seen) != fmt.Sprint(all) || len(all) <= 12 || len(w.Pages) == 0 || w.Pages[0].Pager != fmt.Sprintf("Columns 1–12 of %d", len(all)) {
 		t.Errorf("profiles panel, %s paged through: %v (first page %q); the API's columns %v", w.Dataset, seen, w.Pages[0].Pager, all)
 	}
 }

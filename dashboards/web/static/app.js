@@ -997,14 +997,14 @@
 
     const num = (v) => el('td', { class: 'num', text: fmt(v) });
     // paged shows a long table a page at a time, with the page kept across refreshes.
-    const paged = (key, table, rows, size) => {
+    const paged = (key, table, rows, size, unit) => {
       const pages = Math.max(1, Math.ceil(rows.length / size));
       const page = Math.min(state.pages[key] || 0, pages - 1);
       const tbody = table.querySelector('tbody');
       const show = (p) => {
         state.pages[key] = p;
         tbody.replaceChildren(...rows.slice(p * size, (p + 1) * size));
-        info.textContent = rows.length ? 'Rows ' + (p * size + 1) + '–' + Math.min(rows.length, (p + 1) * size) + ' of ' + rows.length : '';
+        info.textContent = rows.length ? (unit || 'Rows') + ' ' + (p * size + 1) + '–' + Math.min(rows.length, (p + 1) * size) + ' of ' + rows.length : '';
         prev.disabled = p === 0;
         next.disabled = p >= pages - 1;
       };
@@ -1178,7 +1178,7 @@
         el('span', { text: fmt(p.rows) + ' staged rows · ' + (p.columns || []).length + ' columns' }),
         p.profiledAt ? el('span', { text: 'profiled ' + stamp(p.profiledAt) }) : null);
       bodies.push(el('div', { class: 'profile', 'data-profile-dataset': p.dataset, 'data-columns': (p.columns || []).length },
-        meta, rows.length ? paged('profile:' + p.dataset, table, rows, 12) : el('div', { class: 'profile-empty', text: 'This file staged no rows.' })));
+        meta, rows.length ? paged('profile:' + p.dataset, table, rows, 12, 'Columns') : el('div', { class: 'profile-empty', text: 'This file staged no rows.' })));
     }
     choose(state.profileDataset);
     return el('div', { class: 'profiles', 'data-profiles': String(list.length) }, intro, problems,
