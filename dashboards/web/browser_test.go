@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // browserCard is what testdata/browser.cjs reads from one panel card.
@@ -126,6 +129,10 @@ type browserResult struct {
 		FiltersHidden bool       `json:"filtersHidden"`
 		Errors        []string   `json:"errors"`
 	} `json:"pipeline"`
+	EmptyProfiles *struct {
+		Count string `json:"count"`
+		Text  string `json:"text"`
+	} `json:"emptyProfiles"`
 	Profiles *struct {
 		Count    string   `json:"count"`
 		Tabs     []string `json:"tabs"`
@@ -236,8 +243,18 @@ func TestBrowser(t *testing.T) {
 	for _, n := range []string{"dashboard", "filtered", "dated", "batchday", "measures", "pipeline", "profiles"} {
 		shots[n] = filepath.Join(dir, n+".png")
 	}
+	// A dashboard whose profile source has no profile to give, and one problem.
+	noProfiles, err := New(fx.st.Warehouse, Options{Profiles: func(context.Context) ([]pipeline.Profile, error) {
+		return nil, errors.New("dataset app_users: no readable profile among 1")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptySrv := httptest.NewServer(noProfiles)
+	defer emptySrv.Close()
 	cfg, _ := json.Marshal(map[string]any{
-		"url": fx.srv.URL + "/", "playwright": playwright, "chromium": chromium, "userDataDir": filepath.Join(dir, "chromium-profile"),
+		"emptyProfilesUrl": emptySrv.URL + "/",
+		"url":              fx.srv.URL + "/", "playwright": playwright, "chromium": chromium, "userDataDir": filepath.Join(dir, "chromium-profile"),
 		"shots": shots, "sectionShots": keep, "platform": browserPlatform, "day": browserDay, "batchDay": browserBatchDay,
 		"watchMs": browserWatch.Milliseconds(),
 	})
@@ -827,6 +844,11 @@ func checkProfilesPanel(t *testing.T, res browserResult) {
 		if strings.Contains(s.Text, secret) {
 			t.Errorf("profiles panel shows %q", secret)
 		}
+	}
+
+	if e := res.EmptyProfiles; e == nil || e.Count != "0" || !strings.Contains(e.Text, "No data profile could be read.") ||
+		!strings.Contains(e.Text, "Some profiles could not be read: dataset app_users: no readable profile among 1") {
+		t.Errorf("profiles panel with no profiles and a problem: %+v", e)
 	}
 
 	w := p.Widest

@@ -1133,7 +1133,7 @@
       el('strong', { text: 'Some profiles could not be read: ' }), prof.problems.join('; ')) : null;
     if (!list.length) {
       return el('div', { class: 'profiles', 'data-profiles': '0' }, problems, el('div', { class: 'profile-empty', role: 'status' },
-        el('strong', { text: 'No data profiles yet.' }), ' ',
+        el('strong', { text: problems ? 'No data profile could be read.' : 'No data profiles yet.' }), ' ',
         'Cleaning writes one for each file it stages, in the staging bucket under _profiles/<dataset>/. Drop a file (',
         el('code', { text: 'pulse drop' }), ') and its profile shows here once it is cleaned.'));
     }

@@ -5,7 +5,8 @@
 //
 // config: {url, playwright (folder of playwright-core), chromium, userDataDir,
 //          shots: {dashboard, filtered, dated, batchday, measures, pipeline, profiles}, sectionShots (folder),
-//          platform, day (YYYY-MM-DD), batchDay (YYYY-MM-DD), watchMs}
+//          platform, day (YYYY-MM-DD), batchDay (YYYY-MM-DD), watchMs,
+//          emptyProfilesUrl (a dashboard whose profile source has none)}
 'use strict';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -243,6 +244,9 @@ async function setDays(page, from, to) {
 
     // 6. The data profiles: a tab per dataset; the user sessions' profile
     // (names and e-mails, masked); the widest dataset paged through.
+    // Auto-refresh off, so the panel is not redrawn under the clicks.
+    await page.selectOption('#refresh', '0');
+    await page.waitForFunction(() => !window.pulse.state.running);
     await page.evaluate(() => window.scrollTo(0, 0));
     out.profiles = await page.evaluate(() => {
       const root = document.querySelector('[data-profiles]');
@@ -284,6 +288,17 @@ async function setDays(page, from, to) {
         if (!next) break;
         await next.click();
       }
+    }
+
+    // 7. A dashboard whose profile source has none to give, and a problem.
+    await page.goto(cfg.emptyProfilesUrl + 'pipeline', { waitUntil: 'load' });
+    await waitGeneration(page, 0, 30000);
+    out.emptyProfiles = await page.evaluate(() => {
+      const root = document.querySelector('[data-profiles]');
+      return root ? { count: root.dataset.profiles, text: root.innerText } : null;
+    });
+    if (out.emptyProfiles) {
+      await page.locator('section.panel', { has: page.locator('[data-profiles]') }).screenshot({ path: cfg.sectionShots + '/profiles-empty.png' });
     }
   } finally {
     await ctx.close();
