@@ -165,3 +165,36 @@ func tree(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// BenchmarkLatestProfilesFromDir: what `pulse dashboard` does at each
+// refresh of the pipeline page, over a data folder holding the profiles of
+// 6,000 files (6 datasets, each file also with 2 chunk profiles).
+func BenchmarkLatestProfilesFromDir(b *testing.B) {
+	dir := b.TempDir()
+	body := []byte(`{"dataset":"d","fileId":"f","source":"raw/d/f.csv","rows":1,"columns":[{"name":"c","type":"STRING","nulls":0,"nullShare":0,"distinct":1,"distinctExact":true}]}`)
+	for ds := range 6 {
+		folder := filepath.Join(dir, "buckets", "staging", "_profiles", fmt.Sprintf("ds%d", ds))
+		for f := range 1000 {
+			chunks := filepath.Join(folder, fmt.Sprintf("file%04d", f))
+			if err := os.MkdirAll(chunks, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			for _, p := range []string{filepath.Join(folder, fmt.Sprintf("file%04d.json", f)), filepath.Join(chunks, "c00000.json"), filepath.Join(chunks, "c00001.json")} {
+				if err := os.WriteFile(p, body, 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	ro, err := s3local.OpenDirReadOnly(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ps, err := pipeline.LatestProfiles(b.Context(), ro, "staging")
+		if err != nil || len(ps) != 6 {
+			b.Fatalf("%d profiles, %v", len(ps), err)
+		}
+	}
+}
