@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 
 	"github.com/pulse-analytics/pulse/dashboards/web"
+	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 func init() {
@@ -16,7 +18,8 @@ func init() {
 	describe("dashboard", "",
 		"pulse dashboard --dir demo-data --addr 127.0.0.1:8080",
 		"Serves Pulse's web dashboard (every seed's views as charts, with filters and auto-refresh, and the pipeline\n"+
-			"health page) over the data folder's warehouse, read-only. pulse demo serves the same dashboard while it runs.")
+			"health page with each dataset's newest data profile) over the data folder's warehouse and staging bucket,\n"+
+			"read-only. pulse demo serves the same dashboard while it runs.")
 }
 
 func runDashboard(ctx context.Context, args []string) error {
@@ -46,7 +49,20 @@ func runDashboard(ctx context.Context, args []string) error {
 		return fmt.Errorf("opening %s (is pulse demo still running on it? it holds the file until it exits): %w", path, err)
 	}
 	defer wh.Close()
-	h, err := web.New(wh, web.Options{Refresh: *refresh, EChartsPath: *echarts})
+	// The data profiles are in the staging bucket, whose objects are files
+	// under the data folder: read them there, read-only, with no server,
+	// so a demo can keep writing the folder.
+	o := web.Options{Refresh: *refresh, EChartsPath: *echarts}
+	s3dir := filepath.Join(abs, s3Folder)
+	profiles := "the staging bucket's files under " + s3dir
+	if objects, err := s3local.OpenDirReadOnly(s3dir); err != nil {
+		profiles = fmt.Sprintf("none (%v)", err)
+	} else {
+		o.Profiles = func(ctx context.Context) ([]pipeline.Profile, error) {
+			return pipeline.LatestProfiles(ctx, objects, stack.Buckets.Staging)
+		}
+	}
+	h, err := web.New(wh, o)
 	if err != nil {
 		return err
 	}
@@ -60,7 +76,12 @@ func runDashboard(ctx context.Context, args []string) error {
 	if *refresh > 0 {
 		every = "every " + refresh.String()
 	}
-	fmt.Printf("Pulse dashboard over %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh %s; Ctrl-C to stop\n", path, srv.URL, srv.URL, every)
+	fmt.Printf("Pulse dashboard over %s\n  data profiles:   %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh %s; Ctrl-C to stop\n",
+		path, profiles, srv.URL, srv.URL, every)
 	<-ctx.Done()
 	return nil
 }
+
+// s3Folder is where a data folder keeps its buckets (the local stack's
+// StartDir folder: s3/buckets/<bucket>/<key>).
+const s3Folder = "s3"

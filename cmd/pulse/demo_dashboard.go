@@ -10,6 +10,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // startDemoDashboard serves the web dashboard over the demo's warehouse.
@@ -19,7 +20,9 @@ func startDemoDashboard(ctx context.Context, st *stack.Stack, addr string) (*web
 	if addr == "off" || addr == "" {
 		return nil, nil
 	}
-	h, err := web.New(st.Warehouse, web.Options{})
+	h, err := web.New(st.Warehouse, web.Options{Profiles: func(ctx context.Context) ([]pipeline.Profile, error) {
+		return pipeline.LatestProfiles(ctx, st.Env.Store, stack.Buckets.Staging)
+	}})
 	if err != nil {
 		return nil, err
 	}

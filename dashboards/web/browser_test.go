@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // browserCard is what testdata/browser.cjs reads from one panel card.
@@ -126,6 +129,47 @@ type browserResult struct {
 		FiltersHidden bool       `json:"filtersHidden"`
 		Errors        []string   `json:"errors"`
 	} `json:"pipeline"`
+	EmptyProfiles *struct {
+		Count string `json:"count"`
+		Text  string `json:"text"`
+	} `json:"emptyProfiles"`
+	Profiles *struct {
+		Count    string   `json:"count"`
+		Tabs     []string `json:"tabs"`
+		Datasets []struct {
+			Dataset string `json:"dataset"`
+			Columns int    `json:"columns"`
+			Hidden  bool   `json:"hidden"`
+			Rows    int    `json:"rows"`
+		} `json:"datasets"`
+		Sessions browserProfile `json:"sessions"`
+		Widest   struct {
+			Dataset string `json:"dataset"`
+			Pages   []struct {
+				Pager   string   `json:"pager"`
+				Columns []string `json:"columns"`
+				Hidden  bool     `json:"hidden"`
+			} `json:"pages"`
+		} `json:"widest"`
+	} `json:"profiles"`
+}
+
+// browserProfile is one dataset's profile as the pipeline page shows it.
+type browserProfile struct {
+	Hidden  bool   `json:"hidden"`
+	Meta    string `json:"meta"`
+	Pager   string `json:"pager"`
+	Columns []struct {
+		Name     string   `json:"name"`
+		Personal bool     `json:"personal"`
+		Type     string   `json:"type"`
+		Nulls    string   `json:"nulls"`
+		Distinct string   `json:"distinct"`
+		Min      string   `json:"min"`
+		Max      string   `json:"max"`
+		Top      []string `json:"top"`
+	} `json:"columns"`
+	Text string `json:"text"`
 }
 
 // repoRoot is the folder holding go.mod.
@@ -196,11 +240,21 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shots := map[string]string{}
-	for _, n := range []string{"dashboard", "filtered", "dated", "batchday", "measures", "pipeline"} {
+	for _, n := range []string{"dashboard", "filtered", "dated", "batchday", "measures", "pipeline", "profiles"} {
 		shots[n] = filepath.Join(dir, n+".png")
 	}
+	// A dashboard whose profile source has no profile to give, and one problem.
+	noProfiles, err := New(fx.st.Warehouse, Options{Profiles: func(context.Context) ([]pipeline.Profile, error) {
+		return nil, errors.New("dataset app_users: no readable profile among 1")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptySrv := httptest.NewServer(noProfiles)
+	defer emptySrv.Close()
 	cfg, _ := json.Marshal(map[string]any{
-		"url": fx.srv.URL + "/", "playwright": playwright, "chromium": chromium, "userDataDir": filepath.Join(dir, "chromium-profile"),
+		"emptyProfilesUrl": emptySrv.URL + "/",
+		"url":              fx.srv.URL + "/", "playwright": playwright, "chromium": chromium, "userDataDir": filepath.Join(dir, "chromium-profile"),
 		"shots": shots, "sectionShots": keep, "platform": browserPlatform, "day": browserDay, "batchDay": browserBatchDay,
 		"watchMs": browserWatch.Milliseconds(),
 	})
@@ -437,6 +491,8 @@ func TestBrowser(t *testing.T) {
 	if p.Balanced != "Balanced" || !p.FiltersHidden {
 		t.Errorf("pipeline page: accounting %q, filters hidden %v", p.Balanced, p.FiltersHidden)
 	}
+
+	checkProfilesPanel(t, res)
 
 	// 5. Screenshots.
 	for name, path := range shots {
@@ -714,5 +770,97 @@ func checkSectionBanners(t *testing.T, pass string, secs []browserSection, want 
 		if s.Empty != empty || (empty && (!strings.Contains(s.Banner, "No rows match") || !strings.Contains(s.Banner, days))) || (!empty && s.Banner != "") {
 			t.Errorf("%s: section %s empty %v, note %q; want empty %v naming %q", pass, s.ID, s.Empty, s.Banner, empty, days)
 		}
+	}
+}
+
+// checkProfilesPanel: the pipeline page's data profiles show every
+// dataset /api/profiles has, a tab each, the first one's columns on the
+// first page; the user sessions' profile shows only masked names and
+// addresses; the widest dataset's columns page through, 12 at a time,
+// each once and in order.
+func checkProfilesPanel(t *testing.T, res browserResult) {
+	t.Helper()
+	p := res.Profiles
+	if p == nil {
+		t.Fatal("pipeline page: no data profiles panel")
+	}
+	var api ProfilesPage
+	get(t, "/api/profiles", &api)
+	var names []string
+	cols := map[string][]string{}
+	for _, x := range api.Profiles {
+		names = append(names, x.Dataset)
+		for _, c := range x.Columns {
+			cols[x.Dataset] = append(cols[x.Dataset], c.Name)
+		}
+	}
+	if fmt.Sprint(p.Tabs) != fmt.Sprint(names) || p.Count != fmt.Sprint(len(names)) || len(p.Datasets) != len(names) || len(names) < 2 {
+		t.Errorf("profiles panel: tabs %v (count %s), the API has %v", p.Tabs, p.Count, names)
+	}
+	for i, d := range p.Datasets {
+		if want := min(12, len(cols[d.Dataset])); d.Columns != len(cols[d.Dataset]) || d.Rows != want || d.Hidden != (i != 0) {
+			t.Errorf("profiles panel, %s: %d of %d columns on its page (hidden %v), want %d of %d (hidden %v)",
+				d.Dataset, d.Rows, d.Columns, d.Hidden, want, len(cols[d.Dataset]), i != 0)
+		}
+	}
+
+	s := p.Sessions
+	if s.Hidden || !strings.Contains(s.Meta, fx.personal.FileID) || !strings.Contains(s.Meta, personalKey) || !strings.Contains(s.Meta, "5 staged rows") {
+		t.Errorf("profiles panel, user_sessions: hidden %v, meta %q", s.Hidden, s.Meta)
+	}
+	var userName *struct {
+		Name     string   `json:"name"`
+		Personal bool     `json:"personal"`
+		Type     string   `json:"type"`
+		Nulls    string   `json:"nulls"`
+		Distinct string   `json:"distinct"`
+		Min      string   `json:"min"`
+		Max      string   `json:"max"`
+		Top      []string `json:"top"`
+	}
+	for i := range s.Columns {
+		if s.Columns[i].Name == "user_name" {
+			userName = &s.Columns[i]
+		}
+	}
+	if userName == nil {
+		t.Fatalf("profiles panel, user_sessions: no user_name row in %+v", s.Columns)
+	}
+	got := fmt.Sprint(userName.Personal, " | ", userName.Type, " | ", userName.Nulls, " | ", userName.Distinct, " | ", userName.Min, " | ", userName.Max, " | ", userName.Top)
+	if want := "true | string | 0% | 3 | **** | Unknown | [**** 2 Unknown 2 ****@gmail.com 1]"; got != want {
+		t.Errorf("profiles panel, user_sessions.user_name reads\n %s\nwant\n %s", got, want)
+	}
+	for _, c := range s.Columns {
+		if c.Personal != (c.Name == "user_name") {
+			t.Errorf("profiles panel, user_sessions.%s: marked personal %v", c.Name, c.Personal)
+		}
+	}
+	for _, v := range append([]string{userName.Min, userName.Max}, userName.Top...) {
+		if v != "Unknown" && !strings.HasPrefix(v, "****") && !strings.HasPrefix(v, "Unknown ") {
+			t.Errorf("profiles panel, user_sessions.user_name shows %q, which is not masked", v)
+		}
+	}
+	for _, secret := range personalSecrets {
+		if strings.Contains(s.Text, secret) {
+			t.Errorf("profiles panel shows %q", secret)
+		}
+	}
+
+	if e := res.EmptyProfiles; e == nil || e.Count != "0" || !strings.Contains(e.Text, "No data profile could be read.") ||
+		!strings.Contains(e.Text, "Some profiles could not be read: dataset app_users: no readable profile among 1") {
+		t.Errorf("profiles panel with no profiles and a problem: %+v", e)
+	}
+
+	w := p.Widest
+	var seen []string
+	for i, pg := range w.Pages {
+		if pg.Hidden || len(pg.Columns) > 12 || len(pg.Columns) == 0 {
+			t.Errorf("profiles panel, %s page %d: %d columns (hidden %v)", w.Dataset, i+1, len(pg.Columns), pg.Hidden)
+		}
+		seen = append(seen, pg.Columns...)
+	}
+	all := cols[w.Dataset]
+	if fmt.Sprint(seen) != fmt.Sprint(all) || len(all) <= 12 || len(w.Pages) == 0 || w.Pages[0].Pager != fmt.Sprintf("Columns 1–12 of %d", len(all)) {
+		t.Errorf("profiles panel, %s paged through: %v (first page %q); the API's columns %v", w.Dataset, seen, w.Pages[0].Pager, all)
 	}
 }

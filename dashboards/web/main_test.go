@@ -16,6 +16,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // The fixture, shared by the tests of this package: a warehouse filled
@@ -30,8 +31,12 @@ var fx struct {
 	day2   []*batchgen.Truth // 2024-02-04, community and live streaming only
 	runs   []stack.Run
 	stream *streamRun // 2024-02-05 20:00 to 2024-02-06 02:17, every topic
-	srv    *httptest.Server
-	now    time.Time
+	// personal is the manifest of a file of user sessions with names and
+	// e-mail addresses, cleaned (its data profile written) but not loaded
+	// (profiles_test.go).
+	personal *pipeline.Manifest
+	srv      *httptest.Server
+	now      time.Time
 }
 
 var (
@@ -106,11 +111,17 @@ func setup() error {
 	if fx.stream, err = runStream(ctx, st); err != nil {
 		return err
 	}
+	if fx.personal, err = cleanPersonalFile(ctx, st); err != nil {
+		return err
+	}
 	fx.now = time.Now().Add(time.Minute)
 	if err := finishWarehouse(ctx, st, fx.now.Add(-time.Minute)); err != nil {
 		return err
 	}
-	h, err := New(st.Warehouse, Options{Now: func() time.Time { return fx.now }})
+	h, err := New(st.Warehouse, Options{Now: func() time.Time { return fx.now },
+		Profiles: func(ctx context.Context) ([]pipeline.Profile, error) {
+			return pipeline.LatestProfiles(ctx, st.Env.Store, stack.Buckets.Staging)
+		}})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,8 @@
 // pipeline-health page:
 // freshness and record accounting per dataset, per-topic stream accounting,
 // late events per dataset and window, rejects, and the data-test results
-// (DATA_TEST_RESULTS).
+// (DATA_TEST_RESULTS), and, given a profile source, the data profiles of
+// the newest staged file of each dataset (profiles.go).
 //
 // Filters never reach the SQL as text: a filtered panel re-aggregates the
 // rows beneath its view (Panel.Detail, whose SQL carries a token where each
@@ -25,6 +26,7 @@
 //	GET /api/panels/{view}     one panel's rows and chart, under ?platform=&age_group=&from=YYYY-MM-DD&to=YYYY-MM-DD
 //	GET /api/filters           the values the filters offer
 //	GET /api/health            the pipeline-health page's data
+//	GET /api/profiles          the newest data profile of each dataset (when Options.Profiles is set)
 package web
 
 import (
@@ -75,10 +77,14 @@ type Options struct {
 	// FreshWithin is how recent a dataset's newest load must be to count as
 	// fresh on the health page (default 15 min).
 	FreshWithin time.Duration
-	Panels      []Panel          // default Catalog
-	Now         func() time.Time // default time.Now
-	Log         *slog.Logger     // default slog.Default()
-	Timeout     time.Duration    // per API request (default 30 s)
+	// Profiles, when set, gives the data profiles the pipeline page shows
+	// (usually pipeline.LatestProfiles over the staging bucket); nil: the
+	// page has no profiles panel.
+	Profiles func(ctx context.Context) ([]pipeline.Profile, error)
+	Panels   []Panel          // default Catalog
+	Now      func() time.Time // default time.Now
+	Log      *slog.Logger     // default slog.Default()
+	Timeout  time.Duration    // per API request (default 30 s)
 }
 
 // identifier is what a panel's view name must look like: it is written
@@ -160,6 +166,7 @@ func New(wh pipeline.Warehouse, o Options) (http.Handler, error) {
 	s.mux.HandleFunc("GET /api/panels/{view}", s.panelData)
 	s.mux.HandleFunc("GET /api/filters", s.filterOptions)
 	s.mux.HandleFunc("GET /api/health", s.health)
+	s.mux.HandleFunc("GET /api/profiles", s.profiles)
 	return s, nil
 }
 
@@ -288,6 +295,7 @@ func (s *server) config(w http.ResponseWriter, r *http.Request) {
 		"echarts":           s.echarts != "",
 		"groups":            s.groups(),
 		"filters":           allFilters,
+		"profiles":          s.o.Profiles != nil, // the pipeline page has a profiles panel
 	})
 }
 

@@ -42,6 +42,9 @@ type Profile struct {
 	Source  string          `json:"source"`
 	Rows    int64           `json:"rows"`
 	Columns []ColumnProfile `json:"columns"`
+	// ProfiledAt is when the profile was stored (its object's Modified
+	// time), set by LatestProfiles; it is not part of the stored object.
+	ProfiledAt *time.Time `json:"profiledAt,omitempty"`
 	// sketches carry what merging needs; not part of the JSON.
 	sketches []*columnSketch
 }

@@ -20,6 +20,7 @@
     running: null,        // the load in flight
     queued: new Set(),    // sections (or 'all') waiting for the next load
     pages: {},            // pipeline table -> page shown
+    profileDataset: '',   // the dataset whose data profile the pipeline page shows
   };
   // window.pulse exposes the page's state for the browser test: generation
   // counts completed loads, sections[id] each section's interval and the
@@ -967,7 +968,10 @@
 
   // ---------- pipeline health ----------
   async function loadPipeline() {
-    const h = await api('/api/health');
+    // The data profiles come from the staging bucket, not the warehouse:
+    // a failure to read them leaves the rest of the page as it is.
+    const [h, prof] = await Promise.all([api('/api/health'),
+      state.config.profiles ? api('/api/profiles').catch((e) => ({ error: e.message })) : Promise.resolve(null)]);
     const root = $('#page-pipeline');
     const t = h.totals, st = h.streamTotals;
     const kpi = (label, value, sub, cls, key) => el('div', { class: 'kpi-card' + (cls ? ' ' + cls : '') + (/^[A-Za-z]/.test(value) ? ' word' : ''), 'data-kpi': key },
@@ -993,14 +997,14 @@
 
     const num = (v) => el('td', { class: 'num', text: fmt(v) });
     // paged shows a long table a page at a time, with the page kept across refreshes.
-    const paged = (key, table, rows, size) => {
+    const paged = (key, table, rows, size, unit) => {
       const pages = Math.max(1, Math.ceil(rows.length / size));
       const page = Math.min(state.pages[key] || 0, pages - 1);
       const tbody = table.querySelector('tbody');
       const show = (p) => {
         state.pages[key] = p;
         tbody.replaceChildren(...rows.slice(p * size, (p + 1) * size));
-        info.textContent = rows.length ? 'Rows ' + (p * size + 1) + '–' + Math.min(rows.length, (p + 1) * size) + ' of ' + rows.length : '';
+        info.textContent = rows.length ? (unit || 'Rows') + ' ' + (p * size + 1) + '–' + Math.min(rows.length, (p + 1) * size) + ' of ' + rows.length : '';
         prev.disabled = p === 0;
         next.disabled = p >= pages - 1;
       };
@@ -1086,6 +1090,8 @@
         panel('Rejected records by field', 'PULSE_REJECTS, kept whole with their reason', paged('rejects', rejects, [...rejects.querySelectorAll('tbody tr')], 12))),
       panel('Data tests', 'DATA_TEST_RESULTS: the latest result per test (failing first), with its runs and failed runs', testsIntro,
         testRows.length ? paged('tests', testsTable, testRows, 15) : el('div', { class: 'table-wrap' }, testsTable)),
+      ...(prof ? [panel('Data profiles', 'seed 002\'s data profiling reports: the newest staged file of each dataset, column by column, as Clean wrote it beside the file\'s manifest',
+        profilesView(prof, paged, heads))] : []),
       panel('Recent loads', 'the newest manifests', paged('recent', recent, [...recent.querySelectorAll('tbody tr')], 15)),
       ...(h.missing.length ? [el('div', { class: 'missing' }, 'Not in the warehouse yet: ', ...h.missing.flatMap((v, i) => [i ? ', ' : '', el('code', { text: v })]))] : []));
     root.dataset.datasets = String(h.datasets.length);
@@ -1109,6 +1115,74 @@
       });
       pulse.charts.__pipeline = chart;
     }
+  }
+
+  // profilesView shows the data profiles (/api/profiles): a tab per
+  // dataset, and the chosen dataset's newest file with a row per column,
+  // paged like the other tables. The values are the staging rows', where
+  // personal fields are masked.
+  function profilesView(prof, paged, heads) {
+    const intro = el('p', { class: 'panel-intro' },
+      'Values are those of the staging rows, after cleaning: personal fields and e-mail addresses are masked (****). ',
+      'Distinct counts are exact up to 4,096 values, then estimated (≈, about 1.6% error); top values are the most frequent, with their counts.');
+    if (prof.error) {
+      return el('div', { class: 'profiles', 'data-profiles': 'error' }, el('div', { class: 'profile-empty bad', role: 'status', text: 'Could not read the data profiles: ' + prof.error }));
+    }
+    const list = prof.profiles || [];
+    const problems = (prof.problems || []).length ? el('div', { class: 'profile-problems', role: 'status' },
+      el('strong', { text: 'Some profiles could not be read: ' }), prof.problems.join('; ')) : null;
+    if (!list.length) {
+      return el('div', { class: 'profiles', 'data-profiles': '0' }, problems, el('div', { class: 'profile-empty', role: 'status' },
+        el('strong', { text: problems ? 'No data profile could be read.' : 'No data profiles yet.' }), ' ',
+        'Cleaning writes one for each file it stages, in the staging bucket under _profiles/<dataset>/. Drop a file (',
+        el('code', { text: 'pulse drop' }), ') and its profile shows here once it is cleaned.'));
+    }
+    if (!list.some((p) => p.dataset === state.profileDataset)) state.profileDataset = list[0].dataset;
+    const pct = (x) => x === 0 ? '0%' : x * 100 < 0.1 ? '<0.1%' : (x * 100).toFixed(x * 100 < 10 ? 1 : 0) + '%';
+    const shown = (v) => v === undefined || v === null ? '—' : v === '' ? '(blank)' : v;
+    // Timestamps read as everywhere on the page (UTC, a space for the T), fractions kept.
+    const valueOf = (c) => c.type === 'TIMESTAMP' ? (v) => shown(v).replace(/^(\d{4}-\d{2}-\d{2})T(.*)Z$/, '$1 $2 UTC') : shown;
+    const tabs = [], bodies = [];
+    const choose = (ds) => {
+      state.profileDataset = ds;
+      for (const b of tabs) { const on = b.dataset.profileTab === ds; b.classList.toggle('active', on); b.setAttribute('aria-selected', on ? 'true' : 'false'); }
+      for (const b of bodies) b.hidden = b.dataset.profileDataset !== ds;
+    };
+    for (const p of list) {
+      tabs.push(el('button', { type: 'button', class: 'profile-tab', role: 'tab', 'data-profile-tab': p.dataset, onclick: () => choose(p.dataset) },
+        el('span', { class: 'ds', text: p.dataset }), el('span', { class: 'n', text: fmt(p.rows) + ' rows' })));
+      const personal = new Set((prof.personal || {})[p.dataset] || []);
+      const rows = (p.columns || []).map((c) => {
+        const share = c.nullShare || 0, text = valueOf(c);
+        const unique = c.distinctExact && c.distinct > 1 && c.distinct === p.rows - c.nulls;
+        return el('tr', { 'data-column': c.name, 'data-personal': personal.has(c.name) ? 'true' : null },
+          el('td', { class: 'colname' }, c.name, personal.has(c.name) ? el('span', { class: 'masked-tag', title: 'personal data: every value is masked whole', text: 'personal · masked' }) : null),
+          el('td', {}, el('span', { class: 'type', text: c.type.toLowerCase() })),
+          el('td', { class: 'num nulls', title: fmt(c.nulls) + ' of ' + fmt(p.rows) + ' rows are null' },
+            el('span', { class: 'nullbar' + (share > 0 ? ' some' : '') }, el('i', { style: 'width:' + Math.min(100, Math.max(share > 0 ? 4 : 0, share * 100)) + '%' })),
+            el('span', { class: 'share', text: pct(share) })),
+          el('td', { class: 'num distinct', 'data-exact': c.distinctExact ? 'true' : 'false',
+            title: c.distinctExact ? (unique ? 'exact count: every non-null value is different' : 'exact count') : 'estimated (HyperLogLog, about 1.6% error)' },
+            unique ? el('span', { class: 'unique-tag', text: 'unique' }) : null, (c.distinctExact ? '' : '≈ ') + fmt(c.distinct)),
+          el('td', { class: 'val min', title: text(c.min), text: text(c.min) }),
+          el('td', { class: 'val max', title: text(c.max), text: text(c.max) }),
+          el('td', { class: 'top' }, (c.top || []).length ? (c.top || []).map((v) => el('span', { class: 'topv', title: text(v.value) + ': ' + fmt(v.count) + ' rows' },
+            el('span', { class: 'v', text: text(v.value) }), el('span', { class: 'c', text: fmt(v.count) }))) :
+            el('span', { class: 'none', text: c.distinct ? 'none stands out: no value is frequent enough to show' : 'no values' })));
+      });
+      const table = el('table', { 'data-table': 'profile', 'data-profile': p.dataset },
+        heads(['Column', 'Type', 'Nulls', 'Distinct', 'Min', 'Max', 'Top values (rows)'], 2, 4), el('tbody', {}));
+      const meta = el('div', { class: 'profile-meta' },
+        el('span', {}, 'File ', el('code', { text: p.fileId })),
+        el('span', {}, 'from ', el('code', { class: 'source', title: p.source, text: p.source })),
+        el('span', { text: fmt(p.rows) + ' staged rows · ' + (p.columns || []).length + ' columns' }),
+        p.profiledAt ? el('span', { text: 'profiled ' + stamp(p.profiledAt) }) : null);
+      bodies.push(el('div', { class: 'profile', 'data-profile-dataset': p.dataset, 'data-columns': (p.columns || []).length },
+        meta, rows.length ? paged('profile:' + p.dataset, table, rows, 12, 'Columns') : el('div', { class: 'profile-empty', text: 'This file staged no rows.' })));
+    }
+    choose(state.profileDataset);
+    return el('div', { class: 'profiles', 'data-profiles': String(list.length) }, intro, problems,
+      el('div', { class: 'profile-tabs', role: 'tablist', 'aria-label': 'Dataset' }, tabs), bodies);
   }
 
   // ---------- start ----------

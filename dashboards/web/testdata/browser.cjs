@@ -4,8 +4,9 @@
 //   node browser.cjs '<json config>'
 //
 // config: {url, playwright (folder of playwright-core), chromium, userDataDir,
-//          shots: {dashboard, filtered, dated, batchday, measures, pipeline}, sectionShots (folder),
-//          platform, day (YYYY-MM-DD), batchDay (YYYY-MM-DD), watchMs}
+//          shots: {dashboard, filtered, dated, batchday, measures, pipeline, profiles}, sectionShots (folder),
+//          platform, day (YYYY-MM-DD), batchDay (YYYY-MM-DD), watchMs,
+//          emptyProfilesUrl (a dashboard whose profile source has none)}
 'use strict';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -239,6 +240,65 @@ async function setDays(page, from, to) {
       const next = await page.$('[data-pager=tests] button[data-dir=next]:not([disabled])');
       if (!next) break;
       await next.click();
+    }
+
+    // 6. The data profiles: a tab per dataset; the user sessions' profile
+    // (names and e-mails, masked); the widest dataset paged through.
+    // Auto-refresh off, so the panel is not redrawn under the clicks.
+    await page.selectOption('#refresh', '0');
+    await page.waitForFunction(() => !window.pulse.state.running);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    out.profiles = await page.evaluate(() => {
+      const root = document.querySelector('[data-profiles]');
+      if (!root) return null;
+      return {
+        count: root.dataset.profiles,
+        tabs: [...root.querySelectorAll('[data-profile-tab]')].map((b) => b.dataset.profileTab),
+        datasets: [...root.querySelectorAll('[data-profile-dataset]')].map((d) => ({ dataset: d.dataset.profileDataset, columns: +d.dataset.columns,
+          hidden: d.hidden, rows: d.querySelectorAll('tbody tr[data-column]').length })),
+      };
+    });
+    if (out.profiles) {
+      const readDataset = (ds) => page.evaluate((ds) => {
+        const d = document.querySelector(`[data-profile-dataset="${ds}"]`);
+        const txt = (r, sel) => (r.querySelector(sel) || {}).textContent || '';
+        return {
+          hidden: d.hidden,
+          meta: txt(d, '.profile-meta'),
+          pager: txt(d, '.pager:not([hidden]) .pager-info'),
+          columns: [...d.querySelectorAll('tbody tr[data-column]')].map((r) => ({ name: r.dataset.column, personal: r.dataset.personal === 'true', type: txt(r, '.type'), nulls: txt(r, '.share'),
+            distinct: txt(r, '.distinct'), min: txt(r, '.min'), max: txt(r, '.max'),
+            top: [...r.querySelectorAll('.topv')].map((x) => txt(x, '.v') + ' ' + txt(x, '.c')) })),
+          text: document.querySelector('[data-profiles]').innerText,
+        };
+      }, ds);
+      await page.click('[data-profile-tab="user_sessions"]');
+      out.profiles.sessions = await readDataset('user_sessions');
+      const panel = page.locator('section.panel', { has: page.locator('[data-profiles]') });
+      await panel.scrollIntoViewIfNeeded();
+      await panel.screenshot({ path: cfg.shots.profiles });
+      const widest = out.profiles.datasets.reduce((a, b) => (b.columns > a.columns ? b : a));
+      await page.click(`[data-profile-tab="${widest.dataset}"]`);
+      await panel.screenshot({ path: cfg.sectionShots + '/profiles-widest.png' });
+      out.profiles.widest = { dataset: widest.dataset, pages: [] };
+      for (let i = 0; i < 10; i++) {
+        const r = await readDataset(widest.dataset);
+        out.profiles.widest.pages.push({ pager: r.pager, columns: r.columns.map((c) => c.name), hidden: r.hidden });
+        const next = await page.$(`[data-pager="profile:${widest.dataset}"] button[data-dir=next]:not([disabled])`);
+        if (!next) break;
+        await next.click();
+      }
+    }
+
+    // 7. A dashboard whose profile source has none to give, and a problem.
+    await page.goto(cfg.emptyProfilesUrl + 'pipeline', { waitUntil: 'load' });
+    await waitGeneration(page, 0, 30000);
+    out.emptyProfiles = await page.evaluate(() => {
+      const root = document.querySelector('[data-profiles]');
+      return root ? { count: root.dataset.profiles, text: root.innerText } : null;
+    });
+    if (out.emptyProfiles) {
+      await page.locator('section.panel', { has: page.locator('[data-profiles]') }).screenshot({ path: cfg.sectionShots + '/profiles-empty.png' });
     }
   } finally {
     await ctx.close();
