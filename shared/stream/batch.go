@@ -91,7 +91,7 @@ func (b *batch) run(ctx context.Context) (res *Result, err error) {
 			if err != nil {
 				s.valid = false // the failed run may have changed it: reload next time
 			}
-			b.p.release(ctx, s)
+			b.p.release(ctx, s, err != nil)
 		}
 	}()
 	steps := []struct {
@@ -656,7 +656,106 @@ func (b *batch) merge(ctx context.Context) error {
 			{I: c.Duplicate}, {I: c.Late}, {S: "loaded"}, {I: at}, {I: at},
 		})
 	}
-	return b.p.mergeOutputs(ctx, b.out, b.res)
+	orphans, err := b.orphans(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.p.mergeOutputs(ctx, b.out, b.res); err != nil {
+		return err
+	}
+	for _, key := range orphans { // their records are quarantined again under this batch's key
+		if err := b.p.env.Store.Delete(ctx, b.p.env.Buckets.Quarantine, key); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+			b.p.log().Warn("stream: removing the rejects of a superseded batch", "key", key, "err", err)
+		}
+	}
+	return nil
+}
+
+// orphans finds the manifests of an earlier attempt at this batch's
+// records whose warehouse load landed but whose state was never saved:
+// its process stopped or failed between the two. The mapping redelivers
+// such a batch from the partition's committed offset, where that attempt
+// started too, but maybe in other boundaries, so under another FILE_ID:
+// its manifest would count the records again. The load that redoes them
+// deletes it (the window state never held those records, so they are
+// folded again; the facts, metrics and rejects they wrote are keyed, and
+// are written again the same). Only a batch that takes over a processor
+// whose last batch did not finish looks: one query per topic then, none in
+// steady state. It returns the orphans' quarantine objects, removed once
+// the load has landed.
+func (b *batch) orphans(ctx context.Context) ([]string, error) {
+	var keys []string
+	for _, ts := range b.topics {
+		unfinished := b.p.procs[ts.recs[0].procName()].unfinished
+		if ts.res.BatchID == "" || len(unfinished) == 0 {
+			continue
+		}
+		first := map[int32]int64{}
+		for _, r := range ts.recs {
+			if r.status == statusAccounted {
+				continue
+			}
+			if o, ok := first[r.msg.Partition]; !ok || r.msg.Offset < o {
+				first[r.msg.Partition] = r.msg.Offset
+			}
+		}
+		for p := range first { // only partitions where a batch did not finish
+			if _, ok := unfinished[ledgerKey(ts.name, p)]; !ok {
+				delete(first, p)
+			}
+		}
+		if len(first) == 0 {
+			continue
+		}
+		prefix := "kafka://" + ts.name + "/"
+		var conds []string
+		var args []any
+		for p, o := range first {
+			span := fmt.Sprintf("%d@%d-", p, o)
+			conds = append(conds, "SOURCE = ? OR SOURCE LIKE ? OR SOURCE LIKE ?")
+			args = append(args, prefix+span, prefix+span+"%", prefix+"%,"+span+"%")
+		}
+		_, rows, err := b.p.env.Warehouse.Query(ctx, "SELECT FILE_ID, SOURCE FROM "+star.Manifests.Name+
+			" WHERE FILE_ID LIKE 'kafka-%' AND ("+strings.Join(conds, " OR ")+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("looking for the manifests of an unfinished batch of %s: %w", ts.name, err)
+		}
+		for _, row := range rows {
+			id, _ := row[0].(string)
+			src, _ := row[1].(string)
+			if id == ts.res.BatchID || !startsAt(src, prefix, first) {
+				continue
+			}
+			b.out.del(star.Manifests, id)
+			keys = append(keys, "stream/"+safeKey(ts.name)+"/"+id+".ndjson")
+			b.p.log().Info("stream: a batch that did not finish had loaded these records: its manifest is replaced", "manifest", id, "source", src, "by", ts.res.BatchID)
+		}
+	}
+	return keys, nil
+}
+
+// startsAt tells whether a manifest source (kafka://topic/p@first-last,...)
+// starts, in some partition, where this batch does (first).
+func startsAt(src, prefix string, first map[int32]int64) bool {
+	rest, ok := strings.CutPrefix(src, prefix)
+	if !ok {
+		return false
+	}
+	for _, span := range strings.Split(rest, ",") {
+		ps, offs, ok := strings.Cut(span, "@")
+		if !ok {
+			continue
+		}
+		from, _, _ := strings.Cut(offs, "-")
+		p, err1 := strconv.ParseInt(ps, 10, 32)
+		o, err2 := strconv.ParseInt(from, 10, 64)
+		if err1 == nil && err2 == nil {
+			if f, ok := first[int32(p)]; ok && f == o {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // addFacts adds the fact and dimension rows of a loaded record.

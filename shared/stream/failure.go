@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -76,10 +77,21 @@ func (p *Pipeline) ReleaseLeases(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("reading lease %s: %w", lname, err)
 		}
-		if len(data) == 0 || string(data) == releasedLease {
+		var l lease
+		if len(data) == 0 || json.Unmarshal(data, &l) != nil || l.Owner == "" {
 			continue
 		}
-		if err := p.env.State.Save(ctx, lname, []byte(releasedLease), version); err != nil {
+		// Its holder never finished: the next batch of those partitions
+		// checks whether that batch's load landed without its state
+		// (batch.orphans).
+		if l.Unfinished == nil {
+			l.Unfinished = map[string]int64{}
+		}
+		for k, o := range l.From {
+			l.Unfinished[k] = o
+		}
+		released, _ := json.Marshal(lease{Unfinished: l.Unfinished})
+		if err := p.env.State.Save(ctx, lname, released, version); err != nil {
 			return fmt.Errorf("releasing lease %s: %w", lname, err)
 		}
 		p.log().Info("stream: released a lease an earlier process left", "lease", lname, "was", string(data))

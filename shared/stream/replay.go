@@ -118,7 +118,7 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	if err := p.acquire(ctx, slot, "replay-"+sum[:16], nil, now); err != nil {
 		return nil, err
 	}
-	defer p.release(ctx, slot)
+	defer func() { p.release(ctx, slot, err != nil) }()
 	defer func() {
 		if err != nil {
 			slot.valid = false // reload before the next use

@@ -51,6 +51,11 @@ type procSlot struct {
 
 	leased       bool // this process holds the processor's lease
 	leaseVersion int64
+	// unfinished: where batches that did not finish (their holder crashed,
+	// or released the lease failing) started, per partition: their
+	// warehouse load may have landed without their state (batch.orphans).
+	unfinished map[string]int64
+	from       map[string]int64 // where this holder's batch starts
 }
 
 // persisted is the stored form of a processor's state.
@@ -249,6 +254,13 @@ type lease struct {
 	// From is where the holder's batch starts in each partition of the
 	// processor's topics it holds ("topic/partition" -> first offset).
 	From map[string]int64 `json:"from,omitempty"`
+	// Failed: the last holder released it after its batch failed, which
+	// may have been after the batch's warehouse load landed.
+	Failed bool `json:"failed,omitempty"`
+	// Unfinished: where batches that did not finish started, per partition
+	// ("topic/partition" -> first offset), kept until a batch of that
+	// partition finishes (see batch.orphans).
+	Unfinished map[string]int64 `json:"unfinished,omitempty"`
 }
 
 // redelivers tells whether a batch starting at from (per partition) shows
@@ -301,7 +313,20 @@ func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, fr
 	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() && !redelivers(from, l.From) {
 		return fmt.Errorf("lease %s held by %s until %s: %w", name, l.Owner, fromMicros(l.Until).Format(time.RFC3339), ErrBusy)
 	}
-	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro(), From: from})
+	unfinished := map[string]int64{}
+	for k, o := range l.Unfinished {
+		unfinished[k] = o
+	}
+	if l.Owner != "" || l.Failed { // its batch did not finish
+		for k, o := range l.From {
+			unfinished[k] = o
+		}
+	}
+	if len(unfinished) == 0 {
+		unfinished = nil
+	}
+	slot.unfinished, slot.from = unfinished, from
+	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro(), From: from, Unfinished: unfinished})
 	if err := p.env.State.Save(ctx, name, b, version); err != nil {
 		if errors.Is(err, window.ErrConflict) {
 			return fmt.Errorf("taking lease %s: %w", name, ErrBusy)
@@ -312,14 +337,27 @@ func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, fr
 	return nil
 }
 
-// release gives the lease back (best effort: an unreleased lease expires).
-func (p *Pipeline) release(ctx context.Context, slot *procSlot) {
+// release gives the lease back (best effort: an unreleased lease expires),
+// saying whether the batch failed.
+func (p *Pipeline) release(ctx context.Context, slot *procSlot, failed bool) {
 	if !slot.leased {
 		return
 	}
 	slot.leased = false
 	name := p.leaseName(slot)
-	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(releasedLease), slot.leaseVersion); err != nil {
+	data := []byte(releasedLease)
+	l := lease{Unfinished: slot.unfinished}
+	if failed {
+		l.Failed, l.From = true, slot.from
+	} else {
+		for k := range slot.from { // finished: what started there is settled
+			delete(l.Unfinished, k)
+		}
+	}
+	if l.Failed || len(l.Unfinished) > 0 {
+		data, _ = json.Marshal(l)
+	}
+	if err := p.env.State.Save(context.WithoutCancel(ctx), name, data, slot.leaseVersion); err != nil {
 		p.log().Warn("stream: releasing a lease", "lease", name, "err", err)
 	}
 }

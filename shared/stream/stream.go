@@ -343,7 +343,7 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 	owner := "sweep-" + strconv.FormatInt(now.UnixNano(), 36)
 	defer func() {
 		for _, slot := range touched {
-			p.release(ctx, slot)
+			p.release(ctx, slot, false) // a sweep writes no manifests: what it merges is keyed
 		}
 	}()
 	for _, name := range p.order {
