@@ -203,7 +203,7 @@ func (m *model) stream() {
 	m.ddbItems += claimsPerSecond * a.StreamDedupeTTL.Seconds()
 	m.ddbItemBytes = s.DedupeItemBytes
 
-	m.add("S3", "stream archive and quarantine PUTs", batches*s.S3PutsPerBatch, "s3.put")
+	m.add("S3", "stream archive, quarantine and staging PUTs", batches*s.S3PutsPerBatch, "s3.put")
 	m.add("S3", "stream archive storage (one month of data)", events*s.ArchiveBytesPerEvent/1e9, "s3.storage.gb_month")
 
 	m.kafka(events, events*s.KafkaBytesPerEvent/1e9)

@@ -102,7 +102,7 @@ func TestEstimateMergeScenario(t *testing.T) {
 	}{
 		{"Lambda", "stream function invocations", 306_600, 0.3066}, // 262,800 + 43,800 at $1e-6
 		{"Lambda", "stream function duration", 570_276, 5.70276},   // 1 GB x 262,800 x 2.17 s at $1e-5
-		{"S3", "stream archive and quarantine", 262_800, 2.628},    // 1 PUT a batch at $1e-5
+		{"S3", "stream archive, quarantine and staging", 262_800, 2.628},    // 1 PUT a batch at $1e-5
 		{"S3", "stream archive storage", 26.28, 2.628},             // 26,280,000 x 1,000 B = 26.28 GB at $0.1
 		{"Snowflake", "warehouse xs: stream MERGE", 730, 1460},     // a batch every 10 s < 2 s + 60 s: never suspends
 		{"Snowflake", "storage", 0.0005256, 0.005256},              // 26,280,000 x 100 B / 5 = 525.6 MB
@@ -174,7 +174,7 @@ func TestBatchesFillBeforeTheWindow(t *testing.T) {
 	a, f := small()
 	a.EventsPerSecond = 1000
 	r := estimate(t, a, f)
-	if l := line(t, r, "S3", "stream archive and quarantine"); !near(l.Quantity, 10*SecondsPerMonth) {
+	if l := line(t, r, "S3", "stream archive, quarantine and staging"); !near(l.Quantity, 10*SecondsPerMonth) {
 		t.Errorf("PUTs %v, want 10 batches/s x 2,628,000 s = 26,280,000", l.Quantity)
 	}
 }

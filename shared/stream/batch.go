@@ -663,9 +663,76 @@ func (b *batch) merge(ctx context.Context) error {
 	if err := b.p.mergeOutputs(ctx, b.out, b.res); err != nil {
 		return err
 	}
-	for _, key := range orphans { // their records are quarantined again under this batch's key
-		if err := b.p.env.Store.Delete(ctx, b.p.env.Buckets.Quarantine, key); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-			b.p.log().Warn("stream: removing the rejects of a superseded batch", "key", key, "err", err)
+	for _, o := range orphans { // their records are quarantined and staged again under this batch's keys
+		for _, obj := range []struct{ bucket, key string }{{b.p.env.Buckets.Quarantine, o.quarantine}, {b.p.env.Buckets.Staging, o.staging}} {
+			if err := b.p.env.Store.Delete(ctx, obj.bucket, obj.key); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+				b.p.log().Warn("stream: removing an object of a superseded batch", "bucket", obj.bucket, "key", obj.key, "err", err)
+			}
+		}
+	}
+	return b.stage(ctx)
+}
+
+// stagingKey names a topic's staged records of the batch: under
+// stream/<dataset>/ingest_date=<YYYY-MM-DD>/ingest_hour=<HH>/<file id>.parquet,
+// the ingestion time being the Kafka timestamp of the topic's first record
+// in the batch. An attempt that redoes these records starts at the same
+// first record (the partition's committed offset), so a superseded
+// attempt's object is found under the same folder with its own id.
+func (ts *topicState) stagingKey(id string) string {
+	var first *rec
+	for _, r := range ts.recs {
+		if r.status != statusAccounted && (first == nil || positionLess(r.msg, first.msg)) {
+			first = r
+		}
+	}
+	name := safeKey(ts.name)
+	if first != nil && first.ds != nil {
+		name = first.ds.spec.Name
+	}
+	at := time.Unix(0, 0).UTC()
+	if first != nil && first.msg.Timestamp > 0 {
+		at = time.UnixMilli(first.msg.Timestamp).UTC()
+	}
+	return fmt.Sprintf("stream/%s/ingest_date=%s/ingest_hour=%02d/%s.parquet", name, at.Format(time.DateOnly), at.Hour(), id)
+}
+
+// stage writes each topic's loaded records, cleaned and masked as Clean
+// leaves them, to the staging bucket (the silver layer holds the stream's
+// records as it holds the files', seed 000): one Parquet object per topic
+// and batch, written once the batch's load has landed, so a batch that
+// never landed stages nothing, and one that landed without its state is
+// superseded, object included (orphans). A retry of the same batch writes
+// the same key.
+func (b *batch) stage(ctx context.Context) error {
+	for _, ts := range b.topics {
+		if ts.res.BatchID == "" {
+			continue
+		}
+		var rows []table.Row
+		var ds *datasetInfo
+		for _, r := range ts.recs {
+			if r.status == statusLoaded && r.row != nil {
+				rows, ds = append(rows, r.row), r.ds
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		key := ts.stagingKey(ts.res.BatchID)
+		var buf bytes.Buffer
+		w, err := table.NewParquetWriter(&buf, ds.cl.Schema())
+		if err == nil {
+			err = w.Write(rows)
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("staging %s: %w", key, err)
+		}
+		if _, err := b.p.env.Store.Put(ctx, b.p.env.Buckets.Staging, key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+			return fmt.Errorf("staging %s's records to s3://%s/%s: %w", ts.name, b.p.env.Buckets.Staging, key, err)
 		}
 	}
 	return nil
@@ -681,10 +748,10 @@ func (b *batch) merge(ctx context.Context) error {
 // folded again; the facts, metrics and rejects they wrote are keyed, and
 // are written again the same). Only a batch that takes over a processor
 // whose last batch did not finish looks: one query per topic then, none in
-// steady state. It returns the orphans' quarantine objects, removed once
-// the load has landed.
-func (b *batch) orphans(ctx context.Context) ([]string, error) {
-	var keys []string
+// steady state. It returns the orphans' quarantine and staging objects,
+// removed once the load has landed.
+func (b *batch) orphans(ctx context.Context) ([]orphan, error) {
+	var found []orphan
 	for _, ts := range b.topics {
 		unfinished := b.p.procs[ts.recs[0].procName()].unfinished
 		if ts.res.BatchID == "" || len(unfinished) == 0 {
@@ -727,12 +794,15 @@ func (b *batch) orphans(ctx context.Context) ([]string, error) {
 				continue
 			}
 			b.out.del(star.Manifests, id)
-			keys = append(keys, "stream/"+safeKey(ts.name)+"/"+id+".ndjson")
+			found = append(found, orphan{quarantine: "stream/" + safeKey(ts.name) + "/" + id + ".ndjson", staging: ts.stagingKey(id)})
 			b.p.log().Info("stream: a batch that did not finish had loaded these records: its manifest is replaced", "manifest", id, "source", src, "by", ts.res.BatchID)
 		}
 	}
-	return keys, nil
+	return found, nil
 }
+
+// orphan is what a superseded attempt left in the buckets.
+type orphan struct{ quarantine, staging string }
 
 // startsAt tells whether a manifest source (kafka://topic/p@first-last,...)
 // starts, in some partition, where this batch does (first).

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"testing"
@@ -13,7 +15,9 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/esm"
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/star"
+	"github.com/pulse-analytics/pulse/shared/table"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -199,6 +203,51 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		wantLate[k] = fmt.Sprint(n)
 	}
 	compareRows(t, "PULSE_LATE_EVENTS", gotLate, wantLate)
+	// Seed 000's silver layer: every loaded stream record is staged once,
+	// cleaned and masked, partitioned by ingestion time.
+	staged := map[string]int64{}
+	objs, err := st.Env.Store.List(ctx, stack.Buckets.Staging, "stream/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		parts := strings.Split(o.Key, "/") // stream/<dataset>/ingest_date=D/ingest_hour=H/<file id>.parquet
+		if len(parts) != 5 || !strings.HasPrefix(parts[2], "ingest_date=") || !strings.HasPrefix(parts[3], "ingest_hour=") {
+			t.Errorf("staged object %s is not under stream/<dataset>/ingest_date=/ingest_hour=", o.Key)
+			continue
+		}
+		body, _, err := st.Env.Store.Get(ctx, stack.Buckets.Staging, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(body)
+		body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := dataset.Lookup(parts[1])
+		if err != nil {
+			t.Fatalf("staged object %s: %v", o.Key, err)
+		}
+		cl, err := dataset.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := table.OpenParquetRows(bytes.NewReader(data), int64(len(data)), cl.Schema())
+		if err != nil {
+			t.Fatalf("staged object %s: %v", o.Key, err)
+		}
+		staged[parts[1]] += pr.NumRows()
+	}
+	wantStaged := map[string]int64{}
+	for _, r := range query(t, st, "SELECT DATASET, SUM(LOADED) FROM PULSE_MANIFESTS WHERE FILE_ID LIKE 'kafka-%' GROUP BY 1") {
+		if n := r[1].(int64); n > 0 {
+			wantStaged[r[0].(string)] = n
+		}
+	}
+	if fmt.Sprint(staged) != fmt.Sprint(wantStaged) {
+		t.Errorf("staged stream records per dataset %v, loaded %v", staged, wantStaged)
+	}
 	// Seed 003 names the metric tables' columns: each table carries them
 	// (TIMESTAMP the window's start or the minute), beside Pulse's own.
 	for table, ts := range map[string]string{"USER_REGISTRATION_METRICS": "WINDOW_START", "SESSION_METRICS": "METRIC_TIME", "MOVIE_SALES_METRICS": "WINDOW_START"} {
