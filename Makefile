@@ -52,9 +52,11 @@ lambdas:
 	bash infra/build-lambdas.sh
 
 ## The CDK app into cdk.out (offline; no AWS account needed) with the built functions.
+## Without a deployment's inputs synth fails; SYNTH_CONTEXT defaults to placeholders.
 ## Deploying: see infra/README.md (cdk deploy and its inputs).
+SYNTH_CONTEXT ?= --context placeholders=true
 synth: lambdas
-	.tools/cdk/node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting
+	.tools/cdk/node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting $(SYNTH_CONTEXT)
 
 ## LocalStack (needs Docker, which the CI here does not have): see localstack/README.md.
 localstack-up:

@@ -28,6 +28,6 @@ echo "deploy: bootstrapping aws://000000000000/us-east-1 on $AWS_ENDPOINT_URL"
 echo "deploy: PulseStorage PulseState PulseBatch (lambda architecture $arch)"
 mkdir -p .build
 "$cdklocal" deploy PulseStorage PulseState PulseBatch --exclusively --require-approval never --no-notices \
-  --context lambdaArchitecture="$arch" --context snowflakeSecretArn="$secret" \
+  --context lambdaArchitecture="$arch" --context snowflakeSecretArn="$secret" --context mskServerless=true \
   --outputs-file .build/localstack-outputs.json
 echo "deploy: outputs in .build/localstack-outputs.json"

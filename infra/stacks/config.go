@@ -24,7 +24,9 @@ const (
 	ContextVPCID              = "vpcId"
 	// ContextSnowflakePrefix prefixes the warehouse connection settings:
 	// snowflakeAccount, snowflakeUser, snowflakeRole, snowflakeWarehouse,
-	// snowflakeDatabase, snowflakeSchema, snowflakeStage (see SnowflakeSettings).
+	// snowflakeDatabase, snowflakeSchema, snowflakeStage, and the endpoint
+	// overrides snowflakeProtocol, snowflakeHost, snowflakePort (a private
+	// link, or the local cloud's warehouse) (see SnowflakeSettings).
 	ContextSnowflakePrefix = "snowflake"
 	// ContextSchemaRegistryURL, when set, makes the catalog function produce
 	// Avro through that Confluent-compatible registry (JSON otherwise).
@@ -32,15 +34,24 @@ const (
 	// ContextLambdaArchitecture is arm64 (the default) or x86_64 (LocalStack
 	// on an x86 host).
 	ContextLambdaArchitecture = "lambdaArchitecture"
+	// ContextMSKServerless "true" asks for a new MSK Serverless cluster (in
+	// vpcId, or a new VPC) instead of an existing mskClusterArn.
+	ContextMSKServerless = "mskServerless"
+	// ContextPlaceholders "true" lets synth go on without a deployment's
+	// inputs (the Snowflake secret, the MSK cluster): a placeholder secret
+	// ARN and a new MSK Serverless cluster are used, and the app cannot be
+	// deployed as it is. Tests and `make synth` use it.
+	ContextPlaceholders = "placeholders"
 )
 
 // SnowflakeSettings are the connection settings passed to the warehouse
 // functions as SNOWFLAKE_<NAME> (context key "snowflake" + Name). The key
 // pair's private key stays in the secret (SnowflakeSecretARN).
-var SnowflakeSettings = []string{"Account", "User", "Role", "Warehouse", "Database", "Schema", "Stage"}
+var SnowflakeSettings = []string{"Account", "User", "Role", "Warehouse", "Database", "Schema", "Stage", "Protocol", "Host", "Port"}
 
-// PlaceholderSecretARN is used when no snowflakeSecretArn is given, so that `cdk synth` works out of
-// the box. Deploying with it grants read on a secret that does not exist; pass the real ARN.
+// PlaceholderSecretARN is used when no snowflakeSecretArn is given and placeholders=true, so that a
+// synth without a deployment's inputs works. Deploying with it grants read on a secret that does not
+// exist; pass the real ARN.
 const PlaceholderSecretARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:pulse/snowflake-AbCdEf"
 
 // Config holds the inputs of the app.
@@ -98,8 +109,27 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 	if cfg.LambdaDir == "" {
 		cfg.LambdaDir = DefaultLambdaDir
 	}
+	var missing []string
 	if cfg.SnowflakeSecretARN == "" {
-		cfg.SnowflakeSecretARN = PlaceholderSecretARN
+		missing = append(missing, ContextSnowflakeSecretARN+" (the complete ARN of the Secrets Manager secret holding the Snowflake key pair's private key)")
+	}
+	serverless := lookup(ContextMSKServerless) == "true"
+	if serverless && cfg.MSKClusterARN != "" {
+		return Config{}, fmt.Errorf("checking the context: %s and %s=true both name the MSK cluster; give one", ContextMSKClusterARN, ContextMSKServerless)
+	}
+	if cfg.MSKClusterARN == "" && !serverless {
+		missing = append(missing, ContextMSKClusterARN+" (an existing MSK cluster with IAM client authentication) or "+
+			ContextMSKServerless+"=true (a new MSK Serverless cluster, in "+ContextVPCID+" or a new VPC)")
+	}
+	if len(missing) > 0 {
+		if lookup(ContextPlaceholders) != "true" {
+			return Config{}, fmt.Errorf("synth needs the deployment's inputs; missing context: %s. Pass each with -c key=value "+
+				"(or in cdk.json), or -c %s=true for an app with placeholders that cannot be deployed",
+				strings.Join(missing, "; "), ContextPlaceholders)
+		}
+		if cfg.SnowflakeSecretARN == "" {
+			cfg.SnowflakeSecretARN = PlaceholderSecretARN
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +41,8 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
 )
 
 // Options configure a Server.
@@ -107,6 +110,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("starting snowflake stand-in: %w", err)
 		}
 		s.dir, s.tempDir = d, true
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("starting snowflake stand-in: %w", err)
 	}
 	path := ""
 	if opts.File != "" {
@@ -420,4 +426,41 @@ func writeError(w http.ResponseWriter, code, msg string) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Query reads the database directly (not a recorded statement). Values come
+// back as the warehouse adapters return them: string, int64, float64, bool,
+// time.Time (UTC) or nil.
+func (s *Server) Query(ctx context.Context, q string, args ...any) ([]string, [][]any, error) {
+	return sqldb.Query(ctx, s.db, convert, q, args...)
+}
+
+// convert narrows a DuckDB value to the adapters' types.
+func convert(_ *sql.ColumnType, v any) any {
+	switch x := v.(type) {
+	case nil, string, int64, float64, bool:
+		return x
+	case time.Time:
+		return x.UTC()
+	case int8, int16, int32, int, uint8, uint16, uint32:
+		n, _ := strconv.ParseInt(fmt.Sprint(x), 10, 64)
+		return n
+	case uint64:
+		if x <= 1<<63-1 {
+			return int64(x)
+		}
+		return fmt.Sprint(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		return x.String()
+	case duckdb.Decimal:
+		return x.Float64()
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
 }

@@ -94,17 +94,33 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 	if _, err := ss.Pipeline.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	rows := func(q string, args ...any) [][]any { return query(t, st, q, args...) }
+	lateTotal, sizes := checkStream(t, rows, msgs, catalog)
+	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
+		crashes.Crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
+	if crash && (crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load()) {
+		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashes.Crashed.Load(), ss.Retries())
+	}
+}
+
+// checkStream compares what a stream run left in the warehouse (read with
+// rows) with the oracle over the produced messages msgs, whose first
+// catalog messages are the movie catalog: the joins, the accounting per
+// topic, the fact tables, every metric table row by row and the late
+// events. It returns the late total and the metric tables' sizes.
+func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int) (int64, []string) {
+	t.Helper()
 
 	// The one input that depends on how topics interleave: whether a page
 	// view found its user in CLEANED_USERS. Read it, and check each joined
 	// value is the user's (country and age never change once known).
-	joinedRows := query(t, st, "SELECT PAGEVIEW_ID, COUNTRY, AGE FROM PAGEVIEWS WHERE COUNTRY IS NOT NULL")
+	joinedRows := rows("SELECT PAGEVIEW_ID, COUNTRY, AGE FROM PAGEVIEWS WHERE COUNTRY IS NOT NULL")
 	joined := map[string][2]any{}
 	for _, r := range joinedRows {
 		joined[r[0].(string)] = [2]any{r[1], r[2]}
 	}
 	users := map[string][2]any{}
-	for _, r := range query(t, st, "SELECT USER_ID, COUNTRY, AGE FROM CLEANED_USERS") {
+	for _, r := range rows("SELECT USER_ID, COUNTRY, AGE FROM CLEANED_USERS") {
 		users[r[0].(string)] = [2]any{r[1], r[2]}
 	}
 	o := buildOracle(msgs, func(key string) (string, int64, bool) {
@@ -115,7 +131,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		return j[0].(string), j[1].(int64), true
 	})
 	for _, r := range joinedRows {
-		pv := query(t, st, "SELECT USER_ID FROM PAGEVIEWS WHERE PAGEVIEW_ID = ?", r[0])[0][0].(string)
+		pv := rows("SELECT USER_ID FROM PAGEVIEWS WHERE PAGEVIEW_ID = ?", r[0])[0][0].(string)
 		if u := users[pv]; u[0] != r[1] || u[1] != r[2] {
 			t.Fatalf("page view %s joined %v %v; the user's cleaned row has %v", r[0], r[1], r[2], u)
 		}
@@ -126,7 +142,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 
 	// Accounting per topic.
 	for topic, c := range o.counts {
-		rows := query(t, st, "SELECT SUM(RECEIVED), SUM(LOADED), SUM(REJECTED), SUM(DUPLICATE), SUM(LATE) FROM PULSE_MANIFESTS WHERE DATASET = ?", topic)
+		rows := rows("SELECT SUM(RECEIVED), SUM(LOADED), SUM(REJECTED), SUM(DUPLICATE), SUM(LATE) FROM PULSE_MANIFESTS WHERE DATASET = ?", topic)
 		got := fmt.Sprint(rows[0]...)
 		want := fmt.Sprint(c[0], c[1], c[2], c[3], c[4])
 		if topic == "live_streaming" || topic == "video_interactions" {
@@ -163,7 +179,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		"CART_EVENTS": loaded("added_to_cart", "checkout_to_cart"), "PAGEVIEWS": loaded("pageviews"),
 		"USER_SESSIONS": loaded("user_sessions"), "MOVIES": int64(catalog),
 	} {
-		if n := count(t, st, "SELECT COUNT(*) FROM "+table); n != want {
+		if n := rows("SELECT COUNT(*) FROM " + table)[0][0].(int64); n != want {
 			t.Errorf("%s has %d rows; want %d", table, n, want)
 		}
 	}
@@ -172,7 +188,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 	renders := metricRenders
 	for table, q := range renders {
 		got := map[string]string{}
-		for _, r := range query(t, st, q) {
+		for _, r := range rows(q) {
 			if r[len(r)-1] != true {
 				t.Errorf("%s: row %v not final after the flush", table, r)
 			}
@@ -191,7 +207,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 
 	// Late events: one row per event and window it missed.
 	gotLate := map[string]string{}
-	for _, r := range query(t, st, "SELECT DATASET || '|' || WINDOW_TYPE, COUNT(*) FROM PULSE_LATE_EVENTS GROUP BY 1") {
+	for _, r := range rows("SELECT DATASET || '|' || WINDOW_TYPE, COUNT(*) FROM PULSE_LATE_EVENTS GROUP BY 1") {
 		gotLate[r[0].(string)] = fmt.Sprint(r[1])
 	}
 	wantLate := map[string]string{}
@@ -204,11 +220,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		sizes = append(sizes, fmt.Sprintf("%s %d", table, len(o.tables[table])))
 	}
 	sort.Strings(sizes)
-	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
-		crashes.Crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
-	if crash && (crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load()) {
-		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashes.Crashed.Load(), ss.Retries())
-	}
+	return lateTotal, sizes
 }
 
 // metricRenders selects, per metric table, the columns that do not depend
