@@ -24,13 +24,17 @@ help:
 ## The demo: the whole pipeline on embedded stand-ins. DEMO_ARGS passes flags,
 ## e.g. make demo DEMO_ARGS="--duration 60s".
 demo: tools-demo build
+	@echo "== starting the demo: ./pulse demo $(DEMO_ARGS)"
 	./pulse demo $(DEMO_ARGS)
 
 build:
+	@echo "== building ./pulse (the first build compiles DuckDB and the AWS SDK: a few minutes on 2 cores; later builds take seconds)"
 	$(GO) build -tags $(TAGS) -o pulse ./cmd/pulse
 
 tools-demo:
+	@echo "== downloading the Go modules (the first time: a minute or two)"
 	$(GO) mod download
+	@echo "== installing the dashboard's chart library (ECharts, from npm) into .tools/web"
 	bash localstack/tools/web.sh
 
 ## Every test. Tools first, so nothing is skipped for want of them.

@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
@@ -19,25 +16,31 @@ import (
 
 func init() {
 	register("backfill", "compute gold DAU/MAU and sessions for a date range: pulse backfill --from YYYY-MM-DD --to YYYY-MM-DD", runBackfill)
+	describe("backfill", "",
+		"pulse backfill --from 2024-02-03 --to 2024-02-10 --parallel 4",
+		"Recomputes seed 002's gold tables (GOLD_DAILY, and through it the DAU/MAU and session views) for every UTC day\n"+
+			"of the range, days in parallel; what the daily gold workflow does on AWS for one day. A range with no app\n"+
+			"interactions writes nothing and says so; the views stay anchored to the days with data.")
 }
 
 func runBackfill(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	fs := newFlags("backfill")
 	fromS := fs.String("from", "", "first UTC day, YYYY-MM-DD (default: the first day with app interactions)")
 	toS := fs.String("to", "", "last UTC day, YYYY-MM-DD, included (default: the last day with app interactions)")
 	parallel := fs.Int("parallel", 4, "days computed at once")
-	dir := fs.String("dir", "demo-data", "folder of the local warehouse (warehouse.duckdb)")
-	if err := fs.Parse(args); err != nil {
+	dir := fs.String("dir", "demo-data", "data folder of the local warehouse (warehouse.duckdb), as pulse demo made it")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait while another pulse process holds the warehouse")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usagef("backfill", "unexpected arguments %q (the range is --from and --to)", fs.Args())
 	}
-	path := filepath.Join(*dir, "warehouse.duckdb")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no warehouse at %s (run pulse demo first, or pass --dir): %w", path, err)
+	abs, err := dataFolder("backfill", *dir)
+	if err != nil {
+		return err
 	}
-	wh, err := duckdb.Open(ctx, path)
+	wh, err := openWarehouse(ctx, abs, true, *wait)
 	if err != nil {
 		return err
 	}

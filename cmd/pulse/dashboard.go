@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/web"
 	"github.com/pulse-analytics/pulse/localstack/stack"
@@ -15,18 +13,29 @@ import (
 
 func init() {
 	register("dashboard", "serve the web dashboard over the local warehouse: pulse dashboard [--dir demo-data] [--addr 127.0.0.1:8080]", runDashboard)
+	describe("dashboard", "",
+		"pulse dashboard --dir demo-data --addr 127.0.0.1:8080",
+		"Serves Pulse's web dashboard (every seed's views as charts, with filters and auto-refresh, and the pipeline\n"+
+			"health page) over the data folder's warehouse, read-only. pulse demo serves the same dashboard while it runs.")
 }
 
 func runDashboard(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("dashboard", flag.ContinueOnError)
+	fs := newFlags("dashboard")
 	dir := fs.String("dir", "demo-data", "folder of the local warehouse (warehouse.duckdb), as written by pulse demo")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the dashboard on (port 0 picks a free one)")
-	refresh := fs.Duration("refresh", time.Minute, "default auto-refresh interval of the page (at least 5s; ?refresh=N overrides it)")
+	refresh := fs.Duration("refresh", 0, "auto-refresh interval of every section (at least 5s; 0: each section at its seed's rate, 5s social sales, 15s page views, 60s the others; ?refresh=N overrides it)")
 	echarts := fs.String("echarts", "", "echarts.min.js to serve (default $"+web.EChartsEnv+", else "+web.EChartsRel+" found upward from here)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	path := filepath.Join(*dir, "warehouse.duckdb")
+	if fs.NArg() > 0 {
+		return usagef("dashboard", "unexpected arguments %q", fs.Args())
+	}
+	abs, err := dataFolder("dashboard", *dir)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(abs, "warehouse.duckdb")
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no warehouse at %s (run `pulse demo --dir %s` first): %w", path, *dir, err)
 	}
@@ -46,8 +55,12 @@ func runDashboard(ctx context.Context, args []string) error {
 		return err
 	}
 	defer srv.Close()
-	abs, _ := filepath.Abs(path)
-	fmt.Printf("Pulse dashboard over %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh every %s; Ctrl-C to stop\n", abs, srv.URL, srv.URL, *refresh)
+
+	every := "each section at its seed's rate"
+	if *refresh > 0 {
+		every = "every " + refresh.String()
+	}
+	fmt.Printf("Pulse dashboard over %s\n  dashboards:      %s\n  pipeline health: %spipeline\n  auto-refresh %s; Ctrl-C to stop\n", path, srv.URL, srv.URL, every)
 	<-ctx.Done()
 	return nil
 }

@@ -7,18 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/metabase"
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 func init() {
 	register("dashboards", "Metabase dashboards as code: pulse dashboards push|check|list", runDashboards)
+	describe("dashboards", "push|check|list [flags]",
+		"pulse dashboards push --url http://localhost:3000 --user admin@example.com --password-env METABASE_PASSWORD",
+		dashboardsUsage+"\n\n'pulse dashboards SUBCOMMAND --help' lists a subcommand's flags.")
 }
 
 const dashboardsUsage = `usage:
@@ -28,7 +30,10 @@ const dashboardsUsage = `usage:
 
 func runDashboards(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New(dashboardsUsage)
+		return usagef("dashboards", "no subcommand: push, check or list")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		return flag.ErrHelp
 	}
 	ds, err := loadDashboards()
 	if err != nil {
@@ -42,7 +47,7 @@ func runDashboards(ctx context.Context, args []string) error {
 	case "list":
 		return dashboardsList(os.Stdout, ds)
 	}
-	return fmt.Errorf("unknown dashboards command %q\n%s", args[0], dashboardsUsage)
+	return usagef("dashboards", "unknown subcommand %q: push, check or list", args[0])
 }
 
 func loadDashboards() ([]metabase.Dashboard, error) {
@@ -63,7 +68,7 @@ func loadDashboards() ([]metabase.Dashboard, error) {
 }
 
 func dashboardsPush(ctx context.Context, ds []metabase.Dashboard, args []string) error {
-	fs := flag.NewFlagSet("dashboards push", flag.ContinueOnError)
+	fs := newFlags("dashboards push")
 	base := fs.String("url", "http://localhost:3000", "Metabase base URL")
 	user := fs.String("user", "", "log in as this user; the password is read from the variable named by --password-env")
 	passwordEnv := fs.String("password-env", "METABASE_PASSWORD", "environment variable holding --user's password")
@@ -72,7 +77,7 @@ func dashboardsPush(ctx context.Context, ds []metabase.Dashboard, args []string)
 	database := fs.String("database", "Pulse", "the Metabase database (Admin > Databases) connected to the Snowflake schema with the views")
 	collection := fs.Int("collection", 0, "collection id to put the cards and dashboards in (0 = the root collection)")
 	only := fs.String("only", "", "comma-separated dashboard keys to push (default: all)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	auth := metabase.Auth{Session: *session, User: *user}
@@ -123,16 +128,17 @@ func dashboardsPush(ctx context.Context, ds []metabase.Dashboard, args []string)
 }
 
 func dashboardsCheck(ctx context.Context, ds []metabase.Dashboard, args []string) error {
-	fs := flag.NewFlagSet("dashboards check", flag.ContinueOnError)
-	dir := fs.String("dir", "demo-data", "folder of the local warehouse (warehouse.duckdb)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("dashboards check")
+	dir := fs.String("dir", "demo-data", "data folder of the local warehouse (warehouse.duckdb), as pulse demo made it")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait while another pulse process holds the warehouse")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	path := filepath.Join(*dir, "warehouse.duckdb")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no warehouse at %s (run pulse demo first, or pass --dir): %w", path, err)
+	abs, err := dataFolder("dashboards check", *dir)
+	if err != nil {
+		return err
 	}
-	wh, err := duckdb.Open(ctx, path)
+	wh, err := openWarehouse(ctx, abs, true, *wait)
 	if err != nil {
 		return err
 	}

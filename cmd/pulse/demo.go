@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
@@ -14,10 +14,17 @@ import (
 
 func init() {
 	register("demo", "run the whole pipeline locally on generated data and print what it did", runDemo)
+	describe("demo", "",
+		"pulse demo --duration 60s",
+		"Starts the local stack on the data folder (created if missing): S3, Kafka on 127.0.0.1:9092 with a schema\n"+
+			"registry, the event-source mappings, the dedupe store, the DuckDB warehouse and the web dashboard. Every\n"+
+			"--every it drops a round of dirty batch files through the batch workflow; meanwhile the simulator produces\n"+
+			"every topic through the stream path. On Ctrl-C, or after --duration, it prints the accounting, answers\n"+
+			"from the views and the data tests. Run again on the same folder, it finishes what a killed run left.")
 }
 
 func runDemo(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := newFlags("demo")
 	dir := fs.String("dir", "demo-data", "folder for the warehouse (warehouse.duckdb), dedupe state and generated files")
 	rows := fs.Int("rows", 1000, "rows per generated batch file")
 	seed := fs.Uint64("seed", 42, "seed for the generated data")
@@ -30,12 +37,22 @@ func runDemo(ctx context.Context, args []string) error {
 	fileTTL := fs.Duration("file-dedupe-ttl", time.Hour, "how long the dedupe store remembers a file record's key: the demo drops new files forever, so it keeps them an hour (on AWS: 400 days); a file dropped again later is loaded again, its facts merging into the same rows")
 	memEvery := fs.Duration("mem-every", 0, "print the process's memory (RSS, Go heap, DuckDB) and event counts this often (0: never; pulse-bench soak reads these lines)")
 	heapProfiles := fs.String("heap-profiles", "", "with --mem-every, write a Go heap profile into this folder at each memory line")
-	if err := fs.Parse(args); err != nil {
+	goLimit := fs.Int64("go-memory-limit", 192, "MiB: the Go runtime's soft memory limit (the garbage collector works harder near it; 0: none). With DuckDB's 128 MiB it bounds a long demo's memory")
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("demo", "unexpected arguments %q (every setting is a flag)", fs.Args())
+	}
+	if *goLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(*goLimit << 20)
+	}
+	if *duration < 0 || *every <= 0 || *rows <= 0 {
+		return usagef("demo", "--duration cannot be negative, --every and --rows must be above 0")
 	}
 	abs, _ := filepath.Abs(*dir)
 	fmt.Printf("Pulse demo: the batch and stream paths on local stand-ins\n  data folder: %s\n", abs)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout), StreamDedupeTTL: *dedupeTTL, FileDedupeTTL: *fileTTL}))
+	st, err := startStack(ctx, stack.Options{Dir: abs, S3Addr: *s3addr, OnStep: printStep(os.Stdout), StreamDedupeTTL: *dedupeTTL, FileDedupeTTL: *fileTTL}, 0)
 	if err != nil {
 		return err
 	}
@@ -62,25 +79,34 @@ func runDemo(ctx context.Context, args []string) error {
 	continuous := *sf.on && *duration <= 0
 
 	start := time.Now()
+	// With --duration the demo ends on time: a batch round starts only if it
+	// can end before the deadline (judged by the last round's length), and
+	// the stream is stopped a few seconds early to finish its last batches.
+	deadline := start.Add(*duration)
+	const stopReserve = 5 * time.Second
 	round := 0
+	var lastRound time.Duration
 	for {
 		round++
+		t0 := time.Now()
 		if err := demoRound(ctx, st, abs, *rows, *seed+uint64(round-1), round); err != nil {
 			return err
 		}
 		if err := demoGold(ctx, st); err != nil {
 			return err
 		}
+		lastRound = time.Since(t0)
 		if !continuous && *duration <= 0 {
 			break // one round of the batch path only
 		}
 		wait := *every
-		if *duration > 0 && time.Since(start)+*every > *duration {
+		if *duration > 0 && time.Now().Add(*every+lastRound+stopReserve).After(deadline) {
 			if !*sf.on {
 				break
 			}
-			wait = time.Until(start.Add(*duration)) // no more batch rounds; the stream runs to the end
-			fmt.Printf("\nthe stream goes on for %s\n", wait.Round(time.Second))
+			// No more batch rounds; the stream runs to the end.
+			wait = max(0, time.Until(deadline.Add(-stopReserve)))
+			fmt.Printf("\nno more batch rounds; the stream goes on for %s\n", wait.Round(time.Second))
 		} else {
 			fmt.Printf("\nnext batch in %s (%s)\n", *every, demoEnd(*duration, start))
 		}
@@ -88,7 +114,7 @@ func runDemo(ctx context.Context, args []string) error {
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		if ctx.Err() != nil || (*duration > 0 && time.Since(start) >= *duration) {
+		if ctx.Err() != nil || (*duration > 0 && !time.Now().Add(stopReserve).Before(deadline)) {
 			break
 		}
 	}
@@ -96,7 +122,11 @@ func runDemo(ctx context.Context, args []string) error {
 	mem.close(ctx)
 	if ds != nil {
 		fmt.Println("\nStopping the simulator and finishing the stream...")
-		if err := ds.stop(30 * time.Second); err != nil {
+		grace := 30 * time.Second
+		if *duration > 0 {
+			grace = max(2*time.Second, time.Until(deadline))
+		}
+		if err := ds.stop(grace); err != nil {
 			fmt.Printf("  simulator: %v\n", err)
 		}
 	}

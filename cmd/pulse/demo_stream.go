@@ -17,7 +17,9 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
 // demoStreamFlags are the demo's stream-side flags.
@@ -55,6 +57,10 @@ type demoStream struct {
 	mu     sync.Mutex
 	stats  sim.Stats
 	err    error
+
+	// What the mappings gave up on, read at the stop.
+	gaps   []stream.Gap
+	failed []handlers.StoredBatch
 }
 
 func startDemoStream(ctx context.Context, st *stack.Stack, f demoStreamFlags) (*demoStream, error) {
@@ -158,6 +164,13 @@ func (d *demoStream) stop(wait time.Duration) error {
 	if _, terr := d.ss.Pipeline.Tick(ctx); terr != nil {
 		fmt.Printf("  stream: closing the windows the clock passed: %v\n", terr)
 	}
+	var gerr error
+	if d.gaps, gerr = d.ss.Pipeline.Gaps(ctx); gerr != nil {
+		fmt.Printf("  stream: reading the offsets not processed: %v\n", gerr)
+	}
+	if d.failed, gerr = d.st.FailedBatches().List(ctx); gerr != nil {
+		fmt.Printf("  stream: listing the failed batches: %v\n", gerr)
+	}
 	d.ss.Close()
 	fmt.Printf("  stream: Kafka, window and session state kept in %s; open windows go on in the next run on this folder\n",
 		filepath.Join(d.st.Dir, "stream"))
@@ -186,6 +199,7 @@ func printStreamSummary(ctx context.Context, w io.Writer, d *demoStream) error {
 	fmt.Fprintf(w, "Produce-to-warehouse latency over %d records: p50 %s, p99 %s (batching window 500 ms)\n", n, q[0].Round(time.Millisecond), q[1].Round(time.Millisecond))
 	fmt.Fprintf(w, "Rejected stream messages are in s3://%s/stream/<topic>/ and PULSE_REJECTS; after a fix, replay them with: pulse replay --dir %s --dataset TOPIC\n",
 		stack.Buckets.Quarantine, d.st.Dir)
+	printFailedBatches(w, d.gaps, d.failed, d.st.Dir)
 	wh := d.st.Warehouse
 	for _, qq := range []struct{ title, sql, empty string }{
 		{"Visitors, conversion and bounce per platform, last 5-minute windows (SOCIAL_PLATFORM_METRICS)",
@@ -219,4 +233,22 @@ func printStreamSummary(ctx context.Context, w io.Writer, d *demoStream) error {
 		}
 	}
 	return nil
+}
+
+// printFailedBatches prints the stream batches the mappings gave up on and
+// the offsets later batches went past without them.
+func printFailedBatches(w io.Writer, gaps []stream.Gap, failed []handlers.StoredBatch, dir string) {
+	if len(gaps) == 0 && len(failed) == 0 {
+		fmt.Fprintln(w, "Every stream batch was processed: none failed until the on-failure destination, no offsets were skipped.")
+		return
+	}
+	for _, g := range gaps {
+		fmt.Fprintf(w, "%s: pulse replay --dir %s --failed\n", g, dir)
+	}
+	for _, b := range failed {
+		fmt.Fprintf(w, "kept in s3://%s/%s: %s\n", stack.Buckets.Raw, b.Key, b)
+	}
+	if len(gaps) == 0 {
+		fmt.Fprintf(w, "%d stream batches failed until the on-failure destination: pulse replay --dir %s --failed\n", len(failed), dir)
+	}
 }

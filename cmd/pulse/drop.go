@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -16,7 +17,12 @@ import (
 )
 
 func init() {
-	register("drop", "put your own file through the batch path: pulse drop FILE --dataset NAME", runDrop)
+	register("drop", "put your own file through the batch path: pulse drop FILE... --dataset NAME", runDrop)
+	describe("drop", "FILE...",
+		"pulse drop tests/testdata/corpora/time-wasters/time-wasters-on-social-media.csv --dataset video_interactions",
+		"Puts each FILE into the local raw bucket under raw/<dataset>/, which notifies the trigger and runs the batch\n"+
+			"workflow (Clean, Model, Load, DataTests) as on AWS, with its progress and accounting. Exits 1 if a file\n"+
+			"was quarantined (unreadable, or not of the dataset). Waits (--wait) while pulse demo holds the data folder.")
 }
 
 func notification(r stack.Run) events.S3Event {
@@ -27,7 +33,7 @@ func notification(r stack.Run) events.S3Event {
 func flagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		args = fs.Args()
@@ -40,21 +46,33 @@ func flagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func runDrop(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("drop", flag.ContinueOnError)
+	fs := newFlags("drop")
 	ds := fs.String("dataset", "", "dataset the file belongs to: "+fmt.Sprint(dataset.Names()))
-	dir := fs.String("dir", "demo-data", "folder of the local warehouse and dedupe state")
+	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets), as pulse demo made it")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait while another pulse process holds the data folder")
 	files, err := flagsAnywhere(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 || *ds == "" {
-		return errors.New("usage: pulse drop FILE... --dataset NAME")
+	if len(files) == 0 {
+		return usagef("drop", "no FILE given: pulse drop FILE --dataset NAME")
+	}
+	if *ds == "" {
+		return usagef("drop", "--dataset missing: one of %s", strings.Join(dataset.Names(), ", "))
 	}
 	if _, err := dataset.Lookup(*ds); err != nil {
+		return usagef("drop", "--dataset %s: %v", *ds, err)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			return usagef("drop", "%s: no such file", f)
+		}
+	}
+	abs, err := dataFolder("drop", *dir)
+	if err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(*dir)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs, OnStep: printStep(os.Stdout)}))
+	st, err := startStack(ctx, stack.Options{Dir: abs, OnStep: printStep(os.Stdout)}, *wait)
 	if err != nil {
 		return err
 	}

@@ -3,26 +3,39 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
 func init() {
-	register("replay", "re-ingest quarantined records of a dataset after a fix (batch files and stream messages): pulse replay --dataset NAME", runReplay)
+	register("replay", "re-ingest quarantined records of a dataset after a fix (batch files and stream messages): pulse replay --dataset NAME; "+
+		"or the stream batches that failed until the on-failure destination: pulse replay --failed", runReplay)
+	describe("replay", "",
+		"pulse replay --dataset live_streaming --add-platform Myspace",
+		"After a fix, takes a dataset's quarantine back through the pipeline: whole files quarantined because a step\n"+
+			"kept failing are run again (while they are still the current version of their key), and rejected records\n"+
+			"(batch and stream) are cleaned again with today's rules; what passes is loaded, without duplicates, and\n"+
+			"what still fails stays with its reason. --add-platform accepts a platform name for good (kept in the data\n"+
+			"folder's platform registry). --failed replays the stream batches the event-source mappings gave up on, with\n"+
+			"their original positions. Running it twice is harmless.")
 }
 
 func runReplay(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs := newFlags("replay")
 	ds := fs.String("dataset", "", "dataset whose quarantined records to replay")
+	failed := fs.Bool("failed", false, "replay the stream batches the event-source mappings gave up on (kept in s3://"+
+		stack.Buckets.Raw+"/"+handlers.FailedBatchPrefix+"), with their original positions")
 	dir := fs.String("dir", "demo-data", "data folder of the local stack (warehouse, dedupe keys, buckets, stream state)")
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait while another pulse process holds the data folder")
 	var platforms []string
 	fs.Func("add-platform", "a fix to apply first: accept this platform name from now on (repeatable; kept in the platform registry of the data folder), for records rejected as \"unknown platform\"", func(v string) error {
 		if strings.TrimSpace(v) == "" {
@@ -31,22 +44,26 @@ func runReplay(ctx context.Context, args []string) error {
 		platforms = append(platforms, v)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *ds == "" {
-		return errors.New("usage: pulse replay --dataset NAME [--add-platform NAME] [--dir FOLDER]")
+	if *ds == "" && !*failed {
+		return usagef("replay", "--dataset NAME (one of %s) or --failed", strings.Join(dataset.Names(), ", "))
 	}
-	if _, err := dataset.Lookup(*ds); err != nil {
+	if *ds != "" {
+		if _, err := dataset.Lookup(*ds); err != nil {
+			return usagef("replay", "--dataset %s: %v", *ds, err)
+		}
+	}
+	abs, err := dataFolder("replay", *dir)
+	if err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(*dir)
-	st, err := stack.Start(ctx, withCrashHook(stack.Options{Dir: abs}))
+	st, err := startStack(ctx, stack.Options{Dir: abs}, *wait)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
 	// The fix: the platforms go into the platform registry (the curated
 	// bucket's reference/platforms.json, kept in the data folder), so the
 	// cleaning and the data tests of every later run accept them too.
@@ -60,6 +77,15 @@ func runReplay(ctx context.Context, args []string) error {
 			fmt.Printf("platform registry %s: added %s\n", where, strings.Join(added, ", "))
 		} else {
 			fmt.Printf("platform registry %s: %s already known\n", where, strings.Join(platforms, ", "))
+		}
+	}
+
+	if *failed {
+		if err := replayFailed(ctx, st); err != nil {
+			return err
+		}
+		if *ds == "" {
+			return nil
 		}
 	}
 
@@ -141,4 +167,43 @@ func printStreamReplay(r *stream.ReplayResult) {
 	if pending > 0 {
 		fmt.Printf("  %d records belong to stream batches not committed yet: left in quarantine for a later replay\n", pending)
 	}
+}
+
+// replayFailed replays the stream batches the mappings gave up on and
+// prints what each did and the offsets still not processed.
+func replayFailed(ctx context.Context, st *stack.Stack) error {
+	res, err := st.ReplayFailed(ctx, stack.StreamOptions{})
+	if res == nil {
+		return err
+	}
+	for _, b := range res.Batches {
+		switch {
+		case b.Err != "":
+			fmt.Printf("%s: still failing, kept: %s\n", b.Key, b.Err)
+		case b.Counts.Received == 0:
+			fmt.Printf("%s: offsets %d-%d of %s/%d were already processed (%d records): removed\n", b.Key, b.First, b.Last, b.Topic, b.Partition, b.Redelivered)
+		default:
+			fmt.Printf("%s: offsets %d-%d of %s/%d: %s\n", b.Key, b.First, b.Last, b.Topic, b.Partition, b.Counts)
+			if b.Counts.Late > 0 {
+				fmt.Printf("  %d of the loaded records arrived after their windows had closed: in the fact table, not in those windows (PULSE_LATE_EVENTS)\n", b.Counts.Late)
+			}
+		}
+	}
+	if len(res.Batches) == 0 {
+		fmt.Printf("no failed stream batches in s3://%s/%s\n", stack.Buckets.Raw, handlers.FailedBatchPrefix)
+	}
+	for _, g := range res.Gaps {
+		kept := false
+		for _, b := range res.Batches {
+			if b.Err != "" && b.Topic == g.Topic && b.Partition == g.Partition && b.First <= g.Last && b.Last >= g.First {
+				kept = true
+			}
+		}
+		if kept {
+			fmt.Printf("%s: their batch is still kept; run pulse replay --failed again once the cause is fixed\n", g)
+		} else {
+			fmt.Printf("%s, and no kept failed batch holds them (offsets Kafka skips hold no records: transaction markers, compaction)\n", g)
+		}
+	}
+	return err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +18,12 @@ import (
 
 func init() {
 	register("simulate", "produce realistic event streams to Kafka (JSON, or Avro through a schema registry)", runSimulate)
+	describe("simulate", "",
+		"pulse simulate --rate 200 --duration 30s --format json --brokers 127.0.0.1:9092",
+		"Produces all 13 topics of the seeds (social_sales, pageviews, consumer events, ...) at --rate events per second,\n"+
+			"with duplicates, late and malformed events in the given percentages, to the brokers (the demo's by default:\n"+
+			"run it beside pulse demo). It checks the brokers answer before producing, and stops after --duration or\n"+
+			"--events, or on Ctrl-C.")
 }
 
 // simFlags are the simulator's flags, shared with the demo.
@@ -46,15 +51,32 @@ func (f simFlags) config() sim.Config {
 }
 
 func runSimulate(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs := newFlags("simulate")
 	brokers := fs.String("brokers", "127.0.0.1:9092", "Kafka bootstrap servers, comma separated (the demo's cluster by default)")
 	registry := fs.String("registry", "", "schema registry URL (needed for avro and mixed; the demo prints it)")
 	duration := fs.Duration("duration", 0, "stop after this much time (0: until --events or Ctrl-C)")
 	events := fs.Int("events", 0, "stop after this many events (0: no limit)")
 	start := fs.String("start", "", "event time of the first event, RFC 3339 (default: now)")
 	sf := addSimFlags(fs, "", 100, sim.FormatJSON, 1)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("simulate", "unexpected arguments %q (every setting is a flag)", fs.Args())
+	}
+	switch *sf.format {
+	case sim.FormatJSON, sim.FormatAvro, sim.FormatMixed:
+	default:
+		return usagef("simulate", "--format %q: want json, avro or mixed", *sf.format)
+	}
+	if *sf.rate <= 0 {
+		return usagef("simulate", "--rate %g: want events per second above 0", *sf.rate)
+	}
+	if *duration < 0 || *events < 0 {
+		return usagef("simulate", "--duration and --events cannot be negative")
+	}
+	if *sf.format != sim.FormatJSON && *registry == "" {
+		return usagef("simulate", "--format %s needs --registry URL (the demo prints its schema registry's URL)", *sf.format)
 	}
 	cfg := sf.config()
 	if cfg.Seed == 0 {
@@ -73,11 +95,21 @@ func runSimulate(ctx context.Context, args []string) error {
 		return fmt.Errorf("connecting to Kafka at %s: %w", *brokers, err)
 	}
 	defer client.Close()
+	// A broker that does not answer fails now, not after a silent wait.
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err = client.Ping(pctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("no Kafka broker answers at %s within 5s (is pulse demo running? it serves 127.0.0.1:9092): %w", *brokers, err)
+	}
+	if *duration > 0 {
+		// --duration bounds the wall time too, whatever the brokers do.
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, *duration+2*time.Second)
+		defer stop()
+	}
 	var reg *sr.Client
 	if cfg.Format != sim.FormatJSON {
-		if *registry == "" {
-			return errors.New("--format " + cfg.Format + " needs --registry URL (the demo prints its schema registry's URL)")
-		}
 		if reg, err = sr.NewClient(sr.URLs(*registry)); err != nil {
 			return fmt.Errorf("schema registry %s: %w", *registry, err)
 		}

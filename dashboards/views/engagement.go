@@ -46,6 +46,16 @@ var (
 SELECT PLATFORM, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
   FROM V_ENGAGEMENT GROUP BY PLATFORM, SOURCE`, nil}
 
+	// EngagementOverview is the seed's own name for the view its Metabase
+	// dashboards read (section 3.5, "query views (e.g., ENGAGEMENT_OVERVIEW)"):
+	// the Engagement Overview dashboard, engagement by platform, one row per
+	// platform and source. It holds ENGAGEMENT_BY_PLATFORM's rows (Pulse's
+	// per-dashboard name, which the web dashboard reads).
+	// Columns: PLATFORM, SOURCE, INTERACTIONS, TOTAL_ENGAGEMENT, AVG_ENGAGEMENT.
+	EngagementOverview = View{"ENGAGEMENT_OVERVIEW", "Engagement overview (the seed's view): engagement by platform and source", `
+SELECT PLATFORM, SOURCE, COUNT(*) AS INTERACTIONS, SUM(ENGAGEMENT) AS TOTAL_ENGAGEMENT, AVG(ENGAGEMENT) AS AVG_ENGAGEMENT
+  FROM V_ENGAGEMENT GROUP BY PLATFORM, SOURCE`, nil}
+
 	// EngagementByAgeGroup (Demographics); AGE_GROUP is 13-17, 18-24, 25-34,
 	// 35-44, 45-54, 55-64, 65+ or Unknown.
 	// Columns: AGE_GROUP, SOURCE, INTERACTIONS, TOTAL_ENGAGEMENT, AVG_ENGAGEMENT.
@@ -101,6 +111,6 @@ SELECT DATASET, COUNT(*) AS FILES, SUM(RECEIVED) AS RECEIVED, SUM(LOADED) AS LOA
 
 // Batch are the seed-000 views over the star schema, and PIPELINE_HEALTH.
 var Batch = []View{
-	VEngagement, EngagementByPlatform, EngagementByAgeGroup, EngagementByHour, CommunityTrends,
+	VEngagement, EngagementByPlatform, EngagementOverview, EngagementByAgeGroup, EngagementByHour, CommunityTrends,
 	LiveEngagementByDevice, VideoEngagementByWatchReason, PipelineHealth,
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/dataset"
@@ -184,8 +185,8 @@ func TestFiltersAcrossPanels(t *testing.T) {
 	// users in that group, computed here straight from the star schema.
 	d := panel(t, "COMMUNITY_TRENDS", "age_group="+url.QueryEscape(group))
 	facts := scalar(t, "SELECT COUNT(*) FROM FACT_COMMUNITY_INTERACTIONS f JOIN DIM_USER u ON u.USER_S_ID = f.USER_S_ID WHERE u.AGE_GROUP = ?", group)
-	if *d.Total != facts || facts == 0 {
-		t.Errorf("COMMUNITY_TRENDS with age group %s: %v interactions, the facts have %v", group, *d.Total, facts)
+	if got := column(t, d, "INTERACTIONS"); got != facts || facts == 0 {
+		t.Errorf("COMMUNITY_TRENDS with age group %s: %v interactions, the facts have %v", group, got, facts)
 	}
 }
 
@@ -349,5 +350,27 @@ func TestFilterOptions(t *testing.T) {
 	}
 	if o.MinDay != "2024-02-03" || o.MaxDay != "2024-02-06" {
 		t.Errorf("days %s to %s, want 2024-02-03 to 2024-02-06", o.MinDay, o.MaxDay)
+	}
+	// Each section's own span, per path: the batch files' days (the gold
+	// days of the app interactions, 2024-02-03 to 05), and the simulator's
+	// evening of 2024-02-05 to 06.
+	var batchMax time.Time
+	for _, f := range []string{"FACT_COMMUNITY_INTERACTIONS", "FACT_LIVE_STREAMING_INTERACTIONS", "FACT_VIDEO_INTERACTIONS"} {
+		_, rows, err := fx.st.Warehouse.Query(context.Background(), "SELECT MAX(EVENT_TIME) FROM "+f+" WHERE SOURCE LIKE 'raw/%'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := rows[0][0].(time.Time); ok && v.After(batchMax) {
+			batchMax = v
+		}
+	}
+	stream := []Span{{Kind: SpanStream, MinDay: "2024-02-05", MaxDay: "2024-02-06"}}
+	wantSpans := map[string][]Span{
+		"engagement": {{Kind: SpanBatch, MinDay: "2024-02-03", MaxDay: batchMax.UTC().Format(time.DateOnly)}, stream[0]},
+		"social":     stream, "pageviews": stream, "consumer": stream,
+		"app": {{Kind: SpanBatch, MinDay: "2024-02-03", MaxDay: "2024-02-05"}},
+	}
+	if !reflect.DeepEqual(o.Spans, wantSpans) || batchMax.Before(day2) {
+		t.Errorf("spans %+v, want %+v", o.Spans, wantSpans)
 	}
 }

@@ -30,6 +30,32 @@ type ChartSpec struct {
 	Units map[string]string `json:"units"`
 	// Names are display names of columns (the page humanizes the others).
 	Names map[string]string `json:"names"`
+	// AxisUnits is the unit an axis title gives each numeric column, and
+	// the category when it has one: "%", "USD", "s" (the page writes
+	// "min" when it ticks in minutes), "count", or the panel's AxisUnits.
+	// A time category's axis says UTC instead.
+	AxisUnits map[string]string `json:"axisUnits"`
+	// SplitScale: measures drawn as one small chart per split value.
+	SplitScale []string `json:"splitScale"`
+}
+
+// axisUnit is the unit an axis title gives a numeric column ("" if none is known).
+func axisUnit(p Panel, unit, col string, additive bool) string {
+	switch unit {
+	case UnitPercent, UnitRatio:
+		return "%"
+	case UnitUSD:
+		return "USD"
+	case UnitSeconds:
+		return "s"
+	}
+	if u := p.AxisUnits[col]; u != "" {
+		return u
+	}
+	if additive {
+		return "count"
+	}
+	return ""
 }
 
 // deriveChart works out a panel's chart from its columns and rows; the
@@ -48,7 +74,8 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 		return len(types) == 0
 	}
 	c := ChartSpec{Measures: []string{}, Numeric: []string{}, Additive: []string{}, SortBy: p.SortBy, Stack: p.Stack,
-		Limit: p.Limit, ZoomMinutes: p.ZoomMinutes, Units: map[string]string{}, Names: map[string]string{}}
+		Limit: p.Limit, ZoomMinutes: p.ZoomMinutes, Units: map[string]string{}, Names: map[string]string{},
+		AxisUnits: map[string]string{}, SplitScale: []string{}}
 	if has(p.Pick, typeText) {
 		c.Pick, c.PickDefault = p.Pick, p.PickDefault
 	}
@@ -102,6 +129,15 @@ func deriveChart(p Panel, cols []Column, rows [][]any) ChartSpec {
 		} else if strings.HasSuffix(col.Name, "_SECONDS") {
 			c.Units[col.Name] = UnitSeconds
 		}
+		if u := axisUnit(p, c.Units[col.Name], col.Name, additive(col.Name)); u != "" {
+			c.AxisUnits[col.Name] = u
+		}
+		if contains(p.SplitScale, col.Name) && c.Split != "" {
+			c.SplitScale = append(c.SplitScale, col.Name)
+		}
+	}
+	if u := p.AxisUnits[c.Category]; u != "" && c.Category != "" {
+		c.AxisUnits[c.Category] = u
 	}
 	for _, col := range cols {
 		if n := p.Names[col.Name]; n != "" {
@@ -160,11 +196,13 @@ func repeats(cols []Column, rows [][]any, pick, category string) bool {
 }
 
 // additive reports whether a measure may be summed across categories and
-// stacked: averages, rates and ratios may not.
+// stacked: averages, rates, ratios, per-unit figures, extremes, ranks and
+// prices may not. It reads the words of the name (REGISTRATION_COUNT is a
+// count, not a ratio).
 func additive(name string) bool {
-	n := strings.ToUpper(name)
-	for _, s := range []string{"AVG", "AVERAGE", "RATE", "MEAN", "RATIO", "PCT", "PERCENT", "MEDIAN"} {
-		if strings.Contains(n, s) {
+	for _, w := range strings.Split(strings.ToUpper(name), "_") {
+		switch w {
+		case "AVG", "AVERAGE", "RATE", "MEAN", "RATIO", "PCT", "PERCENT", "MEDIAN", "PER", "MAX", "MIN", "RANK", "PRICE":
 			return false
 		}
 	}

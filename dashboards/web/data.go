@@ -22,8 +22,14 @@ type PanelData struct {
 	Applied    []string  `json:"applied"`    // filters that narrowed these rows
 	NotApplied []string  `json:"notApplied"` // filters that are set but do not apply to this panel
 	// Headlines are the card's headline figure per value of the panel's
-	// Pick column ("" when it has none).
+	// Pick column ("" when it has none): that of the chart's Total column.
 	Headlines map[string]Headline `json:"headlines"`
+	// MeasureHeadlines are the headline of every numeric column, per
+	// picked value then column: the card's headline follows the measure
+	// the user picks. Empty when the panel has no headline (no Total).
+	MeasureHeadlines map[string]map[string]Headline `json:"measureHeadlines"`
+	// EmptyNote says why the view may have no rows yet (Panel.EmptyNote).
+	EmptyNote string `json:"emptyNote,omitempty"`
 	// Total is the headline's value when the panel has one headline (no
 	// Pick), nil otherwise.
 	Total     *float64   `json:"total"`
@@ -37,7 +43,20 @@ type Headline struct {
 	Value  float64 `json:"value"`
 	// Label: the top category (HeadlineTop) or the newest time (HeadlineLatest).
 	Label string `json:"label,omitempty"`
+	// Kind is how Value was made from the rows: "sum" (a column the page
+	// may sum), "mean" (a mean column over all the rows: weighted by
+	// Weight when the panel names one), "top" (the largest category's
+	// value) or "latest" (the newest category's value). A category's value
+	// over several rows (a split) is their sum or mean the same way.
+	Kind   string `json:"kind"`
+	Weight string `json:"weight,omitempty"`
 }
+
+// Headline kinds.
+const (
+	kindSum  = "sum"
+	kindMean = "mean"
+)
 
 // FilterEcho repeats the filters the data was read under.
 type FilterEcho struct {
@@ -70,8 +89,8 @@ func readPanel(ctx context.Context, wh pipeline.Warehouse, p Panel, cols []Colum
 			}
 		}
 	}
-	d := &PanelData{View: p.View, Title: p.Title, Note: p.Note, Columns: rowCols, Source: source, QueriedAt: now.UTC(),
-		Applied: []string{}, NotApplied: []string{}, Filters: echo(f)}
+	d := &PanelData{View: p.View, Title: p.Title, Note: p.Note, EmptyNote: p.EmptyNote, Columns: rowCols, Source: source,
+		QueriedAt: now.UTC(), Applied: []string{}, NotApplied: []string{}, Filters: echo(f)}
 	if len(rows) > MaxRows {
 		rows, d.Truncated = rows[:MaxRows], true
 	}
@@ -94,7 +113,13 @@ func readPanel(ctx context.Context, wh pipeline.Warehouse, p Panel, cols []Colum
 	if d.Rows == nil {
 		d.Rows = [][]any{}
 	}
-	d.Headlines = headlines(d.Chart, rowCols, d.Rows)
+	d.MeasureHeadlines = headlines(d.Chart, p.Weights, rowCols, d.Rows)
+	d.Headlines = map[string]Headline{}
+	for pick, m := range d.MeasureHeadlines {
+		if h, ok := m[d.Chart.Total]; ok {
+			d.Headlines[pick] = h
+		}
+	}
 	if h, ok := d.Headlines[""]; ok && d.Chart.Pick == "" {
 		v := h.Value
 		d.Total = &v
@@ -132,63 +157,134 @@ func inferColumns(names []string, rows [][]any, view []Column) []Column {
 	return out
 }
 
-// headlines computes the headline figure of each picked value: the sum of
-// the Total column, the category with the largest sum (HeadlineTop) or
-// the sum at the newest category (HeadlineLatest). Rows are sorted by
-// pick, category and split.
-func headlines(c ChartSpec, cols []Column, rows [][]any) map[string]Headline {
-	out := map[string]Headline{}
-	ti := index(cols, c.Total)
-	if ti < 0 {
+// headlines computes, for each picked value and each numeric column, the
+// card's headline when that column is shown: over all the rows (the sum of
+// a column the page may sum, else the mean, weighted by the panel's weight
+// column when it has one), or the value of the category with the largest
+// value (HeadlineTop) or of the newest category (HeadlineLatest), a
+// category's value being its rows' sum or mean the same way. Rows are
+// sorted by pick, category and split. None when the chart has no Total,
+// nor for a measure on each split value's own scale (SplitScale) when the
+// rows have several split values.
+func headlines(c ChartSpec, weights map[string]string, cols []Column, rows [][]any) map[string]map[string]Headline {
+	out := map[string]map[string]Headline{}
+	if c.Total == "" {
 		return out
 	}
-	pi, ci := index(cols, c.Pick), index(cols, c.Category)
-	type group struct {
-		sum   float64
-		byCat []float64 // per category, in row order
-		cats  []any
-	}
-	groups := map[string]*group{}
+	pi, ci, si := index(cols, c.Pick), index(cols, c.Category), index(cols, c.Split)
+	groups := map[string][][]any{}
 	var order []string
 	for _, r := range rows {
 		k := ""
 		if pi >= 0 {
 			k = str(r[pi])
 		}
-		g := groups[k]
-		if g == nil {
-			g = &group{}
-			groups[k] = g
+		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
-		x, _ := number(r[ti])
-		g.sum += x
-		if ci >= 0 {
-			if n := len(g.cats); n == 0 || compare(g.cats[n-1], r[ci]) != 0 {
-				g.cats, g.byCat = append(g.cats, r[ci]), append(g.byCat, 0)
-			}
-			g.byCat[len(g.byCat)-1] += x
-		}
+		groups[k] = append(groups[k], r)
 	}
 	for _, k := range order {
-		g := groups[k]
-		h := Headline{Column: c.Total, Value: g.sum}
-		switch {
-		case c.Headline == HeadlineTop && len(g.cats) > 0:
-			best := 0
-			for i, v := range g.byCat {
-				if v > g.byCat[best] {
-					best = i
-				}
+		out[k] = map[string]Headline{}
+		splits := map[string]bool{}
+		for _, r := range groups[k] {
+			if si >= 0 {
+				splits[str(r[si])] = true
 			}
-			h.Value, h.Label = g.byCat[best], label(g.cats[best])
-		case c.Headline == HeadlineLatest && len(g.cats) > 0:
-			n := len(g.cats) - 1 // rows are sorted by category within a pick
-			h.Value, h.Label = g.byCat[n], label(g.cats[n])
 		}
-		out[k] = h
+		for _, col := range c.Numeric {
+			if contains(c.SplitScale, col) && len(splits) > 1 {
+				continue // each split value on its own scale: no one figure sums or averages them
+			}
+			if h, ok := headlineOf(c, col, weights[col], cols, ci, groups[k]); ok {
+				out[k][col] = h
+			}
+		}
 	}
 	return out
+}
+
+// agg sums a column over rows: a plain sum, or the pieces of a mean.
+type agg struct {
+	sum, weighted, weight float64
+	n                     int
+}
+
+func (a *agg) add(x, w float64) {
+	a.sum += x
+	a.weighted += w * x
+	a.weight += w
+	a.n++
+}
+
+// value is the sum (a summable column), the weighted mean (a weight
+// column with a non-zero total), else the plain mean; false when a mean
+// has no values.
+func (a agg) value(summable, weighted bool) (float64, bool) {
+	switch {
+	case summable:
+		return a.sum, true
+	case a.n == 0:
+		return 0, false
+	case weighted && a.weight != 0:
+		return a.weighted / a.weight, true
+	}
+	return a.sum / float64(a.n), true
+}
+
+// headlineOf is one column's headline over one picked value's rows.
+func headlineOf(c ChartSpec, col, weight string, cols []Column, ci int, rows [][]any) (Headline, bool) {
+	xi, wi := index(cols, col), index(cols, weight)
+	summable := contains(c.Additive, col)
+	weighted := !summable && wi >= 0
+	h := Headline{Column: col, Kind: kindSum}
+	if !summable {
+		h.Kind = kindMean
+		if weighted {
+			h.Weight = weight
+		}
+	}
+	var all agg
+	var cats []any
+	var byCat []agg
+	for _, r := range rows {
+		x, ok := number(r[xi])
+		if !ok && !summable {
+			continue // a mean leaves out rows without a value
+		}
+		w := 1.0
+		if weighted {
+			w, _ = number(r[wi])
+		}
+		all.add(x, w)
+		if ci >= 0 {
+			if n := len(cats); n == 0 || compare(cats[n-1], r[ci]) != 0 {
+				cats, byCat = append(cats, r[ci]), append(byCat, agg{})
+			}
+			byCat[len(byCat)-1].add(x, w)
+		}
+	}
+	var ok bool
+	switch {
+	case c.Headline == HeadlineTop && len(cats) > 0:
+		best, bestV := -1, 0.0
+		for i, a := range byCat {
+			if v, has := a.value(summable, weighted); has && (best < 0 || v > bestV) {
+				best, bestV = i, v
+			}
+		}
+		if best < 0 {
+			return h, false
+		}
+		h.Value, h.Label, h.Kind, ok = bestV, label(cats[best]), HeadlineTop, true
+	case c.Headline == HeadlineLatest && len(cats) > 0:
+		n := len(cats) - 1 // rows are sorted by category within a pick
+		h.Value, ok = byCat[n].value(summable, weighted)
+		h.Label, h.Kind = label(cats[n]), HeadlineLatest
+	default:
+		h.Value, ok = all.value(summable, weighted)
+	}
+	return h, ok
 }
 
 // label is a category value as a headline's text.

@@ -84,6 +84,9 @@ type TestHealth struct {
 	LatestFailures int64     `json:"latestFailures"` // failing rows in the latest run
 	LastRunAt      time.Time `json:"lastRunAt"`
 	FileID         string    `json:"fileId"` // the file whose load ran it, or "suite"
+	// Explanation, for a failing test: what its rows are, and the known
+	// cause where there is one.
+	Explanation *TestExplanation `json:"explanation,omitempty"`
 }
 
 // RejectReason counts rejected records by dataset and field.
@@ -116,8 +119,11 @@ type Health struct {
 	Tests           []TestHealth    `json:"tests"`
 	TestsPassing    int             `json:"testsPassing"` // tests whose latest run passed
 	TestsFailing    int             `json:"testsFailing"`
-	Rejects         []RejectReason  `json:"rejects"`
-	Recent          []RecentLoad    `json:"recent"`
+	// TestsIntended counts the failing tests whose cause is the demo
+	// generators' intended dirt (TestExplanation.Intended).
+	TestsIntended int            `json:"testsIntended"`
+	Rejects       []RejectReason `json:"rejects"`
+	Recent        []RecentLoad   `json:"recent"`
 	// Missing lists the relations the page reads that are not in the
 	// warehouse (their sections are empty).
 	Missing []string `json:"missing"`
@@ -228,6 +234,10 @@ func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, fresh
 		}
 		if t.LatestStatus == "fail" {
 			h.TestsFailing++
+			t.Explanation = explainFailure(ctx, wh, t)
+			if t.Explanation.Intended {
+				h.TestsIntended++
+			}
 		} else {
 			h.TestsPassing++
 		}

@@ -2,14 +2,18 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
+	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/star"
@@ -311,4 +315,133 @@ func TestCountsBalanced(t *testing.T) {
 			t.Errorf("%+v: balanced %v, want %v", tc.c, got, tc.want)
 		}
 	}
+}
+
+// TestFailingTestsExplained: a failing data test says what its rows are,
+// read from the warehouse (how many, the distinct values, examples), and,
+// for the failures the demo's generators make on purpose, why; a failure
+// without a known cause has none. The cause of the app-user failure is
+// checked against the generator's own files.
+func TestFailingTestsExplained(t *testing.T) {
+	ctx := context.Background()
+	wh := duckdbtest.New(t)
+	if err := views.Apply(ctx, wh, append(append([]views.View{}, views.Batch...), views.Health...)); err != nil {
+		t.Fatal(err)
+	}
+	s, i := table.Str, table.Int64
+	null := table.Null()
+	merge := func(sc *table.Schema, rows ...table.Row) {
+		t.Helper()
+		if _, err := wh.Merge(ctx, *sc, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appUser := func(id string) table.Row { return table.Row{s("s" + id), s(id), null, null, null, null, null} }
+	interaction := func(id, user string) table.Row {
+		return table.Row{s(id), null, s(user), null, null, s("edit"), null, null, null, null, null}
+	}
+	merge(star.DimAppUser, appUser("U0001"), appUser("U0002"))
+	merge(star.FactAppInteractions, interaction("a1", "U0001"), interaction("a2", "U0097"), interaction("a3", "U0097"),
+		interaction("a4", "U0194"), interaction("a5", "U0291"), interaction("a6", "U0388"), interaction("a7", "U0002"))
+	merge(star.ConsumerUsers, table.Row{i(1), null, null, null, null})
+	merge(star.ConsumerEvents, table.Row{s("e1"), s("sign_in"), i(1), null, null, null}, table.Row{s("e2"), s("sign_in"), i(7), null, null, null})
+	merge(star.CleanedUsers, table.Row{s("w1"), null, s("Male"), s("Chile"), null, null})
+	var tests []datatest.Test
+	for _, want := range []struct{ table, name string }{
+		{"FACT_APP_INTERACTIONS", "relationships(USER_ID -> DIM_APP_USER.USER_ID)"},
+		{"CONSUMER_EVENTS", "relationships(USER_ID -> CONSUMER_USERS.USER_ID)"},
+		{"CLEANED_USERS", "not_null(AGE, GENDER, COUNTRY)"},
+		{"CONSUMER_EVENTS", "unique(EVENT_ID)"},
+	} {
+		tt, ok := suiteTest(want.table, want.name)
+		if !ok {
+			t.Fatalf("the suite has no %s on %s", want.name, want.table)
+		}
+		tests = append(tests, tt)
+	}
+	if _, err := datatest.Run(ctx, wh, tests, time.Date(2024, 2, 4, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := readHealth(ctx, wh, time.Date(2024, 2, 4, 12, 5, 0, 0, time.UTC), 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.TestsFailing != 3 || h.TestsPassing != 1 || h.TestsIntended != 2 {
+		t.Fatalf("%d failing (%d intended), %d passing: %+v", h.TestsFailing, h.TestsIntended, h.TestsPassing, h.Tests)
+	}
+	want := map[string]struct {
+		found    string
+		intended bool
+		cause    string // a phrase of the cause
+	}{
+		"FACT_APP_INTERACTIONS relationships(USER_ID -> DIM_APP_USER.USER_ID)": {
+			"5 failing rows in FACT_APP_INTERACTIONS, with 4 USER_ID values not in DIM_APP_USER.USER_ID: U0097, U0194, U0291 and 1 more.",
+			true, "every 97th row of app_users.csv"},
+		"CONSUMER_EVENTS relationships(USER_ID -> CONSUMER_USERS.USER_ID)": {
+			"1 failing row in CONSUMER_EVENTS, with 1 USER_ID value not in CONSUMER_USERS.USER_ID: 7.", true, "6 to 20 minutes"},
+		"CLEANED_USERS not_null(AGE, GENDER, COUNTRY)": {"1 failing row in CLEANED_USERS: no AGE or no GENDER or no COUNTRY.", false, ""},
+	}
+	for _, x := range h.Tests {
+		w, failing := want[x.Table+" "+x.Test]
+		if !failing {
+			if x.Explanation != nil {
+				t.Errorf("%s %s passes and has an explanation %+v", x.Table, x.Test, x.Explanation)
+			}
+			continue
+		}
+		e := x.Explanation
+		if e == nil || e.Found != w.found || e.Intended != w.intended || !strings.Contains(e.Cause, w.cause) || (w.cause == "") != (e.Cause == "") {
+			t.Errorf("%s %s: %+v, want found %q, intended %v, a cause with %q", x.Table, x.Test, e, w.found, w.intended, w.cause)
+		}
+	}
+
+	// The cause, in the generator's files (the demo's size): every 97th
+	// user of app_users.csv has a blank user_id, so those users are missing
+	// from it, and app_interactions.csv names them.
+	dir := t.TempDir()
+	if _, err := batchgen.Generate(dir, batchgen.Options{Seed: 42, Rows: 5000, Start: day1}); err != nil {
+		t.Fatal(err)
+	}
+	users, interactions := readCSV(t, filepath.Join(dir, "app_users.csv")), readCSV(t, filepath.Join(dir, "app_interactions.csv"))
+	blank, known := 0, map[string]bool{}
+	for _, r := range users[1:] {
+		if r[0] == "" {
+			blank++
+		}
+		known[r[0]] = true
+	}
+	var missing []string
+	for u := 0; u < 5000/10+50; u++ { // batchgen's default number of users
+		if id := fmt.Sprintf("U%04d", u); !known[id] {
+			missing = append(missing, id)
+		}
+	}
+	orphans := map[string]bool{}
+	for _, r := range interactions[1:] {
+		if r[0] != "" && !known[r[0]] {
+			orphans[r[0]] = true
+		}
+	}
+	if blank != 5 || fmt.Sprint(missing) != "[U0097 U0194 U0291 U0388 U0485]" || len(orphans) == 0 {
+		t.Errorf("app_users.csv: %d blank user ids, missing users %v; the interactions name %v", blank, missing, orphans)
+	}
+	for u := range orphans {
+		if !strings.Contains(fmt.Sprint(missing), u) {
+			t.Errorf("the interactions name %s, which app_users.csv does not blank", u)
+		}
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

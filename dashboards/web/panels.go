@@ -21,6 +21,11 @@ type Group struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
 	Note  string `json:"note"` // what the seed's own dashboard was
+	// RefreshSeconds is how often the section reloads by default: its
+	// seed's rate (Options.Refresh, when set, replaces it for every section).
+	RefreshSeconds int `json:"refreshSeconds"`
+	// RefreshNote says where that rate comes from.
+	RefreshNote string `json:"refreshNote"`
 }
 
 // Headline modes: what the figure at the top right of a card is.
@@ -70,6 +75,23 @@ type Panel struct {
 	Units map[string]string
 	// Names are display names of columns where the column name reads badly.
 	Names map[string]string
+	// AxisUnits name the unit an axis title gives a column that has no
+	// Units entry ("engagement score", "years"). Without one, a column the
+	// page may sum is a count; a mean needs one (TestCatalogOnRealViews).
+	AxisUnits map[string]string
+	// Weights name, for a mean measure (AVG_ENGAGEMENT), the column counting
+	// what it averages over (INTERACTIONS): its headline over several rows
+	// is the mean weighted by that column, which is the mean of the rows
+	// beneath. A mean without a weight is headlined by the plain mean of
+	// the rows shown.
+	Weights map[string]string
+	// SplitScale lists measures whose values are on each split value's own
+	// scale (engagement per source): the page draws one small chart per
+	// split value for them instead of one shared axis.
+	SplitScale []string
+	// EmptyNote says why the view can be empty while data flows (windows
+	// written when they close), shown instead of the generic "no data yet".
+	EmptyNote string
 
 	// Rollup, for a view with one row per entity (a user, a user-day),
 	// is what the card draws: a SELECT over the view's rows, written
@@ -267,6 +289,11 @@ func (p Panel) check() error {
 		case UnitPercent, UnitRatio, UnitSeconds, UnitUSD:
 		default:
 			return fmt.Errorf("unknown unit %q", u)
+		}
+	}
+	for m, w := range p.Weights {
+		if m == w || w == "" {
+			return fmt.Errorf("weights: %s cannot be weighted by %q", m, w)
 		}
 	}
 	return nil

@@ -54,6 +54,13 @@ func TestCatalogOnRealViews(t *testing.T) {
 		for c := range p.Names {
 			named = append(named, c)
 		}
+		for c := range p.AxisUnits {
+			named = append(named, c)
+		}
+		for m, w := range p.Weights {
+			named = append(named, m, w)
+		}
+		named = append(named, p.SplitScale...)
 		for _, c := range named {
 			if c != "" && !rowCols[c] {
 				t.Errorf("%s names %s, which its rows do not have (%v)", p.View, c, d.Columns)
@@ -66,14 +73,35 @@ func TestCatalogOnRealViews(t *testing.T) {
 		}
 	}
 
+	// Every numeric column has an axis unit (a mean needs one named), a
+	// time category says UTC on the page, and every mean column has a
+	// headline when the panel has one (a weight, or the plain mean).
+	// The default headline is of a measure the card draws (GOLD_DAU_MAU's
+	// DAU/MAU is the ratio of two of its lines).
+	for _, p := range Catalog {
+		d := panel(t, p.View, "")
+		for _, col := range d.Chart.Numeric {
+			if d.Chart.AxisUnits[col] == "" {
+				t.Errorf("%s: %s has no axis unit", p.View, col)
+			}
+			_, ok := d.MeasureHeadlines[""][col]
+			if own := contains(d.Chart.SplitScale, col); d.Chart.Total != "" && d.Chart.Pick == "" && ok == own {
+				t.Errorf("%s: a headline for %s: %v; it is on each %s's own scale: %v", p.View, col, ok, d.Chart.Split, own)
+			}
+		}
+		if d.Chart.Total != "" && d.Chart.Type != "kpi" && !contains(d.Chart.Measures, d.Chart.Total) && p.View != "GOLD_DAU_MAU" {
+			t.Errorf("%s: the headline is %s, the card draws %v", p.View, d.Chart.Total, d.Chart.Measures)
+		}
+	}
+
 	want := []struct{ view, chart, filters string }{
 		{"ENGAGEMENT_BY_PLATFORM", "bar|PLATFORM|SOURCE|||INTERACTIONS|INTERACTIONS|sum", "platform,age_group,date"},
-		{"COMMUNITY_TRENDS", "hbar|COMMUNITY_NAME||||TOTAL_ENGAGEMENT|INTERACTIONS|sum", "platform,age_group,date"},
-		{"LIVE_ENGAGEMENT_BY_DEVICE", "bar|DEVICE_TYPE||||TOTAL_ENGAGEMENT|INTERACTIONS|sum", "platform,age_group,date"},
-		{"VIDEO_ENGAGEMENT_BY_WATCH_REASON", "hbar|WATCH_REASON||||TOTAL_ENGAGEMENT|INTERACTIONS|sum", "platform,age_group,date"},
+		{"COMMUNITY_TRENDS", "hbar|COMMUNITY_NAME||||TOTAL_ENGAGEMENT|TOTAL_ENGAGEMENT|sum", "platform,age_group,date"},
+		{"LIVE_ENGAGEMENT_BY_DEVICE", "bar|DEVICE_TYPE||||TOTAL_ENGAGEMENT|TOTAL_ENGAGEMENT|sum", "platform,age_group,date"},
+		{"VIDEO_ENGAGEMENT_BY_WATCH_REASON", "hbar|WATCH_REASON||||TOTAL_ENGAGEMENT|TOTAL_ENGAGEMENT|sum", "platform,age_group,date"},
 		{"ENGAGEMENT_BY_HOUR", "bar|HOUR|SOURCE|||INTERACTIONS|INTERACTIONS|sum", "platform,age_group,date"},
 		{"ENGAGEMENT_BY_AGE_GROUP", "bar|AGE_GROUP|SOURCE|||INTERACTIONS|INTERACTIONS|sum", "platform,age_group,date"},
-		{"SOCIAL_RATES_BY_PLATFORM", "bar|PLATFORM||||AVG_CONVERSION_RATE+AVG_BOUNCE_RATE|EVENTS|sum", "platform,date"},
+		{"SOCIAL_RATES_BY_PLATFORM", "bar|PLATFORM||||AVG_CONVERSION_RATE+AVG_BOUNCE_RATE|AVG_CONVERSION_RATE|sum", "platform,date"},
 		{"SOCIAL_TOTAL_USAGE", "kpi|||||TOTAL_SALES+TOTAL_VISITORS+EVENTS|TOTAL_USAGE|sum", "platform,date"},
 		{"SOCIAL_VISITORS_LAST_5_MIN", "hbar|PLATFORM||||VISITORS|VISITORS|top", "platform,date"},
 		{"SOCIAL_TOP_CITY_BY_USERS", "hbar|PLATFORM||CITY||USERS||", "platform,date"},
@@ -83,11 +111,11 @@ func TestCatalogOnRealViews(t *testing.T) {
 		{"USER_REGISTRATIONS", "bar|WINDOW_START|||WINDOW_TYPE|REGISTRATION_COUNT||", "date"},
 		{"SESSION_ACTIVITY", "line|METRIC_TIME||||ACTIVE_SESSIONS_COUNT+AVERAGE_SESSION_DURATION|ACTIVE_SESSIONS_COUNT|latest", "date"},
 		{"MOVIE_SALES", "bar|WINDOW_START|GENRE||WINDOW_TYPE|TOTAL_SALES|TOTAL_SALES|sum", "date"},
-		{"MART_USER_ACTIVITY", "bar|DAY||||ITEMS_VIEWED+ITEMS_ADDED_TO_CART+ITEMS_PURCHASED|PURCHASE_AMOUNT|sum", "date"},
+		{"MART_USER_ACTIVITY", "bar|DAY||||ITEMS_VIEWED+ITEMS_ADDED_TO_CART+ITEMS_PURCHASED|ITEMS_PURCHASED|sum", "date"},
 		{"MART_MOVIE_STATS", "hbar|TITLE||PURCHASES||TOTAL_SALES|TOTAL_SALES|sum", "date"},
 		{"MART_USER_SEGMENTS", "bar|SEGMENT||||USERS|USERS|sum", "age_group,date"},
 		{"GOLD_DAU_MAU", "line|DAY||||DAU+WAU+MAU|DAU_MAU_RATIO|latest", "date"},
-		{"GOLD_SESSION_STATS", "bar|DAY||||AVG_SESSION_SECONDS+AVG_ACTIONS_PER_SESSION|SESSIONS|sum", "date"},
+		{"GOLD_SESSION_STATS", "bar|DAY||||AVG_SESSION_SECONDS+AVG_ACTIONS_PER_SESSION|AVG_SESSION_SECONDS|sum", "date"},
 	}
 	if len(want) != len(Catalog) {
 		t.Fatalf("%d expectations for %d panels", len(want), len(Catalog))
@@ -142,6 +170,47 @@ func TestHeadlines(t *testing.T) {
 	}
 	if d.Total != nil || len(d.Headlines) != 2 {
 		t.Errorf("MOVIE_SALES: total %v, headlines %v", d.Total, d.Headlines)
+	}
+}
+
+// TestMeasureHeadlines: the headline follows the measure shown: a count
+// is summed, a mean is the mean of the rows beneath (the weighted mean of
+// the categories' means), and a "latest" panel takes each measure at the
+// newest time, each computed here from the tables beneath the views.
+func TestMeasureHeadlines(t *testing.T) {
+	const day = "2024-02-06"
+	inDay := func(col string) string {
+		return col + " >= TIMESTAMP '" + day + " 00:00:00' AND " + col + " < TIMESTAMP '" + day + " 00:00:00' + INTERVAL 1 DAY"
+	}
+	latest := queryRow(t, "SELECT AVERAGE_SESSION_DURATION, ACTIVE_SESSIONS_COUNT FROM SESSION_METRICS ORDER BY METRIC_TIME DESC LIMIT 1")
+	for _, c := range []struct {
+		view, query, column, kind string
+		want                      float64
+	}{
+		{"COMMUNITY_TRENDS", "", "INTERACTIONS", kindSum, scalar(t, "SELECT COUNT(*) FROM FACT_COMMUNITY_INTERACTIONS")},
+		{"COMMUNITY_TRENDS", "", "TOTAL_ENGAGEMENT", kindSum, scalar(t, "SELECT SUM(COMMUNITY_ENGAGEMENT) FROM FACT_COMMUNITY_INTERACTIONS")},
+		{"COMMUNITY_TRENDS", "", "AVG_ENGAGEMENT", kindMean, scalar(t, "SELECT AVG(COMMUNITY_ENGAGEMENT) FROM FACT_COMMUNITY_INTERACTIONS")},
+		{"COMMUNITY_TRENDS", "platform=" + browserPlatform, "AVG_ENGAGEMENT", kindMean, scalar(t, `SELECT AVG(f.COMMUNITY_ENGAGEMENT)
+		   FROM FACT_COMMUNITY_INTERACTIONS f JOIN DIM_PLATFORM p ON p.PLATFORM_ID = f.PLATFORM_ID WHERE p.PLATFORM = ?`, browserPlatform)},
+		{"ENGAGEMENT_BY_PLATFORM", "", "INTERACTIONS", kindSum, scalar(t, "SELECT COUNT(*) FROM V_ENGAGEMENT")},
+		{"SOCIAL_RATES_BY_PLATFORM", "", "AVG_CONVERSION_RATE", kindMean, scalar(t, "SELECT AVG(CONVERSION_RATE) FROM FACT_SOCIAL_SALES")},
+		{"SOCIAL_RATES_BY_PLATFORM", "from=" + day + "&to=" + day, "AVG_BOUNCE_RATE", kindMean,
+			scalar(t, "SELECT AVG(BOUNCE_RATE) FROM FACT_SOCIAL_SALES WHERE "+inDay("EVENT_TIME"))},
+		{"SOCIAL_RATES_BY_PLATFORM", "", "OVERALL_CONVERSION_RATE", kindMean,
+			scalar(t, "SELECT SUM(CONVERSION) * 100.0 / SUM(VISITORS) FROM FACT_SOCIAL_SALES")},
+		{"MART_MOVIE_STATS", "", "PURCHASES", kindSum, scalar(t, "SELECT COUNT(*) FROM MART_PURCHASES")},
+		{"MART_MOVIE_STATS", "", "AVG_PRICE", kindMean, scalar(t, "SELECT AVG(PRICE) FROM MART_PURCHASES")},
+		{"MART_USER_ACTIVITY", "", "PURCHASE_AMOUNT", kindSum, scalar(t, "SELECT SUM(PRICE) FROM MART_PURCHASES")},
+		{"GOLD_SESSION_STATS", "", "AVG_SESSION_SECONDS", kindMean,
+			scalar(t, "SELECT SUM(TOTAL_SESSION_SECONDS) / SUM(SESSIONS) FROM GOLD_DAILY WHERE SESSIONS > 0")},
+		{"SESSION_ACTIVITY", "", "AVERAGE_SESSION_DURATION", HeadlineLatest, latest[0].(float64)},
+		{"SESSION_ACTIVITY", "", "ACTIVE_SESSIONS_COUNT", HeadlineLatest, float64(latest[1].(int64))},
+	} {
+		d := panel(t, c.view, c.query)
+		h, ok := d.MeasureHeadlines[""][c.column]
+		if !ok || !near(h.Value, c.want) || h.Kind != c.kind || c.want == 0 {
+			t.Errorf("%s?%s, %s: headline %+v (present %v), want %s %v", c.view, c.query, c.column, h, ok, c.kind, c.want)
+		}
 	}
 }
 

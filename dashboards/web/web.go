@@ -5,7 +5,9 @@
 // The page shows one chart per seed dashboard view that exists in the
 // warehouse (the Catalog, 21 panels over the batch, stream, mart and gold
 // views), with filters for platform, age group and date range and an
-// auto-refresh (60 s by default, down to 5 s), and a pipeline-health page:
+// auto-refresh per section at its seed's rate (social sales 5 s, page
+// views 15 s, engagement 60 s; the user can change it), and a
+// pipeline-health page:
 // freshness and record accounting per dataset, per-topic stream accounting,
 // late events per dataset and window, rejects, and the data-test results
 // (DATA_TEST_RESULTS).
@@ -61,8 +63,10 @@ const MinRefresh = 5 * time.Second
 // Options configure the dashboard. The zero value is usable.
 type Options struct {
 	Title string // page title (default "Pulse")
-	// Refresh is the default auto-refresh interval (default 60 s, at least
-	// MinRefresh); the page can change it, and ?refresh=N sets it too.
+	// Refresh, when set, is every section's default auto-refresh interval
+	// (at least MinRefresh) instead of its seed's rate (Group.RefreshSeconds),
+	// and the pipeline page's (default 60 s). The page can change it, per
+	// section or for all; ?refresh=N sets all, ?refresh.<section>=N one.
 	Refresh time.Duration
 	// EChartsPath is the echarts.min.js file to serve. Default: $PULSE_ECHARTS,
 	// else EChartsRel under the first folder upward from the working
@@ -108,10 +112,7 @@ func New(wh pipeline.Warehouse, o Options) (http.Handler, error) {
 	if o.Title == "" {
 		o.Title = "Pulse"
 	}
-	if o.Refresh == 0 {
-		o.Refresh = 60 * time.Second
-	}
-	if o.Refresh < MinRefresh {
+	if o.Refresh != 0 && o.Refresh < MinRefresh {
 		return nil, fmt.Errorf("web dashboard: refresh %s is below the minimum %s", o.Refresh, MinRefresh)
 	}
 	if o.FreshWithin == 0 {
@@ -254,13 +255,38 @@ func (s *server) echartsJS(w http.ResponseWriter, r *http.Request) {
 	http.ServeFile(w, r, s.echarts)
 }
 
+// DefaultRefresh is the pipeline page's auto-refresh interval, and every
+// section's when Options.Refresh is not set and the section has no rate.
+const DefaultRefresh = 60 * time.Second
+
+// groups are the sections with the refresh interval each starts with.
+func (s *server) groups() []Group {
+	out := make([]Group, len(Groups))
+	copy(out, Groups)
+	for i := range out {
+		switch {
+		case s.o.Refresh != 0:
+			out[i].RefreshSeconds = int(s.o.Refresh / time.Second)
+			out[i].RefreshNote = "set for every section when the dashboard was started"
+		case out[i].RefreshSeconds == 0:
+			out[i].RefreshSeconds = int(DefaultRefresh / time.Second)
+		}
+	}
+	return out
+}
+
 func (s *server) config(w http.ResponseWriter, r *http.Request) {
+	refresh := DefaultRefresh
+	if s.o.Refresh != 0 {
+		refresh = s.o.Refresh
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"title":             s.o.Title,
-		"refreshSeconds":    int(s.o.Refresh / time.Second),
+		"refreshSeconds":    int(refresh / time.Second), // the pipeline page's
+		"seedRates":         s.o.Refresh == 0,           // the sections refresh at their seeds' rates
 		"minRefreshSeconds": int(MinRefresh / time.Second),
 		"echarts":           s.echarts != "",
-		"groups":            Groups,
+		"groups":            s.groups(),
 		"filters":           allFilters,
 	})
 }

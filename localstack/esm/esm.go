@@ -2,7 +2,10 @@
 // it polls a Kafka consumer group, hands each batch to a handler as the
 // events.KafkaEvent Lambda would send, commits the batch's offsets only after
 // the handler succeeds, and on error retries the very same batch after a
-// backoff, never skipping ahead (Lambda's contract for Kafka sources).
+// backoff, never skipping ahead (Lambda's contract for Kafka sources). A
+// batch that fails Retry.MaxAttempts times goes to the on-failure
+// destination (Config.OnFailure), as with an S3 destination on AWS, which
+// receives the whole batch, and the mapping commits past it and goes on.
 package esm
 
 import (
@@ -24,11 +27,18 @@ import (
 
 // Retry is the backoff between attempts of a failed batch.
 type Retry struct {
-	Initial     time.Duration // first wait; default 100ms
-	Max         time.Duration // cap; default 5s
-	Multiplier  float64       // growth per attempt; default 2
-	MaxAttempts int           // 0 = retry forever (Lambda retries until the records expire)
+	Initial    time.Duration // first wait; default 100ms
+	Max        time.Duration // cap; default 5s
+	Multiplier float64       // growth per attempt; default 2
+	// MaxAttempts bounds the invocations of one batch. 0 retries forever
+	// (Lambda retries until the records expire), or 10 with an OnFailure
+	// destination (Lambda's own bound when both are configured).
+	MaxAttempts int
 }
+
+// DefaultMaxAttemptsWithDestination is Retry.MaxAttempts when it is 0 and
+// Config.OnFailure is set.
+const DefaultMaxAttemptsWithDestination = 10
 
 // Config describes one event-source mapping.
 type Config struct {
@@ -39,7 +49,17 @@ type Config struct {
 	BatchWindow time.Duration // wait this long to fill a batch; default 500ms (Lambda's MSK default)
 	Source      string        // eventSourceArn, e.g. arn:aws:kafka:local:000000000000:cluster/pulse/local
 	Retry       Retry
+	// OnFailure is the on-failure destination: it receives a batch that
+	// failed Retry.MaxAttempts times, with the last error and the number of
+	// attempts. When it returns nil the mapping commits past the batch and
+	// goes on with the next; when it fails, Run stops without committing
+	// (the batch is delivered again to the next poller of the group). nil:
+	// a batch that exhausts its retries stops Run (ErrRetriesExhausted).
+	OnFailure FailureFunc
 }
+
+// FailureFunc keeps a batch the mapping gave up on.
+type FailureFunc func(ctx context.Context, e lambdaevents.KafkaEvent, cause error, attempts int) error
 
 // Handler is the function the mapping invokes, as a Lambda handler would be.
 type Handler func(ctx context.Context, e lambdaevents.KafkaEvent) error
@@ -49,6 +69,8 @@ type Stats struct {
 	Batches int64 // successful invocations (committed batches)
 	Records int64 // records in committed batches
 	Retries int64 // failed invocations that were retried
+	Failed  int64 // batches sent to the on-failure destination (committed past)
+	Skipped int64 // records in those batches
 }
 
 // ErrRetriesExhausted is returned by Run when a batch failed Retry.MaxAttempts times.
@@ -60,7 +82,7 @@ type Poller struct {
 	handler Handler
 	client  *kgo.Client
 
-	batches, records, retries atomic.Int64
+	batches, records, retries, failed, skipped atomic.Int64
 
 	// crashAfterHandle, for tests, simulates a crash between a successful
 	// invocation and the commit: when it returns true, Run stops without
@@ -95,6 +117,9 @@ func New(cfg Config, handler Handler) (*Poller, error) {
 	if cfg.Retry.Multiplier < 1 {
 		cfg.Retry.Multiplier = 2
 	}
+	if cfg.Retry.MaxAttempts <= 0 && cfg.OnFailure != nil {
+		cfg.Retry.MaxAttempts = DefaultMaxAttemptsWithDestination
+	}
 	if cfg.Source == "" {
 		cfg.Source = "arn:aws:kafka:local:000000000000:cluster/pulse/local"
 	}
@@ -119,11 +144,12 @@ func New(cfg Config, handler Handler) (*Poller, error) {
 
 // Stats returns the counts so far.
 func (p *Poller) Stats() Stats {
-	return Stats{Batches: p.batches.Load(), Records: p.records.Load(), Retries: p.retries.Load()}
+	return Stats{Batches: p.batches.Load(), Records: p.records.Load(), Retries: p.retries.Load(), Failed: p.failed.Load(), Skipped: p.skipped.Load()}
 }
 
 // Run polls, invokes and commits until ctx is done (returning nil), a
-// commit fails, or a batch exhausts its retries. It closes the consumer
+// commit fails, or a batch exhausts its retries and no on-failure
+// destination takes it. It closes the consumer
 // (leaving the group) when it returns; uncommitted records are delivered
 // again to the next poller of the group.
 func (p *Poller) Run(ctx context.Context) error {
@@ -145,13 +171,14 @@ func (p *Poller) Run(ctx context.Context) error {
 			p.client.AllowRebalance()
 			continue
 		}
-		if err := p.invoke(ctx, batch); err != nil {
+		gaveUp, err := p.invoke(ctx, batch)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		n := p.batches.Load() + 1
+		n := p.batches.Load() + p.failed.Load() + 1
 		if p.crashAfterHandle != nil && p.crashAfterHandle(n) {
 			return errCrashed
 		}
@@ -163,8 +190,13 @@ func (p *Poller) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("committing batch of %d records: %w", len(batch), err)
 		}
-		p.batches.Add(1)
-		p.records.Add(int64(len(batch)))
+		if gaveUp {
+			p.failed.Add(1)
+			p.skipped.Add(int64(len(batch)))
+		} else {
+			p.batches.Add(1)
+			p.records.Add(int64(len(batch)))
+		}
 		p.client.AllowRebalance()
 	}
 }
@@ -207,20 +239,29 @@ func (p *Poller) fill(ctx context.Context) ([]*kgo.Record, error) {
 
 // invoke calls the handler with the batch until it succeeds, waiting a
 // growing backoff between attempts. The event is built once, so every
-// attempt sees the identical payload.
-func (p *Poller) invoke(ctx context.Context, batch []*kgo.Record) error {
+// attempt sees the identical payload. After Retry.MaxAttempts failures the
+// batch goes to the on-failure destination: gaveUp reports that it did,
+// and the batch may be committed past.
+func (p *Poller) invoke(ctx context.Context, batch []*kgo.Record) (gaveUp bool, _ error) {
 	ev := p.event(batch)
 	wait := p.cfg.Retry.Initial
 	for attempt := 1; ; attempt++ {
 		err := p.handler(ctx, ev)
 		if err == nil {
-			return nil
+			return false, nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		if p.cfg.Retry.MaxAttempts > 0 && attempt >= p.cfg.Retry.MaxAttempts {
-			return fmt.Errorf("invoking handler for %s: %w after %d attempts: %w", describe(batch), ErrRetriesExhausted, attempt, err)
+			if p.cfg.OnFailure == nil {
+				return false, fmt.Errorf("invoking handler for %s: %w after %d attempts: %w", describe(batch), ErrRetriesExhausted, attempt, err)
+			}
+			if ferr := p.cfg.OnFailure(context.WithoutCancel(ctx), ev, err, attempt); ferr != nil {
+				return false, fmt.Errorf("sending %s to the on-failure destination after %d failed attempts (%v): %w", describe(batch), attempt, err, ferr)
+			}
+			slog.Warn("esm: batch sent to the on-failure destination, going on with the next", "batch", describe(batch), "attempts", attempt, "err", err)
+			return true, nil
 		}
 		p.retries.Add(1)
 		slog.Warn("esm: handler failed, retrying batch", "batch", describe(batch), "attempt", attempt, "wait", wait, "err", err)
@@ -228,7 +269,7 @@ func (p *Poller) invoke(ctx context.Context, batch []*kgo.Record) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-t.C:
 		}
 		wait = min(time.Duration(float64(wait)*p.cfg.Retry.Multiplier), p.cfg.Retry.Max)

@@ -301,3 +301,95 @@ func TestRestartAfterCrashRedeliversFromLastCommit(t *testing.T) {
 		t.Fatalf("second run got %v, want %v", secondRun, want)
 	}
 }
+
+// TestFailedBatchGoesToOnFailureDestination: a batch that fails
+// MaxAttempts times is handed whole, with the last error, to the
+// on-failure destination; the mapping commits past it and delivers the
+// next batch, as Lambda's mapping does with an S3 destination.
+func TestFailedBatchGoesToOnFailureDestination(t *testing.T) {
+	ctx, c := cluster(t, 1)
+	produce(ctx, t, c, 1, 0, 9)
+	rctx, stop := context.WithCancel(ctx)
+	var (
+		mu       sync.Mutex
+		attempts = map[int64]int{} // first offset -> invocations
+		handled  []delivered
+		kept     []delivered
+		cause    error
+		tries    int
+	)
+	p, err := New(Config{Brokers: c.Brokers(), Topics: []string{topic}, Group: "g6", BatchSize: 3, BatchWindow: 50 * time.Millisecond,
+		Retry: Retry{Initial: time.Millisecond, MaxAttempts: 4},
+		OnFailure: func(_ context.Context, e lambdaevents.KafkaEvent, err error, n int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			kept, cause, tries = flatten(t, e), err, n
+			return nil
+		}}, func(_ context.Context, e lambdaevents.KafkaEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		d := flatten(t, e)
+		attempts[d[0].offset]++
+		if d[0].offset == 3 {
+			return fmt.Errorf("warehouse down (attempt %d)", attempts[3])
+		}
+		handled = append(handled, d...)
+		if d[len(d)-1].offset == 8 {
+			go func() {
+				for committed(ctx, t, c, "g6", 0) != 9 {
+					time.Sleep(10 * time.Millisecond)
+				}
+				stop()
+			}()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(rctx); err != nil {
+		t.Fatal(err)
+	}
+	if want := []delivered{{0, 3, "v3"}, {0, 4, "v4"}, {0, 5, "v5"}}; !reflect.DeepEqual(kept, want) {
+		t.Fatalf("on-failure destination got %v, want %v", kept, want)
+	}
+	if tries != 4 || cause == nil || cause.Error() != "warehouse down (attempt 4)" {
+		t.Fatalf("destination told %d attempts, cause %v; want 4 and the last error", tries, cause)
+	}
+	if want := []delivered{{0, 0, "v0"}, {0, 1, "v1"}, {0, 2, "v2"}, {0, 6, "v6"}, {0, 7, "v7"}, {0, 8, "v8"}}; !reflect.DeepEqual(handled, want) {
+		t.Fatalf("handled %v, want %v", handled, want)
+	}
+	if attempts[3] != 4 || attempts[6] != 1 {
+		t.Fatalf("attempts %v: want 4 of the failing batch, 1 of the next", attempts)
+	}
+	if got := committed(ctx, t, c, "g6", 0); got != 9 {
+		t.Fatalf("committed %d, want 9 (past the failed batch)", got)
+	}
+	if st := p.Stats(); st != (Stats{Batches: 2, Records: 6, Retries: 3, Failed: 1, Skipped: 3}) {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestOnFailureDestinationDown: when the on-failure destination cannot
+// take the batch, the mapping stops without committing it, so the next
+// poller of the group gets it again.
+func TestOnFailureDestinationDown(t *testing.T) {
+	ctx, c := cluster(t, 1)
+	produce(ctx, t, c, 1, 0, 3)
+	p, err := New(Config{Brokers: c.Brokers(), Topics: []string{topic}, Group: "g7", BatchWindow: 50 * time.Millisecond,
+		OnFailure: func(context.Context, lambdaevents.KafkaEvent, error, int) error {
+			return errors.New("bucket unreachable")
+		},
+		Retry: Retry{Initial: time.Millisecond, Max: time.Millisecond}},
+		func(context.Context, lambdaevents.KafkaEvent) error { return errors.New("always") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "bucket unreachable") || !strings.Contains(err.Error(), "after 10 failed attempts") {
+		t.Fatalf("Run: %v; want the destination's error after the default 10 attempts", err)
+	}
+	if got := committed(ctx, t, c, "g7", 0); got != -1 {
+		t.Fatalf("committed %d; want nothing", got)
+	}
+}

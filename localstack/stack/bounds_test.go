@@ -60,7 +60,7 @@ func TestStackBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rows[0][0], "192.0 MiB"; got != want {
+	if got, want := rows[0][0], fmt.Sprintf("%.1f MiB", float64(DefaultWarehouseMemoryLimit)/(1<<20)); got != want {
 		t.Errorf("memory_limit = %v, want %v (DefaultWarehouseMemoryLimit)", got, want)
 	}
 

@@ -84,9 +84,9 @@ type Options struct {
 
 // DefaultWarehouseMemoryLimit is the DuckDB memory limit of a local stack:
 // the demo's loads, gold refreshes and data tests run within it (spilling
-// to disk where they would not), and it keeps the whole stack under
-// 512 MiB at 5,000 events/s (tests/bench/README.md, "Soak").
-const DefaultWarehouseMemoryLimit = 192 << 20
+// to disk where they would not); with the demo's Go memory limit it keeps
+// the stack's memory bounded (tests/bench/README.md, "Soak").
+const DefaultWarehouseMemoryLimit = 128 << 20
 
 // warehouse returns the DuckDB bounds of o.
 func (o Options) warehouse() duckdb.Options {

@@ -42,7 +42,11 @@ type StreamOptions struct {
 	DataTestsEvery time.Duration
 	// Failpoint is passed to the stream pipeline (crash tests).
 	Failpoint func(step string) error
-	// Retry is the event-source mapping's backoff.
+	// Retry is the event-source mapping's backoff. A batch that fails
+	// Retry.MaxAttempts times (esm.DefaultMaxAttemptsWithDestination, 10,
+	// when 0) goes to the on-failure destination, the raw bucket under
+	// handlers.FailedBatchPrefix, and the mapping goes on with the
+	// next batch; `pulse replay --failed` (Stack.ReplayFailed) brings it back.
 	Retry esm.Retry
 	// OnBatch is called after every successful invocation.
 	OnBatch func(*handlers.StreamOutput)
@@ -126,7 +130,7 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	for _, topic := range st.Topics {
 		p, err := esm.New(esm.Config{
 			Brokers: st.Kafka.Brokers(), Topics: []string{topic}, Group: mappingGroup(topic),
-			BatchSize: o.BatchSize, BatchWindow: o.BatchWindow, Retry: o.Retry,
+			BatchSize: o.BatchSize, BatchWindow: o.BatchWindow, Retry: o.Retry, OnFailure: st.giveUp,
 			Source: "arn:aws:kafka:local:000000000000:cluster/pulse/local",
 		}, st.invoke)
 		if err != nil {
@@ -237,7 +241,78 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 		reg.Close()
 		return nil, nil, err
 	}
+	if o.State == nil && s.persistent() {
+		// This process holds the data folder (the dedupe log's lock): a
+		// lease in its state was left by a process that died mid-batch.
+		if err := p.ReleaseLeases(ctx); err != nil {
+			reg.Close()
+			return nil, nil, err
+		}
+	}
 	return reg, p, nil
+}
+
+// FailedBatches is the stream's on-failure destination: the batches the
+// event-source mappings gave up on, kept whole in the raw bucket under
+// handlers.FailedBatchPrefix.
+func (s *Stack) FailedBatches() handlers.FailedBatches {
+	return handlers.FailedBatches{Store: s.Env.Store, Bucket: Buckets.Raw}
+}
+
+// ReplayFailed brings the batches the mappings gave up on back through
+// the stream path (handlers.Stream.ReplayFailed): through the running
+// stream side if this stack runs one, else (a later `pulse replay
+// --failed`) over the window state and schema registry the data folder
+// keeps, without Kafka. o configures the pipeline in the second case.
+func (s *Stack) ReplayFailed(ctx context.Context, o StreamOptions) (*handlers.FailedReplay, error) {
+	s.mu.Lock()
+	running := s.stream
+	s.mu.Unlock()
+	if running != nil && running.Handler != nil {
+		return running.Handler.ReplayFailed(ctx, s.FailedBatches())
+	}
+	if !s.persistent() {
+		return nil, errors.New("replaying failed stream batches: this stack keeps no stream state (no data folder) and runs no stream side")
+	}
+	reg, p, err := s.openStreamCore(ctx, o, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	defer reg.Close()
+	h := &handlers.Stream{Pipeline: p, Platforms: s.Batch.Platforms}
+	return h.ReplayFailed(ctx, s.FailedBatches())
+}
+
+// StreamGaps lists the offsets the stream went past without accounting
+// them (stream.Pipeline.Gaps) and the failed batches kept for them, from
+// the running stream side or the data folder's state.
+func (s *Stack) StreamGaps(ctx context.Context, o StreamOptions) ([]stream.Gap, []handlers.StoredBatch, error) {
+	failed, err := s.FailedBatches().List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	running := s.stream
+	s.mu.Unlock()
+	if running != nil && running.Pipeline != nil {
+		gaps, err := running.Pipeline.Gaps(ctx)
+		return gaps, failed, err
+	}
+	if !s.persistent() {
+		return nil, failed, nil
+	}
+	reg, p, err := s.openStreamCore(ctx, o, nil, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer reg.Close()
+	gaps, err := p.Gaps(ctx)
+	return gaps, failed, err
+}
+
+// giveUp is the mappings' on-failure destination.
+func (st *Stream) giveUp(ctx context.Context, e lambdaevents.KafkaEvent, cause error, attempts int) error {
+	return st.Handler.GiveUp(ctx, st.stack.FailedBatches(), e, cause, attempts)
 }
 
 // ReplayStream replays the quarantined stream records of a dataset after a
@@ -339,6 +414,17 @@ func (st *Stream) Committed() int64 {
 	return n
 }
 
+// Failed returns how many batches, and records in them, the mappings sent
+// to the on-failure destination and committed past.
+func (st *Stream) Failed() (batches, records int64) {
+	for _, p := range st.pollers {
+		s := p.Stats()
+		batches += s.Failed
+		records += s.Skipped
+	}
+	return batches, records
+}
+
 // Retries returns how many invocations failed and were retried.
 func (st *Stream) Retries() int64 {
 	var n int64
@@ -348,8 +434,9 @@ func (st *Stream) Retries() int64 {
 	return n
 }
 
-// WaitCommitted waits until at least n records have been committed, or
-// ctx ends, or a poller stopped with an error.
+// WaitCommitted waits until the mappings have gone past at least n
+// records (committed them, handled or sent to the on-failure destination),
+// or ctx ends, or a poller stopped with an error.
 func (st *Stream) WaitCommitted(ctx context.Context, n int64) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
@@ -357,12 +444,13 @@ func (st *Stream) WaitCommitted(ctx context.Context, n int64) error {
 		if err := st.Err(); err != nil {
 			return err
 		}
-		if st.Committed() >= n {
+		_, skipped := st.Failed()
+		if st.Committed()+skipped >= n {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d committed records (have %d): %w", n, st.Committed(), ctx.Err())
+			return fmt.Errorf("waiting for %d committed records (have %d, %d sent to the on-failure destination): %w", n, st.Committed(), skipped, ctx.Err())
 		case <-t.C:
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/pulse-analytics/pulse/shared/dataset"
 	"io"
 	"os"
 	"sort"
@@ -383,6 +384,15 @@ func Combine(ctx context.Context, env *Env, drop FileDrop, chunks int) (*Manifes
 	// suffixes sort in order): Model then reads the rows in the order a
 	// whole-file clean stages them, so the same dimension rows win.
 	sort.Strings(m.StagingKeys)
+	cl, err := dataset.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	if m.Counts.Received > 0 {
+		if err := env.combineProfiles(ctx, cl.Schema(), spec.Name, fileID, drop.Key, chunks); err != nil {
+			return nil, fmt.Errorf("combining %s: %w", drop.Key, err)
+		}
+	}
 	if err := env.saveManifest(ctx, m); err != nil {
 		return nil, err
 	}

@@ -109,13 +109,18 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 	if err := env.Dedupe.Begin(ctx, m.Origin, env.claimDeadline()); err != nil {
 		return nil, fmt.Errorf("cleaning %s: %w", drop.Key, err)
 	}
-	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}, suffix: chunk.suffix()}
+	c := &cleanRun{env: env, cl: cl, m: m, parts: map[string]*partWriter{}, suffix: chunk.suffix(), prof: newProfiler(cl.Schema())}
 	defer c.discard()
 	if err := c.run(ctx, rd); err != nil {
 		return nil, err
 	}
 	if err := c.finish(ctx); err != nil {
 		return nil, err
+	}
+	if m.Counts.Received > 0 || chunk != nil { // an empty file gets no profile (a chunk's, even empty, is combined)
+		if err := env.saveProfile(ctx, c.prof.profile(spec.Name, m.FileID, drop.Key), chunk); err != nil {
+			return nil, err
+		}
 	}
 	m.FinishedAt = env.now().UnixMicro()
 	if !m.Counts.Balanced() {
@@ -196,6 +201,7 @@ type cleanRun struct {
 	parts  map[string]*partWriter
 	rej    *tempWriter
 	renc   *json.Encoder
+	prof   *profiler // the staged rows' data profile (nil: none kept)
 	// pending records awaiting a dedupe claim
 	rows   []table.Row
 	claims []Claim
@@ -316,6 +322,9 @@ func (c *cleanRun) stage(row table.Row) error {
 	}
 	if err := w.pw.Write([]table.Row{row}); err != nil {
 		return fmt.Errorf("writing staging parquet %s/%s: %w", part, c.m.FileID, err)
+	}
+	if c.prof != nil {
+		c.prof.add(row)
 	}
 	w.rows++
 	c.m.Counts.Loaded++

@@ -166,6 +166,22 @@ func (o *outputs) discard(ctx context.Context, env *Env, fileID string) error {
 			return fmt.Errorf("removing curated %s: %w", k, err)
 		}
 	}
+	// The data profiles of what was staged.
+	if o.manifest != nil || len(o.chunks) > 0 {
+		m := o.manifest
+		if m == nil {
+			m = o.chunks[0]
+		}
+		profiles, err := env.Store.List(ctx, env.Buckets.Staging, "_profiles/"+m.Dataset+"/"+fileID)
+		if err != nil {
+			return fmt.Errorf("listing the profiles of %s: %w", fileID, err)
+		}
+		for _, p := range profiles {
+			if err := env.Store.Delete(ctx, env.Buckets.Staging, p.Key); err != nil && !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("removing profile %s: %w", p.Key, err)
+			}
+		}
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ type batch struct {
 	res    *Result
 
 	ownerID string
+	replay  bool // ProcessFailed: no invocation of the mapping (see owner)
 	// txn is the batch's dedupe transaction ("" until it claims a key):
 	// its claims commit once the batch's state is saved.
 	txn string
@@ -129,15 +131,28 @@ func (b *batch) run(ctx context.Context) (res *Result, err error) {
 // loadStates loads the state of every processor the batch touches and
 // marks the records its ledger already accounted (a redelivery).
 func (b *batch) loadStates(ctx context.Context) error {
-	seen := map[string]bool{}
+	var names []string
+	from := map[string]map[string]int64{} // processor -> where the batch starts in its partitions
 	for _, r := range b.recs {
 		name := r.procName()
-		if seen[name] {
-			continue
+		f := from[name]
+		if f == nil {
+			f = map[string]int64{}
+			from[name] = f
+			names = append(names, name)
 		}
-		seen[name] = true
+		k := ledgerKey(r.msg.Topic, r.msg.Partition)
+		if o, ok := f[k]; !ok || r.msg.Offset < o {
+			f[k] = r.msg.Offset
+		}
+	}
+	for _, name := range names {
 		slot := b.p.procs[name]
-		if err := b.p.acquire(ctx, slot, b.owner(), b.now); err != nil {
+		f := from[name]
+		if b.replay {
+			f = nil
+		}
+		if err := b.p.acquire(ctx, slot, b.owner(), f, b.now); err != nil {
 			return err
 		}
 		b.slots = append(b.slots, slot)
@@ -148,24 +163,89 @@ func (b *batch) loadStates(ctx context.Context) error {
 	sort.Slice(b.slots, func(i, j int) bool { return b.slots[i].proc.name() < b.slots[j].proc.name() })
 	for _, r := range b.recs {
 		slot := b.p.procs[r.procName()]
-		if hw, ok := slot.ledger[ledgerKey(r.msg.Topic, r.msg.Partition)]; ok && r.msg.Offset <= hw {
+		if slot.ledger.accounted(ledgerKey(r.msg.Topic, r.msg.Partition), r.msg.Offset) {
 			r.status = statusAccounted
 		}
 	}
 	return nil
 }
 
-// owner names the batch for leases: the same messages give the same name,
-// so a retry of this batch takes over a lease its crashed run left.
+// owner names the batch for leases by the first offset of each partition
+// it holds. The event-source mapping never runs two invocations of one
+// partition at once and redelivers unfinished work from the partition's
+// committed offset, so any redelivery of the same work names the same
+// owner, whatever its size (a restart, another batch size), and takes
+// over at once a lease its crashed run left.
 func (b *batch) owner() string {
 	if b.ownerID == "" {
-		h := md5.New()
+		first := map[string]int64{}
 		for _, r := range b.recs {
-			fmt.Fprintf(h, "%s/%d/%d;", r.msg.Topic, r.msg.Partition, r.msg.Offset)
+			k := ledgerKey(r.msg.Topic, r.msg.Partition)
+			if f, ok := first[k]; !ok || r.msg.Offset < f {
+				first[k] = r.msg.Offset
+			}
+		}
+		keys := make([]string, 0, len(first))
+		for k := range first {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		h := md5.New()
+		for _, k := range keys {
+			fmt.Fprintf(h, "%s@%d;", k, first[k])
 		}
 		b.ownerID = "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
+		if b.replay {
+			b.ownerID = "failed-" + b.ownerID
+		}
 	}
 	return b.ownerID
+}
+
+// batchTxn names the dedupe transaction of a batch by every position it
+// holds: the same messages, in any order, give the same name, so a retry
+// of the batch reopens its transaction and its claims are retries. Unlike
+// the lease owner it changes with the batch's size: a smaller redelivery
+// commits its own claims only, never those its crashed run made for
+// records the redelivery does not hold (they move to the transaction of
+// the batch that does, as retries by the same origin).
+func batchTxn(msgs []*pipeline.Message) string {
+	less := func(i, j int) bool { return positionLess(msgs[i], msgs[j]) }
+	if !sort.SliceIsSorted(msgs, less) { // the mapping's order already is
+		msgs = append([]*pipeline.Message(nil), msgs...)
+		sort.SliceStable(msgs, func(i, j int) bool { return positionLess(msgs[i], msgs[j]) })
+	}
+	h := md5.New()
+	var buf []byte
+	for _, m := range msgs {
+		buf = append(buf[:0], m.Topic...)
+		buf = append(buf, '/')
+		buf = strconv.AppendInt(buf, int64(m.Partition), 10)
+		buf = append(buf, '/')
+		buf = strconv.AppendInt(buf, m.Offset, 10)
+		buf = append(buf, ';')
+		h.Write(buf)
+	}
+	return "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func positionLess(a, b *pipeline.Message) bool {
+	if a.Topic != b.Topic {
+		return a.Topic < b.Topic
+	}
+	if a.Partition != b.Partition {
+		return a.Partition < b.Partition
+	}
+	return a.Offset < b.Offset
+}
+
+// txnID is the batch's dedupe transaction (batchTxn).
+func (b *batch) txnID() string {
+	msgs := make([]*pipeline.Message, len(b.recs))
+	for i, r := range b.recs {
+		msgs[i] = r.msg
+	}
+	return batchTxn(msgs)
 }
 
 // archived is one line of a raw archive file.
@@ -334,7 +414,7 @@ func (b *batch) dedupe(ctx context.Context) error {
 	}
 	sort.Strings(names)
 	if len(names) > 0 && b.txn == "" {
-		b.txn = b.owner()
+		b.txn = b.txnID()
 		if err := b.p.env.Dedupe.Begin(ctx, b.txn, b.now.Add(b.p.env.Config.claimTimeout())); err != nil {
 			return fmt.Errorf("beginning the batch's dedupe claims: %w", err)
 		}
@@ -363,11 +443,19 @@ func (b *batch) dedupe(ctx context.Context) error {
 }
 
 // apply hands each processor the fresh, clean, unique records of its
-// datasets and advances its ledger over every record it was given.
+// datasets and accounts in its ledger the offsets of every record of the
+// batch it was not given before (see ledger).
 func (b *batch) apply(ctx context.Context) error {
 	if err := b.applyProcessors(ctx); err != nil {
 		return err
 	}
+	type covered struct {
+		slot        *procSlot
+		key         string
+		first, last int64
+	}
+	var parts []*covered
+	index := map[*procSlot]map[string]*covered{}
 	for _, r := range b.recs {
 		if r.status == statusAccounted {
 			continue
@@ -377,9 +465,19 @@ func (b *batch) apply(ctx context.Context) error {
 		}
 		slot := b.p.procs[r.procName()]
 		k := ledgerKey(r.msg.Topic, r.msg.Partition)
-		if hw, ok := slot.ledger[k]; !ok || r.msg.Offset > hw {
-			slot.ledger[k] = r.msg.Offset
+		if index[slot] == nil {
+			index[slot] = map[string]*covered{}
 		}
+		c := index[slot][k]
+		if c == nil {
+			c = &covered{slot: slot, key: k, first: r.msg.Offset, last: r.msg.Offset}
+			index[slot][k] = c
+			parts = append(parts, c)
+		}
+		c.first, c.last = min(c.first, r.msg.Offset), max(c.last, r.msg.Offset)
+	}
+	for _, c := range parts {
+		c.slot.ledger.account(c.key, c.first, c.last)
 	}
 	return nil
 }
@@ -602,21 +700,12 @@ var metricTables = map[*table.Schema]bool{
 	star.PageviewCountryMetrics: true,
 }
 
-// mergeOutputs deletes superseded rows, then merges every table's rows in
-// the model's order (dimensions before facts), then the late events.
+// mergeOutputs loads what out holds in one warehouse transaction: it
+// deletes superseded rows, then merges every table's rows in the model's
+// order (dimensions before facts), the late events among them. All of it
+// lands or none (a warehouse that fails mid-load leaves no part of the
+// batch behind, whatever recovery follows).
 func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) error {
-	wh := p.env.Warehouse
-	for _, t := range star.All() {
-		ids := out.deletes[t]
-		if len(ids) == 0 {
-			continue
-		}
-		sort.Strings(ids)
-		q := "DELETE FROM " + t.Name + " WHERE " + t.Key[0] + " IN ('" + strings.Join(ids, "', '") + "')"
-		if err := wh.Exec(ctx, q); err != nil {
-			return fmt.Errorf("deleting %d superseded rows of %s: %w", len(ids), t.Name, err)
-		}
-	}
 	if len(out.late) > 0 {
 		ids := make([]string, 0, len(out.late))
 		for id := range out.late {
@@ -629,17 +718,46 @@ func (p *Pipeline) mergeOutputs(ctx context.Context, out *outputs, res *Result) 
 		res.Late += len(ids)
 		out.late = map[string]table.Row{}
 	}
+	var deletes []string
+	for _, t := range star.All() {
+		ids := out.deletes[t]
+		if len(ids) == 0 {
+			continue
+		}
+		sort.Strings(ids)
+		deletes = append(deletes, "DELETE FROM "+t.Name+" WHERE "+t.Key[0]+" IN ('"+strings.Join(ids, "', '")+"')")
+	}
+	staged, metrics := 0, 0
+	for _, t := range star.All() {
+		n := len(out.rows[t])
+		staged += n
+		if metricTables[t] {
+			metrics += n
+		}
+	}
+	if staged == 0 && len(deletes) == 0 {
+		return nil
+	}
+	ld, err := p.env.Warehouse.BeginLoad(ctx)
+	if err != nil {
+		return fmt.Errorf("loading the batch into the warehouse: %w", err)
+	}
+	defer ld.Close()
+	for _, q := range deletes {
+		ld.Exec(q)
+	}
 	for _, t := range star.All() {
 		rows := out.rows[t]
 		if len(rows) == 0 {
 			continue
 		}
-		if _, err := wh.Merge(ctx, *t, rows); err != nil {
-			return fmt.Errorf("merging %d rows into %s: %w", len(rows), t.Name, err)
-		}
-		if metricTables[t] {
-			res.Metrics += len(rows)
+		if err := ld.Stage(ctx, *t, rows); err != nil {
+			return fmt.Errorf("staging %d rows for %s: %w", len(rows), t.Name, err)
 		}
 	}
+	if _, err := ld.Commit(ctx); err != nil {
+		return fmt.Errorf("loading the batch into the warehouse (%d rows, %d deletes): %w", staged, len(deletes), err)
+	}
+	res.Metrics += metrics
 	return nil
 }

@@ -10,12 +10,13 @@
 // # One batch, and why a retry is harmless
 //
 // Each dataset belongs to one processor (its windows or sessions, or
-// none); a processor's state, with a ledger of the highest offset it has
-// accounted per topic partition, lives in a window.Store. A batch runs:
+// none); a processor's state, with a ledger of the offsets it has
+// accounted per topic partition (the highest, and the gaps below it: see
+// Failed batches), lives in a window.Store. A batch runs:
 //
-//	load-state  load the state of every processor the batch touches; a record at or
-//	            below its partition's ledger offset was accounted by an earlier
-//	            committed run (a redelivery) and is skipped everywhere
+//	load-state  load the state of every processor the batch touches; a record whose
+//	            offset the ledger accounted was accounted by an earlier committed
+//	            run (a redelivery) and is skipped everywhere
 //	archive     raw records, whole, to the raw bucket:
 //	            stream/<topic>/partition=<p>/<first offset>-<last offset>.ndjson
 //	clean       decode and clean; a message that does not decode or clean is
@@ -25,7 +26,8 @@
 //	apply       fold into windows and sessions; late records are marked (and still loaded)
 //	quarantine  rejected records to the quarantine bucket: stream/<dataset>/<batch id>.ndjson
 //	merge       MERGE facts and dimensions, metric rows, PULSE_LATE_EVENTS,
-//	            PULSE_REJECTS and one PULSE_MANIFESTS row per topic
+//	            PULSE_REJECTS and one PULSE_MANIFESTS row per topic, in one
+//	            warehouse transaction (all of the batch lands, or none)
 //	save        save each processor's state (optimistic concurrency)
 //
 // Every write is keyed (object keys and warehouse keys derive from topic,
@@ -80,11 +82,45 @@
 // write. Another invocation's batch on that processor fails with ErrBusy
 // and is retried later, so no MERGE is ever computed from state that
 // another invocation is about to replace. A lease is given back at the
-// end of the batch; one left by a crash expires after Config.LeaseTTL, and
-// the retry of the crashed batch (same messages, same owner) takes it over
-// at once. The state itself is saved conditionally on the version it was
-// loaded at, as a second guard (window.ErrConflict). Cost: two small
-// extra writes per processor per batch.
+// end of the batch; one left by a crash expires after Config.LeaseTTL,
+// but the redelivery of the crashed batch takes it over at once: the
+// lease names where its batch starts in each partition, and the
+// event-source mapping never runs two invocations of one partition at
+// once, so a batch that starts in one of those partitions at the same
+// offset or later (a redelivery of any size, after a restart or with
+// another batch size) shows the holder's invocation is over. The local
+// stack, which holds its data folder alone, also releases at start the
+// leases a killed process left (ReleaseLeases). The state itself is saved
+// conditionally on the version it was loaded at, as a second guard
+// (window.ErrConflict). Cost: two small extra writes per processor per
+// batch.
+//
+// # Failed batches
+//
+// A batch that keeps failing (the warehouse down) ends, after the
+// event-source mapping's retries, at its on-failure destination, which
+// keeps the whole batch (shared/handlers.FailedBatches; the local stack's
+// mapping writes it under _failed-batches/ in the raw bucket), and
+// the mapping goes on with the next batch. The ledger then sees a batch
+// start past its high-water mark + 1 and keeps the offsets between as a
+// gap (Gaps lists them: "offsets 40-79 of social_sales/0 were never
+// processed"). A record in a gap, or below the first offset the ledger
+// saw of its partition, is no redelivery: when the failed batch comes
+// back with its original positions (ProcessFailed, `pulse replay
+// --failed`) its records are processed like new ones, their dedupe claims
+// made by the failed attempts are retries (same origins), and the gap
+// closes when the batch's state is saved. A replayed record meets the
+// rule of every arrival: loaded into its facts, late for the windows
+// already closed (PULSE_LATE_EVENTS). So the warehouse ends as one clean
+// run over the final input handled in the order the effects landed: the
+// later batches, then the replayed one.
+//
+// The failed attempts' dedupe claims hold their keys until
+// Config.ClaimTimeout, so the same events produced again at new offsets
+// are held (ErrClaimHeld, retried) until then and fresh after; Abandon,
+// which the local stack's on-failure destination calls, releases them at
+// once (unless the batch's state was saved: then its effect stands). The
+// replayed batch then finds its events loaded from the copies: duplicates.
 //
 // # Replay
 //
@@ -120,9 +156,14 @@
 // current row of its key, as a batch replay's does.
 //
 // A replay never moves a processor's ledger: the records it takes are
-// below it (a record above it belongs to a batch still in flight and is
+// accounted by it (a record it has not accounted belongs to a batch still
+// in flight, or to a failed batch whose replay will account it, and is
 // left in quarantine as pending), so the stream neither skips new records
-// nor takes replayed ones for redeliveries. Per quarantine object the
+// nor takes replayed ones for redeliveries. A quarantined record whose
+// PULSE_REJECTS rows are all REPLAYED, or that has none, is a stale copy
+// (an attempt composed differently, or a failed batch's attempt, wrote it;
+// the run that accounted the record replayed or loaded it): it leaves
+// quarantine without being applied again. Per quarantine object the
 // replay merges facts, metrics, late events, one PULSE_MANIFESTS row
 // (FILE_ID replay-kafka-<dataset>-<digest of the object>, STATUS
 // replayed; received = loaded + rejected + duplicate over the records

@@ -2,10 +2,12 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,7 +55,8 @@ func (s *namedStore) dump(t *testing.T) map[string]string {
 }
 
 // rig is one stream path on in-process parts: DuckDB in memory, the
-// in-memory dedupe, window-state and object stores, a fixed clock.
+// in-memory dedupe, window-state and object stores, a fixed clock (the
+// dedupe store's too, so claim deadlines are on it).
 type rig struct {
 	p       *stream.Pipeline
 	wh      *duckdb.Warehouse
@@ -62,16 +65,45 @@ type rig struct {
 	objects *memory.Objects
 	fail    func(step string) error
 	now     time.Time
+	down    atomic.Bool // the warehouse fails every load (downWarehouse)
+}
+
+// downWarehouse is the rig's warehouse, which can be down: a load then
+// stages its rows and fails to commit, leaving every table as it was.
+type downWarehouse struct {
+	*duckdb.Warehouse
+	down *atomic.Bool
+}
+
+func (w downWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+	ld, err := w.Warehouse.BeginLoad(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return downLoader{Loader: ld, down: w.down}, nil
+}
+
+type downLoader struct {
+	pipeline.Loader
+	down *atomic.Bool
+}
+
+func (l downLoader) Commit(ctx context.Context) (map[string]int, error) {
+	if l.down.Load() {
+		return nil, errors.New("warehouse unreachable")
+	}
+	return l.Loader.Commit(ctx)
 }
 
 func newRig(t *testing.T, cfg stream.Config) *rig {
 	t.Helper()
 	wh := duckdbtest.New(t)
-	r := &rig{wh: wh, dedupe: memory.NewDedupe(), state: &namedStore{MemStore: window.NewMemStore(), names: map[string]bool{}},
+	r := &rig{wh: wh, state: &namedStore{MemStore: window.NewMemStore(), names: map[string]bool{}},
 		objects: memory.NewObjects(), now: time.Date(2024, 2, 3, 12, 0, 0, 0, time.UTC)}
+	r.dedupe = memory.NewDedupeWith(memory.DedupeOptions{Now: func() time.Time { return r.now }})
 	var err error
 	r.p, err = stream.New(stream.Env{
-		Store: r.objects, Dedupe: r.dedupe, Warehouse: wh, State: r.state, Decoder: avro.NewDecoder(nil),
+		Store: r.objects, Dedupe: r.dedupe, Warehouse: downWarehouse{wh, &r.down}, State: r.state, Decoder: avro.NewDecoder(nil),
 		Buckets: buckets, Config: cfg, Now: func() time.Time { return r.now },
 		Failpoint: func(step string) error {
 			if r.fail != nil {

@@ -115,7 +115,7 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 		return nil, err
 	}
 	slot := p.procs[d.proc]
-	if err := p.acquire(ctx, slot, "replay-"+sum[:16], now); err != nil {
+	if err := p.acquire(ctx, slot, "replay-"+sum[:16], nil, now); err != nil {
 		return nil, err
 	}
 	defer p.release(ctx, slot)
@@ -151,17 +151,36 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	}
 
 	b := &batch{p: p, now: now, out: newOutputs(now), res: &Result{Topics: map[string]*TopicResult{}}, slots: []*procSlot{slot}}
+	var committed []*quarantined
 	for i := range lines {
 		m := &lines[i].msg
-		// Only what the stream committed: a record past the ledger belongs
-		// to a batch that has not finished, whose retry will account it.
-		if hw, ok := slot.ledger[ledgerKey(m.Topic, m.Partition)]; !ok || m.Offset > hw {
+		// Only what the stream committed: a record the ledger has not
+		// accounted belongs to a batch that has not finished (whose retry
+		// will account it) or that failed until the on-failure destination
+		// (whose replay, `pulse replay --failed`, will).
+		if !slot.ledger.accounted(ledgerKey(m.Topic, m.Partition), m.Offset) {
 			out.Pending++
 			continue
 		}
-		b.recs = append(b.recs, &rec{msg: m, ds: d})
+		committed = append(committed, &lines[i])
+	}
+	stale, err := p.staleRejects(ctx, d.spec.Name, committed)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range committed {
+		if stale[origin(&l.msg)] {
+			out.Finished++
+			continue
+		}
+		b.recs = append(b.recs, &rec{msg: &l.msg, ds: d})
 	}
 	if len(b.recs) == 0 {
+		if len(stale) > 0 {
+			if err := p.rewriteQuarantine(ctx, key, lines, stale, nil); err != nil {
+				return nil, err
+			}
+		}
 		return out, nil
 	}
 	for _, step := range []func(context.Context) error{b.clean, b.dedupe, b.applyProcessors} {
@@ -194,7 +213,12 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 		replayed = append(replayed, pipeline.RejectID(b.quarantineRecord(r)))
 	}
 	if len(passed) == 0 {
-		return out, nil // nothing passes yet: nothing to write
+		if len(stale) > 0 {
+			if err := p.rewriteQuarantine(ctx, key, lines, stale, reasons); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil // nothing passes yet: nothing else to write
 	}
 
 	at := now.UnixMicro()
@@ -234,7 +258,11 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	if err := p.failpoint(StepReplaySave); err != nil {
 		return nil, err
 	}
-	if err := p.rewriteQuarantine(ctx, key, lines, passed, reasons); err != nil {
+	gone := passed
+	for o := range stale {
+		gone[o] = true
+	}
+	if err := p.rewriteQuarantine(ctx, key, lines, gone, reasons); err != nil {
 		return nil, err
 	}
 	if err := p.failpoint(StepReplayRewrite); err != nil {
@@ -246,6 +274,45 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	}
 	p.log().Debug("stream replay", "quarantine", key, "counts", c.String(), "late rows", out.LateRows)
 	return out, nil
+}
+
+// staleRejects finds, among quarantined records the stream has accounted,
+// those that are no reject to replay any more: every PULSE_REJECTS row of
+// their position is marked REPLAYED (another copy of the record, in
+// another quarantine object, was replayed), or there is none (the run
+// that accounted the record did not reject it: the quarantine object was
+// left by an attempt of a batch that failed, and the batch's replay
+// loaded the record). Both copies exist when an attempt wrote its
+// quarantine object and a later run of the same records, composed
+// differently (a redelivery of another size, the replay of a failed
+// batch), wrote its own; the merge that accounts a batch lands its
+// PULSE_REJECTS rows with it. They leave quarantine without being applied
+// again.
+func (p *Pipeline) staleRejects(ctx context.Context, datasetName string, lines []*quarantined) (map[string]bool, error) {
+	stale := map[string]bool{}
+	for start := 0; start < len(lines); start += 500 {
+		part := lines[start:min(start+500, len(lines))]
+		sources := make([]string, len(part))
+		for i, l := range part {
+			sources[i] = strings.ReplaceAll(l.q.Source, "'", "''")
+		}
+		q := "SELECT DISTINCT SOURCE FROM " + star.Rejects.Name + " WHERE DATASET = '" + strings.ReplaceAll(datasetName, "'", "''") +
+			"' AND SOURCE IN ('" + strings.Join(sources, "', '") + "') AND (REPLAYED IS NULL OR NOT REPLAYED)"
+		_, rows, err := p.env.Warehouse.Query(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("reading the rejects of quarantined records: %w", err)
+		}
+		open := map[string]bool{}
+		for _, r := range rows {
+			open[fmt.Sprint(r[0])] = true
+		}
+		for _, l := range part {
+			if !open[l.q.Source] {
+				stale[origin(&l.msg)] = true
+			}
+		}
+	}
+	return stale, nil
 }
 
 // readQuarantine reads a stream quarantine object: its records and the

@@ -38,7 +38,7 @@ type procSlot struct {
 	name   string
 	make   func() processor
 	proc   processor
-	ledger map[string]int64 // "topic/partition" -> highest offset accounted
+	ledger ledger // what the processor accounted of each topic partition
 	// replays: quarantine object key -> what a replay of it applied, kept
 	// from the save of its effect until the object is rewritten (Replay).
 	replays map[string]replayMark
@@ -57,6 +57,8 @@ type procSlot struct {
 type persisted struct {
 	Format  int                   `json:"format"`
 	Ledger  map[string]int64      `json:"ledger,omitempty"`
+	Starts  map[string]int64      `json:"starts,omitempty"`
+	Gaps    map[string][]span     `json:"gaps,omitempty"`
 	Proc    json.RawMessage       `json:"proc,omitempty"`
 	Replays map[string]replayMark `json:"replays,omitempty"`
 	Commits []string              `json:"commits,omitempty"`
@@ -91,7 +93,7 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 	}
 	slot.valid = false
 	pr := slot.make()
-	ledger, replays := map[string]int64{}, map[string]replayMark{}
+	ledger, replays := newLedger(), map[string]replayMark{}
 	var commits []string
 	if len(data) > 0 {
 		var st persisted
@@ -105,7 +107,13 @@ func (p *Pipeline) loadState(ctx context.Context, slot *procSlot) error {
 			return fmt.Errorf("restoring stream state %s: %w", name, err)
 		}
 		for k, v := range st.Ledger {
-			ledger[k] = v
+			ledger.high[k] = v
+		}
+		for k, v := range st.Starts {
+			ledger.starts[k] = v
+		}
+		for k, v := range st.Gaps {
+			ledger.gaps[k] = v
 		}
 		for k, v := range st.Replays {
 			replays[k] = v
@@ -173,12 +181,30 @@ func (p *Pipeline) saveState(ctx context.Context, slot *procSlot) error {
 		slot.valid = false
 		return fmt.Errorf("snapshotting stream state %s: %w", slot.proc.name(), err)
 	}
-	ledger, err := json.Marshal(slot.ledger)
+	ledger, err := json.Marshal(slot.ledger.high)
 	if err != nil {
 		slot.valid = false
 		return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
 	}
-	keys, vals := []string{"format", "ledger", "proc"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger, procState}
+	keys, vals := []string{"format", "ledger"}, [][]byte{[]byte(strconv.Itoa(stateFormat)), ledger}
+	// Starts and gaps only when there are some: a stream read from offset 0
+	// without failed batches saves what it saved before they existed.
+	for _, part := range []struct {
+		key string
+		n   int
+		v   any
+	}{{"starts", len(slot.ledger.starts), slot.ledger.starts}, {"gaps", len(slot.ledger.gaps), slot.ledger.gaps}} {
+		if part.n == 0 {
+			continue
+		}
+		b, err := json.Marshal(part.v)
+		if err != nil {
+			slot.valid = false
+			return fmt.Errorf("encoding stream state %s: %w", slot.proc.name(), err)
+		}
+		keys, vals = append(keys, part.key), append(vals, b)
+	}
+	keys, vals = append(keys, "proc"), append(vals, procState)
 	if len(slot.commits) > 0 {
 		commits, err := json.Marshal(slot.commits)
 		if err != nil {
@@ -220,20 +246,44 @@ var ErrBusy = errors.New("another invocation is processing this processor's stat
 type lease struct {
 	Owner string `json:"owner"` // "" when released
 	Until int64  `json:"until"` // Unix µs
+	// From is where the holder's batch starts in each partition of the
+	// processor's topics it holds ("topic/partition" -> first offset).
+	From map[string]int64 `json:"from,omitempty"`
+}
+
+// redelivers tells whether a batch starting at from (per partition) shows
+// that the batch holding a lease that started at held is over: the
+// event-source mapping never runs two invocations of one partition at
+// once, so once it delivers a partition again from the same offset or a
+// later one, the invocation that had it earlier has ended (failed,
+// crashed or timed out), whatever the sizes of the two batches.
+func redelivers(from, held map[string]int64) bool {
+	for k, f := range from {
+		if h, ok := held[k]; ok && f >= h {
+			return true
+		}
+	}
+	return false
 }
 
 const leasePrefix = "lease/"
+
+// releasedLease is a lease item nobody holds.
+const releasedLease = `{"owner":"","until":0}`
 
 func (p *Pipeline) leaseName(slot *procSlot) string {
 	return p.env.Config.StatePrefix + leasePrefix + slot.name
 }
 
 // acquire takes the processor's lease for owner, a name of the batch that
-// is the same on every retry of it (so a retry after a crash takes over
-// its own lease at once). Another owner's unexpired lease is ErrBusy.
-// The lease makes invocations on one processor exclusive, so no MERGE is
-// ever computed from state another invocation is about to replace.
-func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, now time.Time) error {
+// is the same on every retry of it, starting at from in the partitions it
+// holds (nil for sweeps and replays). Another owner's unexpired lease is
+// ErrBusy, unless this batch redelivers a partition of that owner's
+// (redelivers): so a retry after a crash, of any size, takes the lease
+// over at once. The lease makes invocations on one processor exclusive,
+// so no MERGE is ever computed from state another invocation is about to
+// replace.
+func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, from map[string]int64, now time.Time) error {
 	if p.env.Config.leaseTTL() < 0 {
 		return nil
 	}
@@ -248,10 +298,10 @@ func (p *Pipeline) acquire(ctx context.Context, slot *procSlot, owner string, no
 			return fmt.Errorf("decoding lease %s: %w", name, err)
 		}
 	}
-	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() {
+	if l.Owner != "" && l.Owner != owner && l.Until > now.UnixMicro() && !redelivers(from, l.From) {
 		return fmt.Errorf("lease %s held by %s until %s: %w", name, l.Owner, fromMicros(l.Until).Format(time.RFC3339), ErrBusy)
 	}
-	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro()})
+	b, _ := json.Marshal(lease{Owner: owner, Until: now.Add(p.env.Config.leaseTTL()).UnixMicro(), From: from})
 	if err := p.env.State.Save(ctx, name, b, version); err != nil {
 		if errors.Is(err, window.ErrConflict) {
 			return fmt.Errorf("taking lease %s: %w", name, ErrBusy)
@@ -269,12 +319,7 @@ func (p *Pipeline) release(ctx context.Context, slot *procSlot) {
 	}
 	slot.leased = false
 	name := p.leaseName(slot)
-	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(`{"owner":"","until":0}`), slot.leaseVersion); err != nil {
+	if err := p.env.State.Save(context.WithoutCancel(ctx), name, []byte(releasedLease), slot.leaseVersion); err != nil {
 		p.log().Warn("stream: releasing a lease", "lease", name, "err", err)
 	}
-}
-
-// ledgerKey names a partition in a ledger.
-func ledgerKey(topic string, partition int32) string {
-	return topic + "/" + itoa(int64(partition))
 }

@@ -288,6 +288,24 @@ func (p *Pipeline) Process(ctx context.Context, msgs []pipeline.Message) (*Resul
 	return b.run(ctx)
 }
 
+// ProcessFailed runs a batch the event-source mapping gave up on (it
+// failed until the mapping's on-failure destination), brought back with
+// its original positions (`pulse replay --failed`): as Process, its
+// records in the ledger's gaps are processed and the others are
+// redeliveries. Unlike the mapping's invocations it may run beside a
+// batch of the same partitions, so its leases are never taken over by
+// them, and it does not take theirs.
+func (p *Pipeline) ProcessFailed(ctx context.Context, msgs []pipeline.Message) (*Result, error) {
+	if len(msgs) == 0 {
+		return &Result{Topics: map[string]*TopicResult{}}, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := newBatch(p, msgs)
+	b.replay = true
+	return b.run(ctx)
+}
+
 // Tick applies the idle rule to every processor at the current processing
 // time: windows whose end the clock has passed (by the allowed lateness)
 // close without newer events. Run it on a timer (the local stack does
@@ -321,7 +339,7 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 	}()
 	for _, name := range p.order {
 		slot := p.procs[name]
-		if err := p.acquire(ctx, slot, owner, now); err != nil {
+		if err := p.acquire(ctx, slot, owner, nil, now); err != nil {
 			if errors.Is(err, ErrBusy) {
 				continue // a batch is running on it: it will advance it
 			}

@@ -36,6 +36,9 @@ func TestKilledDropThenDroppedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil { // pulse drop wants a data folder that exists
+		t.Fatal(err)
+	}
 	drop := func(env ...string) (string, error) {
 		cmd := exec.Command(pulse, "drop", f.Name(), "--dataset", "live_streaming", "--dir", data)
 		cmd.Env = append(os.Environ(), env...)

@@ -210,6 +210,9 @@ func TestDropWrongDatasetFails(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(pulse, "drop", file, "--dataset", "video_interactions", "--dir", filepath.Join(dir, "data"))
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError

@@ -14,7 +14,9 @@
 // version's name (FILE_ID) are left out: no two runs share them.
 //
 // The stream's cells (a batch failing until the on-failure destination)
-// are in tests/e2e and shared/stream; the cell with a real SIGKILL of the
+// are in shared/handlers (TestFailedBatchRecoveries), shared/stream
+// (TestReproducedAfterClaimDeadline, TestLeaseTakeoverAfterCrash) and
+// tests/e2e (TestStreamFailedBatchAcrossRestart); the cell with a real SIGKILL of the
 // pulse binary is TestKilledDropThenDroppedAgain.
 package scenario
 

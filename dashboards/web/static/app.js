@@ -1,6 +1,6 @@
 // Pulse dashboard: plain JavaScript over the JSON API, charts by ECharts.
-// window.pulse exposes the page's state for the browser test: generation
-// counts completed refreshes, charts maps a view to its ECharts instance.
+// Each section reloads at its own rate (its seed's by default); days are
+// ISO and UTC everywhere.
 (function () {
   'use strict';
 
@@ -11,14 +11,20 @@
   const state = {
     page: location.pathname.replace(/\/+$/, '') === '/pipeline' ? 'pipeline' : 'dashboards',
     config: null,
-    refresh: 60,
+    refresh: 60,          // the pipeline page's interval
     filters: { platform: '', age_group: '', from: '', to: '' },
     cards: new Map(),     // view -> {el, chart, data, measure, pick}
+    sections: new Map(),  // group id -> {refresh, timer, el, ...}
+    spans: {},            // group id -> [{kind, minDay, maxDay}]
     timer: null,
-    running: null,
-    pending: false,
+    running: null,        // the load in flight
+    queued: new Set(),    // sections (or 'all') waiting for the next load
+    pages: {},            // pipeline table -> page shown
   };
-  const pulse = { generation: 0, charts: {}, state: state, errors: [] };
+  // window.pulse exposes the page's state for the browser test: generation
+  // counts completed loads, sections[id] each section's interval and the
+  // times its timer started a reload, charts maps a view to its ECharts instance.
+  const pulse = { generation: 0, charts: {}, state: state, errors: [], sections: {} };
   window.pulse = pulse;
 
   const $ = (sel, root) => (root || document).querySelector(sel);
@@ -28,7 +34,7 @@
       if (v === undefined || v === null || v === false) continue;
       if (k === 'class') e.className = v;
       else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('data-')) e.setAttribute(k, v);
+      else if (k.startsWith('data-') || k.startsWith('aria-')) e.setAttribute(k, v);
       else e[k] = v;
     }
     for (const k of kids.flat()) if (k !== null && k !== undefined && k !== false) e.append(k);
@@ -59,6 +65,12 @@
     const x = stamp(a), y = stamp(b);
     return x === y ? x : x.replace(' UTC', '') + ' – ' + (x.slice(0, 10) === y.slice(0, 10) ? y.slice(11) : y);
   };
+  // Days are ISO (YYYY-MM-DD) everywhere, never the browser's locale.
+  const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+  const isDay = (s) => ISO_DAY.test(s) && !Number.isNaN(Date.parse(s + 'T00:00:00Z')) && new Date(s + 'T00:00:00Z').toISOString().slice(0, 10) === s;
+  const days = (a, b) => a === b ? a : a + ' to ' + b;
+  const clockUTC = () => new Date().toISOString().slice(11, 19) + ' UTC';
+  const secondsText = (s) => s <= 0 ? 'off' : s < 60 ? s + ' s' : s % 60 ? s + ' s' : (s / 60) + ' min';
 
   // ---------- API ----------
   async function api(path) {
@@ -81,48 +93,119 @@
   }
 
   // ---------- URL state ----------
+  // ?refresh=N sets every section (and the pipeline page); ?refresh.<section>=N one section.
+  const parseRefresh = (v) => {
+    const r = parseInt(v, 10);
+    if (Number.isNaN(r)) return null;
+    return r <= 0 ? 0 : Math.max(state.config.minRefreshSeconds, r);
+  };
   function readURL() {
     const q = new URLSearchParams(location.search);
-    for (const k of Object.keys(state.filters)) state.filters[k] = q.get(k) || '';
-    if (q.has('refresh')) {
-      const r = parseInt(q.get('refresh'), 10);
-      if (!Number.isNaN(r)) state.refresh = r <= 0 ? 0 : Math.max(state.config.minRefreshSeconds, r);
+    for (const k of Object.keys(state.filters)) {
+      const v = q.get(k) || '';
+      state.filters[k] = (k === 'from' || k === 'to') && v && !isDay(v) ? '' : v;
+    }
+    const all = q.has('refresh') ? parseRefresh(q.get('refresh')) : null;
+    if (all !== null) state.refresh = all;
+    for (const g of state.config.groups) {
+      const own = q.has('refresh.' + g.id) ? parseRefresh(q.get('refresh.' + g.id)) : null;
+      setSectionRefresh(g.id, own !== null ? own : all !== null ? all : g.refreshSeconds, false);
     }
   }
   function writeURL() {
     const q = new URLSearchParams(filterQuery());
-    if (state.refresh !== state.config.refreshSeconds) q.set('refresh', state.refresh);
+    if (state.page === 'pipeline') {
+      if (state.refresh !== state.config.refreshSeconds) q.set('refresh', state.refresh);
+    } else {
+      const rates = state.config.groups.map((g) => sectionOf(g.id).refresh);
+      const same = rates.every((r) => r === rates[0]);
+      const seeds = state.config.groups.every((g) => sectionOf(g.id).refresh === g.refreshSeconds);
+      if (!seeds && same) q.set('refresh', rates[0]);
+      else if (!seeds) for (const g of state.config.groups) if (sectionOf(g.id).refresh !== g.refreshSeconds) q.set('refresh.' + g.id, sectionOf(g.id).refresh);
+    }
     const s = q.toString();
     history.replaceState(null, '', location.pathname + (s ? '?' + s : ''));
     for (const a of document.querySelectorAll('.tabs a')) {
       const keep = new URLSearchParams(s);
+      for (const k of [...keep.keys()]) if (k.startsWith('refresh')) keep.delete(k);
       a.href = a.getAttribute('href').split('?')[0] + (keep.toString() ? '?' + keep : '');
     }
   }
 
-  // ---------- refresh loop ----------
-  function schedule() {
-    clearTimeout(state.timer);
-    if (state.refresh > 0) state.timer = setTimeout(() => refresh(), state.refresh * 1000);
+  // ---------- refresh: each section at its own rate ----------
+  function sectionOf(id) {
+    if (!state.sections.has(id)) state.sections.set(id, { refresh: 60, timer: null, el: null });
+    return state.sections.get(id);
   }
-  async function refresh() {
-    if (state.running) { state.pending = true; return state.running; }
-    clearTimeout(state.timer);
-    state.running = (async () => {
-      try {
-        if (state.page === 'pipeline') await loadPipeline(); else await loadDashboards();
-        showError('');
-        $('#updated').textContent = 'Updated ' + new Date().toLocaleTimeString('en-GB');
-      } catch (e) {
-        showError('Could not load data: ' + e.message);
-      } finally {
-        pulse.generation++;
-        document.body.dataset.generation = pulse.generation;
-        state.running = null;
-        if (state.pending) { state.pending = false; refresh(); } else schedule();
-      }
-    })();
+  // setSectionRefresh sets one section's interval and restarts its timer.
+  function setSectionRefresh(id, seconds, reschedule) {
+    const s = sectionOf(id);
+    s.refresh = seconds;
+    pulse.sections[id] = pulse.sections[id] || { refresh: seconds, loads: 0, autoStarts: [], done: [] };
+    pulse.sections[id].refresh = seconds;
+    if (s.select) s.select.value = String(seconds);
+    if (reschedule !== false) scheduleSection(id);
+  }
+  function scheduleSection(id) {
+    const s = sectionOf(id);
+    clearTimeout(s.timer);
+    s.timer = null;
+    if (s.refresh > 0) {
+      s.timer = setTimeout(() => {
+        pulse.sections[id].autoStarts.push(Date.now());
+        request([id]);
+      }, s.refresh * 1000);
+    }
+  }
+  // syncGlobalSelect shows "each section's seed rate", one interval for
+  // all, or "per section" in the top bar.
+  function syncGlobalSelect() {
+    const sel = $('#refresh');
+    if (state.page === 'pipeline') { sel.value = String(state.refresh); return; }
+    const rates = state.config.groups.map((g) => sectionOf(g.id).refresh);
+    if (state.config.groups.every((g) => sectionOf(g.id).refresh === g.refreshSeconds) && state.config.seedRates) sel.value = 'seed';
+    else if (rates.every((r) => r === rates[0]) && [...sel.options].some((o) => o.value === String(rates[0]))) sel.value = String(rates[0]);
+    else sel.value = 'custom';
+  }
+
+  // request queues a load of some sections (or 'all'); one load runs at a
+  // time, and what was asked meanwhile is loaded next, together.
+  function request(what) {
+    for (const w of what) state.queued.add(w);
+    if (!state.running) state.running = drain();
     return state.running;
+  }
+  async function drain() {
+    try {
+      while (state.queued.size) {
+        const want = new Set(state.queued);
+        state.queued.clear();
+        const groups = want.has('all') ? null : [...want];
+        try {
+          if (state.page === 'pipeline') await loadPipeline(); else await loadDashboards(groups);
+          showError('');
+          $('#updated').textContent = 'Updated ' + clockUTC();
+        } catch (e) {
+          showError('Could not load data: ' + e.message);
+        } finally {
+          pulse.generation++;
+          document.body.dataset.generation = pulse.generation;
+          if (state.page === 'pipeline') schedulePipeline();
+          else for (const g of state.config.groups) if (!groups || groups.includes(g.id)) {
+            pulse.sections[g.id].loads++;
+            pulse.sections[g.id].done.push(Date.now());
+            scheduleSection(g.id);
+          }
+        }
+      }
+    } finally {
+      state.running = null;
+    }
+  }
+  const refreshAll = () => request(['all']);
+  function schedulePipeline() {
+    clearTimeout(state.timer);
+    if (state.refresh > 0) state.timer = setTimeout(() => request(['all']), state.refresh * 1000);
   }
 
   // ---------- filters ----------
@@ -135,11 +218,32 @@
     };
     fill($('#f-platform'), opts.platform, state.filters.platform);
     fill($('#f-age'), opts.age_group, state.filters.age_group);
-    $('#f-from').value = state.filters.from;
-    $('#f-to').value = state.filters.to;
-    if (opts.minDay) {
-      for (const id of ['#f-from', '#f-to']) { $(id).min = opts.minDay; $(id).max = opts.maxDay; }
-      $('#f-range').textContent = 'Events from ' + opts.minDay + ' to ' + opts.maxDay + ' (UTC)';
+    state.spans = opts.spans || {};
+    for (const [id, key] of [['#f-from', 'from'], ['#f-to', 'to']]) {
+      const input = $(id);
+      input.value = state.filters[key];
+      if (opts.minDay) input.title = 'A UTC day, YYYY-MM-DD (data from ' + opts.minDay + ' to ' + opts.maxDay + ')';
+      const commit = () => {
+        const v = input.value.trim();
+        const ok = v === '' || isDay(v);
+        input.closest('.field').classList.toggle('invalid', !ok);
+        input.setCustomValidity(ok ? '' : 'Write the day as YYYY-MM-DD');
+        if (!ok || v === state.filters[key]) return;
+        state.filters[key] = v;
+        filtersChanged();
+      };
+      input.addEventListener('change', commit);
+      input.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') commit(); });
+      // The calendar writes the day it picks as ISO too.
+      const picker = input.parentElement.querySelector('input[type=date]');
+      const button = input.parentElement.querySelector('button.pick');
+      if (picker && button) {
+        button.addEventListener('click', () => {
+          picker.value = isDay(input.value) ? input.value : (opts.maxDay || '');
+          try { picker.showPicker(); } catch (e) { picker.focus(); }
+        });
+        picker.addEventListener('change', () => { input.value = picker.value; commit(); });
+      }
     }
     const bind = (id, key) => $(id).addEventListener('change', (ev) => {
       state.filters[key] = ev.target.value;
@@ -147,27 +251,89 @@
     });
     bind('#f-platform', 'platform');
     bind('#f-age', 'age_group');
-    bind('#f-from', 'from');
-    bind('#f-to', 'to');
     $('#f-clear').addEventListener('click', () => {
       for (const k of Object.keys(state.filters)) state.filters[k] = '';
-      for (const id of ['#f-platform', '#f-age', '#f-from', '#f-to']) $(id).value = '';
+      for (const id of ['#f-platform', '#f-age', '#f-from', '#f-to']) { $(id).value = ''; $(id).closest('.field').classList.remove('invalid'); }
       filtersChanged();
     });
     markFilters();
   }
   function markFilters() {
     const map = { '#f-platform': 'platform', '#f-age': 'age_group', '#f-from': 'from', '#f-to': 'to' };
-    for (const [id, k] of Object.entries(map)) $(id).parentElement.classList.toggle('set', !!state.filters[k]);
+    for (const [id, k] of Object.entries(map)) $(id).closest('.field').classList.toggle('set', !!state.filters[k]);
   }
   function filtersChanged() {
     markFilters();
     writeURL();
-    refresh();
+    refreshAll();
+  }
+  function setDates(from, to) {
+    state.filters.from = from;
+    state.filters.to = to;
+    $('#f-from').value = from;
+    $('#f-to').value = to;
+    filtersChanged();
   }
 
   // ---------- dashboards ----------
-  async function loadDashboards() {
+  const REFRESH_CHOICES = [5, 10, 15, 30, 60, 300, 0];
+
+  // newSection builds a section: its title, the seed's own dashboard, its
+  // refresh interval (the seed's rate by default), when it last loaded,
+  // the days its data spans, and room for a "nothing in these dates" note.
+  function newSection(g) {
+    const s = sectionOf(g.id);
+    const sel = el('select', { 'data-role': 'section-refresh', title: 'How often this section reloads (' + g.refreshNote + ')',
+      'aria-label': 'Refresh ' + g.title }, REFRESH_CHOICES.map((v) => el('option', { value: v, text: v ? 'every ' + secondsText(v) : 'off' })));
+    if (![...sel.options].some((o) => +o.value === s.refresh)) sel.append(el('option', { value: s.refresh, text: 'every ' + secondsText(s.refresh) }));
+    sel.value = String(s.refresh);
+    sel.addEventListener('change', () => { setSectionRefresh(g.id, +sel.value); syncGlobalSelect(); writeURL(); });
+    s.select = sel;
+    s.updated = el('span', { class: 'section-updated', 'aria-live': 'polite' });
+    s.span = el('div', { class: 'span-line' });
+    s.banner = el('div', { class: 'section-empty', hidden: true, role: 'status' });
+    s.el = el('section', { class: 'group', 'data-group': g.id },
+      el('div', { class: 'group-head' },
+        el('div', { class: 'group-title' }, el('h2', { text: g.title }), el('span', { class: 'note', text: g.note })),
+        el('div', { class: 'group-refresh' }, el('span', { class: 'refresh-label', text: 'Refresh', title: g.refreshNote }), sel, s.updated)),
+      s.span, s.banner, el('div', { class: 'grid' }));
+    return s.el;
+  }
+
+  // spanText says which days a section's data covers, per path.
+  function spanText(id) {
+    const sp = state.spans[id] || [];
+    if (!sp.length) return 'No dated rows yet.';
+    const name = { batch: 'batch files', stream: 'stream' };
+    return 'Data: ' + sp.map((x) => name[x.kind] + ' ' + days(x.minDay, x.maxDay)).join(' · ') + ' (UTC days)';
+  }
+
+  // renderSectionState shows a section's span, and says so when a date
+  // range leaves every dated panel of the section without rows.
+  function renderSectionState(id) {
+    const s = sectionOf(id);
+    s.span.textContent = spanText(id);
+    const cards = [...state.cards.values()].filter((c) => c.info.group === id && c.data);
+    const dated = cards.filter((c) => c.data.applied.includes('date'));
+    const empty = (state.filters.from || state.filters.to) && dated.length > 0 && dated.every((c) => c.el.dataset.state === 'nomatch');
+    s.el.dataset.empty = empty ? 'true' : 'false';
+    s.banner.hidden = !empty;
+    if (!empty) return;
+    const range = days(state.filters.from || '…', state.filters.to || '…');
+    const sp = state.spans[id] || [];
+    const kids = [el('strong', { text: 'No rows match ' + range + ' in this section.' }), ' ',
+      sp.length ? 'Its data is from ' + sp.map((x) => ({ batch: 'batch files', stream: 'the stream' })[x.kind] + ' ' + days(x.minDay, x.maxDay)).join(' and ') + ' (UTC).'
+        : 'It has no dated rows yet.'];
+    if (sp.length) {
+      const last = sp[sp.length - 1];
+      kids.push(' ', el('button', { type: 'button', class: 'link', text: 'Show ' + days(last.minDay, last.maxDay), onclick: () => setDates(last.minDay, last.maxDay) }));
+    }
+    s.banner.replaceChildren(...kids);
+  }
+
+  // loadDashboards reads the panel list and the data of the panels of the
+  // given sections (all when null).
+  async function loadDashboards(groups) {
     const root = $('#page-dashboards');
     const list = await api('/api/panels');
     const present = new Set(list.panels.map((p) => p.view));
@@ -179,11 +345,9 @@
       let sec = root.querySelector(`section[data-group="${g.id}"]`);
       if (!ps.length) { if (sec) sec.remove(); continue; }
       if (!sec) {
-        sec = el('section', { class: 'group', 'data-group': g.id },
-          el('div', { class: 'group-head' }, el('h2', { text: g.title }), el('span', { class: 'note', text: g.note })),
-          el('div', { class: 'grid' }));
-        const after = [...root.querySelectorAll('section.group')].find((s) =>
-          state.config.groups.findIndex((x) => x.id === s.dataset.group) > state.config.groups.findIndex((x) => x.id === g.id));
+        sec = newSection(g);
+        const after = [...root.querySelectorAll('section.group')].find((x) =>
+          state.config.groups.findIndex((y) => y.id === x.dataset.group) > state.config.groups.findIndex((y) => y.id === g.id));
         root.insertBefore(sec, after || root.querySelector('.missing'));
       }
       const grid = sec.querySelector('.grid');
@@ -202,7 +366,8 @@
         ...list.missing.flatMap((v, i) => [i ? ', ' : '', el('code', { text: v })]));
     }
     const q = filterQuery();
-    await Promise.all(list.panels.map(async (p) => {
+    const wanted = list.panels.filter((p) => !groups || groups.includes(p.group));
+    await Promise.all(wanted.map(async (p) => {
       const c = state.cards.get(p.view);
       try {
         c.data = await api('/api/panels/' + encodeURIComponent(p.view) + (q ? '?' + q : ''));
@@ -211,6 +376,13 @@
         renderError(c, e.message);
       }
     }));
+    for (const g of state.config.groups) {
+      if (groups && !groups.includes(g.id)) continue;
+      const s = sectionOf(g.id);
+      if (!s.el) continue;
+      s.updated.textContent = 'updated ' + clockUTC();
+      renderSectionState(g.id);
+    }
   }
 
   function newCard(p) {
@@ -251,7 +423,8 @@
     const h = Math.floor(a / 3600), m = Math.round((a % 3600) / 60);
     return h + ' h' + (m ? ' ' + m + ' min' : '');
   }
-  // fmtUnit formats a value in its unit; axisUnit the same, shorter, for axis ticks.
+  // fmtUnit formats a value in its unit; tick the same as a bare number for
+  // axis ticks (the axis title carries the unit).
   function fmtUnit(v, unit) {
     if (v === null || v === undefined) return '—';
     switch (unit) {
@@ -262,24 +435,44 @@
       default: return fmt(v);
     }
   }
-  function axisUnit(v, unit) {
+  function tick(v, unit, minutes) {
     switch (unit) {
-      case '%': return nf1.format(v) + '%';
-      case 'ratio': return Math.round(v * 100) + '%';
-      case 's': return v >= 120 ? nf1.format(v / 60) + ' min' : nf1.format(v) + ' s';
-      case '$': return '$' + compact.format(v);
+      case '%': return nf1.format(v);
+      case 'ratio': return nf1.format(v * 100);
+      case 's': return nf1.format(minutes ? v / 60 : v);
       default: return compact.format(v);
     }
   }
   const unitOf = (spec, col) => (spec.units || {})[col] || '';
   const nameOf = (spec, col) => (spec.names || {})[col] || titleCase(human(col));
-  // Times: whole UTC days print as dates, others with the time of day.
-  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  // axisTitle is a value axis's title: the measures' names and their unit.
+  function axisTitle(spec, cols, minutes) {
+    let unit = (spec.axisUnits || {})[cols[0]] || '';
+    if (unit === 's' && minutes) unit = 'min';
+    const names = cols.map((m) => nameOf(spec, m));
+    let name = names.join(' / ');
+    if (name.length > 30) {
+      // Several long names: the words they share ("Items", "Avg. ... rate").
+      const words = names.map((n) => n.split(' '));
+      const first = [], last = [];
+      for (let i = 0; words.every((w) => w.length > i && w[i] === words[0][i]); i++) first.push(words[0][i]);
+      for (let i = 1; words.every((w) => w.length - i >= first.length && w[w.length - i] === words[0][words[0].length - i]); i++) last.unshift(words[0][words[0].length - i]);
+      name = first.concat(last).join(' ') || names.length + ' measures';
+    }
+    return unit ? name + ' (' + unit + ')' : name;
+  }
+  // categoryTitle is the category axis's title; a time says UTC.
+  function categoryTitle(spec) {
+    if (!spec.category) return '';
+    const unit = spec.time ? 'UTC' : (spec.axisUnits || {})[spec.category];
+    return nameOf(spec, spec.category) + (unit ? ' (' + unit + ')' : '');
+  }
+  // Times are UTC and ISO: whole days print as YYYY-MM-DD, others with the time of day.
   const pad = (n) => String(n).padStart(2, '0');
   function fmtTime(iso, withDay) {
     const t = new Date(iso);
     if (Number.isNaN(t.getTime())) return String(iso);
-    const day = MONTHS[t.getUTCMonth()] + ' ' + t.getUTCDate();
+    const day = t.toISOString().slice(0, 10);
     const hm = pad(t.getUTCHours()) + ':' + pad(t.getUTCMinutes());
     if (withDay === 'date') return day;
     return withDay === false ? hm : day + ' ' + hm;
@@ -335,29 +528,61 @@
     return 'window ' + fmtTime(r[s]) + '–' + fmtTime(r[e], false) + ' UTC' + (open ? ' · still open (partial)' : ' · final');
   }
 
+  // headlineColumn is the column the card's headline shows: the measure
+  // picked in the selector, else the panel's headline column.
+  function headlineColumn(c) {
+    const spec = c.data.chart;
+    const shown = (c.measure || spec.measures.join(',')).split(',').filter(Boolean);
+    return shown.length === 1 ? shown[0] : spec.total;
+  }
+
   function renderHeadline(c) {
     const d = c.data, spec = d.chart;
-    const h = (d.headlines || {})[spec.pick ? c.pick : ''];
+    const pick = spec.pick ? c.pick : '';
+    const col = headlineColumn(c);
+    const h = ((d.measureHeadlines || {})[pick] || {})[col];
+    c.headline.dataset.column = col || '';
+    if (!h && (spec.splitScale || []).includes(col) && spec.split) {
+      // Each split value on its own scale: no one figure sums or averages them.
+      c.headline.replaceChildren(el('span', { class: 'unit', text: nameOf(spec, col) + ': each ' + nameOf(spec, spec.split).toLowerCase() + ' on its own scale' }));
+      delete c.headline.dataset.value;
+      return;
+    }
     if (!h || spec.type === 'kpi') {
       c.headline.replaceChildren();
       delete c.headline.dataset.value;
       return;
     }
     const unit = unitOf(spec, h.column), name = nameOf(spec, h.column);
-    let value, sub;
-    if (spec.headline === 'top') {
-      value = h.label;
+    const of = h.kind === 'mean' ? (h.weight ? ', over all ' + nameOf(spec, h.weight).toLowerCase() : ', over all rows') : '';
+    let big, sub;
+    if (h.kind === 'top') {
+      big = /^\d{4}-\d\d-\d\dT/.test(h.label) ? cellText(h.label) : value(h.label);
       sub = 'most ' + name.toLowerCase() + ': ' + fmtUnit(h.value, unit);
-    } else if (spec.headline === 'latest') {
-      value = fmtUnit(h.value, unit);
+    } else if (h.kind === 'latest') {
+      big = fmtUnit(h.value, unit);
       sub = name + (h.label ? ' at ' + cellText(h.label) : '');
     } else {
-      value = fmtUnit(h.value, unit);
-      sub = name.toLowerCase() + (spec.pick ? ' (' + c.pick + ')' : '');
+      big = fmtUnit(h.value, unit);
+      sub = (h.kind === 'mean' || /^(total|avg|average)\b/i.test(name) ? '' : 'total ') + name.toLowerCase() + of + (spec.pick ? ' (' + value(c.pick).toLowerCase() + ')' : '');
     }
-    c.headline.replaceChildren(el('span', { class: 'value', text: value }), el('span', { class: 'unit', text: sub }));
+    c.headline.replaceChildren(el('span', { class: 'value', text: big }), el('span', { class: 'unit', text: sub }));
     c.headline.dataset.value = String(h.value);
+    c.headline.dataset.kind = h.kind;
   }
+
+  // emptyState replaces a card's chart with a sentence.
+  function emptyState(c, state, title, text) {
+    c.headline.replaceChildren();
+    delete c.headline.dataset.value;
+    c.el.className = 'card ' + state;
+    c.el.dataset.state = state;
+    c.el.dataset.points = '0';
+    disposeChart(c);
+    c.body.style.height = '';
+    c.body.replaceChildren(el('div', { class: 'empty-state' }, el('strong', { text: title }), el('span', { text: text })));
+  }
+  const NO_MATCH = 'No rows match these filters';
 
   function renderCard(c) {
     const d = c.data, spec = d.chart;
@@ -366,26 +591,31 @@
     renderNotes(c);
     if (!d.rows.length) {
       c.meta.replaceChildren(el('code', { text: d.source }));
-      c.headline.replaceChildren();
-      delete c.headline.dataset.value;
-      c.el.className = 'card ' + (filtered ? 'nomatch' : 'empty');
-      c.el.dataset.state = filtered ? 'nomatch' : 'empty';
-      c.el.dataset.points = '0';
-      disposeChart(c);
       c.controls.replaceChildren();
-      c.body.replaceChildren(el('div', { class: 'empty-state' },
-        el('strong', { text: filtered ? 'No rows match these filters' : 'No data yet' }),
-        el('span', { text: filtered ? 'Clear or widen the filters to see this view.' : 'The view exists but has no rows; it fills as data arrives.' })));
+      if (filtered) emptyState(c, 'nomatch', NO_MATCH, 'Clear or widen the filters to see this view.');
+      else emptyState(c, 'empty', 'No data yet', d.emptyNote || 'The view exists but has no rows; it fills as data arrives.');
       return;
     }
     renderControls(c);
     const win = windowNote(c);
     c.meta.replaceChildren(el('code', { text: d.source }), d.truncated ? ' · first ' + d.rows.length + ' rows' : '',
       win ? el('span', { class: 'window', text: ' · ' + win }) : '');
-    renderHeadline(c);
-    if (spec.type === 'kpi') return renderKPI(c);
-    c.el.className = 'card';
+    if (spec.type === 'kpi') {
+      const numeric = d.columns.map((x, i) => x.type === 'number' ? d.rows[0][i] : null).filter((v) => v !== null);
+      if (filtered && numeric.every((v) => v === 0)) return emptyState(c, 'nomatch', NO_MATCH, 'Under them every figure here is 0. Clear or widen the filters.');
+      renderHeadline(c);
+      return renderKPI(c);
+    }
     const option = chartOption(c);
+    if (!option.__nonzero) {
+      // Every value drawn would be 0: say so rather than draw zero bars.
+      const what = (c.measure || spec.measures.join(',')).split(',').map((m) => nameOf(spec, m).toLowerCase()).join(', ');
+      if (filtered) emptyState(c, 'nomatch', NO_MATCH, 'Under them every ' + what + ' is 0. Clear or widen the filters.');
+      else emptyState(c, 'empty', 'Nothing to draw yet', 'Every ' + what + ' is 0 so far.');
+      return;
+    }
+    renderHeadline(c);
+    c.el.className = 'card';
     c.body.style.height = option.__height ? option.__height + 'px' : '';
     if (!c.chart) {
       c.body.replaceChildren();
@@ -396,7 +626,7 @@
     }
     c.chart.setOption(option, { notMerge: true });
     c.el.dataset.points = String(option.__points);
-    c.el.dataset.state = option.__points > 0 ? 'ready' : 'nomatch';
+    c.el.dataset.state = 'ready';
   }
 
   // renderKPI: one big figure (the panel's total) and the other measures
@@ -466,10 +696,32 @@
   // yOf is a data point's value: a number, [time, number] or {value: [time, number], gap}.
   const yOf = (v) => Array.isArray(v) ? v[1] : (v && typeof v === 'object' ? (Array.isArray(v.value) ? v.value[1] : v.value) : v);
 
+  // textWidth measures a label as the axes draw it (12px system-ui).
+  const measureCtx = document.createElement('canvas').getContext('2d');
+  function textWidth(t) {
+    measureCtx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+    return Math.max(...String(t).split('\n').map((line) => measureCtx.measureText(line).width));
+  }
+
+  // categoryLabels lays out a vertical chart's category labels so every
+  // one is shown and none overlaps at the card's width: flat when they
+  // fit, else turned 40 degrees; only more categories than rotated labels
+  // can hold fall back to ECharts' own thinning.
+  function categoryLabels(labels, width) {
+    const usable = Math.max(120, width - 110), per = usable / Math.max(1, labels.length);
+    const widest = Math.max(0, ...labels.map(textWidth));
+    if (widest + 8 <= per) return { interval: 0, rotate: 0, hideOverlap: false };
+    if (per >= 17) return { interval: 0, rotate: 40, hideOverlap: false };
+    return { interval: 'auto', rotate: 40, hideOverlap: true };
+  }
+
   // chartOption turns a panel's rows into an ECharts option. Rows arrive
   // sorted by pick, category and split. A time category draws on a time
   // axis for lines and as labelled categories for bars; measures in two
-  // different units get a second value axis.
+  // different units get a second value axis, and a split whose values are
+  // on scales of their own (SplitScale, or series whose sizes differ
+  // tenfold) draws one small chart per split value. Every axis has a title
+  // with its unit; time axes say UTC.
   function chartOption(c) {
     const d = c.data, spec = d.chart;
     const col = (name) => d.columns.findIndex((x) => x.name === name);
@@ -483,32 +735,48 @@
     const timeCat = spec.time && ci >= 0;
     const timeAxis = timeCat && isLine;
     const catOf = (r) => ci >= 0 ? r[ci] : nameOf(spec, measures[0]);
-    const catLabel = (v) => {
-      if (!timeCat) return value(v);
-      const allDays = rows.every((r) => isMidnight(r[ci]));
-      return fmtTime(v, allDays ? 'date' : true);
-    };
+    const allDays = timeCat && rows.every((r) => isMidnight(r[ci]));
 
     // Categories, in row order or by value; at most spec.limit (or 40).
+    // Ranked by value, categories whose value is 0 are left out: a zero
+    // bar is not a top anything.
     let cats = [...new Set(rows.map(catOf))];
     const m0 = col(measures[0]);
+    let note = '';
     if (spec.sortBy === 'value' && !timeCat) {
       const tot = new Map();
       for (const r of rows) tot.set(catOf(r), (tot.get(catOf(r)) || 0) + (r[m0] || 0));
       cats.sort((a, b) => tot.get(b) - tot.get(a));
+      const all = cats.length;
+      cats = cats.filter((k) => tot.get(k) !== 0);
+      if (cats.length < all && cats.length) note = cats.length + ' of ' + all + ' (the others are 0)';
     }
     const limit = spec.limit || MAX_CATEGORIES;
-    let note = '';
     if (!timeAxis && cats.length > limit) {
       // Times keep the newest categories; the rest the first (the largest when sorted by value).
       note = (timeCat ? 'latest ' : 'top ') + limit + ' of ' + cats.length;
       cats = timeCat ? cats.slice(-limit) : cats.slice(0, limit);
     }
     const catIndex = new Map(cats.map((v, i) => [v, i]));
+    const sameDay = timeCat && !allDays && new Set(rows.map((r) => String(r[ci]).slice(0, 10))).size === 1;
+    // Times of several days print the time of day, and the day under the
+    // first time of each day.
+    const dayOf = new Map();
+    if (timeCat && !allDays && !sameDay) {
+      let prev = '';
+      for (const k of cats) { const dd = String(k).slice(0, 10); dayOf.set(k, dd !== prev ? dd : ''); prev = dd; }
+    }
+    const catLabel = (v) => {
+      if (!timeCat) return value(v);
+      if (allDays) return fmtTime(v, 'date');
+      if (sameDay) return fmtTime(v, false);
+      return fmtTime(v, false) + (dayOf.get(v) ? '\n' + dayOf.get(v) : '');
+    };
 
     // Value axes: one per unit among the measures shown (at most two).
-    const units = [...new Set(measures.map((m) => unitOf(spec, m)))].slice(0, 2);
-    const axisOf = (m) => Math.max(0, units.indexOf(unitOf(spec, m)));
+    const unitKey = (m) => (spec.axisUnits || {})[m] || unitOf(spec, m);
+    const units = [...new Set(measures.map(unitKey))].slice(0, 2);
+    const axisOf = (m) => Math.max(0, units.indexOf(unitKey(m)));
 
     // Series: one per split value, else one per measure. rowsOf[s][i] is
     // the row behind point i of series s (for the tooltip).
@@ -530,7 +798,6 @@
       const s = { name, type: isLine ? 'line' : 'bar', data, emphasis: { focus: 'series' }, yAxisIndex: horizontal ? 0 : axis, xAxisIndex: 0 };
       if (isLine) { s.showSymbol = data.length < 60; s.smooth = false; s.lineStyle = { width: 2 }; }
       else { s.barMaxWidth = horizontal ? 22 : 42; s.itemStyle = { borderRadius: horizontal ? [0, 3, 3, 0] : [3, 3, 0, 0] }; }
-      if (spec.stack && si >= 0 && additive) { s.stack = 'total'; if (!isLine) s.itemStyle.borderRadius = 0; }
       if (li >= 0) {
         s.label = { show: true, position: horizontal ? 'right' : 'top', formatter: (p) => labels[p.dataIndex] || '', fontSize: 11, color: '#46516a' };
       }
@@ -569,31 +836,59 @@
       }
     } else {
       for (const m of measures) series.push(mk(nameOf(spec, m), col(m), () => true, axisOf(m)));
+      // Lines of several measures differ in dash too: equal values (WAU = MAU early on) stay visible.
+      if (isLine) series.forEach((s, k) => { s.lineStyle.type = ['solid', 'dashed', 'dotted'][k % 3]; s.z = 10 - k; });
     }
-    let points = 0;
-    for (const s of series) for (const v of s.data) if (yOf(v) !== null && !(v && v.gap)) points++;
+    let points = 0, nonzero = 0;
+    for (const s of series) for (const v of s.data) if (yOf(v) !== null && !(v && v.gap)) { points++; if (yOf(v) !== 0) nonzero++; }
 
-    // A seconds axis over two minutes ticks every whole number of minutes.
-    const maxOf = (unit) => Math.max(0, ...series.filter((s, k) => si < 0 && unitOf(spec, measures[k]) === unit)
-      .flatMap((s) => s.data.map((v) => yOf(v) || 0)));
-    const valueAxis = (unit, i) => {
+    // Split values on scales of their own get a chart each.
+    const peak = (s) => Math.max(0, ...s.data.map((v) => Math.abs(yOf(v) || 0)));
+    const peaks = series.map(peak).filter((x) => x > 0);
+    const multiples = si >= 0 && series.length > 1 && !horizontal &&
+      ((spec.splitScale || []).includes(measures[0]) || (!additive && peaks.length > 1 && Math.max(...peaks) >= 10 * Math.min(...peaks)));
+    if (spec.stack && si >= 0 && additive && !multiples) {
+      for (const s of series) { s.stack = 'total'; if (!isLine) s.itemStyle.borderRadius = 0; }
+    }
+
+    // A seconds axis over two minutes ticks in minutes.
+    const maxOf = (unit, ss) => Math.max(0, ...ss.filter((s, k) => si >= 0 || unitKey(measures[k]) === unit).flatMap((s) => s.data.map((v) => yOf(v) || 0)));
+    const valueAxis = (unit, i, ss, title) => {
+      const fmtUnitKey = unitOf(spec, measures.find((m) => unitKey(m) === unit) || measures[0]);
+      const max = fmtUnitKey === 's' ? maxOf(unit, ss) : 0;
+      const minutes = max > 120;
       const a = { type: 'value', position: i ? 'right' : undefined,
-        axisLabel: { formatter: (v) => axisUnit(v, unit), color: '#667085' },
+        name: title || axisTitle(spec, measures.filter((m) => unitKey(m) === unit), minutes),
+        nameLocation: 'middle', nameRotate: horizontal ? 0 : 90, nameTextStyle: { color: '#667085', fontSize: 11.5 },
+        axisLabel: { formatter: (v) => tick(v, fmtUnitKey, minutes), color: '#667085' },
         splitLine: { show: i === 0, lineStyle: { color: '#eef1f5' } } };
-      const max = unit === 's' ? maxOf(unit) : 0;
-      if (max > 120) {
+      if (minutes) {
         a.interval = 60 * ([1, 2, 5, 10, 15, 30, 60, 120].find((m) => max / (60 * m) <= 6) || 240);
         a.max = Math.ceil(max / a.interval) * a.interval;
       }
       return a;
     };
-    const valueAxes = (units.length ? units : ['']).map(valueAxis);
-    const catAxis = timeAxis
-      ? { type: 'time', axisLine: { lineStyle: { color: '#cfd6e2' } }, minInterval: rows.every((r) => isMidnight(r[ci])) ? 86400000 : undefined,
-          axisLabel: { color: '#667085', hideOverlap: true, formatter: { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } } }
-      : { type: 'category', data: cats.map(catLabel), axisTick: { alignWithLabel: true }, axisLine: { lineStyle: { color: '#cfd6e2' } },
-          axisLabel: { color: '#46516a', hideOverlap: !horizontal, interval: horizontal ? 0 : 'auto', width: horizontal ? 160 : cats.length <= 6 ? 130 : 90, overflow: 'truncate' },
-          inverse: horizontal };
+    const width = c.body.clientWidth || 600;
+    const catName = categoryTitle(spec);
+    const catAxis = (showLabels) => {
+      if (timeAxis) {
+        return { type: 'time', name: catName, nameLocation: 'middle', nameTextStyle: { color: '#667085', fontSize: 11.5 },
+          axisLine: { lineStyle: { color: '#cfd6e2' } }, minInterval: allDays ? 86400000 : undefined,
+          axisLabel: { show: showLabels, color: '#667085', hideOverlap: true,
+            formatter: { year: '{yyyy}', month: '{yyyy}-{MM}', day: '{yyyy}-{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } } };
+      }
+      const labels = cats.map(catLabel);
+      const lay = horizontal ? { interval: 0, rotate: 0, hideOverlap: false } : categoryLabels(labels, width);
+      const lines = Math.max(1, ...labels.map((l) => String(l).split('\n').length));
+      return { type: 'category', data: labels, name: catName, nameLocation: horizontal ? 'start' : 'middle',
+        nameGap: horizontal ? 12 : lines > 1 && !lay.rotate ? 14 + 15 * lines : undefined,
+        nameTextStyle: { color: '#667085', fontSize: 11.5, align: horizontal ? 'right' : 'center', padding: horizontal ? 0 : [4, 0, 0, 0] },
+        axisTick: { alignWithLabel: true }, axisLine: { lineStyle: { color: '#cfd6e2' } },
+        axisLabel: { show: showLabels, color: '#46516a', hideOverlap: lay.hideOverlap, interval: lay.interval, rotate: lay.rotate,
+          verticalAlign: !horizontal && lines > 1 && !lay.rotate ? 'top' : undefined, lineHeight: lines > 1 ? 15 : undefined,
+          width: horizontal ? 180 : lay.rotate ? 150 : undefined, overflow: horizontal || lay.rotate ? 'truncate' : undefined },
+        inverse: horizontal };
+    };
 
     // Tooltip: the category, each series in its unit, and for a single row
     // the columns the chart does not draw.
@@ -604,7 +899,7 @@
         ps = [].concat(ps);
         if (!ps.length) return '';
         const p0 = ps[0];
-        const head = timeAxis ? cellText(new Date(p0.axisValue).toISOString()) : String(p0.axisValueLabel || p0.name);
+        const head = timeAxis ? cellText(new Date(p0.axisValue).toISOString()) : (timeCat ? cellText(cats[p0.dataIndex]) : String(p0.axisValueLabel || p0.name));
         const esc = (t) => String(t).replace(/[&<>]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[ch]);
         const lines = ['<b>' + esc(head) + '</b>'];
         let single = -1;
@@ -625,15 +920,37 @@
       color: PALETTE,
       useUTC: true, // the warehouse's times and the date filter are UTC
       animationDuration: 300,
-      grid: { left: 12, right: li >= 0 ? 96 : 18, top: series.length > 1 || units.length > 1 ? 40 : 28, bottom: 8, containLabel: true },
       tooltip,
-      legend: series.length > 1 ? { top: 4, left: 8, type: 'scroll', icon: 'roundRect', itemWidth: 12, itemHeight: 8, textStyle: { color: '#46516a' } } : { show: false },
-      xAxis: horizontal ? valueAxes[0] : catAxis,
-      yAxis: horizontal ? catAxis : valueAxes,
       series,
     };
-    if (note) option.title = { text: note, right: 8, top: 4, textStyle: { fontSize: 11, color: '#98a2b3', fontWeight: 'normal' } };
-    if (timeAxis && spec.zoomMinutes && rows.length) {
+    if (multiples) {
+      // One grid per split value, each with its own value axis and title.
+      const h = 92, gap = 34, top = 10;
+      option.grid = series.map((s, k) => ({ left: 12, right: 18, top: top + gap + k * (h + gap), height: h, outerBoundsMode: 'same', outerBoundsContain: 'all' }));
+      option.xAxis = series.map((s, k) => Object.assign(catAxis(k === series.length - 1), { gridIndex: k }, k === series.length - 1 ? {} : { name: '' }));
+      option.yAxis = series.map((s, k) => Object.assign(valueAxis(unitKey(measures[0]), 0, [s], axisTitle(spec, measures, false)),
+        { gridIndex: k, nameLocation: 'end', nameRotate: 0, nameTextStyle: { color: '#667085', fontSize: 11, align: 'left', padding: [0, 0, 2, -30] }, splitNumber: 3 }));
+      series.forEach((s, k) => { s.xAxisIndex = k; s.yAxisIndex = k; delete s.stack; });
+      option.title = series.map((s, k) => ({ text: s.name + ': its own scale', right: 16, top: top + 8 + k * (h + gap),
+        textStyle: { fontSize: 12, fontWeight: 600, color: s.itemStyle.color } }));
+      option.legend = { show: false };
+      option.tooltip.trigger = 'axis';
+      option.axisPointer = { link: [{ xAxisIndex: 'all' }] };
+      Object.defineProperty(option, '__height', { value: top + series.length * (h + gap) + 56, enumerable: false });
+    } else {
+      const valueAxes = (units.length ? units : ['']).map((u, i) => valueAxis(u, i, series));
+      option.grid = { left: 12, right: li >= 0 ? 96 : 18, top: series.length > 1 || units.length > 1 ? 44 : 28, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'all' };
+      option.legend = series.length > 1 ? { top: 8, left: 8, type: 'scroll', icon: 'roundRect', itemWidth: 12, itemHeight: 8, textStyle: { color: '#46516a' } } : { show: false };
+      option.xAxis = horizontal ? Object.assign(valueAxes[0], { nameLocation: 'middle' }) : catAxis(true);
+      option.yAxis = horizontal ? catAxis(true) : valueAxes;
+      if (horizontal) option.grid.top = 40;
+    }
+    if (sameDay) {
+      const day = String(rows[0][ci]).slice(0, 10);
+      for (const a of [].concat(option.xAxis)) if (a.name) a.name = a.name.replace('(UTC)', '(UTC, ' + day + ')');
+    }
+    if (note) option.title = [].concat(option.title || [], { text: note, right: 8, top: 4, textStyle: { fontSize: 11, color: '#98a2b3', fontWeight: 'normal' } });
+    if (timeAxis && spec.zoomMinutes && rows.length && !multiples) {
       const last = Math.max(...rows.map((r) => Date.parse(r[ci]))), first = Math.min(...rows.map((r) => Date.parse(r[ci])));
       if (last - first > spec.zoomMinutes * 60000) {
         option.dataZoom = [{ type: 'inside', xAxisIndex: 0, startValue: last - spec.zoomMinutes * 60000, endValue: last },
@@ -643,6 +960,7 @@
       }
     }
     Object.defineProperty(option, '__points', { value: points, enumerable: false });
+    Object.defineProperty(option, '__nonzero', { value: nonzero, enumerable: false });
     if (horizontal && cats.length > 10) Object.defineProperty(option, '__height', { value: Math.min(760, 60 + 24 * cats.length), enumerable: false });
     return option;
   }
@@ -667,10 +985,32 @@
       kpi('Accounting', h.balanced ? 'Balanced' : 'Unbalanced', 'received = loaded + rejected + duplicate', h.balanced ? 'good' : 'bad', 'balanced'),
       kpi('Stream topics', h.streams.length ? String(h.streams.length) : '—', h.streams.length ? st.files + ' batches · ' + fmt(st.received) + ' messages' : 'no stream batches yet',
         h.streams.length ? (streamsBalanced ? 'good' : 'bad') : '', 'streams'),
-      kpi('Data tests', tests ? h.testsPassing + ' / ' + tests : '—', h.testsFailing ? h.testsFailing + ' failing' : 'all passing', h.testsFailing ? 'bad' : 'good', 'tests'),
+      kpi('Data tests', tests ? h.testsPassing + ' / ' + tests : '—',
+        !h.testsFailing ? 'all passing' : h.testsFailing === h.testsIntended ? h.testsFailing + ' failing: the demo\'s intended dirt, explained below'
+          : h.testsFailing + ' failing' + (h.testsIntended ? ' (' + h.testsIntended + ' intended demo dirt)' : ''),
+        !h.testsFailing ? 'good' : h.testsFailing === h.testsIntended ? 'warn' : 'bad', 'tests'),
       kpi('Fresh datasets', fresh + ' / ' + h.datasets.length, 'loaded within ' + Math.round(h.freshWithinSeconds / 60) + ' min', fresh === h.datasets.length ? 'good' : '', 'fresh'));
 
     const num = (v) => el('td', { class: 'num', text: fmt(v) });
+    // paged shows a long table a page at a time, with the page kept across refreshes.
+    const paged = (key, table, rows, size) => {
+      const pages = Math.max(1, Math.ceil(rows.length / size));
+      const page = Math.min(state.pages[key] || 0, pages - 1);
+      const tbody = table.querySelector('tbody');
+      const show = (p) => {
+        state.pages[key] = p;
+        tbody.replaceChildren(...rows.slice(p * size, (p + 1) * size));
+        info.textContent = rows.length ? 'Rows ' + (p * size + 1) + '–' + Math.min(rows.length, (p + 1) * size) + ' of ' + rows.length : '';
+        prev.disabled = p === 0;
+        next.disabled = p >= pages - 1;
+      };
+      const info = el('span', { class: 'pager-info' });
+      const prev = el('button', { type: 'button', class: 'ghost small', 'data-dir': 'prev', text: '‹ Previous', onclick: () => show(state.pages[key] - 1) });
+      const next = el('button', { type: 'button', class: 'ghost small', 'data-dir': 'next', text: 'Next ›', onclick: () => show(state.pages[key] + 1) });
+      const pager = el('div', { class: 'pager', 'data-pager': key, hidden: rows.length <= size }, info, prev, next);
+      if (rows.length) show(page);
+      return el('div', {}, el('div', { class: 'table-wrap' }, table), pager);
+    };
     const heads = (names, numFrom, numTo) => el('thead', {}, el('tr', {}, names.map((x, i) => el('th', { class: i >= numFrom && i < numTo ? 'num' : '', text: x }))));
     const none = (cols, text) => el('tr', {}, el('td', { colSpan: cols, text }));
     const yes = (ok) => el('td', {}, el('span', { class: 'pill ' + (ok ? 'ok' : 'bad'), text: ok ? 'yes' : 'no' }));
@@ -700,13 +1040,26 @@
         el('td', { text: stamp(x.lastRecordedAt) }))) : none(7, 'No late events.')));
 
     const chartBox = el('div', { class: 'chart fill', style: 'min-height:' + Math.max(240, 60 + 30 * h.datasets.length) + 'px' });
-    const testRows = h.tests.map((x) => el('tr', { 'data-status': x.latestStatus, 'data-test': x.table + ' ' + x.test },
-      el('td', {}, el('span', { class: 'pill ' + (x.latestStatus === 'fail' ? 'bad' : 'ok'), text: x.latestStatus })),
-      el('td', { text: x.table }), el('td', { class: 'wrap', text: x.test }), el('td', { text: x.fileId === 'suite' ? 'suite: ' + x.dataset : x.dataset }),
-      num(x.runs), num(x.failedRuns), num(x.latestFailures), el('td', { text: stamp(x.lastRunAt) })));
+    // A failing test says what its rows are and, where Pulse knows, why.
+    const testRows = h.tests.map((x) => {
+      const e = x.explanation, fail = x.latestStatus === 'fail';
+      const why = fail && e ? el('div', { class: 'why', 'data-explanation': e.intended ? 'intended' : 'unknown' },
+        e.found ? el('div', { class: 'found', text: e.found }) : null,
+        el('div', { class: 'cause', text: e.cause || 'No known cause: look at these rows and where they came from.' })) : null;
+      return el('tr', { class: fail ? (e && e.intended ? 'failing intended' : 'failing') : '', 'data-status': x.latestStatus, 'data-test': x.table + ' ' + x.test },
+        el('td', {}, el('span', { class: 'pill ' + (!fail ? 'ok' : e && e.intended ? 'warn' : 'bad'), text: x.latestStatus }),
+          fail && e && e.intended ? el('span', { class: 'dirt-tag', text: 'intended dirt' }) : null),
+        el('td', { text: x.table }), el('td', { class: 'wrap' }, el('div', { text: x.test }), why),
+        el('td', { text: x.fileId === 'suite' ? 'suite: ' + x.dataset : x.dataset }),
+        num(x.runs), num(x.failedRuns), num(x.latestFailures), el('td', { text: stamp(x.lastRunAt) }));
+    });
     const testsTable = el('table', { 'data-table': 'tests' },
       heads(['Status', 'Table', 'Test', 'Run by', 'Runs', 'Failed runs', 'Failing rows', 'Last run'], 4, 7),
-      el('tbody', {}, testRows.length ? testRows : none(8, 'No data tests have run yet.')));
+      el('tbody', {}, testRows.length ? [] : none(8, 'No data tests have run yet.')));
+    const testsIntro = h.testsFailing ? el('p', { class: 'panel-intro' },
+      'A failing data test is a finding about the data, not a failure of the pipeline: the rows are loaded and counted, and the test says what is wrong with them. ',
+      h.testsFailing === h.testsIntended ? 'Here every failure is dirt the demo\'s generators make on purpose, for the tests to catch; each says what it is.'
+        : 'Amber rows are the demo\'s intended dirt; red rows have no known cause.') : null;
     const rejects = el('table', { 'data-table': 'rejects' },
       heads(['Dataset', 'Field', 'Example reason', 'Records'], 3, 4),
       el('tbody', {}, h.rejects.length ? h.rejects.map((r) => el('tr', {}, el('td', { text: r.dataset }), el('td', { text: r.field }),
@@ -722,14 +1075,18 @@
     if (old) { old.dispose(); delete pulse.charts.__pipeline; }
     root.replaceChildren(
       kpis,
-      panel('Freshness and record accounting per dataset', 'PIPELINE_HEALTH over PULSE_MANIFESTS: files and stream batches', el('div', { class: 'scroll' }, ds)),
-      panel('Stream topics', 'PULSE_MANIFESTS of the stream batches (one per topic per batch): received = loaded + rejected + duplicate; of which late: loaded after their windows had closed', el('div', { class: 'scroll' }, streams)),
-      panel('Late events per dataset and window', 'PULSE_LATE_EVENTS: a late event is loaded into its facts and kept here whole with every window it missed; a partly late event still counted in the windows still open', el('div', { class: 'scroll' }, late)),
+      panel('Freshness and record accounting per dataset', 'PIPELINE_HEALTH over PULSE_MANIFESTS: files and stream batches',
+        paged('datasets', ds, [...ds.querySelectorAll('tbody tr')], 20)),
+      panel('Stream topics', 'PULSE_MANIFESTS of the stream batches (one per topic per batch): received = loaded + rejected + duplicate; of which late: loaded after their windows had closed',
+        paged('streams', streams, [...streams.querySelectorAll('tbody tr')], 20)),
+      panel('Late events per dataset and window', 'PULSE_LATE_EVENTS: a late event is loaded into its facts and kept here whole with every window it missed; a partly late event still counted in the windows still open',
+        paged('late', late, [...late.querySelectorAll('tbody tr')], 20)),
       el('div', { class: 'two' },
         panel('Where the records went', 'per dataset, files and stream batches', chartBox),
-        panel('Rejected records by field', 'PULSE_REJECTS, kept whole with their reason', el('div', { class: 'scroll' }, rejects))),
-      panel('Data tests', 'DATA_TEST_RESULTS: the latest result per test, with its runs and failed runs', el('div', { class: 'scroll' }, testsTable)),
-      panel('Recent loads', 'the newest manifests', el('div', { class: 'scroll' }, recent)),
+        panel('Rejected records by field', 'PULSE_REJECTS, kept whole with their reason', paged('rejects', rejects, [...rejects.querySelectorAll('tbody tr')], 12))),
+      panel('Data tests', 'DATA_TEST_RESULTS: the latest result per test (failing first), with its runs and failed runs', testsIntro,
+        testRows.length ? paged('tests', testsTable, testRows, 15) : el('div', { class: 'table-wrap' }, testsTable)),
+      panel('Recent loads', 'the newest manifests', paged('recent', recent, [...recent.querySelectorAll('tbody tr')], 15)),
       ...(h.missing.length ? [el('div', { class: 'missing' }, 'Not in the warehouse yet: ', ...h.missing.flatMap((v, i) => [i ? ', ' : '', el('code', { text: v })]))] : []));
     root.dataset.datasets = String(h.datasets.length);
     root.dataset.tests = String(tests);
@@ -741,11 +1098,13 @@
         ['Rejected', (d) => d.rejected, '#e5484d'], ['Duplicate', (d) => d.duplicate, '#f59e0b']];
       chart.setOption({
         animationDuration: 300,
-        grid: { left: 12, right: 18, top: 34, bottom: 8, containLabel: true },
+        grid: { left: 12, right: 18, top: 44, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'all' },
         tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => fmt(v) },
-        legend: { top: 4, left: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 8 },
-        xAxis: { type: 'value', axisLabel: { formatter: (v) => compact.format(v), color: '#667085' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
-        yAxis: { type: 'category', data: names, inverse: true, axisLabel: { color: '#46516a' } },
+        legend: { top: 4, right: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 8 },
+        xAxis: { type: 'value', name: 'Records (count)', nameLocation: 'middle', nameTextStyle: { color: '#667085', fontSize: 11.5 },
+          axisLabel: { formatter: (v) => compact.format(v), color: '#667085' }, splitLine: { lineStyle: { color: '#eef1f5' } } },
+        yAxis: { type: 'category', data: names, inverse: true, name: 'Dataset', nameLocation: 'start', nameTextStyle: { color: '#667085', fontSize: 11.5, align: 'right' },
+          axisLabel: { color: '#46516a' } },
         series: parts.map(([name, of, color]) => ({ name, type: 'bar', stack: 'records', color, barMaxWidth: 18, data: h.datasets.map(of) })),
       });
       pulse.charts.__pipeline = chart;
@@ -766,20 +1125,31 @@
       return;
     }
     state.refresh = state.config.refreshSeconds;
-    readURL();
     const sel = $('#refresh');
-    if (![...sel.options].some((o) => +o.value === state.refresh)) {
-      sel.append(el('option', { value: state.refresh, text: state.refresh + ' s' }));
+    if (state.page === 'dashboards') {
+      // Each section refreshes at its own rate; the top bar sets them all.
+      sel.prepend(el('option', { value: 'seed', text: state.config.seedRates ? "Each section's seed rate" : 'Each section\'s default' }));
+      sel.append(el('option', { value: 'custom', text: 'Set per section', hidden: true }));
+      sel.title = 'How often the sections reload: ' + state.config.groups.map((g) => g.title + ' every ' + secondsText(g.refreshSeconds)).join(', ');
     }
-    sel.value = String(state.refresh);
-    sel.addEventListener('change', () => { state.refresh = +sel.value; writeURL(); schedule(); });
-    $('#refresh-now').addEventListener('click', () => refresh());
+    readURL();
+    if (state.page === 'pipeline' && ![...sel.options].some((o) => o.value === String(state.refresh))) {
+      sel.append(el('option', { value: state.refresh, text: secondsText(state.refresh) }));
+    }
+    syncGlobalSelect();
+    sel.addEventListener('change', () => {
+      if (state.page === 'pipeline') { state.refresh = +sel.value; schedulePipeline(); writeURL(); return; }
+      if (sel.value === 'custom') return;
+      for (const g of state.config.groups) setSectionRefresh(g.id, sel.value === 'seed' ? g.refreshSeconds : +sel.value);
+      writeURL();
+    });
+    $('#refresh-now').addEventListener('click', () => refreshAll());
     writeURL();
     if (state.page === 'dashboards') {
       try { setupFilters(await api('/api/filters')); } catch (e) { showError('Could not load the filter values: ' + e.message); }
     }
     window.addEventListener('resize', () => { for (const ch of Object.values(pulse.charts)) ch.resize(); });
-    await refresh();
+    await refreshAll();
   }
   if (typeof echarts === 'undefined') {
     document.addEventListener('DOMContentLoaded', () => showError('ECharts did not load: run `make tools`.'));

@@ -4,8 +4,8 @@
 //   node browser.cjs '<json config>'
 //
 // config: {url, playwright (folder of playwright-core), chromium, userDataDir,
-//          shots: {dashboard, filtered, dated, pipeline}, sectionShots (folder),
-//          platform, day (YYYY-MM-DD)}
+//          shots: {dashboard, filtered, dated, batchday, measures, pipeline}, sectionShots (folder),
+//          platform, day (YYYY-MM-DD), batchDay (YYYY-MM-DD), watchMs}
 'use strict';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -35,6 +35,18 @@ function cards() {
       const cat = [].concat(opt.xAxis || [], opt.yAxis || []).find((a) => a.type === 'category');
       categories = cat ? cat.data : [];
     }
+    // Every axis the chart draws, with its title and how its labels are laid out.
+    const axes = [];
+    if (chart) {
+      const opt = chart.getOption();
+      for (const [dim, list] of [['x', opt.xAxis || []], ['y', opt.yAxis || []]]) {
+        for (const a of list) {
+          axes.push({ dim, type: a.type, name: a.name || '', labels: !(a.axisLabel && a.axisLabel.show === false),
+            interval: a.axisLabel ? a.axisLabel.interval : null, hideOverlap: !!(a.axisLabel && a.axisLabel.hideOverlap),
+            count: a.type === 'category' ? (a.data || []).length : 0 });
+        }
+      }
+    }
     const kpi = c.querySelector('.kpi-value');
     const head = c.querySelector('.headline');
     const state = window.pulse.state.cards.get(view);
@@ -49,6 +61,10 @@ function cards() {
       note: c.querySelector('.note-line') ? c.querySelector('.note-line').textContent : '',
       notApplied: [...c.querySelectorAll('[data-not-applied]')].map((e) => e.dataset.notApplied),
       canvas: !!c.querySelector('canvas'),
+      axes,
+      grids: chart ? [].concat(chart.getOption().grid || []).length : 0,
+      headColumn: head ? head.dataset.column || '' : '',
+      emptyText: c.querySelector('.empty-state') ? c.querySelector('.empty-state').textContent : '',
     };
   });
 }
@@ -76,13 +92,42 @@ async function settled(page, want) {
   await page.waitForTimeout(400); // let the charts' frame paint
 }
 
+// sectionsNow reads each section: its refresh select, span line, and the
+// note it shows when a date range leaves it without rows.
+function sectionsNow() {
+  return [...document.querySelectorAll('section.group')].map((s) => ({
+    id: s.dataset.group,
+    refresh: s.querySelector('[data-role=section-refresh]').value,
+    span: s.querySelector('.span-line').textContent,
+    empty: s.dataset.empty === 'true',
+    banner: s.querySelector('.section-empty').hidden ? '' : s.querySelector('.section-empty').textContent,
+  }));
+}
+
+// pageText is what a reader sees, to check that no day is written in a
+// locale format.
+function pageText() {
+  const inputs = [...document.querySelectorAll('#filters input')].filter((i) => i.type !== 'date').map((i) => i.type + ':' + i.value);
+  return { text: document.body.innerText, inputs };
+}
+
 async function snapshot(page, query) {
   return {
     url: page.url(),
     errors: await page.evaluate(() => window.pulse.errors.slice()),
     cards: await page.evaluate(cards),
+    sections: await page.evaluate(sectionsNow),
+    page: await page.evaluate(pageText),
     api: await page.evaluate(apiAll, query),
   };
+}
+
+// setDays types a date range into the filter bar as a user would.
+async function setDays(page, from, to) {
+  for (const [id, v] of [['#f-from', from], ['#f-to', to]]) {
+    await page.fill(id, v);
+    await page.dispatchEvent(id, 'change');
+  }
 }
 
 (async () => {
@@ -96,9 +141,11 @@ async function snapshot(page, query) {
     page.on('console', (m) => { if (m.type() === 'error') out.console.push(m.text()); });
     page.on('pageerror', (e) => out.pageErrors.push(String(e)));
 
-    // 1. The page loads and every chart renders.
-    await page.goto(cfg.url + '?refresh=5', { waitUntil: 'load' });
+    // 1. The page loads with each section at its seed's refresh rate and
+    // every chart renders.
+    await page.goto(cfg.url, { waitUntil: 'load' });
     let g = await waitGeneration(page, 0, 30000);
+    const t0 = Date.now();
     await page.waitForTimeout(400);
     out.initial = Object.assign(await snapshot(page, ''), {
       title: await page.title(),
@@ -112,26 +159,54 @@ async function snapshot(page, query) {
       await page.locator(`section.group[data-group="${id}"]`).screenshot({ path: cfg.sectionShots + '/dashboard-' + id + '.png' });
     }
 
-    // 2. It refreshes by itself (every 5 s here, from ?refresh=5).
-    const t0 = Date.now();
-    g = await waitGeneration(page, g, 15000);
-    out.autoRefreshMs = Date.now() - t0;
+    // 2. Each section refreshes by itself at its own rate: watch for a while.
+    if (Date.now() - t0 < cfg.watchMs) await page.waitForTimeout(cfg.watchMs - (Date.now() - t0));
+    out.watchedMs = Date.now() - t0;
+    out.refreshes = await page.evaluate(() => JSON.parse(JSON.stringify(window.pulse.sections)));
 
-    // 3. A platform filter changes the numbers.
+    // 3. The headline follows the measure picked, and measures on scales
+    // of their own get axes of their own.
+    const pickMeasure = async (view, measure) => {
+      await page.selectOption(`article.card[data-view="${view}"] select[data-role=measure]`, measure);
+      await page.waitForTimeout(300);
+    };
+    await pickMeasure('COMMUNITY_TRENDS', 'AVG_ENGAGEMENT');
+    await pickMeasure('MART_MOVIE_STATS', 'PURCHASES');
+    await pickMeasure('ENGAGEMENT_BY_PLATFORM', 'AVG_ENGAGEMENT');
+    await pickMeasure('ENGAGEMENT_BY_HOUR', 'TOTAL_ENGAGEMENT');
+    await page.waitForTimeout(400);
+    out.measures = await page.evaluate(cards);
+    await page.locator('section.group[data-group="engagement"]').screenshot({ path: cfg.shots.measures });
+    for (const [view, m] of [['COMMUNITY_TRENDS', 'TOTAL_ENGAGEMENT'], ['MART_MOVIE_STATS', 'TOTAL_SALES'],
+      ['ENGAGEMENT_BY_PLATFORM', 'INTERACTIONS'], ['ENGAGEMENT_BY_HOUR', 'INTERACTIONS']]) await pickMeasure(view, m);
+
+    // 4. A platform filter changes the numbers (every section at 5 s from here).
+    await page.selectOption('#refresh', '5');
+    out.allAtFive = await page.evaluate(sectionsNow);
     await page.selectOption('#f-platform', cfg.platform);
     await settled(page, { platform: cfg.platform, from: '', to: '' });
     out.filtered = await snapshot(page, 'platform=' + encodeURIComponent(cfg.platform));
     await page.screenshot({ path: cfg.shots.filtered, fullPage: true });
 
-    // 4. A date filter (one day) instead.
+    // 5. A date filter (one day of the stream) instead, typed as ISO days.
     await page.click('#f-clear');
-    for (const id of ['#f-from', '#f-to']) {
-      await page.fill(id, cfg.day);
-      await page.dispatchEvent(id, 'change');
-    }
+    await setDays(page, cfg.day, cfg.day);
     await settled(page, { platform: '', from: cfg.day, to: cfg.day });
     out.dated = await snapshot(page, 'from=' + cfg.day + '&to=' + cfg.day);
     await page.screenshot({ path: cfg.shots.dated, fullPage: true });
+
+    // 6. A batch day: the stream sections have nothing that day and say so.
+    await setDays(page, cfg.batchDay, cfg.batchDay);
+    await settled(page, { platform: '', from: cfg.batchDay, to: cfg.batchDay });
+    out.batchday = await snapshot(page, 'from=' + cfg.batchDay + '&to=' + cfg.batchDay);
+    await page.screenshot({ path: cfg.shots.batchday, fullPage: true });
+
+    // 7. A day written in another format is refused, not applied.
+    await page.fill('#f-from', '02/06/2024');
+    await page.dispatchEvent('#f-from', 'change');
+    await page.waitForTimeout(300);
+    out.badDay = await page.evaluate(() => ({ invalid: document.getElementById('f-from').closest('.field').classList.contains('invalid'),
+      from: window.pulse.state.filters.from }));
 
     // 5. The pipeline-health page.
     await page.goto(cfg.url + 'pipeline?refresh=5', { waitUntil: 'load' });
@@ -148,6 +223,7 @@ async function snapshot(page, query) {
           loaded: +r.dataset.loaded, rejected: +r.dataset.rejected, duplicate: +r.dataset.duplicate, late: +r.dataset.late })),
         late: rows('[data-table=late] tr[data-late-dataset]', (r) => ({ dataset: r.dataset.lateDataset, window: r.dataset.window, events: +r.dataset.events, windows: +r.dataset.windows })),
         tests: rows('[data-table=tests] tr[data-status]', (r) => ({ status: r.dataset.status, test: r.dataset.test })),
+        testsPager: document.querySelector('[data-pager=tests] .pager-info') ? document.querySelector('[data-pager=tests] .pager-info').textContent : '',
         balanced: document.querySelector('[data-kpi=balanced] .value').textContent,
         streamsKPI: document.querySelector('[data-kpi=streams] .value').textContent,
         chartPoints: points,
@@ -156,6 +232,14 @@ async function snapshot(page, query) {
       };
     });
     await page.screenshot({ path: cfg.shots.pipeline, fullPage: true });
+    // The data tests page through, a page at a time.
+    out.pipeline.testPages = [];
+    for (let i = 0; i < 20; i++) {
+      out.pipeline.testPages.push(await page.$$eval('[data-table=tests] tr[data-status]', (rs) => rs.map((r) => r.dataset.test)));
+      const next = await page.$('[data-pager=tests] button[data-dir=next]:not([disabled])');
+      if (!next) break;
+      await next.click();
+    }
   } finally {
     await ctx.close();
   }
