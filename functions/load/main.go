@@ -18,7 +18,7 @@ import (
 func main() {
 	slog.SetDefault(handlers.NewLogger())
 	ctx := context.Background()
-	env, err := wire.Env(ctx, os.Getenv, false)
+	env, err := wire.Env(ctx, os.Getenv, true) // with the dedupe store: Load renews and commits the claims
 	if err != nil {
 		fail(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 // FunctionNames lists every Lambda function the app deploys. Each is built into
 // <LambdaDir>/<name>/bootstrap (GOOS=linux GOARCH=arm64, -tags lambda.norpc).
-var FunctionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold"}
+var FunctionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold", "schema", "topics"}
 
 // DefaultLambdaDir is where the build puts the function binaries, relative to the repository root.
 const DefaultLambdaDir = ".build/lambda"
@@ -70,6 +70,9 @@ type Config struct {
 	LargeFileBytes int64
 	// ChunkBytes is the size of one chunk of a split file. Zero means DefaultChunkBytes.
 	ChunkBytes int64
+	// TopicPartitions and TopicReplicationFactor are how the deployment creates the Kafka topics
+	// (topics.go; context topicPartitions, topicReplicationFactor). Zero means seed 004's 5 and 3.
+	TopicPartitions, TopicReplicationFactor int
 	// TopicGroups are the Kafka topics the stream function consumes, with their mapping settings.
 	// Nil means DefaultTopicGroups.
 	TopicGroups []TopicGroup
@@ -108,6 +111,9 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 	}
 	if cfg.LambdaDir == "" {
 		cfg.LambdaDir = DefaultLambdaDir
+	}
+	if err := cfg.loadTopicSettings(lookup); err != nil {
+		return Config{}, err
 	}
 	var missing []string
 	if cfg.SnowflakeSecretARN == "" {

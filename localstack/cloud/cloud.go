@@ -95,6 +95,8 @@ type Cloud struct {
 	buckets     map[string]*Resource // bucket name -> bucket
 	tables      map[string]*Resource // table name -> table
 	skipped     []string
+	cfn         cfnResponses
+	custom      []*CustomResource
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -229,6 +231,9 @@ func Start(ctx context.Context, opts Options) (_ *Cloud, err error) {
 		c.byARN[f.ARN] = f
 	}
 	if err := c.createResources(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.runCustomResources(ctx); err != nil {
 		return nil, err
 	}
 	if err := c.loadStateMachines(); err != nil {

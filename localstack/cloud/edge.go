@@ -73,6 +73,10 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.lambdaInvoke(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, cfnResponsePath) {
+		e.serveCFNResponse(w, r)
+		return
+	}
 	if r.URL.Path == "/sns/publish" {
 		e.snsPublish(w, r)
 		return
@@ -95,6 +99,8 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveStates(w, r, p)
 	case "kafka":
 		e.serveKafka(w, r, p)
+	case "sts":
+		e.serveSTS(w, r, p)
 	default:
 		c.record(p.call("unknown:"+service, r.Method+" "+r.URL.Path))
 		awsError(w, http.StatusBadRequest, "UnknownService", "the local cloud does not serve "+service)
@@ -449,6 +455,33 @@ func (e *edge) serveSecrets(w http.ResponseWriter, r *http.Request, p *caller) {
 		"VersionStages": []string{"AWSCURRENT"}, "CreatedDate": float64(time.Now().Unix())})
 }
 
+// --- STS ---
+
+// serveSTS answers GetCallerIdentity (gosnowflake's platform detection asks
+// it at start), which IAM allows every principal without a grant; any other
+// STS action is recorded and refused.
+func (e *edge) serveSTS(w http.ResponseWriter, r *http.Request, p *caller) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	action := r.Form.Get("Action")
+	if action != "GetCallerIdentity" {
+		e.c.record(p.call("sts:"+action, "*"))
+		awsError(w, http.StatusBadRequest, "InvalidAction", "the local cloud answers sts:GetCallerIdentity only, not "+action)
+		return
+	}
+	e.c.record(p.call("sts:GetCallerIdentity", "*"))
+	arn := "arn:aws:iam::" + e.c.Assembly.Account + ":user/test"
+	if p.role != nil {
+		name, _ := e.c.Assembly.Name(p.role)
+		arn = "arn:aws:sts::" + e.c.Assembly.Account + ":assumed-role/" + name + "/" + p.function
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>%s</Arn><UserId>AROALOCAL:%s</UserId><Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+		arn, p.function, e.c.Assembly.Account, uuidOf(arn+time.Now().String()))
+}
+
 // --- MSK control plane ---
 
 var brokersRe = regexp.MustCompile(`^/v1/clusters/(.+)/bootstrap-brokers$`)
@@ -484,6 +517,11 @@ func (c *Cloud) isCluster(arn string) bool {
 	}
 	for _, m := range c.mappings {
 		if m.Cluster == arn {
+			return true
+		}
+	}
+	for _, r := range c.Assembly.Resources("AWS::Lambda::EventSourceMapping") {
+		if src, err := c.Assembly.String(r.Stack, r.Properties["EventSourceArn"]); err == nil && src == arn {
 			return true
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -283,6 +284,28 @@ func (f *frontConn) intercept(frame []byte) (bool, error) {
 				f.k.c.record(f.caller.call("kafka-cluster:WriteData", f.k.c.kafkaARN("topic", t.Topic)))
 			}
 		}
+	case 19: // CreateTopics: kafka-cluster:CreateTopic on each topic
+		if f.caller == nil {
+			return true, nil
+		}
+		req := kmsg.NewCreateTopicsRequest()
+		req.SetVersion(version)
+		if err := req.ReadFrom(body); err == nil {
+			for _, t := range req.Topics {
+				f.k.c.record(f.caller.call("kafka-cluster:CreateTopic", f.k.c.kafkaARN("topic", t.Topic)))
+			}
+		}
+	case 37: // CreatePartitions: kafka-cluster:AlterTopic on each topic
+		if f.caller == nil {
+			return true, nil
+		}
+		req := kmsg.NewCreatePartitionsRequest()
+		req.SetVersion(version)
+		if err := req.ReadFrom(body); err == nil {
+			for _, t := range req.Topics {
+				f.k.c.record(f.caller.call("kafka-cluster:AlterTopic", f.k.c.kafkaARN("topic", t.Topic)))
+			}
+		}
 	case 3: // Metadata: kafka-cluster:DescribeTopic on each topic named
 		if f.caller == nil {
 			return true, nil
@@ -352,6 +375,14 @@ func (c *Cloud) kafkaARN(kind, name string) string {
 	for _, m := range c.mappings {
 		cluster = m.Cluster
 		break
+	}
+	if cluster == "" {
+		for _, r := range c.Assembly.Resources("AWS::Lambda::EventSourceMapping") {
+			if src, err := c.Assembly.String(r.Stack, r.Properties["EventSourceArn"]); err == nil && strings.Contains(src, ":kafka:") {
+				cluster = src
+				break
+			}
+		}
 	}
 	if cluster == "" {
 		for _, r := range c.Assembly.Resources("AWS::MSK::ServerlessCluster") {

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -22,13 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/pulse-analytics/pulse/dashboards/views"
 	"github.com/pulse-analytics/pulse/localstack/ddblocal"
 	"github.com/pulse-analytics/pulse/localstack/kafkalocal"
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/localstack/snowflakelocal"
-	"github.com/pulse-analytics/pulse/shared/adapters/snowflake"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // ddbKey is the access key every DynamoDB request reaches DynamoDB Local
@@ -121,6 +117,11 @@ type kafkaCluster struct{ c *kfake.Cluster }
 // Brokers are the seed addresses (plain Kafka, or TLS with SASL AWS_MSK_IAM
 // on the same port).
 func (k *kafkaCluster) Brokers() []string { return k.c.ListenAddrs() }
+
+// Partitions is how many partitions a topic has (0 when it does not exist).
+func (k *kafkaCluster) Partitions(topic string) int {
+	return len(k.c.PartitionInfos(topic))
+}
 
 // Close stops the cluster.
 func (k *kafkaCluster) Close() { k.c.Close() }
@@ -219,7 +220,8 @@ func (c *Cloud) dynamoClient() *dynamodb.Client {
 
 // startWarehouse starts the Snowflake stand-in where the functions' template
 // says the warehouse is, with a key pair whose private key is the secret
-// they read, and applies the schema.
+// they read. It creates nothing in it: the deployment's schema custom
+// resource does (runCustomResources).
 func (c *Cloud) startWarehouse(ctx context.Context, w *warehouse) error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -242,23 +244,6 @@ func (c *Cloud) startWarehouse(ctx context.Context, w *warehouse) error {
 		return fmt.Errorf("starting the warehouse the template names (%s:%d): %w", w.host, w.port, err)
 	}
 	c.addSecret(w.secret, keyPEM)
-	// The deployment owes the warehouse its tables before any function runs
-	// (issue 11: a migration step of the deployment); until that step exists
-	// the cloud applies the same migration, through the same adapter.
-	wh, err := snowflake.Open(ctx, snowflake.Config{Account: w.account, User: w.users[0], PrivateKeySecret: "key",
-		Protocol: "http", Host: w.host, Port: w.port}, snowflake.EnvSecrets{Getenv: func(string) string { return keyPEM }})
-	if err != nil {
-		return fmt.Errorf("connecting to the local warehouse: %w", err)
-	}
-	defer wh.Close()
-	mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := wh.Migrate(mctx, pipeline.Schemas()); err != nil {
-		return fmt.Errorf("migrating the local warehouse: %w", err)
-	}
-	if err := views.Setup(mctx, wh); err != nil { // the gold tables and the dashboards' views
-		return fmt.Errorf("creating the local warehouse's views: %w", err)
-	}
 	return nil
 }
 

@@ -106,6 +106,7 @@ func TestCloudStreamTopics(t *testing.T) {
 			t.Errorf("mapping %s sent %d batches to its on-failure destination", m.Resource.Path, len(f))
 		}
 	}
+	checkIAM(t, c)
 	rows := func(q string, args ...any) [][]any { return cloudQuery(t, c, q, args...) }
 	lateTotal, sizes := checkStream(t, rows, msgs, catalog)
 	t.Logf("%d messages (late %d) through %d mappings, %d stream invocations; rows checked: %s", len(msgs), lateTotal,

@@ -3,10 +3,13 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/pulse-analytics/pulse/events"
 	"github.com/pulse-analytics/pulse/localstack/cloud"
+	"github.com/pulse-analytics/pulse/shared/migration"
 )
 
 // The local cloud tests run what `cdk deploy` ships: the function binaries
@@ -65,10 +70,13 @@ func cloudAssembly(t *testing.T) string {
 }
 
 // startCloud brings the assembly up for one test (the functions' Step
-// Functions retries wait 50 ms instead of their seconds).
+// Functions retries wait 50 ms instead of their seconds), with IAM
+// enforced: a call its caller's role does not allow is answered
+// AccessDenied, as on AWS.
 func startCloud(t *testing.T, o cloud.Options) *cloud.Cloud {
 	t.Helper()
 	o.Assembly = cloudAssembly(t)
+	o.Enforce = true
 	if o.RetryInterval == 0 {
 		o.RetryInterval = 50 * time.Millisecond
 	}
@@ -95,6 +103,78 @@ func startCloud(t *testing.T, o cloud.Options) *cloud.Cloud {
 		c.Close()
 	})
 	return c
+}
+
+// checkCustomResources checks that the deployment's custom resources ran
+// and answered CloudFormation: the warehouse schema with the migration's
+// digest, and the Kafka topics, each with the template's partitions.
+func checkCustomResources(t *testing.T, c *cloud.Cloud) {
+	t.Helper()
+	got := map[string]*cloud.CustomResource{}
+	for _, cr := range c.CustomResources() {
+		got[cr.Resource.Type] = cr
+	}
+	if cr := got["Custom::PulseWarehouseSchema"]; cr == nil {
+		t.Error("the warehouse schema custom resource did not run")
+	} else if data, _ := cr.Response["Data"].(map[string]any); data["Digest"] != migration.Digest() {
+		t.Errorf("the schema function answered %v, want the digest %s", cr.Response, migration.Digest())
+	}
+	cr := got["Custom::PulseKafkaTopics"]
+	if cr == nil {
+		t.Fatal("the Kafka topics custom resource did not run")
+	}
+	want, _ := cr.Resource.Properties["Partitions"].(string)
+	topics, _ := cr.Resource.Properties["Topics"].([]any)
+	if want != "5" {
+		t.Errorf("the template creates the topics with %s partitions, want seed 004's 5", want)
+	}
+	listed := map[string]bool{}
+	for _, tp := range topics {
+		listed[fmt.Sprint(tp)] = true
+	}
+	for _, tp := range events.Topics() {
+		if !listed[tp] {
+			t.Errorf("topic %s is not created by the deployment", tp)
+		}
+	}
+	for _, tp := range topics {
+		if n := c.Kafka.Partitions(tp.(string)); fmt.Sprint(n) != want {
+			t.Errorf("topic %v has %d partitions, want %s", tp, n, want)
+		}
+	}
+}
+
+// checkIAM fails the test for every AWS call of the run that its caller's
+// role in the template does not allow (naming the function, the action and
+// the resource), and logs per function the calls made and the grants no
+// call used.
+func checkIAM(t *testing.T, c *cloud.Cloud) {
+	t.Helper()
+	rep, err := c.CheckIAM()
+	if err != nil {
+		t.Fatalf("checking the calls against the roles: %v", err)
+	}
+	for _, d := range rep.Denied {
+		who := d.Call.Function
+		if who == "" {
+			who = d.Call.Principal
+		}
+		t.Errorf("IAM: %s may not %s on %s (%s)", who, d.Call.Action, d.Call.Resource, d.Reason)
+	}
+	var fns []string
+	for f := range rep.Calls {
+		fns = append(fns, f)
+	}
+	sort.Strings(fns)
+	for _, f := range fns {
+		t.Logf("IAM: %s made %d distinct calls: %s", f, len(rep.Calls[f]), strings.Join(rep.Calls[f], "; "))
+	}
+	for _, g := range rep.Unused {
+		t.Logf("IAM: unused grant %s", g)
+	}
+	for _, u := range rep.Unknown {
+		t.Logf("IAM: managed policy not evaluated: %s", u)
+	}
 }
 
 func tail(b []byte, n int) []byte {

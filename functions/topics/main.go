@@ -1,0 +1,88 @@
+// Command topics creates Pulse's Kafka topics: a CloudFormation custom
+// resource (infra/stacks/streaming.go) invokes it on create and update with
+// the topics, their partitions and replication factor (seed 004: 5 and 3),
+// and it creates them on the MSK cluster (IAM auth) with franz-go's kadm,
+// adding partitions to a topic that has fewer (shared/adapters/msk
+// EnsureTopics). Deleting the resource keeps the topics and their data.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/pulse-analytics/pulse/shared/adapters/msk"
+	"github.com/pulse-analytics/pulse/shared/handlers"
+)
+
+// physicalID is the resource's one physical ID: the cluster's topics.
+const physicalID = "pulse-kafka-topics"
+
+func main() {
+	slog.SetDefault(handlers.NewLogger())
+	ctx := context.Background()
+	kcfg, err := msk.ConfigFromEnv(os.Getenv)
+	check(err)
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	check(err)
+	client, err := msk.NewClient(ctx, kcfg, awsCfg)
+	check(err)
+	lambda.Start(cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+		if ev.RequestType == cfn.RequestDelete {
+			return physicalID, nil, nil
+		}
+		spec, err := specOf(ev.ResourceProperties)
+		if err != nil {
+			return physicalID, nil, err
+		}
+		res, err := msk.EnsureTopics(ctx, client, spec)
+		if err != nil {
+			slog.Error("creating the topics", "error", err)
+			return physicalID, nil, err
+		}
+		for _, r := range res {
+			slog.Info("topic", "topic", r.Topic, "partitions", r.Partitions, "replication_factor", r.ReplicationFactor, "action", r.Action)
+		}
+		return physicalID, map[string]any{"Topics": len(res)}, nil
+	}))
+}
+
+// specOf reads the resource's properties: Topics (a list), Partitions and
+// ReplicationFactor (CloudFormation passes numbers as strings).
+func specOf(p map[string]any) (msk.TopicSpec, error) {
+	var spec msk.TopicSpec
+	list, _ := p["Topics"].([]any)
+	for _, t := range list {
+		s, ok := t.(string)
+		if !ok || s == "" {
+			return spec, fmt.Errorf("Topics: %v is not a topic name", t)
+		}
+		spec.Topics = append(spec.Topics, s)
+	}
+	if len(spec.Topics) == 0 {
+		return spec, fmt.Errorf("Topics: none given")
+	}
+	n, err := strconv.Atoi(fmt.Sprint(p["Partitions"]))
+	if err != nil {
+		return spec, fmt.Errorf("Partitions %v: %w", p["Partitions"], err)
+	}
+	rf, err := strconv.Atoi(fmt.Sprint(p["ReplicationFactor"]))
+	if err != nil {
+		return spec, fmt.Errorf("ReplicationFactor %v: %w", p["ReplicationFactor"], err)
+	}
+	spec.Partitions, spec.ReplicationFactor = int32(n), int16(rf)
+	return spec, nil
+}
+
+func check(err error) {
+	if err != nil {
+		slog.Error("starting the topics function", "error", err)
+		os.Exit(1)
+	}
+}
