@@ -39,8 +39,13 @@ type Options struct {
 	// PULSE_FUNCTION name) may have at once (default 1: its invocations
 	// queue).
 	Concurrency map[string]int
-	// Partitions per Kafka topic (default 3).
+	// Partitions per Kafka topic the deployment does not create (kfake's
+	// default for auto-created topics; default 3).
 	Partitions int
+	// TopicPartitions, if set, replaces the Partitions property of the
+	// Kafka topics custom resource (Custom::PulseKafkaTopics), as a synth
+	// with -c topicPartitions=N would.
+	TopicPartitions int
 	// RetryInterval, if set, replaces the Retry intervals of every state
 	// machine (the attempts and their order stay the definition's).
 	RetryInterval time.Duration

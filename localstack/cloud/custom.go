@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,10 @@ func (c *Cloud) createCustomResource(ctx context.Context, r *Resource, f *Functi
 	props, err := c.Assembly.Resolve(r.Stack, r.Properties)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r, err)
+	}
+	if n := c.opts.TopicPartitions; n > 0 && r.Type == "Custom::PulseKafkaTopics" {
+		m, _ := props.(map[string]any)
+		m["Partitions"] = strconv.Itoa(n)
 	}
 	reqID := uuidOf(r.String() + time.Now().String())
 	ev := map[string]any{

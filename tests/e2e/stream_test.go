@@ -95,7 +95,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		t.Fatal(err)
 	}
 	rows := func(q string, args ...any) [][]any { return query(t, st, q, args...) }
-	lateTotal, sizes := checkStream(t, rows, msgs, catalog)
+	lateTotal, sizes := checkStream(t, rows, msgs, catalog, nil)
 	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
 		crashes.Crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
 	if crash && (crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load()) {
@@ -108,7 +108,9 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 // catalog messages are the movie catalog: the joins, the accounting per
 // topic, the fact tables, every metric table row by row and the late
 // events. It returns the late total and the metric tables' sizes.
-func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int) (int64, []string) {
+// Tables in notFlushed are not compared (the run ended with something
+// other than a flush, the oracle's end of input); their reason is logged.
+func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string) {
 	t.Helper()
 
 	// The one input that depends on how topics interleave: whether a page
@@ -187,6 +189,10 @@ func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []
 	// Every metric table, row by row; after the flush every window is final.
 	renders := metricRenders
 	for table, q := range renders {
+		if why, ok := notFlushed[table]; ok {
+			t.Logf("%s not compared with the oracle: %s", table, why)
+			continue
+		}
 		got := map[string]string{}
 		for _, r := range rows(q) {
 			if r[len(r)-1] != true {
