@@ -99,9 +99,17 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 	// Clean: raw files in (and the platform registry); staging parts, chunk and file manifests, rejects
 	// and quarantined files out.
 	grantObjectsRead(b.Clean, st.Raw, st.Key, "raw/")
-	grantObjectsWrite(b.Clean, st.Staging, st.Key, "")
+	// Writes only under what it writes (the local cloud's IAM check runs the real calls against this):
+	// staging <dataset>/ parts, _manifests/ and _profiles/; quarantine <dataset>/ rejects and _files/
+	// (a whole file quarantined by reference).
+	for _, ds := range BatchDatasets {
+		grantObjectsWrite(b.Clean, st.Staging, st.Key, ds+"/")
+		grantObjectsWrite(b.Clean, st.Quarantine, st.Key, ds+"/")
+	}
+	grantObjectsWrite(b.Clean, st.Staging, st.Key, manifestsPrefix)
+	grantObjectsWrite(b.Clean, st.Staging, st.Key, "_profiles/")
+	grantObjectsWrite(b.Clean, st.Quarantine, st.Key, "_files/")
 	grantObjectsRead(b.Clean, st.Staging, st.Key, manifestsPrefix)
-	grantObjectsWrite(b.Clean, st.Quarantine, st.Key, "")
 	grantObjectRead(b.Clean, st.Curated, st.Key, platformRegistryKey)
 	// Dedupe: claims are conditional PutItems and GetItems, the file's transaction item UpdateItems
 	// (shared/adapters/dynamo.Dedupe); nothing scans, deletes or batch-writes.

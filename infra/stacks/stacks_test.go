@@ -232,8 +232,16 @@ func TestBatchStack(t *testing.T) {
 		want       bool
 	}{
 		{"Clean", "s3:GetObject", []string{raw, "/raw/*"}, true},
-		{"Clean", "s3:PutObject", []string{staging, `"/*"`}, true},
-		{"Clean", "s3:PutObject", []string{quarantine, `"/*"`}, true},
+		// Clean writes only where it writes: staging parts, manifests and
+		// profiles; rejects and quarantined files. Not the whole buckets.
+		{"Clean", "s3:PutObject", []string{staging, `"/*"`}, false},
+		{"Clean", "s3:PutObject", []string{quarantine, `"/*"`}, false},
+		{"Clean", "s3:PutObject", []string{staging, "/app_users/*"}, true},
+		{"Clean", "s3:PutObject", []string{staging, "/_manifests/*"}, true},
+		{"Clean", "s3:PutObject", []string{staging, "/_profiles/*"}, true},
+		{"Clean", "s3:PutObject", []string{quarantine, "/community_interactions/*"}, true},
+		{"Clean", "s3:PutObject", []string{quarantine, "/_files/*"}, true},
+		{"Clean", "s3:PutObject", []string{staging, "/_files/*"}, false},
 		{"Clean", "s3:GetObject", []string{staging, "/_manifests/*"}, true},
 		{"Clean", "dynamodb:PutItem", []string{"PulseState:ExportsOutputFnGetAttDedupe"}, true},
 		{"Clean", "s3:PutObject", []string{curated}, false},
