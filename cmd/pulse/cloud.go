@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,20 +13,25 @@ import (
 )
 
 func init() {
-	register("cloud", "run what `cdk deploy` ships on local stand-ins: pulse cloud [--assembly cdk.out]", runCloud)
+	register("cloud", "run what `cdk deploy` ships on local stand-ins", runCloud)
+	describe("cloud", "", "pulse cloud --dir cloud-data --duration 10m --enforce",
+		"Builds every function for this host and synthesizes the CDK app (or takes --assembly), then brings the cloud\n"+
+			"assembly up on local stand-ins: the functions under AWS's Lambda emulator with their template environment,\n"+
+			"the deployment's custom resources (warehouse schema, Kafka topics), S3 notifications, Kafka mappings, rules\n"+
+			"and state machines. On exit it prints every AWS call the functions made, judged against their IAM roles.")
 }
 
 // runCloud brings a cloud assembly up on the local stand-ins (localstack/cloud)
 // and keeps it up until interrupted (or for --duration), then prints the IAM
 // check of every AWS call the functions made.
 func runCloud(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("cloud", flag.ContinueOnError)
+	fs := newFlags("cloud")
 	assembly := fs.String("assembly", "", "a cdk.out synthesized for the local cloud (default: build the functions for this host and synth into --dir)")
 	dir := fs.String("dir", "cloud-data", "the run's folder: the functions' logs, the warehouse, S3 objects, the built assembly")
 	duration := fs.Duration("duration", 0, "stop after this long (0: on Ctrl-C)")
 	schedules := fs.Bool("schedules", true, "run the rate(...) schedules of the EventBridge rules (the idle tick)")
 	enforce := fs.Bool("enforce", false, "answer calls the caller's role does not allow with AccessDenied, as IAM would")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	abs, err := filepath.Abs(*dir)

@@ -23,7 +23,7 @@ var (
 )
 
 // functionNames are infra/stacks.FunctionNames (placeholders are written for each).
-var functionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold"}
+var functionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold", "schema", "topics"}
 
 func TestMain(m *testing.M) {
 	code, err := setup(m)
