@@ -13,7 +13,7 @@ TAGS  ?= minicore_disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: demo test bench tools tools-demo build lambdas synth localstack-up localstack-test localstack-down vet fmt race clean help
+.PHONY: demo test bench tools tools-demo build lambdas synth cloud-test localstack-up localstack-test localstack-down vet fmt race clean help
 
 help:
 	@echo "make demo   run Pulse locally on generated data (local stack, batch + stream, dashboard)"
@@ -49,6 +49,7 @@ tools:
 	bash localstack/tools/dynamodb-local.sh
 	bash localstack/tools/sfn-local.sh
 	bash localstack/tools/cdk.sh
+	bash localstack/tools/rie.sh
 	bash localstack/tools/web.sh
 
 ## Every Lambda function for provided.al2023 arm64 into .build/lambda/<name>/bootstrap, with sizes.
@@ -56,9 +57,17 @@ lambdas:
 	bash infra/build-lambdas.sh
 
 ## The CDK app into cdk.out (offline; no AWS account needed) with the built functions.
+## Without a deployment's inputs synth fails; SYNTH_CONTEXT defaults to placeholders.
 ## Deploying: see infra/README.md (cdk deploy and its inputs).
+SYNTH_CONTEXT ?= --context placeholders=true
 synth: lambdas
-	.tools/cdk/node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting
+	.tools/cdk/node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting $(SYNTH_CONTEXT)
+
+## The local cloud (localstack/cloud): the cloud assembly synthesized for this host, its functions under
+## AWS's Lambda emulator, its custom resources, notifications, mappings, rules and state machines on the
+## stand-ins, every AWS call checked against its role. The same tests run in `make test`.
+cloud-test:
+	$(GO) test -tags minicore_disabled -count=1 -run 'TestCloud' -v ./tests/e2e/
 
 ## LocalStack (needs Docker, which the CI here does not have): see localstack/README.md.
 localstack-up:

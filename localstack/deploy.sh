@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Deploys Pulse's storage, state and batch stacks to the LocalStack of compose.yaml with cdklocal, and
-# writes the stack outputs (bucket names, table names, state machine ARNs) to
-# .build/localstack-outputs.json for tests/integration. The functions must be built first for the
-# architecture LocalStack runs (make localstack-up builds them for x86_64).
+# Deploys every Pulse stack (cdk deploy --all: storage, state, streaming, batch, catalog, gold,
+# observability) to the LocalStack of compose.yaml with cdklocal, and writes the stack outputs
+# (bucket names, table names, state machine ARNs) to .build/localstack-outputs.json for
+# tests/integration. The functions must be built first for the architecture LocalStack runs (make
+# localstack-up builds them for x86_64).
 #
-# Not deployed: PulseStreaming, PulseCatalog and PulseObservability need MSK (and MSK event-source
-# mappings), which LocalStack's community edition does not emulate. The Kafka broker of compose.yaml
-# serves the catalog handler and the producers through PULSE_KAFKA_BROKERS=localhost:9094 instead.
+# The deployment's custom resources run there as on AWS: PulseStreaming's creates the Kafka topics
+# on the new MSK Serverless cluster (LocalStack emulates MSK in its Pro edition only: on the
+# community edition PulseStreaming, and PulseCatalog after it, fail to create and roll back), and
+# PulseBatch's applies the warehouse DDL to the Snowflake the secret names (LocalStack's Snowflake
+# emulator, or a real account). Docker is not available where Pulse's CI runs, so this script is
+# not run there; `make test` runs the same cloud assembly on localstack/cloud instead.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -25,9 +29,9 @@ secret="$(docker compose -f localstack/compose.yaml exec -T localstack \
 cdklocal=.tools/cdklocal/node_modules/.bin/cdklocal
 echo "deploy: bootstrapping aws://000000000000/us-east-1 on $AWS_ENDPOINT_URL"
 "$cdklocal" bootstrap aws://000000000000/us-east-1 --no-notices
-echo "deploy: PulseStorage PulseState PulseBatch (lambda architecture $arch)"
+echo "deploy: every stack (lambda architecture $arch)"
 mkdir -p .build
-"$cdklocal" deploy PulseStorage PulseState PulseBatch --exclusively --require-approval never --no-notices \
-  --context lambdaArchitecture="$arch" --context snowflakeSecretArn="$secret" \
+"$cdklocal" deploy --all --require-approval never --no-notices \
+  --context lambdaArchitecture="$arch" --context snowflakeSecretArn="$secret" --context mskServerless=true \
   --outputs-file .build/localstack-outputs.json
 echo "deploy: outputs in .build/localstack-outputs.json"

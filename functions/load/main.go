@@ -14,7 +14,7 @@ import (
 func main() { wire.Start("load", build) }
 
 func build(ctx context.Context, getenv func(string) string) (any, error) {
-	env, err := wire.Env(ctx, getenv, false)
+	env, err := wire.Env(ctx, getenv, true) // with the dedupe store: Load renews and commits the claims
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ func NewPulse(scope constructs.Construct, cfg Config, env *awscdk.Environment) *
 		Functions: []NamedFunction{
 			{"Trigger", p.Batch.Trigger}, {"Clean", p.Batch.Clean}, {"Model", p.Batch.Model}, {"Load", p.Batch.Load},
 			{"DataTests", p.Batch.DataTests}, {"Stream", p.Streaming.Function}, {"Catalog", p.Catalog.Function}, {"Gold", p.Gold.Function},
+			{"Schema", p.Batch.Schema}, {"Topics", p.Streaming.Topics},
 		},
 		StreamFunction: p.Streaming.Function,
 		RawBucket:      p.Storage.Raw,

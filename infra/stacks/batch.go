@@ -54,6 +54,8 @@ type BatchStack struct {
 	Trigger, Clean, Model, Load, DataTests awslambda.Function
 	StateMachine                           sfn.StateMachine
 	FailureTopic                           awssns.Topic
+	// Schema applies the warehouse DDL through a custom resource (warehouse.go).
+	Schema awslambda.Function
 }
 
 // NewBatchStack makes the batch workflow (the contract is shared/handlers' package comment). Its
@@ -91,17 +93,29 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 			"PULSE_CHUNK_BYTES":  jsii.String(strconv.FormatInt(cfg.chunkBytes(), 10)),
 		})})
 	b.Model = newGoFunction(stack, "Model", cfg, functionSpec{name: "model", memory: 2048, timeout: minutes(15), env: withEnv()})
-	b.Load = newGoFunction(stack, "Load", cfg, functionSpec{name: "load", memory: 1024, timeout: minutes(15), env: withEnv(cfg.snowflakeEnv())})
+	// Load renews and commits the file's dedupe claims (pipeline.Load), so it names the dedupe table.
+	b.Load = newGoFunction(stack, "Load", cfg, functionSpec{name: "load", memory: 1024, timeout: minutes(15),
+		env: withEnv(merge(cfg.snowflakeEnv(), map[string]*string{"PULSE_DEDUPE_TABLE": props.State.Dedupe.TableName()}))})
 	b.DataTests = newGoFunction(stack, "DataTests", cfg, functionSpec{name: "datatests", memory: 512, timeout: minutes(10), env: withEnv(cfg.snowflakeEnv())})
 
 	// Clean: raw files in (and the platform registry); staging parts, chunk and file manifests, rejects
 	// and quarantined files out.
 	grantObjectsRead(b.Clean, st.Raw, st.Key, "raw/")
-	grantObjectsWrite(b.Clean, st.Staging, st.Key, "")
+	// Writes only under what it writes (the local cloud's IAM check runs the real calls against this):
+	// staging <dataset>/ parts, _manifests/ and _profiles/; quarantine <dataset>/ rejects and _files/
+	// (a whole file quarantined by reference).
+	for _, ds := range BatchDatasets() {
+		grantObjectsWrite(b.Clean, st.Staging, st.Key, ds+"/")
+		grantObjectsWrite(b.Clean, st.Quarantine, st.Key, ds+"/")
+	}
+	grantObjectsWrite(b.Clean, st.Staging, st.Key, manifestsPrefix)
+	grantObjectsWrite(b.Clean, st.Staging, st.Key, "_profiles/")
+	grantObjectsWrite(b.Clean, st.Quarantine, st.Key, "_files/")
 	grantObjectsRead(b.Clean, st.Staging, st.Key, manifestsPrefix)
-	grantObjectsWrite(b.Clean, st.Quarantine, st.Key, "")
 	grantObjectRead(b.Clean, st.Curated, st.Key, platformRegistryKey)
-	props.State.Dedupe.GrantReadWriteData(b.Clean)
+	// Dedupe: claims are conditional PutItems and GetItems, the file's transaction item UpdateItems
+	// (shared/adapters/dynamo.Dedupe); nothing scans, deletes or batch-writes.
+	grantItems(b.Clean, props.State.Dedupe, dedupeActions...)
 	// Model: staging parts and rejects in; curated tables and the manifest out.
 	grantObjectsRead(b.Model, st.Staging, st.Key, "")
 	grantObjectsRead(b.Model, st.Quarantine, st.Key, "")
@@ -113,10 +127,13 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 		grantObjectsWrite(fn, st.Staging, st.Key, manifestsPrefix)
 	}
 	grantObjectsRead(b.Load, st.Curated, st.Key, "")
+	// Load reads the file's transaction (GetItem) and renews and commits it (UpdateItem).
+	grantItems(b.Load, props.State.Dedupe, "dynamodb:GetItem", "dynamodb:UpdateItem")
 	grantObjectRead(b.DataTests, st.Curated, st.Key, platformRegistryKey) // the platforms DIM_PLATFORM may hold
 	secret := snowflakeSecret(stack, cfg.SnowflakeSecretARN)
 	secret.GrantRead(b.Load, nil)
 	secret.GrantRead(b.DataTests, nil)
+	b.Schema = newWarehouseSchema(stack, cfg, secret)
 
 	topicKey := awskms.NewKey(stack, jsii.String("FailureTopicKey"), &awskms.KeyProps{
 		Description: jsii.String("Pulse batch failure notifications"), EnableKeyRotation: jsii.Bool(true),

@@ -13,7 +13,7 @@ import (
 
 // FunctionNames lists every Lambda function the app deploys. Each is built into
 // <LambdaDir>/<name>/bootstrap (GOOS=linux GOARCH=arm64, -tags lambda.norpc).
-var FunctionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold"}
+var FunctionNames = []string{"trigger", "clean", "model", "load", "datatests", "stream", "catalog", "gold", "schema", "topics"}
 
 // DefaultLambdaDir is where the build puts the function binaries, relative to the repository root.
 const DefaultLambdaDir = ".build/lambda"
@@ -25,7 +25,9 @@ const (
 	ContextVPCID              = "vpcId"
 	// ContextSnowflakePrefix prefixes the warehouse connection settings:
 	// snowflakeAccount, snowflakeUser, snowflakeRole, snowflakeWarehouse,
-	// snowflakeDatabase, snowflakeSchema, snowflakeStage (see SnowflakeSettings).
+	// snowflakeDatabase, snowflakeSchema, snowflakeStage, and the endpoint
+	// overrides snowflakeProtocol, snowflakeHost, snowflakePort (a private
+	// link, or the local cloud's warehouse) (see SnowflakeSettings).
 	ContextSnowflakePrefix = "snowflake"
 	// ContextSchemaRegistryURL, when set, makes the catalog function produce
 	// Avro through that Confluent-compatible registry (JSON otherwise).
@@ -33,15 +35,24 @@ const (
 	// ContextLambdaArchitecture is arm64 (the default) or x86_64 (LocalStack
 	// on an x86 host).
 	ContextLambdaArchitecture = "lambdaArchitecture"
+	// ContextMSKServerless "true" asks for a new MSK Serverless cluster (in
+	// vpcId, or a new VPC) instead of an existing mskClusterArn.
+	ContextMSKServerless = "mskServerless"
+	// ContextPlaceholders "true" lets synth go on without a deployment's
+	// inputs (the Snowflake secret, the MSK cluster): a placeholder secret
+	// ARN and a new MSK Serverless cluster are used, and the app cannot be
+	// deployed as it is. Tests and `make synth` use it.
+	ContextPlaceholders = "placeholders"
 )
 
 // SnowflakeSettings are the connection settings passed to the warehouse
 // functions as SNOWFLAKE_<NAME> (context key "snowflake" + Name). The key
 // pair's private key stays in the secret (SnowflakeSecretARN).
-var SnowflakeSettings = []string{"Account", "User", "Role", "Warehouse", "Database", "Schema", "Stage"}
+var SnowflakeSettings = []string{"Account", "User", "Role", "Warehouse", "Database", "Schema", "Stage", "Protocol", "Host", "Port"}
 
-// PlaceholderSecretARN is used when no snowflakeSecretArn is given, so that `cdk synth` works out of
-// the box. Deploying with it grants read on a secret that does not exist; pass the real ARN.
+// PlaceholderSecretARN is used when no snowflakeSecretArn is given and placeholders=true, so that a
+// synth without a deployment's inputs works. Deploying with it grants read on a secret that does not
+// exist; pass the real ARN.
 const PlaceholderSecretARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:pulse/snowflake-AbCdEf"
 
 // Config holds the inputs of the app.
@@ -60,6 +71,9 @@ type Config struct {
 	LargeFileBytes int64
 	// ChunkBytes is the size of one chunk of a split file. Zero means DefaultChunkBytes.
 	ChunkBytes int64
+	// TopicPartitions and TopicReplicationFactor are how the deployment creates the Kafka topics
+	// (topics.go; context topicPartitions, topicReplicationFactor). Zero means seed 004's 5 and 3.
+	TopicPartitions, TopicReplicationFactor int
 	// TopicGroups are the Kafka topics the stream function consumes, with their mapping settings.
 	// Nil means DefaultTopicGroups.
 	TopicGroups []TopicGroup
@@ -114,8 +128,30 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 	if cfg.LambdaDir == "" {
 		cfg.LambdaDir = DefaultLambdaDir
 	}
+	if err := cfg.loadTopicSettings(lookup); err != nil {
+		return Config{}, err
+	}
+	var missing []string
 	if cfg.SnowflakeSecretARN == "" {
-		cfg.SnowflakeSecretARN = PlaceholderSecretARN
+		missing = append(missing, ContextSnowflakeSecretARN+" (the complete ARN of the Secrets Manager secret holding the Snowflake key pair's private key)")
+	}
+	serverless := lookup(ContextMSKServerless) == "true"
+	if serverless && cfg.MSKClusterARN != "" {
+		return Config{}, fmt.Errorf("checking the context: %s and %s=true both name the MSK cluster; give one", ContextMSKClusterARN, ContextMSKServerless)
+	}
+	if cfg.MSKClusterARN == "" && !serverless {
+		missing = append(missing, ContextMSKClusterARN+" (an existing MSK cluster with IAM client authentication) or "+
+			ContextMSKServerless+"=true (a new MSK Serverless cluster, in "+ContextVPCID+" or a new VPC)")
+	}
+	if len(missing) > 0 {
+		if lookup(ContextPlaceholders) != "true" {
+			return Config{}, fmt.Errorf("synth needs the deployment's inputs; missing context: %s. Pass each with -c key=value "+
+				"(or in cdk.json), or -c %s=true for an app with placeholders that cannot be deployed",
+				strings.Join(missing, "; "), ContextPlaceholders)
+		}
+		if cfg.SnowflakeSecretARN == "" {
+			cfg.SnowflakeSecretARN = PlaceholderSecretARN
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err

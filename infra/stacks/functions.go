@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -124,6 +125,17 @@ func grantObjectsWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, key awsk
 		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
 	})
 	key.Grant(grantee, jsii.String("kms:GenerateDataKey"), jsii.String("kms:Decrypt"))
+}
+
+// dedupeActions are the item actions of the dedupe store (shared/adapters/dynamo.Dedupe): claims
+// are conditional PutItems read back with GetItem, transactions conditional UpdateItems.
+var dedupeActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+
+// grantItems lets grantee make exactly these DynamoDB actions on table's items (no Scan,
+// DeleteItem or BatchWriteItem unless named). The tables use AWS-owned encryption keys, so no
+// KMS grant is needed.
+func grantItems(grantee awsiam.IGrantable, table awsdynamodb.ITable, actions ...string) {
+	table.Grant(grantee, *jsii.Strings(actions...)...)
 }
 
 // output adds a stack output (cdk deploy --outputs-file writes them; the LocalStack integration

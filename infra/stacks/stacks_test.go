@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/pulse-analytics/pulse/infra/stacks"
+	"github.com/pulse-analytics/pulse/shared/migration"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
@@ -208,7 +209,7 @@ func TestStreamingStackExistingCluster(t *testing.T) {
 
 func TestBatchStack(t *testing.T) {
 	c := template(t, stacks.BatchStackID)
-	fns := map[string]string{"Trigger": "trigger", "Clean": "clean", "Model": "model", "Load": "load", "DataTests": "datatests"}
+	fns := map[string]string{"Trigger": "trigger", "Clean": "clean", "Model": "model", "Load": "load", "DataTests": "datatests", "Schema": "schema"}
 	for id, name := range fns {
 		_, fn := c.byPath(t, "PulseBatch/"+id)
 		p := fn.Properties
@@ -228,8 +229,16 @@ func TestBatchStack(t *testing.T) {
 		want       bool
 	}{
 		{"Clean", "s3:GetObject", []string{raw, "/raw/*"}, true},
-		{"Clean", "s3:PutObject", []string{staging, `"/*"`}, true},
-		{"Clean", "s3:PutObject", []string{quarantine, `"/*"`}, true},
+		// Clean writes only where it writes: staging parts, manifests and
+		// profiles; rejects and quarantined files. Not the whole buckets.
+		{"Clean", "s3:PutObject", []string{staging, `"/*"`}, false},
+		{"Clean", "s3:PutObject", []string{quarantine, `"/*"`}, false},
+		{"Clean", "s3:PutObject", []string{staging, "/app_users/*"}, true},
+		{"Clean", "s3:PutObject", []string{staging, "/_manifests/*"}, true},
+		{"Clean", "s3:PutObject", []string{staging, "/_profiles/*"}, true},
+		{"Clean", "s3:PutObject", []string{quarantine, "/community_interactions/*"}, true},
+		{"Clean", "s3:PutObject", []string{quarantine, "/_files/*"}, true},
+		{"Clean", "s3:PutObject", []string{staging, "/_files/*"}, false},
 		{"Clean", "s3:GetObject", []string{staging, "/_manifests/*"}, true},
 		{"Clean", "dynamodb:PutItem", []string{"PulseState:ExportsOutputFnGetAttDedupe"}, true},
 		{"Clean", "s3:PutObject", []string{curated}, false},
@@ -253,9 +262,20 @@ func TestBatchStack(t *testing.T) {
 			t.Errorf("%s %s on %v: granted %v, want %v", g.fn, g.action, g.parts, got, g.want)
 		}
 	}
-	for _, fn := range []string{"Model", "Load", "DataTests", "Trigger"} {
+	for _, fn := range []string{"Model", "DataTests", "Trigger"} {
 		if a := actionsOn(role(fn), "dynamodb"); len(a) != 0 {
 			t.Errorf("%s has DynamoDB actions %v", fn, a)
+		}
+	}
+	// DynamoDB: only the item actions the dedupe store makes (Load reads
+	// and commits the file's transaction item; Clean also claims records);
+	// no Scan, DeleteItem, BatchWriteItem or wildcard.
+	for fn, want := range map[string]string{
+		"Clean": "[dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem]",
+		"Load":  "[dynamodb:GetItem dynamodb:UpdateItem]",
+	} {
+		if a := fmt.Sprint(actionsOn(role(fn), "dynamodb")); a != want {
+			t.Errorf("%s has DynamoDB actions %s, want %s", fn, a, want)
 		}
 	}
 	for _, fn := range []string{"Clean", "Model", "Trigger"} {
@@ -265,6 +285,21 @@ func TestBatchStack(t *testing.T) {
 	}
 	if a := actionsOn(role("Trigger"), "s3", "dynamodb", "kms", "secretsmanager"); len(a) != 0 {
 		t.Errorf("the trigger has data actions %v", a)
+	}
+	// The warehouse DDL: one custom resource invokes the schema function
+	// with the migration's digest; the function reads the secret only.
+	crs := c.ofType(stacks.SchemaResourceType)
+	if len(crs) != 1 {
+		t.Fatalf("%d %s resources, want 1", len(crs), stacks.SchemaResourceType)
+	}
+	schemaID, _ := c.byPath(t, "PulseBatch/Schema")
+	for _, cr := range crs {
+		if tok := fmt.Sprint(cr.Properties["ServiceToken"]); !strings.Contains(tok, schemaID) || cr.Properties["Digest"] != migration.Digest() {
+			t.Errorf("schema resource: ServiceToken %s, Digest %v (want %s's ARN and %s)", tok, cr.Properties["Digest"], schemaID, migration.Digest())
+		}
+	}
+	if a := fmt.Sprint(actionsOn(role("Schema"), "s3", "dynamodb", "secretsmanager", "states")); a != "[secretsmanager:DescribeSecret secretsmanager:GetSecretValue]" {
+		t.Errorf("the schema function has %s", a)
 	}
 	// Environment: the clean function's chunk size, the warehouse functions' secret.
 	_, clean := c.byPath(t, "PulseBatch/Clean")

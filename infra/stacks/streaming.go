@@ -96,6 +96,9 @@ type StreamingStack struct {
 	Mappings []awslambdaeventsources.ManagedKafkaEventSource
 	// TopicNames lists every consumed topic, in mapping order.
 	TopicNames []string
+	// Topics creates the topics through TopicsResource (topics.go).
+	Topics         awslambda.Function
+	TopicsResource awscdk.CustomResource
 }
 
 // NewStreamingStack makes the stream function with one MSK event-source mapping per topic (IAM
@@ -140,8 +143,12 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 		Grantee: fn, Actions: jsii.Strings("s3:ListBucket"), ResourceArns: jsii.Strings(*st.Raw.BucketArn()),
 	})
 	grantObjectRead(fn, st.Curated, st.Key, platformRegistryKey)
-	props.State.Dedupe.GrantReadWriteData(fn)
-	props.State.State.GrantReadWriteData(fn)
+	grantItems(fn, props.State.Dedupe, dedupeActions...)
+	// Window state (shared/adapters/dynamo.WindowStore): GetItem and BatchGetItem read a window's head
+	// and chunks; a save is a conditional PutItem, or one TransactWriteItems whose items IAM
+	// evaluates as PutItem and, for the chunks of the replaced version, DeleteItem (a state that
+	// shrinks from chunks to fewer chunks).
+	grantItems(fn, props.State.State, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
 	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(fn, nil)
 
 	var topicARNs, groupARNs []*string
@@ -178,6 +185,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	grantKafka(fn, []*string{s.ClusterARN}, "kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration")
 	grantKafka(fn, topicARNs, "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData")
 	grantKafka(fn, groupARNs, "kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup")
+	s.addTopics(stack, cfg, append(append([]string(nil), s.TopicNames...), CatalogTopic))
 	return s
 }
 
