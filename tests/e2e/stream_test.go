@@ -17,8 +17,8 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/star"
-	"github.com/pulse-analytics/pulse/shared/table"
 	"github.com/pulse-analytics/pulse/shared/stream"
+	"github.com/pulse-analytics/pulse/shared/table"
 )
 
 // TestStreamEndToEnd produces a fixed seeded stream (every topic, with
