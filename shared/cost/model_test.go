@@ -100,16 +100,16 @@ func TestEstimateMergeScenario(t *testing.T) {
 		service, item     string
 		quantity, monthly float64
 	}{
-		{"Lambda", "stream function invocations", 306_600, 0.3066}, // 262,800 + 43,800 at $1e-6
-		{"Lambda", "stream function duration", 570_276, 5.70276},   // 1 GB x 262,800 x 2.17 s at $1e-5
-		{"S3", "stream archive, quarantine and staging", 262_800, 2.628},    // 1 PUT a batch at $1e-5
-		{"S3", "stream archive storage", 26.28, 2.628},             // 26,280,000 x 1,000 B = 26.28 GB at $0.1
-		{"Snowflake", "warehouse xs: stream MERGE", 730, 1460},     // a batch every 10 s < 2 s + 60 s: never suspends
-		{"Snowflake", "storage", 0.0005256, 0.005256},              // 26,280,000 x 100 B / 5 = 525.6 MB
-		{"DynamoDB", "write request units", 28_119_600, 28.1196},   // 26,280,000 claims + 262,800 x (2 + 3 + 2)
-		{"DynamoDB", "read request units", 525_600, 0.05256},       // 262,800 x (1 + 1)
-		{"DynamoDB", "dedupe claims stored", 0.1728, 0.1728},       // 10 claims/s x 86,400 s x 200 B
-		{"CloudWatch", "log ingestion", 0.10731, 0.10731},          // 306,600 x 350 B
+		{"Lambda", "stream function invocations", 306_600, 0.3066},       // 262,800 + 43,800 at $1e-6
+		{"Lambda", "stream function duration", 570_276, 5.70276},         // 1 GB x 262,800 x 2.17 s at $1e-5
+		{"S3", "stream archive, quarantine and staging", 262_800, 2.628}, // 1 PUT a batch at $1e-5
+		{"S3", "stream archive storage", 26.28, 2.628},                   // 26,280,000 x 1,000 B = 26.28 GB at $0.1
+		{"Snowflake", "warehouse xs: stream MERGE", 730, 1460},           // a batch every 10 s < 2 s + 60 s: never suspends
+		{"Snowflake", "storage", 0.0005256, 0.005256},                    // 26,280,000 x 100 B / 5 = 525.6 MB
+		{"DynamoDB", "write request units", 28_119_600, 28.1196},         // 26,280,000 claims + 262,800 x (2 + 3 + 2)
+		{"DynamoDB", "read request units", 525_600, 0.05256},             // 262,800 x (1 + 1)
+		{"DynamoDB", "dedupe claims stored", 0.1728, 0.1728},             // 10 claims/s x 86,400 s x 200 B
+		{"CloudWatch", "log ingestion", 0.10731, 0.10731},                // 306,600 x 350 B
 		{"Secrets Manager", "the Snowflake key pair", 1, 0.5},
 	}
 	total := 0.0
