@@ -36,8 +36,11 @@ func TestStreamDedupeTTL(t *testing.T) {
 func TestCapacityContext(t *testing.T) {
 	lookup := func(kv map[string]string) func(string) string {
 		return func(k string) string {
-			if k == stacks.ContextSnowflakeSecretARN {
+			switch k {
+			case stacks.ContextSnowflakeSecretARN:
 				return testSecretARN
+			case stacks.ContextMSKServerless:
+				return "true"
 			}
 			return kv[k]
 		}

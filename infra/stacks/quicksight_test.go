@@ -111,7 +111,7 @@ func TestQuickSightOffByDefault(t *testing.T) {
 		}
 	}
 	t.Setenv("PULSE_LAMBDA_DIR", testCfg.LambdaDir)
-	cfg, err := stacks.LoadConfig(func(string) string { return "" })
+	cfg, err := stacks.LoadConfig(func(k string) string { return map[string]string{stacks.ContextPlaceholders: "true"}[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,8 @@ func TestQuickSightOffByDefault(t *testing.T) {
 func TestQuickSightConfigErrors(t *testing.T) {
 	t.Setenv("PULSE_LAMBDA_DIR", testCfg.LambdaDir)
 	good := map[string]string{"quicksight": "true", "quicksightPrincipalArn": qsPrincipal, "quicksightSecretArn": qsSecret,
-		"snowflakeAccount": "xy12345", "snowflakeWarehouse": "PULSE_WH", "snowflakeDatabase": "PULSE"}
+		"snowflakeAccount": "xy12345", "snowflakeWarehouse": "PULSE_WH", "snowflakeDatabase": "PULSE",
+		stacks.ContextPlaceholders: "true"}
 	cfg, err := stacks.LoadConfig(func(k string) string { return good[k] })
 	if err != nil {
 		t.Fatalf("a complete QuickSight context: %v", err)
@@ -153,7 +154,9 @@ func TestQuickSightConfigErrors(t *testing.T) {
 		}
 	}
 	// Off, nothing else is needed.
-	if _, err := stacks.LoadConfig(func(k string) string { return map[string]string{"quicksight": "false"}[k] }); err != nil {
+	if _, err := stacks.LoadConfig(func(k string) string {
+		return map[string]string{"quicksight": "false", stacks.ContextPlaceholders: "true"}[k]
+	}); err != nil {
 		t.Errorf("quicksight=false: %v", err)
 	}
 }
