@@ -100,41 +100,7 @@ func TestBatchEndToEnd(t *testing.T) {
 			t.Fatalf("%s: generator injected no dirt (%d rejected, %d duplicate)", tr.Name, tr.Rejected, tr.Duplicate)
 		}
 	}
-	loaded := func(ds string) (n int64) {
-		for _, tr := range byDataset[ds] {
-			n += int64(tr.Loaded)
-		}
-		return n
-	}
-	union := func(field func(*batchgen.Truth) map[string]bool, dss ...string) int64 {
-		set := map[string]bool{}
-		for _, ds := range dss {
-			for _, tr := range byDataset[ds] {
-				for k := range field(tr) {
-					set[k] = true
-				}
-			}
-		}
-		return int64(len(set))
-	}
-	users := func(tr *batchgen.Truth) map[string]bool { return tr.Users }
-	plats := func(tr *batchgen.Truth) map[string]bool { return tr.Platforms }
-	seed0 := []string{"community_interactions", "live_streaming", "video_interactions"}
-	for _, c := range []struct {
-		table string
-		want  int64
-	}{
-		{star.FactCommunityInteractions.Name, loaded("community_interactions")},
-		{star.FactLiveStreamingInteractions.Name, loaded("live_streaming")},
-		{star.FactVideoInteractions.Name, loaded("video_interactions")},
-		{star.FactAppInteractions.Name, loaded("app_interactions")},
-		{star.DimUser.Name, union(users, seed0...)},
-		{star.DimPlatform.Name, union(plats, seed0...)},
-		{star.DimAppUser.Name, union(users, "app_users")},
-		{star.DimCommunity.Name, 8},
-		{star.Rejects.Name, rejected},
-		{star.Manifests.Name, int64(len(truths))},
-	} {
+	for _, c := range expectedTableRows(truths, byDataset, rejected) {
 		if got := count(t, st, "SELECT COUNT(*) FROM "+c.table); got != c.want {
 			t.Errorf("%s has %d rows, want %d", c.table, got, c.want)
 		}
@@ -475,5 +441,50 @@ func TestChunkedWorkflowMatchesWhole(t *testing.T) {
 	}
 	if got := snapshot(t, split); got != want {
 		t.Errorf("after chunked runs the warehouse differs from whole-file runs:\n%s", diff(got, want))
+	}
+}
+
+// tableRows is a table and the rows it must hold.
+type tableRows struct {
+	table string
+	want  int64
+}
+
+// expectedTableRows is what the warehouse holds after every file of
+// truths was dropped once, from the generator's truths alone: each fact
+// table the loaded records of its dataset, each dimension the distinct keys
+// of the datasets that map to it, every reject and one manifest per file.
+func expectedTableRows(truths []*batchgen.Truth, byDataset map[string][]*batchgen.Truth, rejected int64) []tableRows {
+	loaded := func(ds string) (n int64) {
+		for _, tr := range byDataset[ds] {
+			n += int64(tr.Loaded)
+		}
+		return n
+	}
+	union := func(field func(*batchgen.Truth) map[string]bool, dss ...string) int64 {
+		set := map[string]bool{}
+		for _, ds := range dss {
+			for _, tr := range byDataset[ds] {
+				for k := range field(tr) {
+					set[k] = true
+				}
+			}
+		}
+		return int64(len(set))
+	}
+	users := func(tr *batchgen.Truth) map[string]bool { return tr.Users }
+	plats := func(tr *batchgen.Truth) map[string]bool { return tr.Platforms }
+	seed0 := []string{"community_interactions", "live_streaming", "video_interactions"}
+	return []tableRows{
+		{star.FactCommunityInteractions.Name, loaded("community_interactions")},
+		{star.FactLiveStreamingInteractions.Name, loaded("live_streaming")},
+		{star.FactVideoInteractions.Name, loaded("video_interactions")},
+		{star.FactAppInteractions.Name, loaded("app_interactions")},
+		{star.DimUser.Name, union(users, seed0...)},
+		{star.DimPlatform.Name, union(plats, seed0...)},
+		{star.DimAppUser.Name, union(users, "app_users")},
+		{star.DimCommunity.Name, 8},
+		{star.Rejects.Name, rejected},
+		{star.Manifests.Name, int64(len(truths))},
 	}
 }

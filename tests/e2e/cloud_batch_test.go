@@ -12,7 +12,6 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/localstack/cloud"
-	"github.com/pulse-analytics/pulse/shared/star"
 )
 
 // TestCloudBatchFileDrops drops one dirty file per batch dataset into the
@@ -85,42 +84,9 @@ func TestCloudBatchFileDrops(t *testing.T) {
 		byDataset[tr.Dataset] = append(byDataset[tr.Dataset], tr)
 		rejected += int64(tr.Rejected)
 	}
-	loaded := func(ds string) (n int64) {
-		for _, tr := range byDataset[ds] {
-			n += int64(tr.Loaded)
-		}
-		return n
-	}
-	union := func(field func(*batchgen.Truth) map[string]bool, dss ...string) int64 {
-		set := map[string]bool{}
-		for _, ds := range dss {
-			for _, tr := range byDataset[ds] {
-				for k := range field(tr) {
-					set[k] = true
-				}
-			}
-		}
-		return int64(len(set))
-	}
-	users := func(tr *batchgen.Truth) map[string]bool { return tr.Users }
-	plats := func(tr *batchgen.Truth) map[string]bool { return tr.Platforms }
-	seed0 := []string{"community_interactions", "live_streaming", "video_interactions"}
-	for _, cs := range []struct {
-		table string
-		want  int64
-	}{
-		{star.FactCommunityInteractions.Name, loaded("community_interactions")},
-		{star.FactLiveStreamingInteractions.Name, loaded("live_streaming")},
-		{star.FactVideoInteractions.Name, loaded("video_interactions")},
-		{star.FactAppInteractions.Name, loaded("app_interactions")},
-		{star.DimUser.Name, union(users, seed0...)},
-		{star.DimPlatform.Name, union(plats, seed0...)},
-		{star.DimAppUser.Name, union(users, "app_users")},
-		{star.DimCommunity.Name, 8},
-		{star.Rejects.Name, rejected},
-		{star.Manifests.Name, int64(len(truths))},
-		{"FACT_VIDEO_INTERACTIONS", 1105}, // the exact figure of seed 7, as TestBatchEndToEnd
-	} {
+	tables := append(expectedTableRows(truths, byDataset, rejected),
+		tableRows{"FACT_VIDEO_INTERACTIONS", 1105}) // the exact figure of seed 7, as TestBatchEndToEnd
+	for _, cs := range tables {
 		if got := cloudQuery(t, c, "SELECT COUNT(*) FROM "+cs.table)[0][0]; got != cs.want {
 			t.Errorf("%s has %v rows, want %d", cs.table, got, cs.want)
 		}
