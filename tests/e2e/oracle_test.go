@@ -26,12 +26,23 @@ const (
 	noT      = int64(-1 << 63)
 )
 
-// produced is one message as it was sent: topic, offset and the event.
+// produced is one message as it was sent: topic, partition and offset
+// (as the broker gave them; partition 0 and the topic's count before it
+// when it was not produced through a client), and the event.
 type produced struct {
-	topic  string
-	offset int64
-	ev     sim.Event
+	topic     string
+	partition int32
+	offset    int64
+	ev        sim.Event
 }
+
+// input is the message's topic partition, "topic/partition": Kafka keeps
+// the order of the messages of one partition, and no other, so each has
+// its own watermark (the largest event time seen on it minus the
+// lateness), and what is late on a partition depends on its order alone.
+// With one partition per topic this is the topic's order, the rule of a
+// one-partition stream.
+func (p produced) input() string { return p.topic + "/" + strconv.Itoa(int(p.partition)) }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -95,20 +106,25 @@ type wkey struct {
 
 type engineOracle struct {
 	as     []assign
-	wm     int64
-	maxT   int64
+	wm     int64            // the watermark of the input of the event being added
+	maxT   map[string]int64 // per input (topic partition): largest event time
 	wins   map[wkey]*agg
 	sess   map[string][]*owin // assigner|key -> sessions
 	missed map[wkey]int       // windows missed (by assigner/window), counted per event
 }
 
 func newEngineOracle(as ...assign) *engineOracle {
-	return &engineOracle{as: as, wm: noT, maxT: noT, wins: map[wkey]*agg{}, sess: map[string][]*owin{}, missed: map[wkey]int{}}
+	return &engineOracle{as: as, wm: noT, maxT: map[string]int64{}, wins: map[wkey]*agg{}, sess: map[string][]*owin{}, missed: map[wkey]int{}}
 }
 
-// add folds one event and reports whether it was wholly late, and the
-// windows it missed.
-func (e *engineOracle) add(o oev) (late bool, missed []wkey) {
+// add folds one event of input and reports whether it was wholly late,
+// and the windows it missed: those that end at or before the watermark of
+// the event's own input.
+func (e *engineOracle) add(input string, o oev) (late bool, missed []wkey) {
+	e.wm = noT
+	if m, ok := e.maxT[input]; ok {
+		e.wm = m - lateness
+	}
 	folded := false
 	for _, a := range e.as {
 		if a.gap == 0 {
@@ -180,9 +196,8 @@ func (e *engineOracle) add(o oev) (late bool, missed []wkey) {
 			folded = true
 		}
 	}
-	if o.t > e.maxT {
-		e.maxT = o.t
-		e.wm = max(e.wm, o.t-lateness)
+	if m, ok := e.maxT[input]; !ok || o.t > m {
+		e.maxT[input] = o.t
 	}
 	for _, m := range missed {
 		e.missed[m]++
@@ -381,7 +396,7 @@ func (o *oracle) engineRun(dataset string, e *engineOracle, recs []*orec, ev fun
 		if r.late {
 			continue
 		}
-		late, missed := e.add(ev(r))
+		late, missed := e.add(r.p.input(), ev(r))
 		if !mark {
 			continue // a secondary engine: same events, same decisions, no rows of its own
 		}
@@ -475,7 +490,7 @@ func (o *oracle) pageviews(recs []*orec, joined func(string) (string, int64, boo
 		if !ok {
 			continue
 		}
-		_, missed := c.add(oev{key: country, t: r.t, value: float64(age), distinct: r.str("user_id")})
+		_, missed := c.add(r.p.input(), oev{key: country, t: r.t, value: float64(age), distinct: r.str("user_id")})
 		for _, m := range missed {
 			o.late["pageviews|"+m.assigner]++
 		}
@@ -497,16 +512,18 @@ func (o *oracle) sessions(ins, outs []*orec) {
 		origin string
 	}
 	var evs []sev
+	maxT := map[string]int64{} // per topic partition
 	for _, list := range [][]*orec{ins, outs} {
-		maxT := noT
 		for _, r := range list {
-			if maxT != noT && r.t < maxT-lateness {
+			if m, ok := maxT[r.p.input()]; ok && r.t < m-lateness {
 				r.late = true
 				o.late[r.p.topic+"|session_metrics"]++
 				continue
 			}
-			maxT = max(maxT, r.t)
-			evs = append(evs, sev{r.t, r.p.topic == "sign_out", r.str("user_id"), fmt.Sprintf("%s/0/%d", r.p.topic, r.p.offset)})
+			if m, ok := maxT[r.p.input()]; !ok || r.t > m {
+				maxT[r.p.input()] = r.t
+			}
+			evs = append(evs, sev{r.t, r.p.topic == "sign_out", r.str("user_id"), fmt.Sprintf("%s/%d", r.p.input(), r.p.offset)})
 		}
 	}
 	if len(evs) == 0 {
@@ -622,28 +639,33 @@ func (o *oracle) movieSales(checkouts, adds []*orec) {
 		from int64 // checkouts before this do not count it (a late addition's watermark)
 	}
 	carts := map[string][]item{}
-	maxT := noT
+	maxT := map[string]int64{} // per topic partition
 	for _, r := range adds {
 		it := item{r.str("item_id"), r.t, noT}
-		if maxT != noT && r.t < maxT-lateness {
+		m, ok := maxT[r.p.input()]
+		if ok && r.t < m-lateness {
 			r.late = true
 			o.late["added_to_cart|checkout_join"]++
-			it.from = maxT - lateness
+			it.from = m - lateness
 		}
-		maxT = max(maxT, r.t)
+		if !ok || r.t > m {
+			maxT[r.p.input()] = r.t
+		}
 		carts[r.str("cart_id")] = append(carts[r.str("cart_id")], it)
 	}
 	day := 24 * 60 * minute
 	daily := assign{name: "daily", size: day, adv: day}
 	weekly := assign{name: "weekly", size: 7 * day, adv: 7 * day, off: 4 * day}
 	wins := map[wkey]*agg{}
-	maxT = noT
+	maxT = map[string]int64{}
 	for _, r := range checkouts {
 		own := noT
-		if maxT != noT {
-			own = maxT - lateness
+		if m, ok := maxT[r.p.input()]; ok {
+			own = m - lateness
 		}
-		maxT = max(maxT, r.t)
+		if m, ok := maxT[r.p.input()]; !ok || r.t > m {
+			maxT[r.p.input()] = r.t
+		}
 		d, w := daily.spans(r.t)[0], weekly.spans(r.t)[0]
 		if w[1] <= own {
 			r.late = true

@@ -35,16 +35,24 @@ func TestStreamEndToEnd(t *testing.T) {
 	for _, tc := range []struct {
 		name, format string
 		crashes      bool
-	}{{"avro", sim.FormatAvro, false}, {"json", sim.FormatJSON, false}, {"json-with-crashes", sim.FormatJSON, true}} {
-		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes) })
+		partitions   int
+	}{
+		{"avro", sim.FormatAvro, false, 1}, {"json", sim.FormatJSON, false, 1}, {"json-with-crashes", sim.FormatJSON, true, 1},
+		{"avro-3-partitions", sim.FormatAvro, false, 3}, {"json-5-partitions-with-crashes", sim.FormatJSON, true, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes, tc.partitions) })
 	}
 }
 
-func streamEndToEnd(t *testing.T, format string, crash bool) {
+// streamEndToEnd runs the seeded stream through topics of the given
+// number of partitions, produced with the generator's keys (Kafka's
+// partitioner puts each key in one partition), and compares the outcome
+// with the oracle over the partitions and offsets the broker gave.
+func streamEndToEnd(t *testing.T, format string, crash bool, partitions int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	st := startStack(t, stack.Options{})
-	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
+	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1, Partitions: partitions,
 		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
 	crashes := &stream.RotatingCrashes{}
 	if crash {
@@ -64,37 +72,21 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	produce := func(ms []produced) {
-		rs := make([]*kgo.Record, len(ms))
-		for i, m := range ms {
-			rs[i] = &kgo.Record{Topic: m.topic, Key: m.ev.Key, Value: m.ev.Value}
-		}
-		if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The catalog first and loaded, as the catalog workflow would have done
 	// before the shop opened, so every checkout finds its prices; then the
 	// users table (a relational snapshot in seed 004), so the page-view join
-	// does not depend on which topic is consumed first. Each topic keeps its
-	// order, which is all the oracle depends on.
+	// does not depend on which topic is consumed first. Each partition keeps
+	// its order, which is all the oracle depends on.
 	catalog := len(sim.Movies())
-	var usersTopic, rest []produced
-	for _, m := range msgs[catalog:] {
-		if m.topic == "users" {
-			usersTopic = append(usersTopic, m)
-		} else {
-			rest = append(rest, m)
-		}
-	}
 	done := int64(0)
-	for _, phase := range [][]produced{msgs[:catalog], usersTopic, rest} {
-		produce(phase)
+	for _, phase := range streamPhases(msgs, catalog) {
+		produceKeyed(ctx, t, cl, msgs, phase)
 		done += int64(len(phase))
 		if err := ss.WaitCommitted(ctx, done); err != nil {
 			t.Fatal(err)
 		}
 	}
+	checkPartitioned(t, msgs, partitions)
 	if _, err := ss.Pipeline.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +137,67 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 	if fmt.Sprint(staged) != fmt.Sprint(wantStaged) {
 		t.Errorf("staged stream records per dataset %v, loaded %v", staged, wantStaged)
 	}
-	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
+	t.Logf("%s, %d partitions: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, partitions, len(msgs), lateTotal,
 		crashes.Crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
 	if crash && (crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load()) {
 		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashes.Crashed.Load(), ss.Retries())
+	}
+}
+
+// streamPhases splits the produced stream into the phases the end-to-end
+// tests produce one after the other (indexes into msgs): the catalog (its
+// first catalog messages), the users table, the rest.
+func streamPhases(msgs []produced, catalog int) [][]int {
+	phases := make([][]int, 3)
+	for i, m := range msgs {
+		switch {
+		case i < catalog:
+			phases[0] = append(phases[0], i)
+		case m.topic == "users":
+			phases[1] = append(phases[1], i)
+		default:
+			phases[2] = append(phases[2], i)
+		}
+	}
+	return phases
+}
+
+// produceKeyed produces msgs[i] for each i, in order, with the
+// generator's keys, and records the partition and offset the broker gave
+// each.
+func produceKeyed(ctx context.Context, t *testing.T, cl *kgo.Client, msgs []produced, idx []int) {
+	t.Helper()
+	rs := make([]*kgo.Record, len(idx))
+	for j, i := range idx {
+		rs[j] = &kgo.Record{Topic: msgs[i].topic, Key: msgs[i].ev.Key, Value: msgs[i].ev.Value}
+	}
+	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for j, i := range idx {
+		msgs[i].partition, msgs[i].offset = rs[j].Partition, rs[j].Offset
+	}
+}
+
+// checkPartitioned fails unless every topic with at least as many keys as
+// partitions went to all of them (the test would prove little otherwise).
+func checkPartitioned(t *testing.T, msgs []produced, partitions int) {
+	t.Helper()
+	used, keys := map[string]map[int32]bool{}, map[string]map[string]bool{}
+	for _, m := range msgs {
+		if used[m.topic] == nil {
+			used[m.topic], keys[m.topic] = map[int32]bool{}, map[string]bool{}
+		}
+		used[m.topic][m.partition] = true
+		keys[m.topic][string(m.ev.Key)] = true
+		if m.partition < 0 || int(m.partition) >= partitions {
+			t.Fatalf("%s went to partition %d of %d", m.topic, m.partition, partitions)
+		}
+	}
+	for topic, ps := range used {
+		if len(keys[topic]) >= 10*partitions && len(ps) != partitions {
+			t.Errorf("%s (%d keys) went to %d of %d partitions", topic, len(keys[topic]), len(ps), partitions)
+		}
 	}
 }
 
