@@ -306,6 +306,9 @@ type oracle struct {
 	// metric rows, rendered as the test compares them
 	tables map[string]map[string]string // table -> key -> row text
 	late   map[string]int               // dataset|window type -> PULSE_LATE_EVENTS rows
+	// dataset|window type -> events with PULSE_LATE_EVENTS rows (an event
+	// may miss two sessions of a session window)
+	lateEvents map[string]int
 }
 
 func (o *oracle) put(table, key, row string) {
@@ -324,7 +327,7 @@ func fnum(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
 // the user when it was processed (the only input that depends on how the
 // topics interleave; the test reads it from PAGEVIEWS and checks it).
 func buildOracle(msgs []produced, joined func(key string) (country string, age int64, ok bool)) *oracle {
-	o := &oracle{counts: map[string]*[5]int64{}, tables: map[string]map[string]string{}, late: map[string]int{}}
+	o := &oracle{counts: map[string]*[5]int64{}, tables: map[string]map[string]string{}, late: map[string]int{}, lateEvents: map[string]int{}}
 	byTopic := map[string][]*orec{}
 	seen := map[string]bool{}
 	for _, m := range msgs {
@@ -369,6 +372,11 @@ func buildOracle(msgs []produced, joined func(key string) (country string, age i
 	o.pageviews(byTopic["pageviews"], joined)
 	o.sessions(byTopic["sign_in"], byTopic["sign_out"])
 	o.movieSales(byTopic["checkout_to_cart"], byTopic["added_to_cart"])
+	for k, n := range o.late {
+		if _, ok := o.lateEvents[k]; !ok {
+			o.lateEvents[k] = n // one window of the type per event
+		}
+	}
 	for _, r := range o.recs {
 		if r.status == "" {
 			r.status = "loaded"
@@ -401,8 +409,13 @@ func (o *oracle) engineRun(dataset string, e *engineOracle, recs []*orec, ev fun
 			continue // a secondary engine: same events, same decisions, no rows of its own
 		}
 		r.late = late
+		by := map[string]bool{}
 		for _, m := range missed {
 			o.late[dataset+"|"+m.assigner]++
+			by[m.assigner] = true
+		}
+		for a := range by {
+			o.lateEvents[dataset+"|"+a]++
 		}
 	}
 }
