@@ -23,9 +23,9 @@ import (
 // merges it into a session that starts earlier, the superseded partial row
 // is deleted, so only live sessions and final ones remain.
 type pageviews struct {
-	cfg   Config
-	es    engines
-	open  map[string][]openPartial // per page source: session partial rows written and not final
+	cfg  Config
+	es   engines
+	open map[string][]openPartial // per page source: session partial rows written and not final
 	// Watermarks per partition of pageviews: of every view, and of the
 	// views the country windows are fed (joined, not late), which alone
 	// move those windows' watermark, as they did with one per topic.
