@@ -309,6 +309,17 @@ type oracle struct {
 	// dataset|window type -> events with PULSE_LATE_EVENTS rows (an event
 	// may miss two sessions of a session window)
 	lateEvents map[string]int
+	sessionEnd sessionEnd
+}
+
+// sessionEnd is the sessions' state at the end of the input, for a run
+// ended by an idle tick far past it instead of a flush.
+type sessionEnd struct {
+	last int64            // the last sign-in or sign-out time applied
+	open map[string]int64 // user -> start of the sessions still open at last
+	// tail is the SESSION_METRICS row (as rendered) of a minute after
+	// every open session has timed out.
+	tail string
 }
 
 func (o *oracle) put(table, key, row string) {
@@ -633,6 +644,14 @@ func (o *oracle) sessions(ins, outs []*orec) {
 	expire(maxAll)
 	if maxAll%minute != 0 {
 		metric(maxAll)
+	}
+	avgDur := 0.0
+	if ended > 0 {
+		avgDur = time.Duration(endedNanos / ended).Seconds()
+	}
+	o.sessionEnd = sessionEnd{last: maxAll, open: map[string]int64{}, tail: fmt.Sprintf("0 %s %s %d %d %d", fnum(avgDur), fnum(0), ended, timedOut+int64(len(active)), orphans)}
+	for u, s := range active {
+		o.sessionEnd.open[u] = s
 	}
 }
 

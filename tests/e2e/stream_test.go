@@ -91,7 +91,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool, partitions int) {
 		t.Fatal(err)
 	}
 	rows := func(q string, args ...any) [][]any { return query(t, st, q, args...) }
-	lateTotal, sizes := checkStream(t, rows, msgs, catalog, nil)
+	lateTotal, sizes, _ := checkStream(t, rows, msgs, catalog, nil)
 	// Seed 000's silver layer: every loaded stream record is staged once,
 	// cleaned and masked, partitioned by ingestion time.
 	staged := map[string]int64{}
@@ -208,7 +208,7 @@ func checkPartitioned(t *testing.T, msgs []produced, partitions int) {
 // events. It returns the late total and the metric tables' sizes.
 // Tables in notFlushed are not compared (the run ended with something
 // other than a flush, the oracle's end of input); their reason is logged.
-func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string) {
+func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string, *oracle) {
 	t.Helper()
 
 	// The one input that depends on how topics interleave: whether a page
@@ -349,7 +349,7 @@ func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []
 		sizes = append(sizes, fmt.Sprintf("%s %d", table, len(o.tables[table])))
 	}
 	sort.Strings(sizes)
-	return lateTotal, sizes
+	return lateTotal, sizes, o
 }
 
 // metricRenders selects, per metric table, the columns that do not depend
