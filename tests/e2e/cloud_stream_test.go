@@ -126,7 +126,7 @@ func TestCloudStreamTopics(t *testing.T) {
 // timed out (at their start + 30 min); the metric rows before the last
 // event are the oracle's, and then come 1440 consecutive minutes (the
 // tracker's bound after a jump in time) after every session timed out.
-func checkSessionsEndedByTick(t *testing.T, rows func(q string, args ...any) [][]any, o *oracle) {
+func checkSessionsEndedByTick(t *testing.T, rows func(q string, args ...any) [][]any, o *want) {
 	t.Helper()
 	end := o.sessionEnd
 	want := map[string]string{}

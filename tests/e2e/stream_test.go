@@ -263,7 +263,7 @@ func lateByPartition(t *testing.T, msgs []produced) {
 // events. It returns the late total and the metric tables' sizes.
 // Tables in notFlushed are not compared (the run ended with something
 // other than a flush, the oracle's end of input); their reason is logged.
-func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string, *oracle) {
+func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string, *want) {
 	t.Helper()
 
 	// The one input that depends on how topics interleave: whether a page
