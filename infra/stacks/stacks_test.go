@@ -201,6 +201,10 @@ func TestStreamingStackExistingCluster(t *testing.T) {
 	if _, fn := c.byPath(t, "K/Stream"); env(fn)["PULSE_SCHEMA_REGISTRY_URL"] != "https://registry.example.com" {
 		t.Errorf("stream env %v lacks the schema registry", env(fn))
 	}
+	// The stream's windows wait for every partition the deployment creates.
+	if _, fn := c.byPath(t, "K/Stream"); env(fn)["PULSE_TOPIC_PARTITIONS"] != "5" {
+		t.Errorf("stream env PULSE_TOPIC_PARTITIONS = %v; want seed 004's 5, as the topics are created", env(fn)["PULSE_TOPIC_PARTITIONS"])
+	}
 	sts := c.policies()[c.roleOf(t, "K/Stream")]
 	if !grants(sts, "kafka-cluster:ReadData", "arn:aws:kafka:eu-west-1:111122223333:topic/pulse/0123abcd-0000-1111-2222-333344445555-1/live_streaming") {
 		t.Errorf("no ReadData on the given cluster's topic: %+v", sts)
