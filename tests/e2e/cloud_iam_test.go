@@ -32,12 +32,15 @@ type unusedGrant struct {
 	sometimes bool
 }
 
+const dedupeReadBack = "error path: a claim whose conditional PutItem fails is read back to tell a duplicate from a claim held by work in flight"
+
 var unusedGrants = []unusedGrant{
 	{"*", "s3:ListBucket", "", "error path: without it a missing object answers 403 instead of 404 (NoSuchKey), which the readers treat as \"not there\"; no object read here was missing", true},
 	{"*", "s3:AbortMultipartUpload", "", "error path: the SDK's upload manager aborts a multipart upload that failed; every object here was small enough for one PutObject", false},
 	{"clean", "s3:GetObject", "PulseStorage/Staging/_manifests/", "large files: Combine reads the chunk manifests of a file split for the Distributed Map; no file here was above the chunk size (tests/stepfunctions TestLargeFileRunsTheDistributedMap runs it)", false},
 	{"clean", "s3:PutObject", "PulseStorage/Quarantine/_files/", "error path: a file the workflow gives up on is quarantined by reference (mode quarantine); every file here loaded (tests/stepfunctions TestLoadFailureRetriesThenQuarantines runs it)", false},
-	{"*", "dynamodb:GetItem", "PulseState/Dedupe", "error path: a claim whose conditional PutItem fails is read back to tell a duplicate from a claim held by work in flight; no claim here collided", true},
+	{"clean", "dynamodb:GetItem", "PulseState/Dedupe", dedupeReadBack, true},
+	{"stream", "dynamodb:GetItem", "PulseState/Dedupe", dedupeReadBack, true},
 	{"catalog", "s3:PutObject", "PulseStorage/Quarantine/movies_catalog/", "error path: rejected Movies.txt lines are kept with their reasons; the catalog here had none", false},
 	{"catalog", "kms:GenerateDataKey", "PulseStorage/DataKey", "error path: for the rejected lines' object (the same write)", false},
 	{"stream", "s3:PutObject", "PulseStorage/Raw/aws/lambda/", "error path: the event-source mapping's S3 on-failure destination (a batch that failed every attempt); no batch failed here", false},
