@@ -153,7 +153,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	// evaluates as PutItem and, for the chunks of the replaced version, DeleteItem (a state that
 	// shrinks from chunks to fewer chunks).
 	grantItems(fn, props.State.State, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
-	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(fn, nil)
+	grantSecretValue(fn, snowflakeSecret(stack, cfg.SnowflakeSecretARN))
 
 	var topicARNs, groupARNs []*string
 	for _, g := range cfg.topicGroups() {
