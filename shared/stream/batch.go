@@ -142,6 +142,11 @@ func (b *batch) run(ctx context.Context) (res *Result, err error) {
 // loadStates loads the state of every processor the batch touches and
 // marks the records its ledger already accounted (a redelivery).
 func (b *batch) loadStates(ctx context.Context) error {
+	if b.outs != nil {
+		if err := b.p.ensureStaging(ctx); err != nil {
+			return err
+		}
+	}
 	var names []string
 	from := map[string]map[string]int64{} // processor -> where the batch starts in its partitions
 	for _, r := range b.recs {

@@ -361,6 +361,9 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 	sb := &batch{p: p, now: now, out: out, res: res} // where each processor's rows go (outFor)
 	if p.snowpipe() {
 		sb.outs = map[string]*outputs{}
+		if err := p.ensureStaging(ctx); err != nil {
+			return nil, err
+		}
 	}
 	var touched []*procSlot
 	owner := "sweep-" + strconv.FormatInt(now.UnixNano(), 36)
