@@ -145,7 +145,6 @@ func TestSnowpipeLeaseTakeoverAfterCrash(t *testing.T) {
 	}
 }
 
-
 // TestSnowpipeGapIsFilled: in the snowpipe mode a batch (offsets 3-5)
 // fails until the on-failure destination and the next (6-8) is appended
 // on the partition's channel, whose token is then 8. The failed batch

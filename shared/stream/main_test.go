@@ -66,7 +66,7 @@ type rig struct {
 	objects *memory.Objects
 	fail    func(step string) error
 	now     time.Time
-	down    atomic.Bool // the warehouse fails every load (downWarehouse)
+	down    atomic.Bool       // the warehouse fails every load (downWarehouse)
 	app     pipeline.Appender // the snowpipe load mode's (down with the warehouse), else nil
 }
 
@@ -127,7 +127,7 @@ func newRig(t *testing.T, cfg stream.Config) *rig {
 	r.p, err = stream.New(stream.Env{
 		Store: r.objects, Dedupe: r.dedupe, Warehouse: downWarehouse{wh, &r.down}, State: r.state, Decoder: avro.NewDecoder(nil),
 		Appender: r.app,
-		Buckets: buckets, Config: cfg, Now: func() time.Time { return r.now },
+		Buckets:  buckets, Config: cfg, Now: func() time.Time { return r.now },
 		Failpoint: func(step string) error {
 			if r.fail != nil {
 				return r.fail(step)
