@@ -125,7 +125,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 			"PULSE_DEDUPE_TABLE":      props.State.Dedupe.TableName(),
 			"PULSE_STATE_TABLE":       props.State.State.TableName(),
 			"PULSE_DEDUPE_TTL":        jsii.String(cfg.streamDedupeTTL().String()),
-		}, cfg.snowflakeEnv()),
+		}, cfg.snowflakeEnv(), cfg.loadModeEnv()),
 	})
 	if cfg.SchemaRegistryURL != "" {
 		// The Avro topics are decoded through it (Confluent wire format).
