@@ -15,7 +15,6 @@ import (
 	"github.com/pulse-analytics/pulse/shared/cost"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
-	"github.com/pulse-analytics/pulse/shared/window"
 )
 
 // streamEvents is the measured stream: 20,000 events of every topic from
@@ -81,7 +80,7 @@ type streamRun struct {
 func newStreamRun(t testing.TB, mode ...stream.LoadMode) (*streamRun, [][]pipeline.Message) {
 	batches, events, bytes := streamEvents(t)
 	r := &streamRun{obj: newObjects(memory.NewObjects()), dd: &dedupe{Dedupe: memory.NewDedupe()},
-		st: &states{Store: window.NewMemStore()}, wh: newWarehouse(), app: newAppender(), batches: len(batches), events: events, bytes: bytes}
+		st: &states{Store: memory.NewWindowStore()}, wh: newWarehouse(), app: newAppender(), batches: len(batches), events: events, bytes: bytes}
 	clock := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
 	cfg := stream.Config{IdleTimeout: -1}
 	if len(mode) > 0 {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/msk"
@@ -23,13 +22,8 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	kcfg, err := msk.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, err
+	if _, err := msk.ConfigFromEnv(getenv); err != nil {
+		return nil, err // a missing setting fails the init; the client waits for the first file
 	}
 	// A registry client is made here (it checks the URL, sends nothing).
 	var registry *sr.Client
@@ -49,7 +43,7 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	// the Avro encoder (which registers the schema) are made by the first
 	// file's invocation: nothing at init waits on the network.
 	producer := msk.NewLazyProducer(func(ctx context.Context) (*msk.Producer, error) {
-		client, err := msk.NewClient(ctx, kcfg, awsCfg)
+		client, err := msk.ClientFromEnv(ctx, getenv)
 		if err != nil {
 			return nil, err
 		}
