@@ -90,6 +90,11 @@ type Config struct {
 	// StreamDedupeTTL is how long stream dedupe claims live. Zero means
 	// DefaultStreamDedupeTTL.
 	StreamDedupeTTL time.Duration
+	// LoadMode is the stream function's load mode: LoadModeMerge ("" too)
+	// or LoadModeSnowpipe; MergeEvery the snowpipe mode's cadence merge
+	// (zero: 15 minutes). See loadmode.go.
+	LoadMode   string
+	MergeEvery time.Duration
 	// QuickSight configures the optional QuickSight stack (quicksight.go).
 	QuickSight QuickSightConfig
 }
@@ -119,6 +124,9 @@ func LoadConfig(lookup func(key string) string) (Config, error) {
 		}
 	}
 	if err := cfg.loadCapacity(lookup); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.loadLoadMode(lookup); err != nil {
 		return Config{}, err
 	}
 	var err error
@@ -171,6 +179,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("checking %s: %q is not arm64 or x86_64", ContextLambdaArchitecture, a)
 	}
 	if err := c.validateCapacity(); err != nil {
+		return err
+	}
+	if err := c.validateLoadMode(); err != nil {
 		return err
 	}
 	if err := c.validateQuickSight(); err != nil {

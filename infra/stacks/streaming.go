@@ -129,7 +129,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 			// The partitions the deployment creates per topic (topics.go): the
 			// stream's windows wait for every one of them (stream.Config.Partitions).
 			"PULSE_TOPIC_PARTITIONS": jsii.String(strconv.Itoa(cfg.topicPartitions())),
-		}, cfg.snowflakeEnv()),
+		}, cfg.snowflakeEnv(), cfg.loadModeEnv()),
 	})
 	if cfg.SchemaRegistryURL != "" {
 		// The Avro topics are decoded through it (Confluent wire format).

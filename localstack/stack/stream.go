@@ -16,6 +16,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/esm"
 	"github.com/pulse-analytics/pulse/localstack/kafkalocal"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
+	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
@@ -236,8 +237,17 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 		reg.Close()
 		return nil, nil, err
 	}
+	var app pipeline.Appender
+	if o.Config.LoadMode == stream.LoadSnowpipe { // Snowpipe Streaming's stand-in: channels in PULSE_CHANNELS
+		a, err := duckdb.NewAppender(ctx, s.Warehouse)
+		if err != nil {
+			reg.Close()
+			return nil, nil, err
+		}
+		app = a
+	}
 	p, err := stream.New(stream.Env{
-		Store: s.Env.Store, Dedupe: s.Env.Dedupe, Warehouse: s.Warehouse, State: state, Decoder: dec,
+		Store: s.Env.Store, Dedupe: s.Env.Dedupe, Warehouse: s.Warehouse, Appender: app, State: state, Decoder: dec,
 		Buckets: Buckets, Config: o.Config, Log: s.opts.Log, Failpoint: o.Failpoint, Loaded: loaded,
 	})
 	if err != nil {

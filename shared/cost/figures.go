@@ -51,6 +51,18 @@ type StreamFigures struct {
 
 	EventsPerMeasuredBatch float64
 
+	// The snowpipe load mode (shared/stream.LoadSnowpipe), the same stream:
+	// Snowpipe Streaming calls per batch (Append: send and wait for the
+	// commit, on a fact table's partition channel or a staging table's
+	// processor channel; Open: the staging channel's committed token read
+	// back before its append), and warehouse queries per batch (the
+	// processors' lookups of users, carts and prices, and the orphan
+	// search, over the tables and what is staged for them): these wake the
+	// warehouse between cadence merges.
+	SnowpipeAppendsPerBatch float64
+	SnowpipeOpensPerBatch   float64
+	SnowpipeQueriesPerBatch float64
+
 	// One idle tick (the once-a-minute empty batch): state loads and
 	// their units, lease writes, warehouse loads.
 	TickStateLoads  float64
@@ -110,8 +122,9 @@ var Figures = MeasuredFigures{
 		LeaseWritesPerBatch: 2, LeaseRCUPerBatch: 1, StateSaveBytesPerBatchMean: 3537,
 		MergesPerBatch: 0, LoadsPerBatch: 1, TablesPerLoad: 4.921, QueriesPerBatch: 0.158,
 		AppendRowsPerEvent: 0.919, AppendValueBytesPerEvent: 176.6, UpsertRowsPerEvent: 1.405, UpsertValueBytesPerEvent: 63.7,
-		EventsPerMeasuredBatch: 526.3,
-		TickStateLoads:         12, TickStateRCU: 24, TickStateWCU: 1, TickLeaseWrites: 24, TickLeaseRCU: 12, TickMerges: 0,
+		EventsPerMeasuredBatch:  526.3,
+		SnowpipeAppendsPerBatch: 4.921, SnowpipeOpensPerBatch: 4.026, SnowpipeQueriesPerBatch: 0.158,
+		TickStateLoads: 12, TickStateRCU: 24, TickStateWCU: 1, TickLeaseWrites: 24, TickLeaseRCU: 12, TickMerges: 0,
 	},
 	File: FileFigures{ // one file of 1,001 records (680 KB)
 		Transitions: 5, Invocations: 5, S3Puts: 15, S3Gets: 16, DedupeWritesPer: 0.918, DedupeWritesFix: 3, Statements: 66,

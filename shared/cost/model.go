@@ -179,8 +179,9 @@ func (m *model) stream() {
 	case LoadMerge:
 		batchSeconds += s.StatementsPerBatch() * a.StatementSeconds
 	case LoadSnowpipe:
-		// One append per table a batch writes to (its merges in MERGE mode).
-		batchSeconds += (s.MergesPerBatch + s.LoadsPerBatch*s.TablesPerLoad) * a.AppendSeconds
+		// Its Snowpipe Streaming calls (each append waits for its commit)
+		// and its lookups in the warehouse.
+		batchSeconds += (s.SnowpipeAppendsPerBatch+s.SnowpipeOpensPerBatch)*a.AppendSeconds + s.SnowpipeQueriesPerBatch*a.StatementSeconds
 	}
 	tickSeconds := (s.TickStateLoads+s.TickLeaseWrites)*a.DynamoDBSeconds + s.TickMerges*5*a.StatementSeconds
 	testRuns := 0.0 // on the idle tick: once per TestsEvery for the deployment (handlers.Stream)
@@ -225,6 +226,9 @@ func (m *model) stream() {
 		if a.EventsPerSecond > 0 {
 			runs := SecondsPerMonth / a.MergeEvery.Seconds()
 			m.whActivity(fmt.Sprintf("MERGE of upserted tables every %v", a.MergeEvery), runs, a.MergeSeconds, a.MergeEvery.Seconds())
+		}
+		if q := batches * s.SnowpipeQueriesPerBatch; q > 0 {
+			m.whActivity("stream lookups between merges (users, carts, prices)", q, a.StatementSeconds, SecondsPerMonth/q)
 		}
 	}
 	if testRuns > 0 {

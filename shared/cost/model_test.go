@@ -137,10 +137,12 @@ func TestEstimateMergeScenario(t *testing.T) {
 // TestEstimateSnowpipeScenario: the same stream loaded through Snowpipe
 // Streaming with an hourly MERGE of 30 s: 730 runs billed 30 + 60 s each
 // = 18.25 h = $36.50; 2.628 GB of values x 0.0037 credits x $2 =
-// $0.0194472; batch wall time 0.07 + 0.1 + 2 appends x 0.05 = 0.27 s.
+// $0.0194472; batch wall time 0.07 + 0.1 + (1 append + 1 open) x 0.05 =
+// 0.27 s.
 func TestEstimateSnowpipeScenario(t *testing.T) {
 	a, f := small()
 	a.LoadMode, a.MergeEvery, a.MergeSeconds = LoadSnowpipe, time.Hour, 30
+	f.Stream.SnowpipeAppendsPerBatch, f.Stream.SnowpipeOpensPerBatch = 1, 1
 	r := estimate(t, a, f)
 	if l := line(t, r, "Snowflake", "warehouse xs: MERGE of upserted tables"); !near(l.Quantity, 18.25) || !near(l.MonthlyUSD, 36.5) {
 		t.Errorf("cadence MERGE %+v, want 18.25 credits, $36.50", l)
@@ -150,6 +152,24 @@ func TestEstimateSnowpipeScenario(t *testing.T) {
 	}
 	if l := line(t, r, "Lambda", "stream function duration"); !near(l.Quantity, 70_956) {
 		t.Errorf("stream duration %v GB-s, want 262,800 x 0.27 = 70,956", l.Quantity)
+	}
+}
+
+// TestSnowpipeLookupsWakeTheWarehouse: a lookup query in one batch of
+// ten (262,800 batches: 26,280 queries, one every 100 s) keeps the
+// warehouse on 0.2 + 60 s each: 26,280 x 60.2 s = 439.46 h, $878.92; in
+// every batch (one every 10 s) it never suspends: 730 h, which with the
+// cadence merge's 18.25 h is more than the month, so both are scaled to
+// it: 730 x 730 / 748.25 h for the lookups.
+func TestSnowpipeLookupsWakeTheWarehouse(t *testing.T) {
+	a, f := small()
+	a.LoadMode, a.MergeEvery, a.MergeSeconds = LoadSnowpipe, time.Hour, 30
+	for _, c := range []struct{ perBatch, hours float64 }{{0.1, 439.46}, {1, 730 * 730 / 748.25}} {
+		f.Stream.SnowpipeQueriesPerBatch = c.perBatch
+		r := estimate(t, a, f)
+		if l := line(t, r, "Snowflake", "warehouse xs: stream lookups"); !near(l.Quantity, c.hours) || !near(l.MonthlyUSD, 2*c.hours) {
+			t.Errorf("%v lookups a batch: %+v, want %v h", c.perBatch, l, c.hours)
+		}
 	}
 }
 

@@ -194,3 +194,31 @@ type Loader interface {
 	// Close drops what was staged. Without a successful Commit, nothing changed.
 	Close() error
 }
+
+// AppendRow is one row to append and the offset token of the source
+// position it came from (a Kafka offset, or a version); rows sharing a
+// token are appended together.
+type AppendRow struct {
+	Token int64
+	Cells table.Row
+}
+
+// Appender appends rows to tables on named channels, exactly once per
+// offset token: a channel is one writer's ordered stream into one table,
+// and remembers the last token it committed (Snowpipe Streaming's model,
+// DESIGN.md 2 "Warehouse"). A redelivery appends nothing twice: rows at or
+// below the committed token are skipped. Implementations:
+// shared/adapters/snowpipe (Snowflake, no virtual warehouse) and
+// shared/adapters/duckdb (the local stack and the tests: the token is
+// kept in PULSE_CHANNELS, updated in the append's transaction).
+type Appender interface {
+	// Open opens the channel (creating it on first use) and returns its
+	// last committed token, -1 when it has none.
+	Open(ctx context.Context, t table.Schema, channel string) (token int64, err error)
+	// Append appends the rows whose Token is above the channel's committed
+	// token, in token order, and commits end (at least every row's token)
+	// as the channel's token: when it returns nil, every row is in the
+	// table once. A failed Append may have landed any prefix of the rows
+	// with its tokens; calling it again appends only the rest.
+	Append(ctx context.Context, t table.Schema, channel string, rows []AppendRow, end int64) error
+}

@@ -55,11 +55,22 @@ type batch struct {
 	// txn is the batch's dedupe transaction ("" until it claims a key):
 	// its claims commit once the batch's state is saved.
 	txn string
+
+	// The snowpipe load mode (nil otherwise): what each processor
+	// produced, the fact rows appended by offset, and each partition's
+	// high-water mark when the batch started (records above it are in
+	// offset order).
+	outs  map[string]*outputs
+	facts []*factPart
+	highs map[string]int64
 }
 
 func newBatch(p *Pipeline, msgs []pipeline.Message) *batch {
 	b := &batch{p: p, now: p.now(), res: &Result{Topics: map[string]*TopicResult{}}}
 	b.out = newOutputs(b.now)
+	if p.snowpipe() {
+		b.outs, b.highs = map[string]*outputs{}, map[string]int64{}
+	}
 	byTopic := map[string]*topicState{}
 	b.recs = make([]*rec, len(msgs))
 	for i := range msgs {
@@ -131,6 +142,11 @@ func (b *batch) run(ctx context.Context) (res *Result, err error) {
 // loadStates loads the state of every processor the batch touches and
 // marks the records its ledger already accounted (a redelivery).
 func (b *batch) loadStates(ctx context.Context) error {
+	if b.outs != nil {
+		if err := b.p.ensureStaging(ctx); err != nil {
+			return err
+		}
+	}
 	var names []string
 	from := map[string]map[string]int64{} // processor -> where the batch starts in its partitions
 	for _, r := range b.recs {
@@ -163,8 +179,14 @@ func (b *batch) loadStates(ctx context.Context) error {
 	sort.Slice(b.slots, func(i, j int) bool { return b.slots[i].proc.name() < b.slots[j].proc.name() })
 	for _, r := range b.recs {
 		slot := b.p.procs[r.procName()]
-		if slot.ledger.accounted(ledgerKey(r.msg.Topic, r.msg.Partition), r.msg.Offset) {
+		k := ledgerKey(r.msg.Topic, r.msg.Partition)
+		if slot.ledger.accounted(k, r.msg.Offset) {
 			r.status = statusAccounted
+		}
+		if b.highs != nil {
+			if hw, ok := slot.ledger.high[k]; ok {
+				b.highs[k] = hw
+			}
 		}
 	}
 	return nil
@@ -481,7 +503,7 @@ func (b *batch) apply(ctx context.Context) error {
 // applyProcessors hands each processor of the batch the fresh records of
 // its datasets (they mark the late ones).
 func (b *batch) applyProcessors(ctx context.Context) error {
-	lk := &lookups{wh: b.p.env.Warehouse, users: map[string]userInfo{}, prices: map[string]float64{}}
+	lk := &lookups{wh: b.p.env.Warehouse, from: b.p.source, users: map[string]userInfo{}, prices: map[string]float64{}}
 	for _, r := range b.recs {
 		if r.status != statusFresh {
 			continue
@@ -501,7 +523,7 @@ func (b *batch) applyProcessors(ctx context.Context) error {
 			}
 		}
 		if len(recs) > 0 {
-			if err := slot.proc.apply(ctx, b.now, recs, b.out, lk); err != nil {
+			if err := slot.proc.apply(ctx, b.now, recs, b.outFor(slot.proc.name()), lk); err != nil {
 				return fmt.Errorf("applying %d records to %s: %w", len(recs), slot.proc.name(), err)
 			}
 		}
@@ -642,7 +664,7 @@ func (b *batch) merge(ctx context.Context) error {
 		case statusLoaded:
 			b.addFacts(r)
 		case statusRejected:
-			b.out.add(star.Rejects, pipeline.RejectRow(b.quarantineRecord(r), at))
+			b.outFor(r.procName()).add(star.Rejects, pipeline.RejectRow(b.quarantineRecord(r), at))
 		}
 	}
 	for _, ts := range b.topics {
@@ -651,7 +673,7 @@ func (b *batch) merge(ctx context.Context) error {
 		}
 		c := ts.res.Counts
 		name := ts.name
-		b.out.add(star.Manifests, table.Row{
+		b.outFor(ts.recs[0].procName()).add(star.Manifests, table.Row{
 			{S: ts.res.BatchID}, {S: name}, {S: ts.source()}, {I: c.Received}, {I: c.Loaded}, {I: c.Rejected},
 			{I: c.Duplicate}, {I: c.Late}, {S: "loaded"}, {I: at}, {I: at},
 		})
@@ -660,7 +682,7 @@ func (b *batch) merge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := b.p.mergeOutputs(ctx, b.out, b.res); err != nil {
+	if err := b.load(ctx); err != nil {
 		return err
 	}
 	for _, o := range orphans { // their records are quarantined and staged again under this batch's keys
@@ -782,7 +804,7 @@ func (b *batch) orphans(ctx context.Context) ([]orphan, error) {
 			conds = append(conds, "SOURCE = ? OR SOURCE LIKE ? OR SOURCE LIKE ?")
 			args = append(args, prefix+span, prefix+span+"%", prefix+"%,"+span+"%")
 		}
-		_, rows, err := b.p.env.Warehouse.Query(ctx, "SELECT FILE_ID, SOURCE FROM "+star.Manifests.Name+
+		_, rows, err := b.p.env.Warehouse.Query(ctx, "SELECT FILE_ID, SOURCE FROM "+b.p.source(star.Manifests.Name)+
 			" WHERE FILE_ID LIKE 'kafka-%' AND ("+strings.Join(conds, " OR ")+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("looking for the manifests of an unfinished batch of %s: %w", ts.name, err)
@@ -793,7 +815,7 @@ func (b *batch) orphans(ctx context.Context) ([]orphan, error) {
 			if id == ts.res.BatchID || !startsAt(src, prefix, first) {
 				continue
 			}
-			b.out.del(star.Manifests, id)
+			b.outFor(ts.recs[0].procName()).del(star.Manifests, id)
 			found = append(found, orphan{quarantine: "stream/" + safeKey(ts.name) + "/" + id + ".ndjson", staging: ts.stagingKey(id)})
 			b.p.log().Info("stream: a batch that did not finish had loaded these records: its manifest is replaced", "manifest", id, "source", src, "by", ts.res.BatchID)
 		}
@@ -839,7 +861,11 @@ func (b *batch) addFacts(r *rec) {
 				row[j] = c
 			}
 		}
-		b.out.add(mp.Table, row)
+		if b.appendable(r, mp.Table) {
+			b.appendFact(r, mp.Table, row)
+			continue
+		}
+		b.outFor(r.procName()).add(mp.Table, row)
 	}
 }
 

@@ -30,6 +30,13 @@
 //	            warehouse transaction (all of the batch lands, or none)
 //	save        save each processor's state (optimistic concurrency)
 //
+// That is the default load mode (LoadMerge). In LoadSnowpipe (loadmode.go)
+// the merge step appends instead, through Env.Appender: facts by Kafka
+// offset on their partitions' channels, the rest to staging tables that
+// MergeStaged moves into their tables on a cadence; the reads the stream
+// makes of its own tables see what is staged, so everything below holds in
+// both modes.
+//
 // Every write is keyed (object keys and warehouse keys derive from topic,
 // partition and offsets), so a crash after any step and the redelivery of
 // the batch leave warehouse, window state and dedupe keys exactly as one

@@ -358,11 +358,13 @@ func TestLeaseTakeoverAfterCrash(t *testing.T) {
 	// before the state was saved (merge): the redelivery, in other batch
 	// boundaries, must not count the killed batch's records twice.
 	for _, step := range []string{stream.StepApply, stream.StepMerge} {
-		t.Run(step, func(t *testing.T) { leaseTakeoverAfterCrash(t, step) })
+		t.Run(step, func(t *testing.T) { leaseTakeoverAfterCrash(t, step, stream.LoadMerge) })
 	}
 }
 
-func leaseTakeoverAfterCrash(t *testing.T, killStep string) {
+// leaseTakeoverAfterCrash runs the killed process and the redelivery in
+// the load mode given; the clean run is always the merge mode's.
+func leaseTakeoverAfterCrash(t *testing.T, killStep string, mode stream.LoadMode) {
 	ctx := context.Background()
 	msgs, _ := simMessages(t, sim.Config{Seed: 5, Rate: 0.5, MaxEvents: 300, DuplicatePct: 4, LatePct: 4, MalformedPct: 2,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
@@ -379,10 +381,11 @@ func leaseTakeoverAfterCrash(t *testing.T, killStep string) {
 		t.Fatal(err)
 	}
 
+	cfg.LoadMode = mode
 	r := newRig(t, cfg)
 	dying := &dyingStore{namedStore: r.state}
 	killAt := ""
-	killed, err := stream.New(stream.Env{Store: r.objects, Dedupe: r.dedupe, Warehouse: r.wh, State: dying, Decoder: avro.NewDecoder(nil),
+	killed, err := stream.New(stream.Env{Store: r.objects, Dedupe: r.dedupe, Warehouse: r.wh, Appender: r.app, State: dying, Decoder: avro.NewDecoder(nil),
 		Buckets: buckets, Config: cfg, Now: func() time.Time { return r.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Failpoint: func(step string) error {
 			if step == killAt {
@@ -421,6 +424,9 @@ func leaseTakeoverAfterCrash(t *testing.T, killStep string) {
 	}
 	if _, err := r.p.Flush(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if mode == stream.LoadSnowpipe {
+		checkSnowpipeDone(t, r)
 	}
 	diffMaps(t, "warehouse", joinRows(dumpWarehouse(t, r.wh)), joinRows(dumpWarehouse(t, clean.wh)))
 	diffMaps(t, "window state", r.state.dump(t), clean.state.dump(t))

@@ -18,8 +18,9 @@ import (
 // batches merged them. The SQL is the plain subset DuckDB and Snowflake share.
 type lookups struct {
 	wh     pipeline.Warehouse
-	users  map[string]userInfo // this batch's cleaned users rows (latest)
-	prices map[string]float64  // this batch's catalog rows
+	from   func(table string) string // what to select a table's rows from (Pipeline.source); nil: the table
+	users  map[string]userInfo       // this batch's cleaned users rows (latest)
+	prices map[string]float64        // this batch's catalog rows
 }
 
 type userInfo struct {
@@ -30,6 +31,14 @@ type userInfo struct {
 type cartItem struct {
 	item string
 	t    int64 // Unix µs of the added_to_cart event
+}
+
+// table is what the lookups select name's rows from.
+func (l *lookups) table(name string) string {
+	if l.from == nil {
+		return name
+	}
+	return l.from(name)
 }
 
 // lookupChunk bounds the ids in one IN list.
@@ -68,7 +77,7 @@ func (l *lookups) userRows(ctx context.Context, ids []string) (map[string]userIn
 			missing = append(missing, id)
 		}
 	}
-	err := l.query(ctx, "SELECT USER_ID, AGE, COUNTRY FROM CLEANED_USERS WHERE USER_ID", missing, func(row []any) error {
+	err := l.query(ctx, "SELECT USER_ID, AGE, COUNTRY FROM "+l.table("CLEANED_USERS")+" WHERE USER_ID", missing, func(row []any) error {
 		age, ok1 := asInt(row[1])
 		country, ok2 := row[2].(string)
 		if ok1 && ok2 {
@@ -86,7 +95,7 @@ func (l *lookups) userRows(ctx context.Context, ids []string) (map[string]userIn
 // warehouse.
 func (l *lookups) cartItems(ctx context.Context, carts []string) (map[string][]cartItem, error) {
 	out := map[string][]cartItem{}
-	err := l.query(ctx, "SELECT CART_ID, ITEM_ID, EVENT_TIME FROM CART_EVENTS WHERE EVENT_NAME = 'added_to_cart' AND CART_ID", carts, func(row []any) error {
+	err := l.query(ctx, "SELECT CART_ID, ITEM_ID, EVENT_TIME FROM "+l.table("CART_EVENTS")+" WHERE EVENT_NAME = 'added_to_cart' AND CART_ID", carts, func(row []any) error {
 		t, ok := asMicros(row[2])
 		if !ok {
 			return fmt.Errorf("CART_EVENTS.EVENT_TIME of cart %v is %T %v, not a timestamp", row[0], row[2], row[2])
@@ -112,7 +121,7 @@ func (l *lookups) priceOf(ctx context.Context, items []string) (map[string]float
 			missing = append(missing, it)
 		}
 	}
-	err := l.query(ctx, "SELECT ITEM_ID, PRICE FROM MOVIES WHERE ITEM_ID", missing, func(row []any) error {
+	err := l.query(ctx, "SELECT ITEM_ID, PRICE FROM "+l.table("MOVIES")+" WHERE ITEM_ID", missing, func(row []any) error {
 		if p, ok := asFloat(row[1]); ok {
 			out[asString(row[0])] = p
 		}

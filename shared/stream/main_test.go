@@ -19,6 +19,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
+	"github.com/pulse-analytics/pulse/shared/table"
 )
 
 var buckets = pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"}
@@ -64,7 +65,21 @@ type rig struct {
 	objects *memory.Objects
 	fail    func(step string) error
 	now     time.Time
-	down    atomic.Bool // the warehouse fails every load (downWarehouse)
+	down    atomic.Bool       // the warehouse fails every load (downWarehouse)
+	app     pipeline.Appender // the snowpipe load mode's (down with the warehouse), else nil
+}
+
+// downAppender is the rig's appender, down with the warehouse.
+type downAppender struct {
+	*duckdb.Appender
+	down *atomic.Bool
+}
+
+func (a downAppender) Append(ctx context.Context, t table.Schema, channel string, rows []pipeline.AppendRow, end int64) error {
+	if a.down.Load() {
+		return errors.New("snowpipe unreachable")
+	}
+	return a.Appender.Append(ctx, t, channel, rows, end)
 }
 
 // downWarehouse is the rig's warehouse, which can be down: a load then
@@ -100,10 +115,18 @@ func newRig(t *testing.T, cfg stream.Config) *rig {
 	r := &rig{wh: wh, state: &namedStore{WindowStore: memory.NewWindowStore(), names: map[string]bool{}},
 		objects: memory.NewObjects(), now: time.Date(2024, 2, 3, 12, 0, 0, 0, time.UTC)}
 	r.dedupe = memory.NewDedupeWith(memory.DedupeOptions{Now: func() time.Time { return r.now }})
+	if cfg.LoadMode == stream.LoadSnowpipe {
+		a, err := duckdb.NewAppender(context.Background(), wh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.app = downAppender{a, &r.down}
+	}
 	var err error
 	r.p, err = stream.New(stream.Env{
 		Store: r.objects, Dedupe: r.dedupe, Warehouse: downWarehouse{wh, &r.down}, State: r.state, Decoder: avro.NewDecoder(nil),
-		Buckets: buckets, Config: cfg, Now: func() time.Time { return r.now },
+		Appender: r.app,
+		Buckets:  buckets, Config: cfg, Now: func() time.Time { return r.now },
 		Failpoint: func(step string) error {
 			if r.fail != nil {
 				return r.fail(step)

@@ -127,6 +127,13 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 	if err := p.loadState(ctx, slot); err != nil {
 		return nil, err
 	}
+	// The snowpipe mode: what is staged is merged first, so the replay's
+	// MERGE and its REPLAYED marks land over the rows they replace, and no
+	// older staged version of them is merged over them later (the lease
+	// keeps the processor's channels still meanwhile).
+	if err := p.MergeStaged(ctx); err != nil {
+		return nil, err
+	}
 
 	// An earlier replay saved this object's effect and stopped before
 	// rewriting it: only finish that.
@@ -296,7 +303,7 @@ func (p *Pipeline) staleRejects(ctx context.Context, datasetName string, lines [
 		for i, l := range part {
 			sources[i] = strings.ReplaceAll(l.q.Source, "'", "''")
 		}
-		q := "SELECT DISTINCT SOURCE FROM " + star.Rejects.Name + " WHERE DATASET = '" + strings.ReplaceAll(datasetName, "'", "''") +
+		q := "SELECT DISTINCT SOURCE FROM " + p.source(star.Rejects.Name) + " WHERE DATASET = '" + strings.ReplaceAll(datasetName, "'", "''") +
 			"' AND SOURCE IN ('" + strings.Join(sources, "', '") + "') AND (REPLAYED IS NULL OR NOT REPLAYED)"
 		_, rows, err := p.env.Warehouse.Query(ctx, q)
 		if err != nil {

@@ -60,6 +60,12 @@ type Config struct {
 	// timeout): past it, a batch that died (or went to the on-failure
 	// destination) no longer makes later deliveries of its records duplicates.
 	ClaimTimeout time.Duration
+	// LoadMode is how batches reach the warehouse: LoadMerge ("" too, the
+	// default) or LoadSnowpipe (Env.Appender required; see LoadSnowpipe).
+	LoadMode LoadMode
+	// MergeEvery is the snowpipe mode's cadence merge interval, run by
+	// Tick when due and by Flush. 0 means DefaultMergeEvery (15 minutes).
+	MergeEvery time.Duration
 }
 
 func (c Config) claimTimeout() time.Duration {
@@ -105,10 +111,13 @@ type Env struct {
 	Warehouse pipeline.Warehouse
 	State     window.Store
 	Decoder   Decoder
-	Buckets   pipeline.Buckets
-	Config    Config
-	Now       func() time.Time // processing time; defaults to time.Now
-	Log       *slog.Logger     // defaults to slog.Default()
+	// Appender appends rows on channels by offset token; used, and
+	// required, in the snowpipe load mode only.
+	Appender pipeline.Appender
+	Buckets  pipeline.Buckets
+	Config   Config
+	Now      func() time.Time // processing time; defaults to time.Now
+	Log      *slog.Logger     // defaults to slog.Default()
 	// Failpoint, for crash tests, is called after each step of a batch
 	// (StepArchive ... StepSave); an error it returns fails the batch there,
 	// as a crash at that point would.
@@ -141,6 +150,8 @@ type Pipeline struct {
 	sets  map[string]*datasetInfo
 	procs map[string]*procSlot
 	order []string // processor names, sorted
+
+	stagingReady bool // the snowpipe mode's staging tables exist (ensureStaging)
 }
 
 // datasetInfo is one stream dataset, compiled once.
@@ -165,6 +176,14 @@ func New(env Env) (*Pipeline, error) {
 		return nil, errors.New("stream: no window-state store")
 	case env.Decoder == nil:
 		return nil, errors.New("stream: no decoder")
+	}
+	mode, err := ParseLoadMode(string(env.Config.LoadMode))
+	if err != nil {
+		return nil, fmt.Errorf("stream: Config.LoadMode: %w", err)
+	}
+	env.Config.LoadMode = mode
+	if mode == LoadSnowpipe && env.Appender == nil {
+		return nil, errors.New("stream: the snowpipe load mode needs an Appender")
 	}
 	if env.Config.StatePrefix == "" {
 		env.Config.StatePrefix = "stream/"
@@ -353,6 +372,13 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 	now := p.now()
 	res := &Result{Topics: map[string]*TopicResult{}}
 	out := newOutputs(now)
+	sb := &batch{p: p, now: now, out: out, res: res} // where each processor's rows go (outFor)
+	if p.snowpipe() {
+		sb.outs = map[string]*outputs{}
+		if err := p.ensureStaging(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var touched []*procSlot
 	owner := "sweep-" + strconv.FormatInt(now.UnixNano(), 36)
 	defer func() {
@@ -372,22 +398,33 @@ func (p *Pipeline) sweep(ctx context.Context, flush bool) (*Result, error) {
 		if err := p.loadState(ctx, slot); err != nil {
 			return nil, err
 		}
-		lk := &lookups{wh: p.env.Warehouse}
+		lk := &lookups{wh: p.env.Warehouse, from: p.source}
 		var err error
 		if flush {
-			err = slot.proc.flush(ctx, now, out, lk)
+			err = slot.proc.flush(ctx, now, sb.outFor(name), lk)
 		} else {
-			err = slot.proc.advance(ctx, now, out, lk)
+			err = slot.proc.advance(ctx, now, sb.outFor(name), lk)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("advancing %s: %w", name, err)
 		}
 	}
-	if err := p.mergeOutputs(ctx, out, res); err != nil {
+	if err := sb.load(ctx); err != nil {
 		return nil, err
 	}
 	for _, slot := range touched {
 		if err := p.saveState(ctx, slot); err != nil {
+			return nil, err
+		}
+	}
+	if p.snowpipe() {
+		var err error
+		if flush {
+			err = p.MergeStaged(ctx)
+		} else {
+			err = p.mergeIfDue(ctx, now)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -324,3 +324,32 @@ func (l *loader) Commit(context.Context) (map[string]int, error) {
 }
 
 func (l *loader) Close() error { return nil }
+
+// appender is a pipeline.Appender that counts calls and keeps each
+// channel's token (rows are dropped: the counting warehouse holds none).
+type appender struct {
+	mu      sync.Mutex
+	opens   int
+	appends int
+	tokens  map[string]int64
+}
+
+func newAppender() *appender { return &appender{tokens: map[string]int64{}} }
+
+func (a *appender) Open(_ context.Context, t table.Schema, channel string) (int64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.opens++
+	if tok, ok := a.tokens[t.Name+"/"+channel]; ok {
+		return tok, nil
+	}
+	return -1, nil
+}
+
+func (a *appender) Append(_ context.Context, t table.Schema, channel string, _ []pipeline.AppendRow, end int64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.appends++
+	a.tokens[t.Name+"/"+channel] = end
+	return nil
+}

@@ -70,20 +70,25 @@ type streamRun struct {
 	dd      *dedupe
 	st      *states
 	wh      *warehouse
+	app     *appender // the snowpipe load mode's
 	p       *stream.Pipeline
 	batches int
 	events  int
 	bytes   int64
 }
 
-func newStreamRun(t testing.TB) (*streamRun, [][]pipeline.Message) {
+func newStreamRun(t testing.TB, mode ...stream.LoadMode) (*streamRun, [][]pipeline.Message) {
 	batches, events, bytes := streamEvents(t)
 	r := &streamRun{obj: newObjects(memory.NewObjects()), dd: &dedupe{Dedupe: memory.NewDedupe()},
-		st: &states{Store: memory.NewWindowStore()}, wh: newWarehouse(), batches: len(batches), events: events, bytes: bytes}
+		st: &states{Store: memory.NewWindowStore()}, wh: newWarehouse(), app: newAppender(), batches: len(batches), events: events, bytes: bytes}
 	clock := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
-	p, err := stream.New(stream.Env{Store: r.obj, Dedupe: r.dd, Warehouse: r.wh, State: r.st,
+	cfg := stream.Config{IdleTimeout: -1}
+	if len(mode) > 0 {
+		cfg.LoadMode = mode[0]
+	}
+	p, err := stream.New(stream.Env{Store: r.obj, Dedupe: r.dd, Warehouse: r.wh, Appender: r.app, State: r.st,
 		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "raw", Quarantine: "quarantine"},
-		Config: stream.Config{IdleTimeout: -1}, Now: func() time.Time { return clock }})
+		Config: cfg, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,6 +172,20 @@ func TestStreamFigures(t *testing.T) {
 	got.TickLeaseWrites = float64(r.st.leaseSaves - before.leaseSaves)
 	got.TickLeaseRCU = float64(r.st.leaseLoadUnits - before.leaseLoadUnits)
 	got.TickMerges = float64(r.wh.merges - beforeWH)
+
+	// The same stream in the snowpipe load mode.
+	sp, batches := newStreamRun(t, stream.LoadSnowpipe)
+	for _, b := range batches {
+		if _, err := sp.p.Process(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sp.wh.loads != 0 || sp.wh.merges != 0 {
+		t.Errorf("the snowpipe mode made %d warehouse loads and %d merges for its batches; want none", sp.wh.loads, sp.wh.merges)
+	}
+	got.SnowpipeAppendsPerBatch = round(float64(sp.app.appends)/nb, 3)
+	got.SnowpipeOpensPerBatch = round(float64(sp.app.opens)/nb, 3)
+	got.SnowpipeQueriesPerBatch = round(float64(sp.wh.queries)/nb, 3)
 
 	t.Logf("measured over %d events in %d batches: %+v", r.events, r.batches, got)
 	if want := cost.Figures.Stream; got != want {

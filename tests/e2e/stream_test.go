@@ -36,24 +36,32 @@ func TestStreamEndToEnd(t *testing.T) {
 		name, format string
 		crashes      bool
 		partitions   int
+		mode         stream.LoadMode
 	}{
-		{"avro", sim.FormatAvro, false, 1}, {"json", sim.FormatJSON, false, 1}, {"json-with-crashes", sim.FormatJSON, true, 1},
-		{"avro-3-partitions", sim.FormatAvro, false, 3}, {"json-5-partitions-with-crashes", sim.FormatJSON, true, 5},
+		{"avro", sim.FormatAvro, false, 1, stream.LoadMerge}, {"json", sim.FormatJSON, false, 1, stream.LoadMerge},
+		{"json-with-crashes", sim.FormatJSON, true, 1, stream.LoadMerge},
+		{"avro-3-partitions", sim.FormatAvro, false, 3, stream.LoadMerge},
+		{"json-5-partitions-with-crashes", sim.FormatJSON, true, 5, stream.LoadMerge},
+		// The snowpipe load mode (facts appended by Kafka offset on
+		// channels, the rest staged and merged at Flush): the same oracle.
+		{"json-snowpipe", sim.FormatJSON, false, 1, stream.LoadSnowpipe},
+		{"json-snowpipe-with-crashes", sim.FormatJSON, true, 1, stream.LoadSnowpipe},
 	} {
-		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes, tc.partitions) })
+		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes, tc.partitions, tc.mode) })
 	}
 }
 
 // streamEndToEnd runs the seeded stream through topics of the given
 // number of partitions, produced with the generator's keys (Kafka's
-// partitioner puts each key in one partition), and compares the outcome
-// with the oracle over the partitions and offsets the broker gave.
-func streamEndToEnd(t *testing.T, format string, crash bool, partitions int) {
+// partitioner puts each key in one partition), in the given load mode, and
+// compares the outcome with the oracle over the partitions and offsets the
+// broker gave.
+func streamEndToEnd(t *testing.T, format string, crash bool, partitions int, mode stream.LoadMode) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	st := startStack(t, stack.Options{})
 	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1, Partitions: partitions,
-		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
+		Config: stream.Config{IdleTimeout: -1, LoadMode: mode}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
 	crashes := &stream.RotatingCrashes{}
 	if crash {
 		crashes.Every = 3 // every third invocation fails after one step, each step in turn
@@ -95,6 +103,21 @@ func streamEndToEnd(t *testing.T, format string, crash bool, partitions int) {
 	}
 	rows := func(q string, args ...any) [][]any { return query(t, st, q, args...) }
 	lateTotal, sizes, _ := checkStream(t, rows, msgs, catalog, nil)
+	if mode == stream.LoadSnowpipe {
+		// The facts came through their partitions' channels (one per
+		// appended table and topic partition: 8 tables, CONSUMER_EVENTS fed
+		// by consumer_registration, sign_in and sign_out, CART_EVENTS by
+		// added_to_cart and checkout_to_cart), and the final merge left
+		// nothing staged.
+		if got := query(t, st, "SELECT COUNT(*) FROM PULSE_CHANNELS WHERE CHANNEL LIKE '%-0' AND TABLE_NAME NOT LIKE '%_STAGING'"); fmt.Sprint(got) != "[[11]]" {
+			t.Errorf("partition channels: %v; want 11", got)
+		}
+		for _, s := range stream.StagingSchemas() {
+			if got := query(t, st, "SELECT COUNT(*) FROM "+s.Name); fmt.Sprint(got) != "[[0]]" {
+				t.Errorf("%s after the final merge: %v rows", s.Name, got)
+			}
+		}
+	}
 	// Seed 000's silver layer: every loaded stream record is staged once,
 	// cleaned and masked, partitioned by ingestion time.
 	staged := map[string]int64{}

@@ -135,39 +135,17 @@
 //   - Status answers are matched by channel name exactly, then ignoring
 //     case (names are case-insensitive everywhere else).
 //
-// # Integration with shared/stream (not wired yet)
+// # Integration with shared/stream
 //
-// Which tables: those that are one row per source record and never
-// updated: the facts and events FACT_LIVE_STREAMING_INTERACTIONS,
-// FACT_VIDEO_INTERACTIONS, FACT_SOCIAL_SALES, CONSUMER_EVENTS,
-// ITEM_VIEW_EVENTS, CART_EVENTS, PAGEVIEWS, USER_SESSIONS, and the per
-// record PULSE_LATE_EVENTS and PULSE_REJECTS. Tables that are upserted
-// stay on MERGE (pipeline.Warehouse) at a batched cadence: the window
-// metrics (a window's row is re-emitted, partial, on every batch that
-// touches it, up to a week for movie sales, so append-only versions would
-// multiply), CONSUMER_SESSIONS (sign-in, then sign-out), the snapshots
-// CONSUMER_USERS, CLEANED_USERS and MOVIES, the dimensions, and the tables
-// the stream DELETEs superseded rows from.
-//
-// Where: in the stream's merge step, where addFacts now adds a loaded
-// record's fact rows to the Loader. For a streamed table the row goes
-// instead to a Row{Offset: the record's Kafka offset} list per (table,
-// topic, partition), in offset order; after the MERGE of the rest, and
-// before the save step, each list is given to Channel.Append with
-// lastOffset = the batch's last offset on that partition. Channels are
-// opened lazily and kept in the warm Lambda, keyed by (table, topic,
-// partition), named ChannelName(topic, partition) on the table's default
-// pipe (a table fed by several topics, e.g. CART_EVENTS, has one channel
-// per topic partition). Another instance taking the partition over bumps
-// the channel; this one's next append sees the stale token and reopens
-// (one extra request). The ledger and the channel agree: a redelivery
-// below the ledger is skipped by the stream, one above it but at or below
-// the committed offset token (a crash after Append, before save) is
-// skipped by the channel.
-//
-// Replays (quarantine records re-cleaned later) carry old offsets, at or
-// below the committed offset token: they must load through MERGE (or a
-// channel of their own with its own token), never the partition's channel.
+// Appender is pipeline.Appender over this client: the stream's snowpipe
+// load mode (shared/stream.LoadSnowpipe, PULSE_LOAD_MODE=snowpipe) appends
+// the facts and events of records taken in offset order on a channel per
+// table and topic partition (ChannelName), the Kafka offset as token, and
+// every other row to the table's _STAGING table on a channel per
+// processor, whose token is a version (Open, which reopens the channel to
+// read the service's token, + 1); a cadence merge moves the staged rows.
+// Records below a partition's high-water mark (a failed batch brought
+// back) are staged too: the partition's channel would skip them.
 //
 // Cost: Append waits for the commit (WaitCommitted) inside the invocation,
 // which the Lambda bills; the local server commits on the first poll, real

@@ -7,6 +7,7 @@ package streamfn
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/dynamo"
@@ -17,8 +18,17 @@ import (
 	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
 )
 
-// EnvStateTable names the window-state table.
-const EnvStateTable = "PULSE_STATE_TABLE"
+// The stream function's own settings.
+const (
+	EnvStateTable = "PULSE_STATE_TABLE" // the window-state table
+	// EnvLoadMode is the load mode: merge (default: a MERGE transaction
+	// per batch) or snowpipe (facts through Snowpipe Streaming, the rest
+	// staged and merged every EnvMergeEvery); see stream.LoadSnowpipe.
+	EnvLoadMode = "PULSE_LOAD_MODE"
+	// EnvMergeEvery is the snowpipe mode's cadence merge (Go duration;
+	// default stream.DefaultMergeEvery).
+	EnvMergeEvery = "PULSE_MERGE_EVERY"
+)
 
 // EnvTopicPartitions is how many partitions the deployment creates per
 // topic (stream.Config.Partitions; 1 when unset).
@@ -49,6 +59,20 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	mode, err := stream.ParseLoadMode(getenv(EnvLoadMode))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", EnvLoadMode, err)
+	}
+	every, err := wire.Duration(getenv, EnvMergeEvery, stream.DefaultMergeEvery)
+	if err != nil {
+		return nil, err
+	}
+	var app pipeline.Appender
+	if mode == stream.LoadSnowpipe {
+		if app, err = warehouse.OpenAppender(getenv); err != nil {
+			return nil, err
+		}
+	}
 	dec := avro.NewDecoder(nil) // JSON only
 	if url := getenv(wire.EnvSchemaRegistry); url != "" {
 		if dec, err = avro.NewRegistryDecoder(url); err != nil {
@@ -56,9 +80,9 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 		}
 	}
 	p, err := stream.New(stream.Env{
-		Store: env.Store, Dedupe: env.Dedupe, Warehouse: wh, Buckets: env.Buckets, Decoder: dec,
+		Store: env.Store, Dedupe: env.Dedupe, Warehouse: wh, Appender: app, Buckets: env.Buckets, Decoder: dec,
 		State:  dynamo.NewWindowStore(ddb, getenv(EnvStateTable), ttl),
-		Config: stream.Config{Partitions: int(parts)},
+		Config: stream.Config{Partitions: int(parts), LoadMode: mode, MergeEvery: every},
 	})
 	if err != nil {
 		return nil, err
