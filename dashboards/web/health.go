@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
@@ -156,7 +156,7 @@ func lateSQL(d sqlmodel.Dialect) string {
 }
 
 // readHealth reads the pipeline-health page from the warehouse.
-func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, freshWithin time.Duration) (*Health, error) {
+func readHealth(ctx context.Context, wh port.Warehouse, now time.Time, freshWithin time.Duration) (*Health, error) {
 	h := &Health{Now: now.UTC(), FreshWithinSecs: freshWithin.Seconds(), Datasets: []DatasetHealth{}, Streams: []TopicHealth{},
 		Late: []LateHealth{}, Tests: []TestHealth{}, Rejects: []RejectReason{}, Recent: []RecentLoad{}, Missing: []string{}}
 	have, err := discover(ctx, wh, healthRelations)

@@ -18,7 +18,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
@@ -76,7 +76,7 @@ type Stream struct {
 
 	mu       sync.Mutex
 	err      error
-	counts   map[string]pipeline.Counts
+	counts   map[string]port.Counts
 	latency  []time.Duration // produce (Kafka timestamp) to warehouse, per loaded record
 	batches  int64
 	lastDone time.Time
@@ -101,7 +101,7 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	if o.TickEvery == 0 {
 		o.TickEvery = 5 * time.Second
 	}
-	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]pipeline.Counts{}, stack: s}
+	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]port.Counts{}, stack: s}
 	ok := false
 	defer func() {
 		if !ok {
@@ -394,10 +394,10 @@ func (st *Stream) Err() error {
 }
 
 // Counts returns the accounting per topic so far.
-func (st *Stream) Counts() map[string]pipeline.Counts {
+func (st *Stream) Counts() map[string]port.Counts {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := make(map[string]pipeline.Counts, len(st.counts))
+	out := make(map[string]port.Counts, len(st.counts))
 	for k, v := range st.counts {
 		out[k] = v
 	}

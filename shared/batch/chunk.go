@@ -1,11 +1,14 @@
-package pipeline
+package batch
 
 import (
 	"context"
 	"fmt"
-	"github.com/pulse-analytics/pulse/shared/dataset"
 	"io"
 	"sort"
+
+	"github.com/pulse-analytics/pulse/shared/port"
+
+	"github.com/pulse-analytics/pulse/shared/dataset"
 
 	"github.com/pulse-analytics/pulse/shared/record"
 )
@@ -55,21 +58,15 @@ func (c *Chunk) suffix() string {
 // SplitResult is how Split cut a file: the file (its version, ETag and
 // size resolved) and its chunks in order.
 type SplitResult struct {
-	File   FileDrop `json:"file"`
-	Chunks []Chunk  `json:"chunks"`
-}
-
-// RangeGetter is an ObjectStore that can read part of an object. Stores
-// without it are read from the start and the bytes before offset skipped.
-type RangeGetter interface {
-	GetRange(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, error)
+	File   port.FileDrop `json:"file"`
+	Chunks []Chunk       `json:"chunks"`
 }
 
 // Split cuts a raw file into chunks of about chunkBytes (DefaultChunkBytes
 // when <= 0) for CleanChunk. CSV and NDJSON files are read once, as a
 // stream, to find record boundaries; a Parquet file's footer alone gives
 // its row groups. Memory stays bounded whatever the file's size.
-func Split(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) (*SplitResult, error) {
+func Split(ctx context.Context, env *Env, drop port.FileDrop, chunkBytes int64) (*SplitResult, error) {
 	if chunkBytes <= 0 {
 		chunkBytes = DefaultChunkBytes
 	}
@@ -97,7 +94,7 @@ func Split(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) (*Spl
 	return &SplitResult{File: drop, Chunks: chunks}, nil
 }
 
-func splitText(ctx context.Context, env *Env, drop FileDrop, format record.Format, chunkBytes int64) ([]Chunk, error) {
+func splitText(ctx context.Context, env *Env, drop port.FileDrop, format record.Format, chunkBytes int64) ([]Chunk, error) {
 	r, gzipped, body, err := openDecompressed(ctx, env, drop, fmt.Sprintf("splitting s3://%s/%s", drop.Bucket, drop.Key))
 	if err != nil {
 		return nil, err
@@ -110,7 +107,7 @@ func splitText(ctx context.Context, env *Env, drop FileDrop, format record.Forma
 	return chunks, nil
 }
 
-func splitParquet(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64) ([]Chunk, error) {
+func splitParquet(ctx context.Context, env *Env, drop port.FileDrop, chunkBytes int64) ([]Chunk, error) {
 	groups, footer, err := record.ParquetLayout(env.readerAt(ctx, drop.Bucket, drop.Key), drop.Size)
 	if err != nil {
 		return nil, unreadable(fmt.Errorf("splitting s3://%s/%s: %w", drop.Bucket, drop.Key, err))
@@ -147,7 +144,7 @@ func splitParquet(ctx context.Context, env *Env, drop FileDrop, chunkBytes int64
 
 // getRange reads [offset, offset+length) of an object.
 func (e *Env) getRange(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, error) {
-	if rg, ok := e.Store.(RangeGetter); ok {
+	if rg, ok := e.Store.(port.RangeGetter); ok {
 		body, err := rg.GetRange(ctx, bucket, key, offset, length)
 		if err != nil {
 			return nil, fmt.Errorf("getting bytes [%d, %d) of s3://%s/%s: %w", offset, offset+length, bucket, key, err)
@@ -195,7 +192,7 @@ func (e *Env) readerAt(ctx context.Context, bucket, key string) io.ReaderAt {
 // united, so Model and Load see one file. A chunk without a manifest (its
 // clean has not finished) is an error naming it. Running it again gives
 // the same manifest.
-func Combine(ctx context.Context, env *Env, drop FileDrop, chunks int) (*Manifest, error) {
+func Combine(ctx context.Context, env *Env, drop port.FileDrop, chunks int) (*Manifest, error) {
 	spec, err := DatasetOf(drop.Key)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package pipeline_test
+package batch_test
 
 import (
 	"bytes"
@@ -19,8 +19,9 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -29,7 +30,7 @@ import (
 // cleaned whole in one and chunk by chunk in the other.
 type chunkFixture struct {
 	store        *s3store.Store
-	whole, split *pipeline.Env
+	whole, split *batch.Env
 }
 
 func newChunkFixture(t *testing.T) *chunkFixture {
@@ -46,12 +47,12 @@ func newChunkFixture(t *testing.T) *chunkFixture {
 	}
 	store := s3store.New(client)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	env := func(name string) *pipeline.Env {
-		b := pipeline.Buckets{Raw: "raw", Staging: name + "-staging", Curated: name + "-curated", Quarantine: name + "-quarantine"}
+	env := func(name string) *batch.Env {
+		b := port.Buckets{Raw: "raw", Staging: name + "-staging", Curated: name + "-curated", Quarantine: name + "-quarantine"}
 		if err := srv.CreateBuckets(ctx, b.Staging, b.Curated, b.Quarantine); err != nil {
 			t.Fatal(err)
 		}
-		return &pipeline.Env{Store: store, Dedupe: memory.NewDedupe(), Buckets: b, TempDir: t.TempDir(), Log: quiet}
+		return &batch.Env{Store: store, Dedupe: memory.NewDedupe(), Buckets: b, TempDir: t.TempDir(), Log: quiet}
 	}
 	if err := srv.CreateBuckets(ctx, "raw"); err != nil {
 		t.Fatal(err)
@@ -59,21 +60,21 @@ func newChunkFixture(t *testing.T) *chunkFixture {
 	return &chunkFixture{store: store, whole: env("whole"), split: env("split")}
 }
 
-func (f *chunkFixture) put(t *testing.T, key string, body []byte) pipeline.FileDrop {
+func (f *chunkFixture) put(t *testing.T, key string, body []byte) port.FileDrop {
 	t.Helper()
 	info, err := f.store.Put(t.Context(), "raw", key, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pipeline.FileDrop{Bucket: "raw", Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
+	return port.FileDrop{Bucket: "raw", Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
 }
 
 // cleanSplit runs Split, CleanChunk for each chunk in the given order and
 // Combine, as the batch workflow's Distributed Map does.
-func cleanSplit(t *testing.T, env *pipeline.Env, drop pipeline.FileDrop, chunkBytes int64, reverse bool) (*pipeline.Manifest, []pipeline.Chunk) {
+func cleanSplit(t *testing.T, env *batch.Env, drop port.FileDrop, chunkBytes int64, reverse bool) (*batch.Manifest, []batch.Chunk) {
 	t.Helper()
 	ctx := t.Context()
-	sr, err := pipeline.Split(ctx, env, drop, chunkBytes)
+	sr, err := batch.Split(ctx, env, drop, chunkBytes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +86,11 @@ func cleanSplit(t *testing.T, env *pipeline.Env, drop pipeline.FileDrop, chunkBy
 		}
 	}
 	for _, i := range order {
-		if _, err := pipeline.CleanChunk(ctx, env, sr.File, sr.Chunks[i]); err != nil {
+		if _, err := batch.CleanChunk(ctx, env, sr.File, sr.Chunks[i]); err != nil {
 			t.Fatalf("chunk %d: %v", i, err)
 		}
 	}
-	m, err := pipeline.Combine(ctx, env, sr.File, len(sr.Chunks))
+	m, err := batch.Combine(ctx, env, sr.File, len(sr.Chunks))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func cleanSplit(t *testing.T, env *pipeline.Env, drop pipeline.FileDrop, chunkBy
 
 // curatedRows reads every curated Parquet output of a manifest into sorted
 // text lines, table by table.
-func curatedRows(t *testing.T, env *pipeline.Env, m *pipeline.Manifest) string {
+func curatedRows(t *testing.T, env *batch.Env, m *batch.Manifest) string {
 	t.Helper()
 	ctx := t.Context()
 	var out []string
@@ -210,7 +211,7 @@ func TestChunkedCleanMatchesWhole(t *testing.T) {
 			ctx := t.Context()
 			fx := newChunkFixture(t)
 			drop := fx.put(t, f.key, f.body)
-			whole, err := pipeline.Clean(ctx, fx.whole, drop)
+			whole, err := batch.Clean(ctx, fx.whole, drop)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +220,7 @@ func TestChunkedCleanMatchesWhole(t *testing.T) {
 				t.Fatalf("%d chunks; the test wants at least 4", len(chunks))
 			}
 			tr := f.truth
-			want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+			want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 			if whole.Counts != want {
 				t.Errorf("whole: %s; want %s", whole.Counts, want)
 			}
@@ -229,11 +230,11 @@ func TestChunkedCleanMatchesWhole(t *testing.T) {
 			if split.Chunks != len(chunks) {
 				t.Errorf("combined manifest: %d chunks, want %d", split.Chunks, len(chunks))
 			}
-			mw, err := pipeline.Model(ctx, fx.whole, whole)
+			mw, err := batch.Model(ctx, fx.whole, whole)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ms, err := pipeline.Model(ctx, fx.split, split)
+			ms, err := batch.Model(ctx, fx.split, split)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +268,7 @@ func TestChunkRetryIsHarmless(t *testing.T) {
 	drop := fx.put(t, "raw/live_streaming/"+tr.Name, body)
 	first, chunks := cleanSplit(t, fx.split, drop, 4096, false)
 	for _, i := range []int{1, 0, len(chunks) - 1} {
-		again, err := pipeline.CleanChunk(ctx, fx.split, first.Source, chunks[i])
+		again, err := batch.CleanChunk(ctx, fx.split, first.Source, chunks[i])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +276,7 @@ func TestChunkRetryIsHarmless(t *testing.T) {
 			t.Errorf("chunk %d again: %s", i, again.Counts)
 		}
 	}
-	second, err := pipeline.Combine(ctx, fx.split, first.Source, len(chunks))
+	second, err := batch.Combine(ctx, fx.split, first.Source, len(chunks))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,18 +296,18 @@ func TestChunkRetryIsHarmless(t *testing.T) {
 	// still add up to the generator's truth: which of two records with the
 	// same key is kept may change, how many are kept does not.
 	rev, _ := cleanSplit(t, fx2.whole, drop2, 4096, true)
-	want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+	want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 	if rev.Counts != want {
 		t.Errorf("chunks in reverse order: %s; want %s", rev.Counts, want)
 	}
-	sr, err := pipeline.Split(ctx, fx2.split, drop2, 4096)
+	sr, err := batch.Split(ctx, fx2.split, drop2, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.CleanChunk(ctx, fx2.split, sr.File, sr.Chunks[0]); err != nil {
+	if _, err := batch.CleanChunk(ctx, fx2.split, sr.File, sr.Chunks[0]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.Combine(ctx, fx2.split, sr.File, len(sr.Chunks)); err == nil || !strings.Contains(err.Error(), "chunk 1 of") {
+	if _, err := batch.Combine(ctx, fx2.split, sr.File, len(sr.Chunks)); err == nil || !strings.Contains(err.Error(), "chunk 1 of") {
 		t.Errorf("combine with chunks missing: %v", err)
 	}
 }

@@ -1,55 +1,39 @@
-package pipeline
+package batch
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/port"
+
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-// ErrNotADataset marks a file that is not under raw/<known dataset>/ or has
-// an unknown format; the workflow quarantines such files whole.
-var ErrNotADataset = errors.New("not a dataset file")
-
 // DatasetOf returns the dataset a raw key belongs to: raw/<dataset>/...
 func DatasetOf(key string) (*dataset.Spec, error) {
 	parts := strings.SplitN(key, "/", 3)
 	if len(parts) < 3 || parts[0] != "raw" || parts[2] == "" {
-		return nil, fmt.Errorf("%w: key %q is not under raw/<dataset>/", ErrNotADataset, key)
+		return nil, fmt.Errorf("%w: key %q is not under raw/<dataset>/", port.ErrNotADataset, key)
 	}
 	spec, err := dataset.Lookup(parts[1])
 	if err != nil {
-		return nil, fmt.Errorf("%w: key %q: %v", ErrNotADataset, key, err)
+		return nil, fmt.Errorf("%w: key %q: %v", port.ErrNotADataset, key, err)
 	}
 	return spec, nil
-}
-
-// QuarantineRecord is one rejected record as kept in the quarantine
-// bucket: whole, with where it came from and why it was rejected.
-type QuarantineRecord struct {
-	Dataset string             `json:"dataset"`
-	Origin  string             `json:"origin"` // file version
-	Source  string             `json:"source"` // file key
-	Pos     int64              `json:"pos"`
-	Field   string             `json:"field,omitempty"`
-	Reason  string             `json:"reason"`
-	Record  string             `json:"record"`           // the original bytes, masked (dataset.MaskRecord), as RecordText
-	Values  map[string]*string `json:"values,omitempty"` // the parsed input columns, masked, when the record parsed
 }
 
 // Clean reads one raw file, cleans every record against its dataset spec,
 // claims dedupe keys, and writes staging Parquet (partitioned), a
 // quarantine file of rejects, and the manifest. Running it again for the
 // same file version produces the same outputs and the same counts.
-func Clean(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
+func Clean(ctx context.Context, env *Env, drop port.FileDrop) (*Manifest, error) {
 	return clean(ctx, env, drop, nil)
 }
 
@@ -58,11 +42,11 @@ func Clean(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
 // with the records' positions in the whole file as dedupe origins, so a
 // retried chunk claims its keys again as retries. Combine then makes the
 // file's manifest from all its chunks.
-func CleanChunk(ctx context.Context, env *Env, drop FileDrop, chunk Chunk) (*Manifest, error) {
+func CleanChunk(ctx context.Context, env *Env, drop port.FileDrop, chunk Chunk) (*Manifest, error) {
 	return clean(ctx, env, drop, &chunk)
 }
 
-func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifest, error) {
+func clean(ctx context.Context, env *Env, drop port.FileDrop, chunk *Chunk) (*Manifest, error) {
 	spec, err := DatasetOf(drop.Key)
 	if err != nil {
 		return nil, err
@@ -129,7 +113,7 @@ func clean(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk) (*Manifes
 
 // resolve fills in a drop's version, ETag and size from the object itself
 // when the notification did not carry them.
-func (e *Env) resolve(ctx context.Context, drop FileDrop) (FileDrop, ObjectInfo, error) {
+func (e *Env) resolve(ctx context.Context, drop port.FileDrop) (port.FileDrop, port.ObjectInfo, error) {
 	info, err := e.Store.Head(ctx, drop.Bucket, drop.Key)
 	if err != nil {
 		return drop, info, fmt.Errorf("reading raw object s3://%s/%s: %w", drop.Bucket, drop.Key, err)
@@ -163,7 +147,7 @@ type cleanRun struct {
 	prof   *profiler // the staged rows' data profile (nil: none kept)
 	// pending records awaiting a dedupe claim
 	rows   []table.Row
-	claims []Claim
+	claims []port.Claim
 	free   []table.Row
 }
 
@@ -208,7 +192,7 @@ func (c *cleanRun) run(ctx context.Context, rd record.Reader) error {
 			continue
 		}
 		c.rows = append(c.rows, row)
-		c.claims = append(c.claims, Claim{Key: c.cl.Key(row), Origin: c.m.Origin + "#" + strconv.FormatInt(raw.Pos, 10)})
+		c.claims = append(c.claims, port.Claim{Key: c.cl.Key(row), Origin: c.m.Origin + "#" + strconv.FormatInt(raw.Pos, 10)})
 		if len(c.claims) >= batch {
 			if err := c.flushClaims(ctx); err != nil {
 				return err
@@ -243,16 +227,16 @@ func (c *cleanRun) flushClaims(ctx context.Context) error {
 		return fmt.Errorf("claiming dedupe keys for %s: %d outcomes for %d claims", c.m.Source.Key, len(out), len(c.claims))
 	}
 	for i, o := range out {
-		if o == Held {
+		if o == port.Held {
 			// Another file or batch still in flight holds this record's
 			// key: whether it is a duplicate depends on how that work
 			// ends. Fail now; the workflow retries the file later.
 			return fmt.Errorf("cleaning %s: the key of record %s is claimed by work still in flight: %w",
-				c.m.Source.Key, c.claims[i].Origin[strings.LastIndexByte(c.claims[i].Origin, '#')+1:], ErrClaimHeld)
+				c.m.Source.Key, c.claims[i].Origin[strings.LastIndexByte(c.claims[i].Origin, '#')+1:], port.ErrClaimHeld)
 		}
 	}
 	for i, o := range out {
-		if o == Duplicate {
+		if o == port.Duplicate {
 			c.m.Counts.Duplicate++
 		} else if err := c.stage(c.rows[i]); err != nil {
 			return err
@@ -301,7 +285,7 @@ func (c *cleanRun) reject(pos int64, fieldName, reason string, src []byte, raw *
 		c.renc = json.NewEncoder(tmp)
 	}
 	// Masked (dataset.MaskRecord, MaskInput): the raw bucket keeps the original.
-	q := QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName,
+	q := port.QuarantineRecord{Dataset: c.m.Dataset, Origin: c.m.Origin, Source: c.m.Source.Key, Pos: pos, Field: fieldName,
 		Reason: dataset.MaskEmails(reason), Record: RecordText(c.cl.MaskRecord(src, raw))}
 	if raw != nil {
 		q.Values = map[string]*string{}

@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"context"
@@ -7,22 +7,16 @@ import (
 	"log/slog"
 	"os"
 	"time"
-)
 
-// Buckets names the four storage layers.
-type Buckets struct {
-	Raw        string // bronze: files as they arrived, under raw/<dataset>/
-	Staging    string // silver: cleaned Parquet, partitioned, plus _manifests/
-	Curated    string // gold: star-schema Parquet per table
-	Quarantine string // rejected records, kept whole with their reasons
-}
+	"github.com/pulse-analytics/pulse/shared/port"
+)
 
 // Env is what the use cases run against: the ports and a few settings.
 type Env struct {
-	Store     ObjectStore
-	Dedupe    Dedupe
-	Warehouse Warehouse // needed by Load and DataTests only
-	Buckets   Buckets
+	Store     port.ObjectStore
+	Dedupe    port.Dedupe
+	Warehouse port.Warehouse // needed by Load and DataTests only
+	Buckets   port.Buckets
 	TempDir   string           // for spooling Parquet ("" = os.TempDir())
 	Now       func() time.Time // defaults to time.Now
 	Log       *slog.Logger     // defaults to slog.Default()
@@ -125,7 +119,7 @@ func (e *Env) newTemp() (*tempWriter, error) {
 func (t *tempWriter) Write(p []byte) (int, error) { return t.f.Write(p) }
 
 // upload puts the temp file's content at bucket/key and removes the file.
-func (t *tempWriter) upload(ctx context.Context, store ObjectStore, bucket, key string) error {
+func (t *tempWriter) upload(ctx context.Context, store port.ObjectStore, bucket, key string) error {
 	defer t.discard()
 	size, err := t.f.Seek(0, io.SeekCurrent)
 	if err != nil {

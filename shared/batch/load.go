@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/datatest"
@@ -36,8 +38,8 @@ func Load(ctx context.Context, env *Env, m *Manifest) (*Manifest, error) {
 	switch st, err := env.Dedupe.State(ctx, txn); {
 	case err != nil:
 		return nil, fmt.Errorf("loading %s: %w", m.Source.Key, err)
-	case st == TxnAborted:
-		return nil, fmt.Errorf("loading %s: %w: its claims were released; clean the file again", m.Source.Key, ErrTxnAborted)
+	case st == port.TxnAborted:
+		return nil, fmt.Errorf("loading %s: %w: its claims were released; clean the file again", m.Source.Key, port.ErrTxnAborted)
 	}
 	// Renew the claims' deadline for the time the load takes.
 	if err := env.Dedupe.Begin(ctx, txn, env.claimDeadline()); err != nil {
@@ -118,7 +120,7 @@ func specTable(spec *dataset.Spec, name string) *table.Schema {
 }
 
 // stageFile stages a curated Parquet file's rows into ld, loadChunk rows at a time.
-func stageFile(ctx context.Context, env *Env, ld Loader, t table.Schema, key string) error {
+func stageFile(ctx context.Context, env *Env, ld port.Loader, t table.Schema, key string) error {
 	f, size, err := env.spool(ctx, env.Buckets.Curated, key)
 	if err != nil {
 		return err
@@ -161,9 +163,6 @@ func recordManifest(ctx context.Context, env *Env, m *Manifest) error {
 	}
 	return nil
 }
-
-// ErrDataTests marks a file whose loaded rows failed a data test.
-var ErrDataTests = errors.New("data tests failed")
 
 // TestResult is one data test over one table.
 type TestResult struct {
@@ -259,7 +258,7 @@ func DataTests(ctx context.Context, env *Env, m *Manifest) ([]TestResult, error)
 		env.log().Warn("data test failed", "table", r.Test.Table, "test", r.Test.Name(), "failures", r.Failures, "after", m.Source.Key)
 	}
 	if failed > 0 {
-		return results, fmt.Errorf("%w: %d of %d for %s", ErrDataTests, failed, len(results), m.Source.Key)
+		return results, fmt.Errorf("%w: %d of %d for %s", port.ErrDataTests, failed, len(results), m.Source.Key)
 	}
 	return results, nil
 }
@@ -268,7 +267,7 @@ func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
 
 // RunBatch runs Clean, Model, Load and DataTests for one file in process:
 // what the batch workflow does on AWS, for the local stack and tests.
-func RunBatch(ctx context.Context, env *Env, drop FileDrop) (*Manifest, error) {
+func RunBatch(ctx context.Context, env *Env, drop port.FileDrop) (*Manifest, error) {
 	m, err := Clean(ctx, env, drop)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"bytes"
@@ -8,55 +8,26 @@ import (
 	"path"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/port"
+
 	"github.com/pulse-analytics/pulse/shared/star"
 )
-
-// Counts is the accounting of one file or batch (DESIGN.md 4.2):
-// Received = Loaded + Rejected + Duplicate, every record in exactly one of
-// the three. Late counts the loaded records that arrived after some
-// window of theirs had closed (stream only; a batch file has no windows):
-// a late record is still loaded into its fact, dimension and table
-// outputs, so Late is part of Loaded, never added to it. In
-// PULSE_MANIFESTS the LATE column means the same: "of which late".
-type Counts struct {
-	Received  int64 `json:"received"`
-	Loaded    int64 `json:"loaded"`
-	Rejected  int64 `json:"rejected"`
-	Duplicate int64 `json:"duplicate"`
-	Late      int64 `json:"late"` // of the loaded
-}
-
-// Balanced reports whether the counts add up: every received record is
-// loaded, rejected or a duplicate, and the late ones are among the loaded.
-func (c Counts) Balanced() bool {
-	return c.Received == c.Loaded+c.Rejected+c.Duplicate && c.Late >= 0 && c.Late <= c.Loaded
-}
-
-// String is "received 5 = loaded 3 + rejected 1 + duplicate 1", with
-// " (2 late)" after the loaded count when some of them were late.
-func (c Counts) String() string {
-	late := ""
-	if c.Late != 0 {
-		late = fmt.Sprintf(" (%d late)", c.Late)
-	}
-	return fmt.Sprintf("received %d = loaded %d%s + rejected %d + duplicate %d", c.Received, c.Loaded, late, c.Rejected, c.Duplicate)
-}
 
 // Manifest records what Clean did with one file; Model and Load add to it.
 // It is written to the staging bucket at _manifests/<dataset>/<file id>.json
 // and passed between the workflow's steps.
 type Manifest struct {
-	FileID  string   `json:"fileId"`
-	Dataset string   `json:"dataset"`
-	Source  FileDrop `json:"source"`
-	Origin  string   `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
+	FileID  string        `json:"fileId"`
+	Dataset string        `json:"dataset"`
+	Source  port.FileDrop `json:"source"`
+	Origin  string        `json:"origin"` // s3://bucket/key@version, the dedupe origin prefix
 	// Txn is the dedupe transaction of the manifest's records when it is
 	// not Origin (a replay batch names its own).
-	Txn           string   `json:"txn,omitempty"`
-	IngestedAt    int64    `json:"ingestedAt"`
-	Counts        Counts   `json:"counts"`
-	StagingKeys   []string `json:"stagingKeys"`
-	QuarantineKey string   `json:"quarantineKey,omitempty"`
+	Txn           string      `json:"txn,omitempty"`
+	IngestedAt    int64       `json:"ingestedAt"`
+	Counts        port.Counts `json:"counts"`
+	StagingKeys   []string    `json:"stagingKeys"`
+	QuarantineKey string      `json:"quarantineKey,omitempty"`
 	// Chunk is set on the manifest of one chunk of a split file; Chunks
 	// (the number of chunks) and ChunkRejectKeys (their quarantine files)
 	// on the file manifest Combine makes from them.
@@ -79,7 +50,7 @@ type Output struct {
 
 // FileID names a file version stably: the same object version always gets
 // the same id, so a retried step overwrites its own outputs.
-func FileID(d FileDrop) string {
+func FileID(d port.FileDrop) string {
 	base := path.Base(d.Key)
 	for _, ext := range []string{".gz", ".parquet", ".ndjson", ".jsonl", ".json", ".csv"} {
 		base = strings.TrimSuffix(base, ext)
@@ -101,7 +72,7 @@ func FileID(d FileDrop) string {
 }
 
 // Origin is the dedupe origin prefix of a file version.
-func Origin(d FileDrop) string {
+func Origin(d port.FileDrop) string {
 	ver := d.VersionID
 	if ver == "" {
 		ver = d.ETag

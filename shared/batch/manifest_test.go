@@ -1,10 +1,10 @@
-package pipeline_test
+package batch_test
 
 import (
 	"encoding/json"
 	"testing"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // TestCountsLateIsPartOfLoaded: received = loaded + rejected + duplicate;
@@ -12,21 +12,21 @@ import (
 func TestCountsLateIsPartOfLoaded(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		c        pipeline.Counts
+		c        port.Counts
 		balanced bool
 		text     string
 	}{
-		{"batch file", pipeline.Counts{Received: 6, Loaded: 2, Rejected: 4}, true,
+		{"batch file", port.Counts{Received: 6, Loaded: 2, Rejected: 4}, true,
 			"received 6 = loaded 2 + rejected 4 + duplicate 0"},
-		{"stream batch with late records", pipeline.Counts{Received: 5, Loaded: 3, Rejected: 1, Duplicate: 1, Late: 2}, true,
+		{"stream batch with late records", port.Counts{Received: 5, Loaded: 3, Rejected: 1, Duplicate: 1, Late: 2}, true,
 			"received 5 = loaded 3 (2 late) + rejected 1 + duplicate 1"},
-		{"every loaded record late", pipeline.Counts{Received: 2, Loaded: 2, Late: 2}, true,
+		{"every loaded record late", port.Counts{Received: 2, Loaded: 2, Late: 2}, true,
 			"received 2 = loaded 2 (2 late) + rejected 0 + duplicate 0"},
-		{"late added on top of loaded (the old rule)", pipeline.Counts{Received: 5, Loaded: 2, Rejected: 1, Duplicate: 1, Late: 1}, false,
+		{"late added on top of loaded (the old rule)", port.Counts{Received: 5, Loaded: 2, Rejected: 1, Duplicate: 1, Late: 1}, false,
 			"received 5 = loaded 2 (1 late) + rejected 1 + duplicate 1"},
-		{"more late than loaded", pipeline.Counts{Received: 3, Loaded: 1, Rejected: 2, Late: 2}, false,
+		{"more late than loaded", port.Counts{Received: 3, Loaded: 1, Rejected: 2, Late: 2}, false,
 			"received 3 = loaded 1 (2 late) + rejected 2 + duplicate 0"},
-		{"a record missing", pipeline.Counts{Received: 4, Loaded: 2, Rejected: 1}, false,
+		{"a record missing", port.Counts{Received: 4, Loaded: 2, Rejected: 1}, false,
 			"received 4 = loaded 2 + rejected 1 + duplicate 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,7 +39,7 @@ func TestCountsLateIsPartOfLoaded(t *testing.T) {
 		})
 	}
 	// The manifest JSON keeps the late field (of the loaded).
-	b, err := json.Marshal(pipeline.Counts{Received: 5, Loaded: 3, Rejected: 1, Duplicate: 1, Late: 2})
+	b, err := json.Marshal(port.Counts{Received: 5, Loaded: 3, Rejected: 1, Duplicate: 1, Late: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/record"
@@ -199,7 +201,7 @@ func appendRejects(ctx context.Context, env *Env, key string, at int64, pw *tabl
 		if err != nil {
 			return n, fmt.Errorf("decoding quarantine record in %s: %w", key, err)
 		}
-		if err := pw.Write([]table.Row{RejectRow(q, at)}); err != nil {
+		if err := pw.Write([]table.Row{port.RejectRow(q, at)}); err != nil {
 			return n, fmt.Errorf("writing rejects parquet: %w", err)
 		}
 		n++
@@ -216,31 +218,14 @@ var quarantineFields = []string{"dataset", "origin", "source", "pos", "field", "
 // decodeQuarantine reads what RejectRow needs from a quarantine line with
 // record's JSON decoder, which skips the parsed values instead of building
 // their map (encoding/json made this a tenth of Model's time).
-func decodeQuarantine(line []byte, raw *record.Raw) (QuarantineRecord, error) {
+func decodeQuarantine(line []byte, raw *record.Raw) (port.QuarantineRecord, error) {
 	if err := record.DecodeJSONObject(line, quarantineFields, raw); err != nil {
-		return QuarantineRecord{}, err
+		return port.QuarantineRecord{}, err
 	}
 	v := raw.Values
 	pos, err := strconv.ParseInt(v[3].Text, 10, 64)
 	if err != nil {
-		return QuarantineRecord{}, fmt.Errorf("pos %q: %w", v[3].Text, err)
+		return port.QuarantineRecord{}, fmt.Errorf("pos %q: %w", v[3].Text, err)
 	}
-	return QuarantineRecord{Dataset: v[0].Text, Origin: v[1].Text, Source: v[2].Text, Pos: pos, Field: v[4].Text, Reason: v[5].Text, Record: v[6].Text}, nil
-}
-
-// RejectID identifies a rejected record by what it is and where it sits:
-// its dataset, source (file key, or Kafka topic/partition/offset), position
-// and bytes. The same rejected record delivered again (a redelivery, the
-// same file uploaded again as a new version) is the same reject, so
-// PULSE_REJECTS keeps it once.
-func RejectID(q QuarantineRecord) string {
-	return star.MD5Hex(fmt.Appendf(nil, "%s|%s|%d|%s", q.Dataset, q.Source, q.Pos, q.Record))
-}
-
-// RejectRow is the PULSE_REJECTS row of a quarantine record.
-func RejectRow(q QuarantineRecord, at int64) table.Row {
-	return table.Row{
-		{S: RejectID(q)}, {S: q.Dataset}, {S: q.Source}, {I: q.Pos}, {S: q.Field}, {S: q.Reason},
-		{S: q.Record}, {I: at}, {B: false},
-	}
+	return port.QuarantineRecord{Dataset: v[0].Text, Origin: v[1].Text, Source: v[2].Text, Pos: pos, Field: v[4].Text, Reason: v[5].Text, Record: v[6].Text}, nil
 }

@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 )
@@ -34,7 +36,7 @@ const DefaultPlatformsMaxAge = time.Minute
 // its platforms the registered ones (dataset.UsePlatforms), for the whole
 // process.
 type PlatformRegistry struct {
-	Store  ObjectStore
+	Store  port.ObjectStore
 	Bucket string
 	MaxAge time.Duration    // Refresh reads again after this long (default DefaultPlatformsMaxAge)
 	Now    func() time.Time // default time.Now
@@ -64,7 +66,7 @@ func (r *PlatformRegistry) read(ctx context.Context) ([]dataset.PlatformEntry, e
 		return nil, errors.New("reading the platform registry: no object store or curated bucket configured")
 	}
 	body, _, err := r.Store.Get(ctx, r.Bucket, PlatformsKey)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, port.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package pipeline_test
+package batch_test
 
 import (
 	"bytes"
@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-func getObject(t *testing.T, st pipeline.ObjectStore, bucket, key string) string {
+func getObject(t *testing.T, st port.ObjectStore, bucket, key string) string {
 	t.Helper()
 	body, _, err := st.Get(context.Background(), bucket, key)
 	if err != nil {
@@ -37,9 +38,9 @@ func TestPlatformRegistry(t *testing.T) {
 	ctx := context.Background()
 	t.Cleanup(func() { dataset.UsePlatforms(nil) })
 	st := memory.NewObjects()
-	env := &pipeline.Env{Store: st, Buckets: pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "q"}}
+	env := &batch.Env{Store: st, Buckets: port.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "q"}}
 
-	reg := pipeline.Platforms(env)
+	reg := batch.Platforms(env)
 	if err := reg.Load(ctx); err != nil {
 		t.Fatalf("no registry yet: %v", err)
 	}
@@ -51,7 +52,7 @@ func TestPlatformRegistry(t *testing.T) {
 		t.Errorf("added %v, want [Myspace mastodon] (TikTok is built in, myspace listed twice)", added)
 	}
 	want := "{\n  \"platforms\": [\n    {\n      \"name\": \"mastodon\"\n    },\n    {\n      \"name\": \"Myspace\"\n    }\n  ]\n}\n"
-	if got := getObject(t, st, "curated", pipeline.PlatformsKey); got != want {
+	if got := getObject(t, st, "curated", batch.PlatformsKey); got != want {
 		t.Errorf("registry object:\n%s\nwant:\n%s", got, want)
 	}
 	if _, err := dataset.Platform("MYSPACE"); err != nil {
@@ -65,17 +66,17 @@ func TestPlatformRegistry(t *testing.T) {
 	if _, err := dataset.Platform("Myspace"); err == nil {
 		t.Fatal("the reset did not forget Myspace")
 	}
-	if err := pipeline.Platforms(env).Load(ctx); err != nil {
+	if err := batch.Platforms(env).Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := dataset.KnownPlatforms(); !slices.Contains(got, "Myspace") || !slices.Contains(got, "mastodon") {
 		t.Errorf("a later run knows %v", got)
 	}
 	// Adding again is harmless: the object stays the same.
-	if added, err := pipeline.Platforms(env).Add(ctx, "Myspace"); err != nil || len(added) != 0 {
+	if added, err := batch.Platforms(env).Add(ctx, "Myspace"); err != nil || len(added) != 0 {
 		t.Errorf("adding Myspace again: %v, %v", added, err)
 	}
-	if got := getObject(t, st, "curated", pipeline.PlatformsKey); got != want {
+	if got := getObject(t, st, "curated", batch.PlatformsKey); got != want {
 		t.Errorf("registry object after a repeated add:\n%s", got)
 	}
 }
@@ -88,15 +89,15 @@ func TestPlatformRegistryRefresh(t *testing.T) {
 	ctx := context.Background()
 	t.Cleanup(func() { dataset.UsePlatforms(nil) })
 	st := memory.NewObjects()
-	env := &pipeline.Env{Store: st, Buckets: pipeline.Buckets{Curated: "curated"}}
+	env := &batch.Env{Store: st, Buckets: port.Buckets{Curated: "curated"}}
 	now := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
 	var logs bytes.Buffer
-	reg := pipeline.Platforms(env)
+	reg := batch.Platforms(env)
 	reg.MaxAge = time.Minute
 	reg.Now = func() time.Time { return now }
 	reg.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	put := func(body string) {
-		if _, err := st.Put(ctx, "curated", pipeline.PlatformsKey, strings.NewReader(body), int64(len(body))); err != nil {
+		if _, err := st.Put(ctx, "curated", batch.PlatformsKey, strings.NewReader(body), int64(len(body))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -127,10 +128,10 @@ func TestPlatformRegistryRefresh(t *testing.T) {
 	if _, err := dataset.Platform("Bluesky"); err != nil {
 		t.Errorf("a broken registry dropped the platforms known before: %v", err)
 	}
-	if !strings.Contains(logs.String(), "platform registry") || !strings.Contains(logs.String(), pipeline.PlatformsKey) {
+	if !strings.Contains(logs.String(), "platform registry") || !strings.Contains(logs.String(), batch.PlatformsKey) {
 		t.Errorf("the broken registry was not logged: %q", logs.String())
 	}
-	if _, err := reg.Add(ctx, "Friendster"); err == nil || !strings.Contains(err.Error(), pipeline.PlatformsKey) {
+	if _, err := reg.Add(ctx, "Friendster"); err == nil || !strings.Contains(err.Error(), batch.PlatformsKey) {
 		t.Errorf("Add over a broken registry: %v", err)
 	}
 }

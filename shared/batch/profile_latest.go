@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"cmp"
@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // profilesPrefix is where Clean keeps the data profiles in the staging bucket.
@@ -24,12 +26,12 @@ const profilesPrefix = "_profiles/"
 // dataset's next newest. A dataset none of whose profiles can be read is
 // left out, and the error names its newest key and why; the profiles that
 // could be read are returned with it. A failed listing returns no profiles.
-func LatestProfiles(ctx context.Context, store ObjectStore, bucket string) ([]Profile, error) {
+func LatestProfiles(ctx context.Context, store port.ObjectStore, bucket string) ([]Profile, error) {
 	objs, err := store.List(ctx, bucket, profilesPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("listing the data profiles in s3://%s/%s: %w", bucket, profilesPrefix, err)
 	}
-	byDataset := map[string][]ObjectInfo{}
+	byDataset := map[string][]port.ObjectInfo{}
 	for _, o := range objs {
 		ds, ok := wholeFileProfile(o.Key)
 		if ok {
@@ -45,7 +47,7 @@ func LatestProfiles(ctx context.Context, store ObjectStore, bucket string) ([]Pr
 	var errs []error
 	for _, ds := range datasets {
 		cands := byDataset[ds]
-		slices.SortFunc(cands, func(a, b ObjectInfo) int { // newest first
+		slices.SortFunc(cands, func(a, b port.ObjectInfo) int { // newest first
 			if c := b.Modified.Compare(a.Modified); c != 0 {
 				return c
 			}
@@ -92,7 +94,7 @@ func wholeFileProfile(key string) (string, bool) {
 }
 
 // readProfile reads one stored profile (the report, without any chunk sketches).
-func readProfile(ctx context.Context, store ObjectStore, bucket, key string) (*Profile, error) {
+func readProfile(ctx context.Context, store port.ObjectStore, bucket, key string) (*Profile, error) {
 	body, _, err := store.Get(ctx, bucket, key)
 	if err != nil {
 		return nil, fmt.Errorf("reading profile s3://%s/%s: %w", bucket, key, err)

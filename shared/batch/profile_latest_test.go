@@ -1,4 +1,4 @@
-package pipeline_test
+package batch_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
 )
 
 // TestLatestProfiles: of each dataset's whole-file profiles the newest by
@@ -58,7 +58,7 @@ func TestLatestProfiles(t *testing.T) {
 		last, modified[p.key] = info.Modified, info.Modified
 	}
 
-	got, err := pipeline.LatestProfiles(ctx, store, bucket)
+	got, err := batch.LatestProfiles(ctx, store, bucket)
 	if err == nil || !strings.Contains(err.Error(), "dataset broken: no readable profile among 1") ||
 		!strings.Contains(err.Error(), "s3://staging/_profiles/broken/b1.json") || strings.Contains(err.Error(), "app") {
 		t.Errorf("error %v, want one naming dataset broken and its key only", err)
@@ -83,18 +83,18 @@ func TestLatestProfiles(t *testing.T) {
 	}
 	c := got[1].Columns
 	if len(c) != 1 || c[0].Name != "user_id" || c[0].Nulls != 1 || c[0].NullShare != 0.25 || c[0].Distinct != 3 || !c[0].Exact ||
-		*c[0].Min != "u1" || *c[0].Max != "u3" || len(c[0].Top) != 1 || c[0].Top[0] != (pipeline.ValueCount{Value: "u1", Count: 2}) {
+		*c[0].Min != "u1" || *c[0].Max != "u3" || len(c[0].Top) != 1 || c[0].Top[0] != (batch.ValueCount{Value: "u1", Count: 2}) {
 		t.Errorf("video's columns: %+v", c)
 	}
 
 	// An empty bucket: no profiles, no error.
-	if got, err := pipeline.LatestProfiles(ctx, store, "empty"); err != nil || len(got) != 0 {
+	if got, err := batch.LatestProfiles(ctx, store, "empty"); err != nil || len(got) != 0 {
 		t.Errorf("empty bucket: %v, %v", got, err)
 	}
 	// A listing that fails returns its error.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := pipeline.LatestProfiles(cancelled, store, bucket); !errors.Is(err, context.Canceled) {
+	if _, err := batch.LatestProfiles(cancelled, store, bucket); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
@@ -110,13 +110,13 @@ func TestLatestProfilesOfClean(t *testing.T) {
 		{"raw/app_users/a.csv", "user_id,join_date,country,device_type,subscription_type\nu3,2024-01-05,Chile,Tablet,Free\n"},
 	} {
 		time.Sleep(2 * time.Millisecond)
-		m, err := pipeline.Clean(ctx, env, putRaw(t, env.Store, f.key, []byte(f.body)))
+		m, err := batch.Clean(ctx, env, putRaw(t, env.Store, f.key, []byte(f.body)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, m.FileID)
 	}
-	got, err := pipeline.LatestProfiles(ctx, env.Store, env.Buckets.Staging)
+	got, err := batch.LatestProfiles(ctx, env.Store, env.Buckets.Staging)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("%d profiles, %v", len(got), err)
 	}

@@ -1,4 +1,4 @@
-package pipeline_test
+package batch_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
 )
 
 // TestCleanWritesProfiles: Clean writes the staged rows' profile beside the
@@ -21,24 +21,24 @@ func TestCleanWritesProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
-	profiles := map[string]*pipeline.Profile{}
+	profiles := map[string]*batch.Profile{}
 	for _, split := range []bool{false, true} {
 		env, _ := memEnv(t, memory.NewObjects())
 		drop := putRaw(t, env.Store, "raw/app_interactions/a.csv", b.Bytes())
-		var m *pipeline.Manifest
+		var m *batch.Manifest
 		if split {
-			sr, err := pipeline.Split(ctx, env, drop, 16<<10)
+			sr, err := batch.Split(ctx, env, drop, 16<<10)
 			if err != nil || len(sr.Chunks) < 3 {
 				t.Fatalf("split: %v, %d chunks", err, len(sr.Chunks))
 			}
 			for _, ch := range sr.Chunks {
-				if _, err := pipeline.CleanChunk(ctx, env, sr.File, ch); err != nil {
+				if _, err := batch.CleanChunk(ctx, env, sr.File, ch); err != nil {
 					t.Fatal(err)
 				}
 			}
-			m, err = pipeline.Combine(ctx, env, sr.File, len(sr.Chunks))
+			m, err = batch.Combine(ctx, env, sr.File, len(sr.Chunks))
 		} else {
-			m, err = pipeline.Clean(ctx, env, drop)
+			m, err = batch.Clean(ctx, env, drop)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/record"
@@ -27,7 +29,7 @@ import (
 func rawFormat(key string) (record.Format, error) {
 	format, _, ok := record.FormatOf(key)
 	if !ok {
-		return "", fmt.Errorf("%w: key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", ErrNotADataset, key)
+		return "", fmt.Errorf("%w: key %q: unknown file format (want .parquet, .ndjson, .jsonl, .json, .csv, optionally .gz)", port.ErrNotADataset, key)
 	}
 	return format, nil
 }
@@ -36,7 +38,7 @@ func rawFormat(key string) (record.Format, error) {
 // they are gzip (record.Decompress), with the body to close. A failed Get
 // comes out as it is; a gzip stream that cannot start is ErrUnreadable,
 // its message beginning with doing (what the caller was doing).
-func openDecompressed(ctx context.Context, env *Env, drop FileDrop, doing string) (io.Reader, bool, io.Closer, error) {
+func openDecompressed(ctx context.Context, env *Env, drop port.FileDrop, doing string) (io.Reader, bool, io.Closer, error) {
 	body, _, err := env.Store.Get(ctx, drop.Bucket, drop.Key)
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("getting s3://%s/%s: %w", drop.Bucket, drop.Key, err)
@@ -51,7 +53,7 @@ func openDecompressed(ctx context.Context, env *Env, drop FileDrop, doing string
 
 // openRecords opens the records of drop (chunk nil) or of one chunk of it,
 // with the function that releases what it holds.
-func openRecords(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk, cols []string) (record.Reader, func(), error) {
+func openRecords(ctx context.Context, env *Env, drop port.FileDrop, chunk *Chunk, cols []string) (record.Reader, func(), error) {
 	if chunk == nil {
 		return openRaw(ctx, env, drop, cols)
 	}
@@ -62,7 +64,7 @@ func openRecords(ctx context.Context, env *Env, drop FileDrop, chunk *Chunk, col
 // not) stream from the object; Parquet is spooled to a temp file first.
 // A key of no known format is ErrNotADataset, a corrupt file
 // ErrUnreadable; a failed read of the store comes out as it is.
-func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (record.Reader, func(), error) {
+func openRaw(ctx context.Context, env *Env, drop port.FileDrop, cols []string) (record.Reader, func(), error) {
 	format, err := rawFormat(drop.Key)
 	if err != nil {
 		return nil, nil, err
@@ -95,7 +97,7 @@ func openRaw(ctx context.Context, env *Env, drop FileDrop, cols []string) (recor
 // openChunk opens a record reader over one chunk of drop, numbering its
 // records from chunk.Before+1 and locating them by their offsets in the
 // whole file. Errors are sorted as openRaw's.
-func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
+func openChunk(ctx context.Context, env *Env, drop port.FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
 	format, err := rawFormat(drop.Key)
 	if err != nil {
 		return nil, nil, err
@@ -170,7 +172,7 @@ func openChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []st
 // openParquetChunk copies the chunk's row groups, the file's footer and its
 // leading magic into a sparse temporary file of the object's size, and
 // reads just those row groups from it.
-func openParquetChunk(ctx context.Context, env *Env, drop FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
+func openParquetChunk(ctx context.Context, env *Env, drop port.FileDrop, ch Chunk, cols []string) (record.Reader, func(), error) {
 	if ch.Footer < ch.End || ch.Footer > drop.Size {
 		return nil, nil, fmt.Errorf("chunk %d of %s: footer offset %d outside [%d, %d]", ch.Index, drop.Key, ch.Footer, ch.End, drop.Size)
 	}
@@ -228,36 +230,13 @@ func (o *offsetReader) Next(r *record.Raw) error {
 	return err
 }
 
-// sentinel is an error value that names an outcome and wraps a broader one.
-type sentinel struct {
-	msg    string
-	parent error
-}
-
-func (s *sentinel) Error() string { return s.msg }
-func (s *sentinel) Unwrap() error { return s.parent }
-
-// ErrUnreadable marks a file whose bytes do not read as its format: a
-// damaged or truncated gzip stream, a corrupt Parquet file, a CSV header
-// that does not parse (record.ErrCorrupt underneath). It wraps
-// ErrNotADataset: the same bytes fail the same way every time, so the
-// workflow quarantines the file whole and does not retry. A failed read
-// of the object store is never ErrUnreadable: it comes out as the store
-// returned it, to be retried.
-var ErrUnreadable error = &sentinel{"unreadable file", ErrNotADataset}
-
-// ErrWrongDataset marks a file whose header (CSV header, Parquet schema)
-// has none of its dataset's critical columns: a file dropped under the
-// wrong dataset. It wraps ErrNotADataset (permanent, quarantined whole).
-var ErrWrongDataset error = &sentinel{"not a file of its dataset", ErrNotADataset}
-
 // unreadable marks err as ErrUnreadable when the input was corrupt, and
 // leaves any other error (the store's) as it is.
 func unreadable(err error) error {
-	if err == nil || errors.Is(err, ErrUnreadable) || !errors.Is(err, record.ErrCorrupt) {
+	if err == nil || errors.Is(err, port.ErrUnreadable) || !errors.Is(err, record.ErrCorrupt) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", ErrUnreadable, err)
+	return fmt.Errorf("%w: %w", port.ErrUnreadable, err)
 }
 
 // fileReader is a raw file's record reader as Clean sees it: a corrupt
@@ -271,7 +250,7 @@ type fileReader struct {
 	finished bool
 }
 
-func newFileReader(rd record.Reader, drop FileDrop) *fileReader {
+func newFileReader(rd record.Reader, drop port.FileDrop) *fileReader {
 	_, gz, _ := record.FormatOf(drop.Key)
 	return &fileReader{rd: rd, origin: Origin(drop), gzipped: gz}
 }
@@ -314,7 +293,7 @@ func (o *offsetReader) Present() ([]bool, bool) {
 // its dataset's critical columns (trying each field's input names). A
 // reader without a header (NDJSON), an empty CSV and a dataset without
 // critical fields pass.
-func checkHeader(cl *dataset.Cleaner, rd record.Reader, drop FileDrop) error {
+func checkHeader(cl *dataset.Cleaner, rd record.Reader, drop port.FileDrop) error {
 	h, ok := rd.(record.Header)
 	if !ok {
 		return nil
@@ -343,7 +322,7 @@ func checkHeader(cl *dataset.Cleaner, rd record.Reader, drop FileDrop) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: s3://%s/%s: its header has none of %s's critical columns (missing %s)", ErrWrongDataset, drop.Bucket, drop.Key, cl.Spec.Name, strings.Join(missing, ", "))
+	return fmt.Errorf("%w: s3://%s/%s: its header has none of %s's critical columns (missing %s)", port.ErrWrongDataset, drop.Bucket, drop.Key, cl.Spec.Name, strings.Join(missing, ", "))
 }
 
 // noteEmpty reports a file (or chunk) that held no record at all.

@@ -1,4 +1,4 @@
-package pipeline_test
+package batch_test
 
 import (
 	"bytes"
@@ -13,8 +13,9 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 )
 
@@ -37,37 +38,37 @@ func (s *syncBuffer) String() string {
 }
 
 // memEnv is an Env on the in-memory store, its log kept in logs.
-func memEnv(t *testing.T, store pipeline.ObjectStore) (*pipeline.Env, *syncBuffer) {
+func memEnv(t *testing.T, store port.ObjectStore) (*batch.Env, *syncBuffer) {
 	t.Helper()
 	logs := &syncBuffer{}
-	return &pipeline.Env{
+	return &batch.Env{
 		Store: store, Dedupe: memory.NewDedupe(), TempDir: t.TempDir(),
-		Buckets: pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"},
+		Buckets: port.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"},
 		Log:     slog.New(slog.NewTextHandler(logs, nil)),
 	}, logs
 }
 
-func putRaw(t *testing.T, store pipeline.ObjectStore, key string, body []byte) pipeline.FileDrop {
+func putRaw(t *testing.T, store port.ObjectStore, key string, body []byte) port.FileDrop {
 	t.Helper()
 	info, err := store.Put(t.Context(), "raw", key, bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pipeline.FileDrop{Bucket: "raw", Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
+	return port.FileDrop{Bucket: "raw", Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
 }
 
 // cleanBoth runs Clean on the whole file and Split + CleanChunk on it (tiny
 // chunks), returning the first error of each.
-func cleanBoth(t *testing.T, env *pipeline.Env, drop pipeline.FileDrop) (whole, split error) {
+func cleanBoth(t *testing.T, env *batch.Env, drop port.FileDrop) (whole, split error) {
 	t.Helper()
 	ctx := t.Context()
-	_, whole = pipeline.Clean(ctx, env, drop)
-	sr, err := pipeline.Split(ctx, env, drop, 64)
+	_, whole = batch.Clean(ctx, env, drop)
+	sr, err := batch.Split(ctx, env, drop, 64)
 	if err != nil {
 		return whole, err
 	}
 	for _, ch := range sr.Chunks {
-		if _, err := pipeline.CleanChunk(ctx, env, sr.File, ch); err != nil {
+		if _, err := batch.CleanChunk(ctx, env, sr.File, ch); err != nil {
 			return whole, err
 		}
 	}
@@ -102,7 +103,7 @@ func TestWrongDatasetIsRefused(t *testing.T) {
 			drop := putRaw(t, store, tc.key, tc.body)
 			whole, split := cleanBoth(t, env, drop)
 			for _, err := range []error{whole, split} {
-				if !errors.Is(err, pipeline.ErrWrongDataset) || !errors.Is(err, pipeline.ErrNotADataset) {
+				if !errors.Is(err, port.ErrWrongDataset) || !errors.Is(err, port.ErrNotADataset) {
 					t.Fatalf("got %v, want ErrWrongDataset", err)
 				}
 				if !strings.Contains(err.Error(), "none of video_interactions's critical columns (missing UserID, Video_ID)") {
@@ -117,11 +118,11 @@ func TestWrongDatasetIsRefused(t *testing.T) {
 	// One critical column of two: the file is of the dataset, its records
 	// are rejected one by one for the other.
 	drop := putRaw(t, store, "raw/video_interactions/half.csv", []byte("UserID,Age\nu1,30\nu2,31\n"))
-	m, err := pipeline.Clean(t.Context(), env, drop)
+	m, err := batch.Clean(t.Context(), env, drop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (pipeline.Counts{Received: 2, Rejected: 2}); m.Counts != want {
+	if want := (port.Counts{Received: 2, Rejected: 2}); m.Counts != want {
 		t.Errorf("counts %s, want %s", m.Counts, want)
 	}
 }
@@ -146,17 +147,17 @@ func TestEmptyFileIsReportedEmpty(t *testing.T) {
 			env, logs := memEnv(t, store)
 			ctx := t.Context()
 			drop := putRaw(t, store, tc.key, tc.body)
-			m, err := pipeline.Clean(ctx, env, drop)
+			m, err := batch.Clean(ctx, env, drop)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Counts != (pipeline.Counts{}) || len(m.StagingKeys) != 0 || m.QuarantineKey != "" {
+			if m.Counts != (port.Counts{}) || len(m.StagingKeys) != 0 || m.QuarantineKey != "" {
 				t.Errorf("manifest counts %s, staging %v, rejects %q: want all zero and none", m.Counts, m.StagingKeys, m.QuarantineKey)
 			}
 			if !strings.Contains(logs.String(), `msg="empty file: no records"`) {
 				t.Errorf("no empty-file line in the log:\n%s", logs)
 			}
-			m, err = pipeline.Model(ctx, env, m)
+			m, err = batch.Model(ctx, env, m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,12 +182,12 @@ func TestEmptyFileIsReportedEmpty(t *testing.T) {
 // failingStore is the in-memory store whose bodies fail after a number of
 // bytes, as a network read would.
 type failingStore struct {
-	pipeline.ObjectStore
+	port.ObjectStore
 	after int
 	err   error
 }
 
-func (s *failingStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+func (s *failingStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	body, info, err := s.ObjectStore.Get(ctx, bucket, key)
 	if err != nil || bucket != "raw" {
 		return body, info, err
@@ -223,7 +224,7 @@ func TestReadErrorsAreSorted(t *testing.T) {
 			drop := putRaw(t, store, key, body)
 			whole, split := cleanBoth(t, env, drop)
 			for _, err := range []error{whole, split} {
-				if !errors.Is(err, pipeline.ErrUnreadable) || !errors.Is(err, record.ErrCorrupt) || handlers.ErrorName(err) != handlers.ErrorNotADataset {
+				if !errors.Is(err, port.ErrUnreadable) || !errors.Is(err, record.ErrCorrupt) || handlers.ErrorName(err) != handlers.ErrorNotADataset {
 					t.Errorf("%s: got %v (%s), want ErrUnreadable named NotADataset", key, err, handlers.ErrorName(err))
 				}
 			}
@@ -246,13 +247,13 @@ func TestReadErrorsAreSorted(t *testing.T) {
 			drop := putRaw(t, store, tc.key, tc.body)
 			whole, split := cleanBoth(t, env, drop)
 			for _, err := range []error{whole, split} {
-				if err == nil || errors.Is(err, pipeline.ErrNotADataset) || !errors.Is(err, tc.err) || handlers.Permanent(err) {
+				if err == nil || errors.Is(err, port.ErrNotADataset) || !errors.Is(err, tc.err) || handlers.Permanent(err) {
 					t.Errorf("%s: got %v (%s), want the store's error, not permanent", tc.key, err, handlers.ErrorName(err))
 				}
 			}
 			// The files hold the same records: give this one up (as its
 			// quarantine would) so its claims do not hold the next one's.
-			if err := env.Dedupe.Abort(context.Background(), pipeline.Origin(drop)); err != nil {
+			if err := env.Dedupe.Abort(context.Background(), batch.Origin(drop)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package pipeline
+package batch
 
 import (
 	"bufio"
@@ -10,9 +10,10 @@ import (
 	"path"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/port"
+
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/record"
-	"github.com/pulse-analytics/pulse/shared/star"
 )
 
 // QuarantineFile records a whole file that could not be processed (unknown
@@ -30,7 +31,7 @@ import (
 // move under _files/<file id>/ too, out of `pulse replay`'s way (a replay
 // of the file itself takes them again); and its staging and curated
 // outputs are removed, so no layer keeps records of work that never landed.
-func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
+func QuarantineFile(ctx context.Context, env *Env, drop port.FileDrop, reason string) error {
 	reason = dataset.MaskEmails(reason)
 	if drop.VersionID == "" && drop.ETag == "" {
 		if info, err := env.Store.Head(ctx, drop.Bucket, drop.Key); err == nil {
@@ -49,13 +50,13 @@ func QuarantineFile(ctx context.Context, env *Env, drop FileDrop, reason string)
 // the file (its object is gone or was replaced): as QuarantineFile does,
 // its claims are released and its outputs removed; its manifest says
 // "abandoned".
-func AbandonFile(ctx context.Context, env *Env, drop FileDrop, reason string) error {
+func AbandonFile(ctx context.Context, env *Env, drop port.FileDrop, reason string) error {
 	return giveUp(ctx, env, drop, "abandoned", reason)
 }
 
 // giveUp releases a file version's dedupe claims (unless its load had
 // landed), removes its outputs and records its manifest with status what.
-func giveUp(ctx context.Context, env *Env, drop FileDrop, what, reason string) error {
+func giveUp(ctx context.Context, env *Env, drop port.FileDrop, what, reason string) error {
 	fileID := FileID(drop)
 	ds := "unknown"
 	if spec, err := DatasetOf(drop.Key); err == nil {
@@ -64,7 +65,7 @@ func giveUp(ctx context.Context, env *Env, drop FileDrop, what, reason string) e
 	m := &Manifest{FileID: fileID, Dataset: ds, Source: drop, Origin: Origin(drop), StartedAt: env.now().UnixMicro()}
 	loaded := false
 	switch err := env.Dedupe.Abort(ctx, Origin(drop)); {
-	case errors.Is(err, ErrTxnCommitted):
+	case errors.Is(err, port.ErrTxnCommitted):
 		loaded = true
 	case err != nil:
 		return fmt.Errorf("quarantining %s: releasing its dedupe claims: %w", drop.Key, err)
@@ -81,7 +82,7 @@ func giveUp(ctx context.Context, env *Env, drop FileDrop, what, reason string) e
 			if err := prev.discard(ctx, env, fileID); err != nil {
 				return fmt.Errorf("quarantining %s: %w", drop.Key, err)
 			}
-			m.Counts, m.StagingKeys, m.Curated, m.QuarantineKey, m.ChunkRejectKeys = Counts{}, nil, nil, "", nil
+			m.Counts, m.StagingKeys, m.Curated, m.QuarantineKey, m.ChunkRejectKeys = port.Counts{}, nil, nil, "", nil
 		}
 	}
 	m.Status = what + ": " + reason
@@ -117,7 +118,7 @@ func (e *Env) fileOutputs(ctx context.Context, dataset, fileID string) (*outputs
 	o := &outputs{}
 	m, err := e.LoadManifest(ctx, dataset, fileID)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, port.ErrNotFound):
 	case err != nil:
 		return nil, err
 	default:
@@ -157,12 +158,12 @@ func (o *outputs) discard(ctx context.Context, env *Env, fileID string) error {
 		}
 	}
 	for _, k := range staging {
-		if err := env.Store.Delete(ctx, env.Buckets.Staging, k); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := env.Store.Delete(ctx, env.Buckets.Staging, k); err != nil && !errors.Is(err, port.ErrNotFound) {
 			return fmt.Errorf("removing staging %s: %w", k, err)
 		}
 	}
 	for _, k := range curated {
-		if err := env.Store.Delete(ctx, env.Buckets.Curated, k); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := env.Store.Delete(ctx, env.Buckets.Curated, k); err != nil && !errors.Is(err, port.ErrNotFound) {
 			return fmt.Errorf("removing curated %s: %w", k, err)
 		}
 	}
@@ -177,7 +178,7 @@ func (o *outputs) discard(ctx context.Context, env *Env, fileID string) error {
 			return fmt.Errorf("listing the profiles of %s: %w", fileID, err)
 		}
 		for _, p := range profiles {
-			if err := env.Store.Delete(ctx, env.Buckets.Staging, p.Key); err != nil && !errors.Is(err, ErrNotFound) {
+			if err := env.Store.Delete(ctx, env.Buckets.Staging, p.Key); err != nil && !errors.Is(err, port.ErrNotFound) {
 				return fmt.Errorf("removing profile %s: %w", p.Key, err)
 			}
 		}
@@ -187,9 +188,9 @@ func (o *outputs) discard(ctx context.Context, env *Env, fileID string) error {
 
 // moveObject copies bucket/src to bucket/dst and deletes src; a missing
 // src (moved by an earlier attempt) is fine.
-func moveObject(ctx context.Context, store ObjectStore, bucket, src, dst string) error {
+func moveObject(ctx context.Context, store port.ObjectStore, bucket, src, dst string) error {
 	body, info, err := store.Get(ctx, bucket, src)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, port.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -199,7 +200,7 @@ func moveObject(ctx context.Context, store ObjectStore, bucket, src, dst string)
 	if _, err := store.Put(ctx, bucket, dst, body, info.Size); err != nil {
 		return fmt.Errorf("moving s3://%s/%s to %s: %w", bucket, src, dst, err)
 	}
-	if err := store.Delete(ctx, bucket, src); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := store.Delete(ctx, bucket, src); err != nil && !errors.Is(err, port.ErrNotFound) {
 		return fmt.Errorf("moving s3://%s/%s: removing it: %w", bucket, src, err)
 	}
 	return nil
@@ -242,7 +243,7 @@ func Replay(ctx context.Context, env *Env, datasetName string) ([]ReplayResult, 
 	return out, nil
 }
 
-func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInfo) (*ReplayResult, error) {
+func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj port.ObjectInfo) (*ReplayResult, error) {
 	cl, err := dataset.Compile(spec)
 	if err != nil {
 		return nil, err
@@ -252,7 +253,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 		return nil, fmt.Errorf("reading quarantine %s: %w", obj.Key, err)
 	}
 	defer body.Close()
-	drop := FileDrop{Bucket: env.Buckets.Quarantine, Key: obj.Key, ETag: obj.ETag, VersionID: obj.VersionID}
+	drop := port.FileDrop{Bucket: env.Buckets.Quarantine, Key: obj.Key, ETag: obj.ETag, VersionID: obj.VersionID}
 	m := &Manifest{
 		FileID: "replay-" + FileID(drop), Dataset: spec.Name, Source: drop, Origin: "replay",
 		Txn:        "replay:" + Origin(drop),
@@ -271,7 +272,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 	var raw record.Raw
 	for sc.Scan() {
 		line := append([]byte(nil), sc.Bytes()...)
-		var q QuarantineRecord
+		var q port.QuarantineRecord
 		if err := json.Unmarshal(line, &q); err != nil {
 			return nil, fmt.Errorf("decoding quarantine record in %s: %w", obj.Key, err)
 		}
@@ -290,7 +291,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 			still = append(still, b)
 			continue
 		}
-		passed = append(passed, RejectID(orig))
+		passed = append(passed, port.RejectID(orig))
 		if spec.Mode == dataset.Snapshot {
 			if err := c.stage(row); err != nil {
 				return nil, err
@@ -298,7 +299,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 			continue
 		}
 		c.rows = append(c.rows, row)
-		c.claims = append(c.claims, Claim{Key: cl.Key(row), Origin: fmt.Sprintf("%s#%d", q.Origin, q.Pos)})
+		c.claims = append(c.claims, port.Claim{Key: cl.Key(row), Origin: fmt.Sprintf("%s#%d", q.Origin, q.Pos)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading quarantine %s: %w", obj.Key, err)
@@ -345,7 +346,7 @@ func replayFile(ctx context.Context, env *Env, spec *dataset.Spec, obj ObjectInf
 
 // rawFromQuarantine rebuilds a raw record from a quarantine record: from
 // its parsed values, or by parsing its original bytes as a JSON object.
-func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool {
+func rawFromQuarantine(q port.QuarantineRecord, cols []string, raw *record.Raw) bool {
 	raw.Pos = q.Pos
 	raw.Source = RecordBytes(q.Record)
 	if q.Values != nil {
@@ -363,26 +364,5 @@ func rawFromQuarantine(q QuarantineRecord, cols []string, raw *record.Raw) bool 
 }
 
 func markReplayed(ctx context.Context, env *Env, ids []string) error {
-	return MarkReplayed(ctx, env.Warehouse, ids)
-}
-
-// MarkReplayed sets REPLAYED on the PULSE_REJECTS rows with these
-// REJECT_IDs (RejectID of each record's origin and position). The stream
-// path's replay uses it too.
-func MarkReplayed(ctx context.Context, wh Warehouse, ids []string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var sb strings.Builder
-		for i, id := range ids[:n] {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString("'" + id + "'")
-		}
-		if err := wh.Exec(ctx, fmt.Sprintf("UPDATE %s SET REPLAYED = TRUE WHERE REJECT_ID IN (%s)", star.Rejects.Name, sb.String())); err != nil {
-			return fmt.Errorf("marking replayed rejects: %w", err)
-		}
-		ids = ids[n:]
-	}
-	return nil
+	return port.MarkReplayed(ctx, env.Warehouse, ids)
 }

@@ -2,14 +2,14 @@
 // views: not_null, unique, accepted_values and relationships, each a SQL
 // count of the rows that break it (0 = pass). Results go to
 // PULSE_DATA_TESTS, the one table every data-test result goes to (the
-// per-file checks of shared/pipeline write there too), and the
+// per-file checks of shared/batch write there too), and the
 // DATA_TEST_RESULTS view shows the latest result of each test with its
 // failure count.
 //
 // Suite declares the tests of every table Pulse loads or computes (the
 // star schema, the stream tables, gold, the marts), and ForTables picks
 // those a load of some tables should re-run: after each batch file's load,
-// pipeline.DataTests runs ForTables(the tables the file wrote); the stream
+// batch.DataTests runs ForTables(the tables the file wrote); the stream
 // path and the gold job do the same with theirs. A failing test is reported
 // (its count of offending rows, status "fail"), never an error: it says
 // something about the data, not about the run. The package imports no AWS

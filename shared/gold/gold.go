@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
@@ -61,7 +61,7 @@ func day(t time.Time) time.Time {
 }
 
 // Migrate creates the gold tables (shared/star/gold.go) if needed.
-func Migrate(ctx context.Context, wh pipeline.Warehouse) error {
+func Migrate(ctx context.Context, wh port.Warehouse) error {
 	if err := wh.Migrate(ctx, star.Gold()); err != nil {
 		return fmt.Errorf("migrating gold tables: %w", err)
 	}
@@ -78,7 +78,7 @@ type txExecer interface {
 // computed from those days' facts, in one transaction where the warehouse
 // offers one (else statement by statement: re-running fixes a crash in
 // between). at is written as COMPUTED_AT.
-func Compute(ctx context.Context, wh pipeline.Warehouse, from, to, at time.Time) error {
+func Compute(ctx context.Context, wh port.Warehouse, from, to, at time.Time) error {
 	days, err := Dates(from, to)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ import (
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
 	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 type catalogFixture struct {
@@ -183,7 +183,7 @@ func TestCatalogAvroAndRejects(t *testing.T) {
 	var rejects []string
 	sc := bufio.NewScanner(qb)
 	for sc.Scan() {
-		var q pipeline.QuarantineRecord
+		var q port.QuarantineRecord
 		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +210,7 @@ func TestCatalogInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, _ := json.Marshal(awsevents.NewS3Event(pipeline.FileDrop{Bucket: "raw", Key: "raw/movies_catalog/Movies.txt", Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}, "us-east-1"))
+	ev, _ := json.Marshal(awsevents.NewS3Event(port.FileDrop{Bucket: "raw", Key: "raw/movies_catalog/Movies.txt", Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}, "us-east-1"))
 	_, err = h.Handle(ctx, ev)
 	if handlers.ErrorName(err) != handlers.ErrorNotADataset || !errors.Is(err, catalog.ErrNotACatalog) {
 		t.Errorf("csv file: %v (%s)", err, handlers.ErrorName(err))

@@ -8,7 +8,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Starter starts a workflow execution by name. Starting a name that was
@@ -32,8 +33,8 @@ type TriggerOutput struct {
 
 // ExecutionName is the execution name of a file version: derived from
 // bucket, key and version (or ETag), at most 80 characters.
-func ExecutionName(d pipeline.FileDrop) string {
-	name := pipeline.FileID(d)
+func ExecutionName(d port.FileDrop) string {
+	name := batch.FileID(d)
 	if len(name) > 80 {
 		name = name[len(name)-80:]
 	}

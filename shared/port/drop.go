@@ -1,4 +1,4 @@
-package pipeline
+package port
 
 import "github.com/pulse-analytics/pulse/shared/record"
 

@@ -1,4 +1,4 @@
-package pipeline
+package port
 
 import (
 	"context"
@@ -131,7 +131,7 @@ var (
 // distinct key claimed, plus one write per Begin, Commit and Abort.
 //
 // Implementations: shared/adapters/memory and shared/adapters/dynamo, both
-// passing shared/pipeline/dedupetest.
+// passing shared/port/dedupetest.
 type Dedupe interface {
 	// Begin opens txn (or reopens it: a retry) as pending until deadline.
 	// A pending or aborted transaction becomes pending with the new
@@ -193,4 +193,18 @@ type Loader interface {
 	Commit(ctx context.Context) (inserted map[string]int, err error)
 	// Close drops what was staged. Without a successful Commit, nothing changed.
 	Close() error
+}
+
+// Buckets names the four storage layers.
+type Buckets struct {
+	Raw        string // bronze: files as they arrived, under raw/<dataset>/
+	Staging    string // silver: cleaned Parquet, partitioned, plus _manifests/
+	Curated    string // gold: star-schema Parquet per table
+	Quarantine string // rejected records, kept whole with their reasons
+}
+
+// RangeGetter is an ObjectStore that can read part of an object. Stores
+// without it are read from the start and the bytes before offset skipped.
+type RangeGetter interface {
+	GetRange(ctx context.Context, bucket, key string, offset, length int64) (io.ReadCloser, error)
 }

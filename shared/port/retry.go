@@ -1,4 +1,4 @@
-package pipeline
+package port
 
 import (
 	"errors"
@@ -40,3 +40,33 @@ func Retryable(err error) bool {
 	}
 	return true
 }
+
+// ErrNotADataset marks a file that is not under raw/<known dataset>/ or has
+// an unknown format; the workflow quarantines such files whole.
+var ErrNotADataset = errors.New("not a dataset file")
+
+// ErrDataTests marks a file whose loaded rows failed a data test.
+var ErrDataTests = errors.New("data tests failed")
+
+// sentinel is an error value that names an outcome and wraps a broader one.
+type sentinel struct {
+	msg    string
+	parent error
+}
+
+func (s *sentinel) Error() string { return s.msg }
+func (s *sentinel) Unwrap() error { return s.parent }
+
+// ErrUnreadable marks a file whose bytes do not read as its format: a
+// damaged or truncated gzip stream, a corrupt Parquet file, a CSV header
+// that does not parse (record.ErrCorrupt underneath). It wraps
+// ErrNotADataset: the same bytes fail the same way every time, so the
+// workflow quarantines the file whole and does not retry. A failed read
+// of the object store is never ErrUnreadable: it comes out as the store
+// returned it, to be retried.
+var ErrUnreadable error = &sentinel{"unreadable file", ErrNotADataset}
+
+// ErrWrongDataset marks a file whose header (CSV header, Parquet schema)
+// has none of its dataset's critical columns: a file dropped under the
+// wrong dataset. It wraps ErrNotADataset (permanent, quarantined whole).
+var ErrWrongDataset error = &sentinel{"not a file of its dataset", ErrNotADataset}

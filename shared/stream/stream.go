@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/window"
@@ -25,7 +25,7 @@ import (
 // Implementation: shared/adapters/avro (JSON, and Avro in the Confluent
 // wire format through a schema registry).
 type Decoder interface {
-	Decode(ctx context.Context, m *pipeline.Message, columns []string, dst *record.Raw) error
+	Decode(ctx context.Context, m *port.Message, columns []string, dst *record.Raw) error
 }
 
 // Config tunes the stream path. The zero value is the default.
@@ -86,12 +86,12 @@ func (c Config) idle() time.Duration {
 // Env is what the stream path runs against: the same ports as the batch
 // path, plus the window-state store and the message decoder.
 type Env struct {
-	Store     pipeline.ObjectStore // raw archive (Buckets.Raw) and quarantine (Buckets.Quarantine)
-	Dedupe    pipeline.Dedupe
-	Warehouse pipeline.Warehouse
+	Store     port.ObjectStore // raw archive (Buckets.Raw) and quarantine (Buckets.Quarantine)
+	Dedupe    port.Dedupe
+	Warehouse port.Warehouse
 	State     window.Store
 	Decoder   Decoder
-	Buckets   pipeline.Buckets
+	Buckets   port.Buckets
 	Config    Config
 	Now       func() time.Time // processing time; defaults to time.Now
 	Log       *slog.Logger     // defaults to slog.Default()
@@ -255,9 +255,9 @@ func (p *Pipeline) failpoint(step string) error {
 // they could count in. Redelivered counts records an earlier, committed
 // run of this batch already accounted; they are not counted again.
 type TopicResult struct {
-	BatchID     string          `json:"batchId"`
-	Counts      pipeline.Counts `json:"counts"`
-	Redelivered int64           `json:"redelivered,omitempty"`
+	BatchID     string      `json:"batchId"`
+	Counts      port.Counts `json:"counts"`
+	Redelivered int64       `json:"redelivered,omitempty"`
 }
 
 // Result is what one call did.
@@ -268,8 +268,8 @@ type Result struct {
 }
 
 // Total sums the counts of every topic.
-func (r *Result) Total() pipeline.Counts {
-	var c pipeline.Counts
+func (r *Result) Total() port.Counts {
+	var c port.Counts
 	for _, t := range r.Topics {
 		c.Received += t.Counts.Received
 		c.Loaded += t.Counts.Loaded
@@ -287,7 +287,7 @@ func (r *Result) Total() pipeline.Counts {
 // rejects and manifests, then save window state. Running the same batch
 // again, after a crash at any step, leaves warehouse, window state and
 // dedupe keys as one clean run leaves them. An empty batch is a Tick.
-func (p *Pipeline) Process(ctx context.Context, msgs []pipeline.Message) (*Result, error) {
+func (p *Pipeline) Process(ctx context.Context, msgs []port.Message) (*Result, error) {
 	if len(msgs) == 0 {
 		return p.Tick(ctx)
 	}
@@ -304,7 +304,7 @@ func (p *Pipeline) Process(ctx context.Context, msgs []pipeline.Message) (*Resul
 // redeliveries. Unlike the mapping's invocations it may run beside a
 // batch of the same partitions, so its leases are never taken over by
 // them, and it does not take theirs.
-func (p *Pipeline) ProcessFailed(ctx context.Context, msgs []pipeline.Message) (*Result, error) {
+func (p *Pipeline) ProcessFailed(ctx context.Context, msgs []port.Message) (*Result, error) {
 	if len(msgs) == 0 {
 		return &Result{Topics: map[string]*TopicResult{}}, nil
 	}

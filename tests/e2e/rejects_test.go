@@ -17,8 +17,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/pulse-analytics/pulse/shared/port"
+
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // rejectFile is one file of records, some expected to be rejected.
@@ -144,7 +145,7 @@ func TestRejectsKeptByteForByte(t *testing.T) {
 					sc := bufio.NewScanner(rc)
 					sc.Buffer(nil, 1<<24)
 					for sc.Scan() {
-						var q pipeline.QuarantineRecord
+						var q port.QuarantineRecord
 						if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
 							t.Fatalf("%s: %v", key, err)
 						}

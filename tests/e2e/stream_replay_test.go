@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/port"
+
 	havro "github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -23,7 +25,6 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -280,12 +281,12 @@ func buildPulse(t *testing.T) string {
 	return pulseBin
 }
 
-func decodeQuarantine(t *testing.T, body io.Reader) []pipeline.QuarantineRecord {
+func decodeQuarantine(t *testing.T, body io.Reader) []port.QuarantineRecord {
 	t.Helper()
-	var out []pipeline.QuarantineRecord
+	var out []port.QuarantineRecord
 	dec := json.NewDecoder(body)
 	for {
-		var q pipeline.QuarantineRecord
+		var q port.QuarantineRecord
 		if err := dec.Decode(&q); errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {

@@ -37,7 +37,7 @@ type pkg struct {
 
 // domain are the packages that hold Pulse's rules and know nothing of AWS.
 var domain = []string{"shared/dataset", "shared/record", "shared/table", "shared/star", "shared/window", "shared/session",
-	"shared/pipeline", "shared/stream", "shared/gold", "shared/marts", "shared/sqlmodel"}
+	"shared/batch", "shared/port", "shared/stream", "shared/gold", "shared/marts", "shared/sqlmodel"}
 
 // outer are the layers the domain never reaches.
 var outer = []string{"shared/adapters/", "shared/handlers", "shared/wire", "dashboards/", "functions/", "cmd/", "infra/", "localstack/", "tests/"}

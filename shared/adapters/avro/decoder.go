@@ -24,10 +24,9 @@ import (
 	"time"
 
 	havro "github.com/hamba/avro/v2"
-	"github.com/twmb/franz-go/pkg/sr"
-
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // SchemaSource is the registry call the decoder makes; *sr.Client has it.
@@ -80,7 +79,7 @@ func NewRegistryDecoder(url string) (*Decoder, error) {
 func bad(reason string) error { return &record.RecordError{Field: "value", Reason: reason} }
 
 // Decode implements stream.Decoder.
-func (d *Decoder) Decode(ctx context.Context, m *pipeline.Message, columns []string, dst *record.Raw) error {
+func (d *Decoder) Decode(ctx context.Context, m *port.Message, columns []string, dst *record.Raw) error {
 	v := m.Value
 	if len(v) == 0 {
 		resetValues(dst, len(columns))

@@ -27,9 +27,9 @@
 // message made a row. Key is the *rsa.PrivateKey that
 // snowflake.ParsePrivateKey makes of the PEM in Secrets Manager (the key is
 // taken parsed so that this package does not pull gosnowflake into a
-// binary). Errors unwrap to pipeline.ErrPermanent when retrying cannot fix
+// binary). Errors unwrap to port.ErrPermanent when retrying cannot fix
 // them (a 4xx other than 408/429, a bad row, a row over the request
-// limit), so pipeline.Retryable sorts them; ErrCommitTimeout,
+// limit), so port.Retryable sorts them; ErrCommitTimeout,
 // ErrInvalidated, 429, 5xx and network errors are retryable, and the retry
 // of the batch appends only what is not committed.
 //
@@ -142,7 +142,7 @@
 // FACT_VIDEO_INTERACTIONS, FACT_SOCIAL_SALES, CONSUMER_EVENTS,
 // ITEM_VIEW_EVENTS, CART_EVENTS, PAGEVIEWS, USER_SESSIONS, and the per
 // record PULSE_LATE_EVENTS and PULSE_REJECTS. Tables that are upserted
-// stay on MERGE (pipeline.Warehouse) at a batched cadence: the window
+// stay on MERGE (port.Warehouse) at a batched cadence: the window
 // metrics (a window's row is re-emitted, partial, on every batch that
 // touches it, up to a week for movie sales, so append-only versions would
 // multiply), CONSUMER_SESSIONS (sign-in, then sign-out), the snapshots

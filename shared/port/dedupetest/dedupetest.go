@@ -1,9 +1,9 @@
-// Package dedupetest is the conformance suite for pipeline.Dedupe. Every
+// Package dedupetest is the conformance suite for port.Dedupe. Every
 // implementation (in-memory, DynamoDB Local, LocalStack) runs the same
 // suite from its own tests:
 //
 //	func TestDedupe(t *testing.T) {
-//		dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+//		dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 //			return memory.NewDedupe(memory.DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now})
 //		})
 //	}
@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // TTL is how long the stores under test must keep a claim.
@@ -56,13 +56,13 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // Factory builds an empty store on clock.
-type Factory func(t *testing.T, clock *Clock) pipeline.Dedupe
+type Factory func(t *testing.T, clock *Clock) port.Dedupe
 
 const (
-	fresh = pipeline.Fresh
-	retry = pipeline.Retry
-	dup   = pipeline.Duplicate
-	held  = pipeline.Held
+	fresh = port.Fresh
+	retry = port.Retry
+	dup   = port.Duplicate
+	held  = port.Held
 )
 
 // Run runs the conformance suite against the implementation newDedupe builds.
@@ -100,7 +100,7 @@ func Run(t *testing.T, newDedupe Factory) {
 
 type suite struct {
 	t     *testing.T
-	d     pipeline.Dedupe
+	d     port.Dedupe
 	clock *Clock
 }
 
@@ -128,7 +128,7 @@ func (s *suite) abort(txn string) {
 	}
 }
 
-func (s *suite) state(txn string, want pipeline.TxnState) {
+func (s *suite) state(txn string, want port.TxnState) {
 	s.t.Helper()
 	got, err := s.d.State(ctx, txn)
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *suite) state(txn string, want pipeline.TxnState) {
 }
 
 // claim calls Claim and fails the test unless the outcomes are exactly want.
-func (s *suite) claim(ns, txn string, claims []pipeline.Claim, want []pipeline.Outcome) {
+func (s *suite) claim(ns, txn string, claims []port.Claim, want []port.Outcome) {
 	s.t.Helper()
 	got, err := s.d.Claim(ctx, ns, txn, claims)
 	if err != nil {
@@ -152,21 +152,21 @@ func (s *suite) claim(ns, txn string, claims []pipeline.Claim, want []pipeline.O
 }
 
 // committed begins txn, claims, checks the outcomes and commits.
-func (s *suite) committed(ns, txn string, claims []pipeline.Claim, want []pipeline.Outcome) {
+func (s *suite) committed(ns, txn string, claims []port.Claim, want []port.Outcome) {
 	s.t.Helper()
 	s.begin(txn)
 	s.claim(ns, txn, claims, want)
 	s.commit(txn)
 }
 
-func c(key, origin string) pipeline.Claim { return pipeline.Claim{Key: key, Origin: origin} }
+func c(key, origin string) port.Claim { return port.Claim{Key: key, Origin: origin} }
 
-func cs(claims ...pipeline.Claim) []pipeline.Claim { return claims }
+func cs(claims ...port.Claim) []port.Claim { return claims }
 
-func outs(o ...pipeline.Outcome) []pipeline.Outcome { return o }
+func outs(o ...port.Outcome) []port.Outcome { return o }
 
-func outcomes(o pipeline.Outcome, n int) []pipeline.Outcome {
-	out := make([]pipeline.Outcome, n)
+func outcomes(o port.Outcome, n int) []port.Outcome {
+	out := make([]port.Outcome, n)
 	for i := range out {
 		out[i] = o
 	}
@@ -259,8 +259,8 @@ func testHeldUntilCommit(t *testing.T, s *suite) {
 	s.commit("A")
 	s.claim("ns", "B", cs(c("k", "b#1"), c("j", "b#3"), c("n", "b#2")), outs(dup, dup, retry))
 	s.commit("B")
-	s.state("A", pipeline.TxnCommitted)
-	s.state("B", pipeline.TxnCommitted)
+	s.state("A", port.TxnCommitted)
+	s.state("B", port.TxnCommitted)
 }
 
 func testHeldInCall(t *testing.T, s *suite) {
@@ -277,7 +277,7 @@ func testAbortReleases(t *testing.T, s *suite) {
 	s.claim("ns", "v1", cs(c("k1", "f@v1#1"), c("k2", "f@v1#2"), c("k3", "f@v1#3")), outs(fresh, fresh, fresh))
 	s.abort("v1")
 	s.abort("v1") // harmless
-	s.state("v1", pipeline.TxnAborted)
+	s.state("v1", port.TxnAborted)
 	// The complete file, uploaded again as a new version: nothing is a duplicate.
 	s.begin("v2")
 	s.claim("ns", "v2", cs(c("k1", "f@v2#1"), c("k2", "f@v2#2"), c("k3", "f@v2#3"), c("k4", "f@v2#4")),
@@ -289,7 +289,7 @@ func testAbortReleases(t *testing.T, s *suite) {
 	// ...and once v2 committed, v1's records are duplicates.
 	s.claim("ns", "v1", cs(c("k1", "f@v1#1"), c("k2", "f@v1#2")), outs(dup, dup))
 	s.commit("v1")
-	if err := s.d.Abort(ctx, "v2"); !errors.Is(err, pipeline.ErrTxnCommitted) {
+	if err := s.d.Abort(ctx, "v2"); !errors.Is(err, port.ErrTxnCommitted) {
 		t.Fatalf("Abort of a committed txn: %v, want ErrTxnCommitted", err)
 	}
 	s.claim("ns", "C", cs(c("k3", "x#1")), outs(dup))
@@ -307,8 +307,8 @@ func testDeadlineTakeover(t *testing.T, s *suite) {
 	s.clock.Advance(2 * time.Minute)
 	s.claim("ns", "B", cs(c("k", "b#1")), outs(fresh))
 	// Taking over aborted A: its late commit is refused.
-	s.state("A", pipeline.TxnAborted)
-	if err := s.d.Commit(ctx, "A"); !errors.Is(err, pipeline.ErrTxnAborted) {
+	s.state("A", port.TxnAborted)
+	if err := s.d.Commit(ctx, "A"); !errors.Is(err, port.ErrTxnAborted) {
 		t.Fatalf("Commit after takeover: %v, want ErrTxnAborted", err)
 	}
 	s.claim("ns", "B", cs(c("j", "b#2")), outs(fresh))
@@ -349,26 +349,26 @@ func testRetryMovesTxn(t *testing.T, s *suite) {
 }
 
 func testTxnStates(t *testing.T, s *suite) {
-	s.state("never", pipeline.TxnUnknown)
+	s.state("never", port.TxnUnknown)
 	s.begin("A")
-	s.state("A", pipeline.TxnPending)
+	s.state("A", port.TxnPending)
 	s.commit("A")
 	s.commit("A") // harmless
-	s.state("A", pipeline.TxnCommitted)
+	s.state("A", port.TxnCommitted)
 	s.begin("A") // a committed txn stays committed when it is run again
-	s.state("A", pipeline.TxnCommitted)
-	if err := s.d.Abort(ctx, "A"); !errors.Is(err, pipeline.ErrTxnCommitted) {
+	s.state("A", port.TxnCommitted)
+	if err := s.d.Abort(ctx, "A"); !errors.Is(err, port.ErrTxnCommitted) {
 		t.Fatalf("Abort(committed): %v, want ErrTxnCommitted", err)
 	}
 	s.begin("B")
 	s.abort("B")
-	if err := s.d.Commit(ctx, "B"); !errors.Is(err, pipeline.ErrTxnAborted) {
+	if err := s.d.Commit(ctx, "B"); !errors.Is(err, port.ErrTxnAborted) {
 		t.Fatalf("Commit(aborted): %v, want ErrTxnAborted", err)
 	}
 	s.begin("B") // an aborted txn run again (a replay) is pending again
-	s.state("B", pipeline.TxnPending)
+	s.state("B", port.TxnPending)
 	s.commit("B")
-	s.state("B", pipeline.TxnCommitted)
+	s.state("B", port.TxnCommitted)
 }
 
 func testTTL(t *testing.T, s *suite) {
@@ -386,7 +386,7 @@ func testConcurrent(t *testing.T, s *suite) {
 		keys    = 200
 		chunk   = 50
 	)
-	results := make([][]pipeline.Outcome, workers) // results[w][key]
+	results := make([][]port.Outcome, workers) // results[w][key]
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -399,12 +399,12 @@ func testConcurrent(t *testing.T, s *suite) {
 				return
 			}
 			origin := fmt.Sprintf("topic/%d/0", w)
-			results[w] = make([]pipeline.Outcome, keys)
+			results[w] = make([]port.Outcome, keys)
 			// Each worker walks the keys from a different starting point,
 			// in chunks, so the calls interleave.
 			start := (w * keys / workers) % keys
 			for off := 0; off < keys; off += chunk {
-				batch := make([]pipeline.Claim, chunk)
+				batch := make([]port.Claim, chunk)
 				idx := make([]int, chunk)
 				for i := range chunk {
 					k := (start + off + i) % keys
@@ -453,8 +453,8 @@ func testConcurrent(t *testing.T, s *suite) {
 		s.commit(fmt.Sprintf("txn-%d", w))
 	}
 	// Each key now belongs to its winner and to nobody else.
-	var batch []pipeline.Claim
-	var want []pipeline.Outcome
+	var batch []port.Claim
+	var want []port.Outcome
 	for k := range keys {
 		batch = append(batch, c(fmt.Sprintf("key-%03d", k), fmt.Sprintf("topic/%d/0", winners[k])))
 		want = append(want, retry)
@@ -466,7 +466,7 @@ func testConcurrent(t *testing.T, s *suite) {
 
 func testEmptyBatch(t *testing.T, s *suite) {
 	s.begin("A")
-	for _, claims := range [][]pipeline.Claim{nil, {}} {
+	for _, claims := range [][]port.Claim{nil, {}} {
 		got, err := s.d.Claim(ctx, "ns", "A", claims)
 		if err != nil {
 			t.Fatalf("Claim(empty): %v", err)
@@ -480,7 +480,7 @@ func testEmptyBatch(t *testing.T, s *suite) {
 
 func testLargeBatch(t *testing.T, s *suite) {
 	const n = 2000
-	batch := make([]pipeline.Claim, n)
+	batch := make([]port.Claim, n)
 	for i := range batch {
 		batch[i] = c(fmt.Sprintf("event-%05d", i), fmt.Sprintf("s3://raw/big.ndjson@v1#%d", i))
 	}
@@ -488,7 +488,7 @@ func testLargeBatch(t *testing.T, s *suite) {
 	// Replay: even rows from the same position (a retry), odd rows from a
 	// later file (duplicates).
 	again := slices.Clone(batch)
-	want := make([]pipeline.Outcome, n)
+	want := make([]port.Outcome, n)
 	for i := range again {
 		want[i] = retry
 		if i%2 == 1 {

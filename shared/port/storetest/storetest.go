@@ -1,9 +1,9 @@
-// Package storetest is the conformance suite for pipeline.ObjectStore.
+// Package storetest is the conformance suite for port.ObjectStore.
 // Every implementation (the S3 adapter against gofakes3, the filesystem
 // store) runs the same suite from its own tests:
 //
 //	func TestObjectStore(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) (pipeline.ObjectStore, string) {
+//		storetest.Run(t, func(t *testing.T) (port.ObjectStore, string) {
 //			return newStore(t), "bucket-that-exists"
 //		})
 //	}
@@ -17,7 +17,7 @@
 // the VersionID, and Head, Get and List see only the latest; List returns
 // every key under a prefix (also a partial last segment), sorted, past one
 // S3 page; Delete of a missing key is not an error; a missing key is
-// pipeline.ErrNotFound, a missing bucket another error. Keys may hold
+// port.ErrNotFound, a missing bucket another error. Keys may hold
 // spaces, '+', '%', non-ASCII text and a trailing '/'.
 package storetest
 
@@ -36,18 +36,18 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // MissingBucket names a bucket the suite expects not to exist.
 const MissingBucket = "storetest-no-such-bucket"
 
 // Run runs the conformance suite against the stores newStore builds.
-func Run(t *testing.T, newStore func(t *testing.T) (pipeline.ObjectStore, string)) {
+func Run(t *testing.T, newStore func(t *testing.T) (port.ObjectStore, string)) {
 	t.Helper()
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s pipeline.ObjectStore, bucket string)
+		fn   func(t *testing.T, s port.ObjectStore, bucket string)
 	}{
 		{"put get head list delete", testRoundTrip},
 		{"awkward keys", testAwkwardKeys},
@@ -79,7 +79,7 @@ func MD5Hex(body []byte) string {
 // opaque hides Seek, Len and ReadAt, so a store sees a plain stream.
 type opaque struct{ io.Reader }
 
-func put(t *testing.T, s pipeline.ObjectStore, bucket, key string, body []byte) pipeline.ObjectInfo {
+func put(t *testing.T, s port.ObjectStore, bucket, key string, body []byte) port.ObjectInfo {
 	t.Helper()
 	info, err := s.Put(context.Background(), bucket, key, opaque{bytes.NewReader(body)}, int64(len(body)))
 	if err != nil {
@@ -95,7 +95,7 @@ func put(t *testing.T, s pipeline.ObjectStore, bucket, key string, body []byte) 
 }
 
 // get reads an object whole and checks that Get's info matches Head's.
-func get(t *testing.T, s pipeline.ObjectStore, bucket, key string) ([]byte, pipeline.ObjectInfo) {
+func get(t *testing.T, s port.ObjectStore, bucket, key string) ([]byte, port.ObjectInfo) {
 	t.Helper()
 	rc, info, err := s.Get(context.Background(), bucket, key)
 	if err != nil {
@@ -124,7 +124,7 @@ func get(t *testing.T, s pipeline.ObjectStore, bucket, key string) ([]byte, pipe
 	return body, info
 }
 
-func keysOf(list []pipeline.ObjectInfo) []string {
+func keysOf(list []port.ObjectInfo) []string {
 	keys := []string{}
 	for _, o := range list {
 		keys = append(keys, o.Key)
@@ -132,7 +132,7 @@ func keysOf(list []pipeline.ObjectInfo) []string {
 	return keys
 }
 
-func list(t *testing.T, s pipeline.ObjectStore, bucket, prefix string) []pipeline.ObjectInfo {
+func list(t *testing.T, s port.ObjectStore, bucket, prefix string) []port.ObjectInfo {
 	t.Helper()
 	l, err := s.List(context.Background(), bucket, prefix)
 	if err != nil {
@@ -141,7 +141,7 @@ func list(t *testing.T, s pipeline.ObjectStore, bucket, prefix string) []pipelin
 	return l
 }
 
-func testRoundTrip(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testRoundTrip(t *testing.T, s port.ObjectStore, bucket string) {
 	keys := []string{"raw/live_streaming/b.ndjson", "raw/live_streaming/a.ndjson", "staging/live_streaming/ingest_date=2024-02-03/f.parquet", "_manifests/x/f.json"}
 	bodies := map[string][]byte{}
 	for i, k := range keys {
@@ -170,10 +170,10 @@ func testRoundTrip(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	if err := s.Delete(context.Background(), bucket, keys[0]); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := s.Head(context.Background(), bucket, keys[0]); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := s.Head(context.Background(), bucket, keys[0]); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head after Delete: err = %v, want ErrNotFound", err)
 	}
-	if _, _, err := s.Get(context.Background(), bucket, keys[0]); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, _, err := s.Get(context.Background(), bucket, keys[0]); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Get after Delete: err = %v, want ErrNotFound", err)
 	}
 	if got := keysOf(list(t, s, bucket, "raw/")); !slices.Equal(got, []string{keys[1]}) {
@@ -189,7 +189,7 @@ func testRoundTrip(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testAwkwardKeys(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testAwkwardKeys(t *testing.T, s port.ObjectStore, bucket string) {
 	keys := []string{
 		"raw/social_sales/a file with spaces.csv",
 		"raw/social_sales/café 日本+plus%pct.json",
@@ -223,7 +223,7 @@ func testAwkwardKeys(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testEmptyObject(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testEmptyObject(t *testing.T, s port.ObjectStore, bucket string) {
 	put(t, s, bucket, "raw/empty.csv", nil)
 	got, info := get(t, s, bucket, "raw/empty.csv")
 	if len(got) != 0 || info.Size != 0 || info.ETag != "d41d8cd98f00b204e9800998ecf8427e" {
@@ -231,18 +231,18 @@ func testEmptyObject(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testNotFound(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testNotFound(t *testing.T, s port.ObjectStore, bucket string) {
 	ctx := context.Background()
 	put(t, s, bucket, "raw/here.csv", []byte("x"))
 	for _, k := range []string{"raw/no such key.csv", "raw/here.csv/below", "raw/here", "raw/"} {
-		if _, _, err := s.Get(ctx, bucket, k); !errors.Is(err, pipeline.ErrNotFound) {
+		if _, _, err := s.Get(ctx, bucket, k); !errors.Is(err, port.ErrNotFound) {
 			t.Errorf("Get %q: err = %v, want ErrNotFound", k, err)
 		}
-		if _, err := s.Head(ctx, bucket, k); !errors.Is(err, pipeline.ErrNotFound) {
+		if _, err := s.Head(ctx, bucket, k); !errors.Is(err, port.ErrNotFound) {
 			t.Errorf("Head %q: err = %v, want ErrNotFound", k, err)
 		}
 	}
-	if _, _, err := s.Get(ctx, MissingBucket, "k"); err == nil || errors.Is(err, pipeline.ErrNotFound) {
+	if _, _, err := s.Get(ctx, MissingBucket, "k"); err == nil || errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Get from a missing bucket: err = %v, want an error that is not ErrNotFound", err)
 	}
 	if _, err := s.Put(ctx, MissingBucket, "k", bytes.NewReader([]byte("x")), 1); err == nil {
@@ -262,7 +262,7 @@ func randomBody(n int, seed uint64) []byte {
 	return b
 }
 
-func testUnknownSize(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testUnknownSize(t *testing.T, s port.ObjectStore, bucket string) {
 	body := randomBody(6<<20+12345, 1)
 	info, err := s.Put(context.Background(), bucket, "raw/big unknown.bin", iotest.HalfReader(opaque{bytes.NewReader(body)}), -1)
 	if err != nil {
@@ -276,7 +276,7 @@ func testUnknownSize(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testFailedPut(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testFailedPut(t *testing.T, s port.ObjectStore, bucket string) {
 	boom := errors.New("boom")
 	for _, size := range []int64{-1, 6} {
 		key := "raw/broken" + strconv.FormatInt(size, 10) + ".bin"
@@ -284,7 +284,7 @@ func testFailedPut(t *testing.T, s pipeline.ObjectStore, bucket string) {
 		if err == nil {
 			t.Errorf("Put (size %d) with a failing reader succeeded", size)
 		}
-		if _, err := s.Head(context.Background(), bucket, key); !errors.Is(err, pipeline.ErrNotFound) {
+		if _, err := s.Head(context.Background(), bucket, key); !errors.Is(err, port.ErrNotFound) {
 			t.Errorf("Head after a failed put (size %d): err = %v, want ErrNotFound", size, err)
 		}
 	}
@@ -301,18 +301,18 @@ func testFailedPut(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testCanceledPut(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testCanceledPut(t *testing.T, s port.ObjectStore, bucket string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Put(ctx, bucket, "raw/canceled.csv", bytes.NewReader([]byte("x")), 1); err == nil {
 		t.Errorf("Put with a canceled context succeeded")
 	}
-	if _, err := s.Head(context.Background(), bucket, "raw/canceled.csv"); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := s.Head(context.Background(), bucket, "raw/canceled.csv"); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head after a canceled put: err = %v, want ErrNotFound", err)
 	}
 }
 
-func testOverwrite(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testOverwrite(t *testing.T, s port.ObjectStore, bucket string) {
 	a := put(t, s, bucket, "raw/v.csv", []byte("one"))
 	b := put(t, s, bucket, "raw/v.csv", []byte("two!"))
 	if a.VersionID == b.VersionID {
@@ -328,7 +328,7 @@ func testOverwrite(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testListPrefixes(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testListPrefixes(t *testing.T, s port.ObjectStore, bucket string) {
 	keys := []string{
 		"raw/live_streaming/2024/02/03/a.ndjson",
 		"raw/live_streaming/2024/02/04/b.ndjson",
@@ -357,7 +357,7 @@ func testListPrefixes(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testListMany(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testListMany(t *testing.T, s port.ObjectStore, bucket string) {
 	const n = 1005 // more than one ListObjectsV2 page
 	var want []string
 	for i := range n {
@@ -373,7 +373,7 @@ func testListMany(t *testing.T, s pipeline.ObjectStore, bucket string) {
 	}
 }
 
-func testConcurrent(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testConcurrent(t *testing.T, s port.ObjectStore, bucket string) {
 	const writers = 8
 	bodies := make([][]byte, writers)
 	for i := range bodies {
@@ -421,7 +421,7 @@ func testConcurrent(t *testing.T, s pipeline.ObjectStore, bucket string) {
 }
 
 // testStreamedGet reads an object in small pieces and closes it early.
-func testStreamedGet(t *testing.T, s pipeline.ObjectStore, bucket string) {
+func testStreamedGet(t *testing.T, s port.ObjectStore, bucket string) {
 	body := randomBody(512<<10, 3)
 	put(t, s, bucket, "raw/stream.bin", body)
 	rc, _, err := s.Get(context.Background(), bucket, "raw/stream.bin")
