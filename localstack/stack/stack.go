@@ -333,7 +333,7 @@ func (s *Stack) DropFile(ctx context.Context, datasetName, path string) (Run, er
 	return s.Drop(ctx, datasetName, filepath.Base(path), f, st.Size())
 }
 
-// Start implements handlers.Starter: it runs the workflow in process. A
+// Start implements port.Starter: it runs the workflow in process. A
 // name that already ran starts nothing.
 func (s *Stack) Start(ctx context.Context, name string, input []byte) (bool, error) {
 	s.mu.Lock()

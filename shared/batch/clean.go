@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/port"
-
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/table"
 )

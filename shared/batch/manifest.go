@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/port"
-
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 

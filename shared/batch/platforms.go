@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/port"
-
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // PlatformsKey is the platform registry: one JSON object in the curated

@@ -10,9 +10,8 @@ import (
 	"path"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/port"
-
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 )
 

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -140,12 +141,6 @@ func (r Result) String() string {
 	return fmt.Sprintf("%s %s on %s: %d failing rows", r.Status(), r.Test.Name(), r.Test.Table, r.Failures)
 }
 
-// Warehouse is what Run needs: count queries and a MERGE of the results.
-type Warehouse interface {
-	Query(ctx context.Context, sql string, args ...any) ([]string, [][]any, error)
-	Merge(ctx context.Context, t table.Schema, rows []table.Row) (int, error)
-}
-
 // SuiteFileID is PULSE_DATA_TESTS.FILE_ID of suite results: each test
 // keeps one row, its latest result.
 const SuiteFileID = "suite"
@@ -154,7 +149,7 @@ const SuiteFileID = "suite"
 // test, replaced on every run; RUN_AT = at) and returns them in order. A
 // test whose query fails is left out and named in the error; the others
 // still run and are recorded.
-func Run(ctx context.Context, wh Warehouse, tests []Test, at time.Time) ([]Result, error) {
+func Run(ctx context.Context, wh port.Warehouse, tests []Test, at time.Time) ([]Result, error) {
 	d := sqlmodel.Of(wh)
 	var (
 		results []Result
@@ -200,7 +195,7 @@ func Failed(rs []Result) []Result {
 
 // Count runs a query that returns one number (a COUNT) and returns it; a
 // NULL counts as 0.
-func Count(ctx context.Context, wh Warehouse, q string) (int64, error) {
+func Count(ctx context.Context, wh port.Warehouse, q string) (int64, error) {
 	_, rows, err := wh.Query(ctx, q)
 	if err != nil {
 		return 0, err

@@ -68,12 +68,6 @@ func Migrate(ctx context.Context, wh port.Warehouse) error {
 	return nil
 }
 
-// txExecer is a warehouse that can run statements in one transaction
-// (both Pulse adapters can).
-type txExecer interface {
-	ExecTx(ctx context.Context, stmts []string) error
-}
-
 // Compute replaces the gold rows of every day in [from, to] with ones
 // computed from those days' facts, in one transaction where the warehouse
 // offers one (else statement by statement: re-running fixes a crash in
@@ -84,7 +78,7 @@ func Compute(ctx context.Context, wh port.Warehouse, from, to, at time.Time) err
 		return err
 	}
 	stmts := Statements(sqlmodel.Of(wh), days, at)
-	if tx, ok := wh.(txExecer); ok {
+	if tx, ok := wh.(port.TxExecer); ok {
 		if err := tx.ExecTx(ctx, stmts); err != nil {
 			return fmt.Errorf("computing gold for %s: %w", rangeText(days), err)
 		}

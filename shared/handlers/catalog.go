@@ -24,7 +24,7 @@ import (
 // reason, in the quarantine bucket under movies_catalog/.
 type Catalog struct {
 	Store            port.ObjectStore
-	Producer         catalog.Producer
+	Producer         port.Producer
 	QuarantineBucket string
 	TempDir          string // for rejects before upload ("" = os.TempDir())
 }

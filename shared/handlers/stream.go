@@ -37,7 +37,7 @@ type Stream struct {
 	// so the tests wake the warehouse that often and no more. Whole-table
 	// checks are too dear for every micro-batch. A failing test is logged
 	// and shown on the dashboard; it never fails the tick.
-	Tests      datatest.Warehouse
+	Tests      port.Warehouse
 	TestsEvery time.Duration
 	Now        func() time.Time // default time.Now
 	// Platforms, when set, is the platform registry, read again before a

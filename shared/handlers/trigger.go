@@ -12,17 +12,9 @@ import (
 	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-// Starter starts a workflow execution by name. Starting a name that was
-// already started starts nothing new (Step Functions' own rule for
-// StartExecution with the same name). Implementations: shared/adapters/sfn
-// on AWS, localstack/stack in process.
-type Starter interface {
-	Start(ctx context.Context, name string, input []byte) (started bool, err error)
-}
-
 // Trigger turns S3 notifications into batch workflow executions.
 type Trigger struct {
-	Starter Starter
+	Starter port.Starter
 }
 
 // TriggerOutput lists the executions a notification asked for.

@@ -177,6 +177,12 @@ type Warehouse interface {
 	Close() error
 }
 
+// TxExecer is a Warehouse that can run statements in one transaction
+// (both Pulse adapters can); gold uses it where the warehouse offers it.
+type TxExecer interface {
+	ExecTx(ctx context.Context, stmts []string) error
+}
+
 // Loader is the load of one unit of work. Rows of any number of tables are
 // staged (in the warehouse, so memory stays bounded), then merged in one
 // warehouse transaction: a failure or a crash before Commit returns leaves

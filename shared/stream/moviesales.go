@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/port"
-
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 	"github.com/pulse-analytics/pulse/shared/window"

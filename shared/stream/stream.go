@@ -12,21 +12,9 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/port"
-	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
-
-// Decoder turns a message value into a raw record with one Value per
-// wanted column, in columns order. A *record.RecordError means the message
-// itself is bad: it is quarantined with the error's field and reason and
-// the batch goes on. Any other error (a schema registry that cannot be
-// reached) fails the batch, which is then retried whole.
-// Implementation: shared/adapters/avro (JSON, and Avro in the Confluent
-// wire format through a schema registry).
-type Decoder interface {
-	Decode(ctx context.Context, m *port.Message, columns []string, dst *record.Raw) error
-}
 
 // Config tunes the stream path. The zero value is the default.
 type Config struct {
@@ -90,7 +78,7 @@ type Env struct {
 	Dedupe    port.Dedupe
 	Warehouse port.Warehouse
 	State     window.Store
-	Decoder   Decoder
+	Decoder   port.Decoder
 	Buckets   port.Buckets
 	Config    Config
 	Now       func() time.Time // processing time; defaults to time.Now

@@ -17,9 +17,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/pulse-analytics/pulse/shared/port"
-
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // rejectFile is one file of records, some expected to be rejected.

@@ -24,7 +24,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
-// aslStarter is handlers.Starter running the batch state machine with aws-local-stepfunctions: the
+// aslStarter is port.Starter running the batch state machine with aws-local-stepfunctions: the
 // real trigger handler starts real ASL executions. A name already started starts nothing (Step
 // Functions' rule for execution names).
 type aslStarter struct {

@@ -20,7 +20,10 @@ import (
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
-var _ port.Warehouse = (*Warehouse)(nil)
+var (
+	_ port.Warehouse = (*Warehouse)(nil)
+	_ port.TxExecer  = (*Warehouse)(nil)
+)
 
 const dialect = sqlmodel.DuckDB
 

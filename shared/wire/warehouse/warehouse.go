@@ -34,8 +34,8 @@ import (
 const disablePlatformDetection = "SNOWFLAKE_DISABLE_PLATFORM_DETECTION"
 
 // Warehouse is the Snowflake warehouse, connected on first use. It
-// implements port.Warehouse, datatest.Warehouse, sqlmodel.Speaker and
-// gold's ExecTx.
+// implements port.Warehouse, port.TxExecer (gold runs its statements in
+// one transaction) and sqlmodel.Speaker.
 type Warehouse struct {
 	cfg     snowflake.Config
 	secrets func(ctx context.Context) (snowflake.SecretSource, error)
