@@ -95,6 +95,9 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	if o.Partitions <= 0 {
 		o.Partitions = 1
 	}
+	if o.Config.Partitions <= 0 {
+		o.Config.Partitions = o.Partitions // the stream path waits for every partition it creates
+	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 500
 	}

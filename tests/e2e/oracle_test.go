@@ -26,12 +26,23 @@ const (
 	noT      = oracle.NoTime
 )
 
-// produced is one message as it was sent: topic, offset and the event.
+// produced is one message as it was sent: topic, partition and offset
+// (as the broker gave them; partition 0 and the topic's count before it
+// when it was not produced through a client), and the event.
 type produced struct {
-	topic  string
-	offset int64
-	ev     sim.Event
+	topic     string
+	partition int32
+	offset    int64
+	ev        sim.Event
 }
+
+// input is the message's topic partition, "topic/partition": Kafka keeps
+// the order of the messages of one partition, and no other, so each has
+// its own watermark (the largest event time seen on it minus the
+// lateness), and what is late on a partition depends on its order alone.
+// With one partition per topic this is the topic's order, the rule of a
+// one-partition stream.
+func (p produced) input() string { return p.topic + "/" + strconv.Itoa(int(p.partition)) }
 
 // oev is one event as a window engine takes it.
 type oev struct {
@@ -41,8 +52,9 @@ type oev struct {
 	distinct string
 }
 
-func add(e *oracle.Engine, o oev) (late bool, missed []oracle.WKey) {
-	folded, missed := e.Add(o.key, o.t, o.value, o.distinct)
+// add folds an event of input (a topic partition) into e.
+func add(e *oracle.Engine, input string, o oev) (late bool, missed []oracle.WKey) {
+	folded, missed := e.AddFrom(input, o.key, o.t, o.value, o.distinct)
 	return !folded, missed
 }
 
@@ -131,6 +143,20 @@ type want struct {
 	// metric rows, rendered as the test compares them
 	tables map[string]map[string]string // table -> key -> row text
 	late   map[string]int               // dataset|window type -> PULSE_LATE_EVENTS rows
+	// dataset|window type -> events with PULSE_LATE_EVENTS rows (an event
+	// may miss two sessions of a session window)
+	lateEvents map[string]int
+	sessionEnd sessionEnd
+}
+
+// sessionEnd is the sessions' state at the end of the input, for a run
+// ended by an idle tick far past it instead of a flush.
+type sessionEnd struct {
+	last int64            // the last sign-in or sign-out time applied
+	open map[string]int64 // user -> start of the sessions still open at last
+	// tail is the SESSION_METRICS row (as rendered) of a minute after
+	// every open session has timed out.
+	tail string
 }
 
 func (o *want) put(table, key, row string) {
@@ -149,7 +175,7 @@ func fnum(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
 // the user when it was processed (the only input that depends on how the
 // topics interleave; the test reads it from PAGEVIEWS and checks it).
 func buildOracle(msgs []produced, joined func(key string) (country string, age int64, ok bool)) *want {
-	o := &want{counts: map[string]*[5]int64{}, tables: map[string]map[string]string{}, late: map[string]int{}}
+	o := &want{counts: map[string]*[5]int64{}, tables: map[string]map[string]string{}, late: map[string]int{}, lateEvents: map[string]int{}}
 	byTopic := map[string][]*orec{}
 	seen := map[string]bool{}
 	for _, m := range msgs {
@@ -194,6 +220,11 @@ func buildOracle(msgs []produced, joined func(key string) (country string, age i
 	o.pageviews(byTopic["pageviews"], joined)
 	o.sessions(byTopic["sign_in"], byTopic["sign_out"])
 	o.movieSales(byTopic["checkout_to_cart"], byTopic["added_to_cart"])
+	for k, n := range o.late {
+		if _, ok := o.lateEvents[k]; !ok {
+			o.lateEvents[k] = n // one window of the type per event
+		}
+	}
 	for _, r := range o.recs {
 		if r.status == "" {
 			r.status = "loaded"
@@ -221,13 +252,18 @@ func (o *want) engineRun(dataset string, e *oracle.Engine, recs []*orec, ev func
 		if r.late {
 			continue
 		}
-		late, missed := add(e, ev(r))
+		late, missed := add(e, r.p.input(), ev(r))
 		if !mark {
 			continue // a secondary engine: same events, same decisions, no rows of its own
 		}
 		r.late = late
+		by := map[string]bool{}
 		for _, m := range missed {
 			o.late[dataset+"|"+m.Assigner]++
+			by[m.Assigner] = true
+		}
+		for a := range by {
+			o.lateEvents[dataset+"|"+a]++
 		}
 	}
 }
@@ -315,7 +351,7 @@ func (o *want) pageviews(recs []*orec, joined func(string) (string, int64, bool)
 		if !ok {
 			continue
 		}
-		_, missed := add(c, oev{key: country, t: r.t, value: float64(age), distinct: r.str("user_id")})
+		_, missed := add(c, r.p.input(), oev{key: country, t: r.t, value: float64(age), distinct: r.str("user_id")})
 		for _, m := range missed {
 			o.late["pageviews|"+m.Assigner]++
 		}
@@ -328,22 +364,26 @@ func (o *want) pageviews(recs []*orec, joined func(string) (string, int64, bool)
 // sessions pairs sign-ins and sign-outs (the seed 003 bonus rules of
 // shared/session: timeout 30 min, a sign-out at or after the timeout or
 // without a sign-in is an orphan, a second sign-in is ignored) over the
-// events that are not late on their own topic, in event-time order.
+// events that are not late on their own topic partition, in event-time
+// order.
 func (o *want) sessions(ins, outs []*orec) {
 	var evs []oracle.SignEvent
+	maxT := map[string]int64{} // per topic partition
 	for _, list := range [][]*orec{ins, outs} {
-		maxT := noT
 		for _, r := range list {
-			if maxT != noT && r.t < maxT-lateness {
+			m, ok := maxT[r.p.input()]
+			if ok && r.t < m-lateness {
 				r.late = true
 				o.late[r.p.topic+"|session_metrics"]++
 				continue
 			}
-			maxT = max(maxT, r.t)
-			evs = append(evs, oracle.SignEvent{User: r.str("user_id"), Out: r.p.topic == "sign_out", T: r.t, Origin: fmt.Sprintf("%s/0/%d", r.p.topic, r.p.offset)})
+			if !ok || r.t > m {
+				maxT[r.p.input()] = r.t
+			}
+			evs = append(evs, oracle.SignEvent{User: r.str("user_id"), Out: r.p.topic == "sign_out", T: r.t, Origin: fmt.Sprintf("%s/%d", r.p.input(), r.p.offset)})
 		}
 	}
-	rows, sessions := oracle.TrackSessions(evs)
+	rows, sessions, open := oracle.TrackSessionsOpen(evs)
 	for _, s := range sessions {
 		o.put("CONSUMER_SESSIONS", s.User+"|"+micro(s.Start), fmt.Sprintf("%s %s %v", micro(s.End), fnum(float64(s.End-s.Start)/1e6), s.TimedOut))
 	}
@@ -358,11 +398,20 @@ func (o *want) sessions(ins, outs []*orec) {
 		}
 		o.put("SESSION_METRICS", micro(m.At), fmt.Sprintf("%d %s %s %d %d %d", m.Active, fnum(avgDur), fnum(avgAge), m.Completed, m.TimedOut, m.Orphans))
 	}
+	if len(rows) > 0 {
+		last := rows[len(rows)-1]
+		avgDur := 0.0
+		if last.Completed > 0 {
+			avgDur = time.Duration(last.DurationSum * 1000 / last.Completed).Seconds()
+		}
+		o.sessionEnd = sessionEnd{last: last.At, open: open,
+			tail: fmt.Sprintf("0 %s %s %d %d %d", fnum(avgDur), fnum(0), last.Completed, last.TimedOut+int64(len(open)), last.Orphans)}
+	}
 }
 
 // movieSales: checkouts late for a window when the window ended before
-// the checkout topic's watermark; additions late when behind their own
-// topic's watermark W; a cart's movies are its additions up to the
+// their partition's watermark; additions late when behind their own
+// partition's watermark W; a cart's movies are its additions up to the
 // checkout's time, a late one only for checkouts at or after its W,
 // priced from the catalog.
 func (o *want) movieSales(checkouts, adds []*orec) {
@@ -376,28 +425,34 @@ func (o *want) movieSales(checkouts, adds []*orec) {
 		from int64 // checkouts before this do not count it (a late addition's watermark)
 	}
 	carts := map[string][]item{}
-	maxT := noT
+	maxT := map[string]int64{} // per topic partition
 	for _, r := range adds {
 		it := item{r.str("item_id"), r.t, noT}
-		if maxT != noT && r.t < maxT-lateness {
+		m, ok := maxT[r.p.input()]
+		if ok && r.t < m-lateness {
 			r.late = true
 			o.late["added_to_cart|checkout_join"]++
-			it.from = maxT - lateness
+			it.from = m - lateness
 		}
-		maxT = max(maxT, r.t)
+		if !ok || r.t > m {
+			maxT[r.p.input()] = r.t
+		}
 		carts[r.str("cart_id")] = append(carts[r.str("cart_id")], it)
 	}
 	day := 24 * 60 * minute
 	daily := oracle.Tumbling("daily", day, 0)
 	weekly := oracle.Tumbling("weekly", 7*day, 4*day)
 	wins := map[oracle.WKey]*oracle.WAgg{}
-	maxT = noT
+	maxT = map[string]int64{}
 	for _, r := range checkouts {
 		own := noT
-		if maxT != noT {
-			own = maxT - lateness
+		m, ok := maxT[r.p.input()]
+		if ok {
+			own = m - lateness
 		}
-		maxT = max(maxT, r.t)
+		if !ok || r.t > m {
+			maxT[r.p.input()] = r.t
+		}
 		d, w := daily.Spans(r.t)[0], weekly.Spans(r.t)[0]
 		if w[1] <= own {
 			r.late = true

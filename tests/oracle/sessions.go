@@ -39,8 +39,15 @@ type Session struct {
 // with every event at it applied (a sign-in at the minute is open, a
 // sign-out at the minute has closed its session).
 func TrackSessions(signs []SignEvent) ([]SessionRow, []Session) {
+	rows, sessions, _ := TrackSessionsOpen(signs)
+	return rows, sessions
+}
+
+// TrackSessionsOpen is TrackSessions, and the sessions still open at the
+// last event time (user -> sign-in time).
+func TrackSessionsOpen(signs []SignEvent) ([]SessionRow, []Session, map[string]int64) {
 	if len(signs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	evs := append([]SignEvent(nil), signs...)
 	sort.Slice(evs, func(i, j int) bool {
@@ -107,5 +114,6 @@ func TrackSessions(signs []SignEvent) ([]SessionRow, []Session) {
 	if last%MinuteUS != 0 {
 		row(last)
 	}
-	return rows, sessions
+	expire(last)
+	return rows, sessions, open
 }

@@ -99,7 +99,8 @@ type sessWin struct {
 // when its own window is closed and overlaps no open session.
 type Engine struct {
 	as        []Assigner
-	maxT, wm  int64
+	maxT      map[string]int64 // per input (a Kafka topic partition): largest event time
+	wm        int64            // the watermark of the input of the event being added
 	fixed     map[WKey]*WAgg
 	sessions  map[string][]*sessWin // assigner|key
 	Partially int                   // events late for some windows, folded into others
@@ -108,12 +109,28 @@ type Engine struct {
 
 // NewEngine returns an engine of the assigners, with no event yet.
 func NewEngine(as ...Assigner) *Engine {
-	return &Engine{as: as, maxT: NoTime, wm: NoTime, fixed: map[WKey]*WAgg{}, sessions: map[string][]*sessWin{}}
+	return &Engine{as: as, maxT: map[string]int64{}, wm: NoTime, fixed: map[WKey]*WAgg{}, sessions: map[string][]*sessWin{}}
 }
 
 // Add folds one event and reports whether any window took it, and the
-// windows it missed (closed ones it belongs to or would have joined).
+// windows it missed (closed ones it belongs to or would have joined). All
+// events come from one input (AddFrom).
 func (e *Engine) Add(key string, t int64, v float64, member string) (folded bool, missed []WKey) {
+	return e.AddFrom("", key, t, v, member)
+}
+
+// AddFrom is Add for an event of input (a Kafka topic partition: Kafka
+// keeps the order of one partition's messages, and no other). Each input
+// has its own watermark, the largest event time seen on it minus the
+// lateness, and an event is late against its own input's: with one input
+// this is the topic's rule. (A window closed for one input may still take
+// another input's events: it is closed for an event once that event's own
+// watermark has passed its end.)
+func (e *Engine) AddFrom(input, key string, t int64, v float64, member string) (folded bool, missed []WKey) {
+	e.wm = NoTime
+	if m, ok := e.maxT[input]; ok {
+		e.wm = m - Lateness
+	}
 	for _, a := range e.as {
 		if a.Gap == 0 {
 			for _, s := range a.Spans(t) {
@@ -137,9 +154,8 @@ func (e *Engine) Add(key string, t int64, v float64, member string) (folded bool
 	if folded && len(missed) > 0 {
 		e.Partially++
 	}
-	if t > e.maxT {
-		e.maxT = t
-		e.wm = t - Lateness
+	if m, ok := e.maxT[input]; !ok || t > m {
+		e.maxT[input] = t
 	}
 	return folded, missed
 }
