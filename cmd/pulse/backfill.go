@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func init() {
@@ -53,8 +54,8 @@ func runBackfill(ctx context.Context, args []string) error {
 // app interactions (a mistyped year, a future date) is not computed: it
 // warns and writes nothing. The gold views are anchored to the newest day
 // with data in any case (dashboards/views/gold.go).
-func backfill(ctx context.Context, w io.Writer, wh pipeline.Warehouse, fromS, toS string, parallel int) error {
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
+func backfill(ctx context.Context, w io.Writer, wh port.Warehouse, fromS, toS string, parallel int) error {
+	if err := wh.Migrate(ctx, batch.Schemas()); err != nil {
 		return err
 	}
 	if err := views.Setup(ctx, wh); err != nil { // the gold tables and the views over them
@@ -111,7 +112,7 @@ func backfill(ctx context.Context, w io.Writer, wh pipeline.Warehouse, fromS, to
 }
 
 // coverage says which days the warehouse has app interactions for.
-func coverage(ctx context.Context, wh pipeline.Warehouse) string {
+func coverage(ctx context.Context, wh port.Warehouse) string {
 	first, last, ok, err := gold.PresentRange(ctx, wh)
 	switch {
 	case err != nil:
@@ -124,7 +125,7 @@ func coverage(ctx context.Context, wh pipeline.Warehouse) string {
 
 // backfillRange parses the flags; a missing end defaults to the first or
 // last day with app interactions.
-func backfillRange(ctx context.Context, wh pipeline.Warehouse, fromS, toS string) (from, to time.Time, err error) {
+func backfillRange(ctx context.Context, wh port.Warehouse, fromS, toS string) (from, to time.Time, err error) {
 	if fromS == "" || toS == "" {
 		first, last, ok, err := gold.PresentRange(ctx, wh)
 		if err != nil {

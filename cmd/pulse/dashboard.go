@@ -10,7 +10,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
 )
 
 func init() {
@@ -58,8 +58,8 @@ func runDashboard(ctx context.Context, args []string) error {
 	if objects, err := s3local.OpenDirReadOnly(s3dir); err != nil {
 		profiles = fmt.Sprintf("none (%v)", err)
 	} else {
-		o.Profiles = func(ctx context.Context) ([]pipeline.Profile, error) {
-			return pipeline.LatestProfiles(ctx, objects, stack.Buckets.Staging)
+		o.Profiles = func(ctx context.Context) ([]batch.Profile, error) {
+			return batch.LatestProfiles(ctx, objects, stack.Buckets.Staging)
 		}
 	}
 	h, err := web.New(wh, o)

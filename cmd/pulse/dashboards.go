@@ -13,7 +13,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/dashboards/metabase"
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
 )
 
 func init() {
@@ -143,7 +143,7 @@ func dashboardsCheck(ctx context.Context, ds []metabase.Dashboard, args []string
 		return err
 	}
 	defer wh.Close()
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
+	if err := wh.Migrate(ctx, batch.Schemas()); err != nil {
 		return err
 	}
 	if err := views.Setup(ctx, wh); err != nil {

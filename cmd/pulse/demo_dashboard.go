@@ -8,9 +8,9 @@ import (
 
 	"github.com/pulse-analytics/pulse/dashboards/web"
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // startDemoDashboard serves the web dashboard over the demo's warehouse.
@@ -20,8 +20,8 @@ func startDemoDashboard(ctx context.Context, st *stack.Stack, addr string) (*web
 	if addr == "off" || addr == "" {
 		return nil, nil
 	}
-	h, err := web.New(st.Warehouse, web.Options{Profiles: func(ctx context.Context) ([]pipeline.Profile, error) {
-		return pipeline.LatestProfiles(ctx, st.Env.Store, stack.Buckets.Staging)
+	h, err := web.New(st.Warehouse, web.Options{Profiles: func(ctx context.Context) ([]batch.Profile, error) {
+		return batch.LatestProfiles(ctx, st.Env.Store, stack.Buckets.Staging)
 	}})
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -128,7 +128,7 @@ func (d *demoStream) progress() {
 	d.mu.Lock()
 	produced := d.stats.Events
 	d.mu.Unlock()
-	var total pipeline.Counts
+	var total port.Counts
 	for _, c := range d.ss.Counts() {
 		total.Received += c.Received
 		total.Loaded += c.Loaded

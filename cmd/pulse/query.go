@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func init() {
@@ -63,7 +63,7 @@ func runQuery(ctx context.Context, args []string) error {
 
 // writeQuery prints a query's rows as CSV (with a header) or as a JSON
 // array of objects.
-func writeQuery(ctx context.Context, w io.Writer, wh pipeline.Warehouse, q, format string) error {
+func writeQuery(ctx context.Context, w io.Writer, wh port.Warehouse, q, format string) error {
 	cols, rows, err := wh.Query(ctx, q)
 	if err != nil {
 		return err

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -72,7 +72,7 @@ func runReplay(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		where := filepath.Join(abs, "s3", "buckets", stack.Buckets.Curated, filepath.FromSlash(pipeline.PlatformsKey))
+		where := filepath.Join(abs, "s3", "buckets", stack.Buckets.Curated, filepath.FromSlash(batch.PlatformsKey))
 		if len(added) > 0 {
 			fmt.Printf("platform registry %s: added %s\n", where, strings.Join(added, ", "))
 		} else {
@@ -107,7 +107,7 @@ func runReplay(ctx context.Context, args []string) error {
 	}
 
 	// Batch records: quarantined under <dataset>/.
-	res, err := pipeline.Replay(ctx, st.Env, *ds)
+	res, err := batch.Replay(ctx, st.Env, *ds)
 	if err != nil {
 		return err
 	}

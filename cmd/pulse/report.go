@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // printStep is the stack's progress callback for a terminal.
@@ -63,7 +63,7 @@ func printAccounting(w io.Writer, runs []stack.Run) {
 }
 
 // printQuery runs a query and prints it as a table.
-func printQuery(ctx context.Context, w io.Writer, wh pipeline.Warehouse, title, sql string) error {
+func printQuery(ctx context.Context, w io.Writer, wh port.Warehouse, title, sql string) error {
 	cols, rows, err := wh.Query(ctx, sql)
 	if err != nil {
 		return fmt.Errorf("%s: %w", title, err)

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
 )
@@ -39,14 +39,14 @@ type statusReport struct {
 }
 
 type sourceStatus struct {
-	Name       string          `json:"name"`
-	Kind       string          `json:"kind"` // file dataset, or stream topic
-	Loads      int64           `json:"loads"`
-	LastLoaded *time.Time      `json:"lastLoaded,omitempty"`
-	Age        string          `json:"age,omitempty"`
-	Stale      bool            `json:"stale"`
-	Counts     pipeline.Counts `json:"counts"`
-	Unbalanced int64           `json:"unbalancedManifests"`
+	Name       string      `json:"name"`
+	Kind       string      `json:"kind"` // file dataset, or stream topic
+	Loads      int64       `json:"loads"`
+	LastLoaded *time.Time  `json:"lastLoaded,omitempty"`
+	Age        string      `json:"age,omitempty"`
+	Stale      bool        `json:"stale"`
+	Counts     port.Counts `json:"counts"`
+	Unbalanced int64       `json:"unbalancedManifests"`
 }
 
 type failingTest struct {
@@ -83,7 +83,7 @@ func runStatus(ctx context.Context, args []string) error {
 	if *format != "table" && *format != "json" {
 		return usagef("status", "--format %q: want table or json", *format)
 	}
-	var wh pipeline.Warehouse
+	var wh port.Warehouse
 	where := ""
 	if *target == "snowflake" {
 		sf, err := warehouse.Open(ctx, os.Getenv)
@@ -125,7 +125,7 @@ func runStatus(ctx context.Context, args []string) error {
 }
 
 // status reads the warehouse's manifests and data tests.
-func status(ctx context.Context, wh pipeline.Warehouse, now time.Time, stale, streamStale time.Duration) (*statusReport, error) {
+func status(ctx context.Context, wh port.Warehouse, now time.Time, stale, streamStale time.Duration) (*statusReport, error) {
 	rep := &statusReport{At: now}
 	topics := map[string]bool{}
 	for _, t := range stream.Datasets() {
@@ -157,7 +157,7 @@ GROUP BY 1, 2 ORDER BY 2, 1`)
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s %s last loaded %s ago (over %s)", s.Kind, s.Name, s.Age, limit))
 			}
 		}
-		s.Counts = pipeline.Counts{Received: toInt(r[4]), Loaded: toInt(r[5]), Rejected: toInt(r[6]), Duplicate: toInt(r[7]), Late: toInt(r[8])}
+		s.Counts = port.Counts{Received: toInt(r[4]), Loaded: toInt(r[5]), Rejected: toInt(r[6]), Duplicate: toInt(r[7]), Late: toInt(r[8])}
 		if s.Unbalanced = toInt(r[9]); s.Unbalanced > 0 {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s %s: %d manifests do not balance", s.Kind, s.Name, s.Unbalanced))
 		}

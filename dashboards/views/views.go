@@ -27,7 +27,7 @@ import (
 	"fmt"
 
 	"github.com/pulse-analytics/pulse/shared/gold"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
@@ -83,7 +83,7 @@ func Lookup(name string) (View, bool) {
 
 // Apply creates or replaces the views, in order, in the dialect of wh
 // (sqlmodel.Of).
-func Apply(ctx context.Context, wh pipeline.Warehouse, vs []View) error {
+func Apply(ctx context.Context, wh port.Warehouse, vs []View) error {
 	d := sqlmodel.Of(wh)
 	for _, v := range vs {
 		if err := wh.Exec(ctx, "CREATE OR REPLACE VIEW "+v.Name+" AS "+v.SQLFor(d)); err != nil {
@@ -93,10 +93,10 @@ func Apply(ctx context.Context, wh pipeline.Warehouse, vs []View) error {
 	return nil
 }
 
-// Setup makes a migrated warehouse (pipeline.Schemas) ready for the
+// Setup makes a migrated warehouse (batch.Schemas) ready for the
 // dashboards: it creates the gold tables the gold views read and applies
 // All. Running it again changes nothing.
-func Setup(ctx context.Context, wh pipeline.Warehouse) error {
+func Setup(ctx context.Context, wh port.Warehouse) error {
 	if err := gold.Migrate(ctx, wh); err != nil {
 		return err
 	}

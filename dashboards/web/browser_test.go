@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/datatest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // browserCard is what testdata/browser.cjs reads from one panel card.
@@ -108,7 +109,7 @@ type browserResult struct {
 		} `json:"datasets"`
 		Streams []struct {
 			Topic string `json:"topic"`
-			pipeline.Counts
+			port.Counts
 			Batches int64 `json:"batches"`
 		} `json:"streams"`
 		Late []struct {
@@ -244,7 +245,7 @@ func TestBrowser(t *testing.T) {
 		shots[n] = filepath.Join(dir, n+".png")
 	}
 	// A dashboard whose profile source has no profile to give, and one problem.
-	noProfiles, err := New(fx.st.Warehouse, Options{Profiles: func(context.Context) ([]pipeline.Profile, error) {
+	noProfiles, err := New(fx.st.Warehouse, Options{Profiles: func(context.Context) ([]batch.Profile, error) {
 		return nil, errors.New("dataset app_users: no readable profile among 1")
 	}})
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // PanelData is what the page draws for one panel.
@@ -67,7 +67,7 @@ type FilterEcho struct {
 }
 
 // readPanel runs a panel's query under f. cols are the view's columns.
-func readPanel(ctx context.Context, wh pipeline.Warehouse, p Panel, cols []Column, f Filters, now time.Time) (*PanelData, error) {
+func readPanel(ctx context.Context, wh port.Warehouse, p Panel, cols []Column, f Filters, now time.Time) (*PanelData, error) {
 	sql, args, source, err := panelQuery(p, cols, f)
 	if err != nil {
 		return nil, err

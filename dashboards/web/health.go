@@ -5,18 +5,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
 // Tally sums manifests: how many there are (Files: files and stream
-// batches) and their record accounting, pipeline.Counts (DESIGN.md 4.2:
+// batches) and their record accounting, port.Counts (DESIGN.md 4.2:
 // received = loaded + rejected + duplicate, the late among the loaded).
 // In JSON its fields are flat: files, received, loaded, rejected,
 // duplicate, late.
 type Tally struct {
 	Files int64 `json:"files"`
-	pipeline.Counts
+	port.Counts
 }
 
 // String is "3 files: " and the counts' own text.
@@ -150,7 +150,7 @@ func lateSQL(d sqlmodel.Dialect) string {
 }
 
 // readHealth reads the pipeline-health page from the warehouse.
-func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, freshWithin time.Duration) (*Health, error) {
+func readHealth(ctx context.Context, wh port.Warehouse, now time.Time, freshWithin time.Duration) (*Health, error) {
 	h := &Health{Now: now.UTC(), FreshWithinSecs: freshWithin.Seconds(), Datasets: []DatasetHealth{}, Streams: []TopicHealth{},
 		Late: []LateHealth{}, Tests: []TestHealth{}, Rejects: []RejectReason{}, Recent: []RecentLoad{}, Missing: []string{}}
 	have, err := discover(ctx, wh, healthRelations)
@@ -267,7 +267,7 @@ func timePtr(v any) *time.Time {
 }
 
 func tally(r []any) Tally {
-	return Tally{Files: integer(r[0]), Counts: pipeline.Counts{Received: integer(r[1]), Loaded: integer(r[2]), Rejected: integer(r[3]),
+	return Tally{Files: integer(r[0]), Counts: port.Counts{Received: integer(r[1]), Loaded: integer(r[2]), Rejected: integer(r[3]),
 		Duplicate: integer(r[4]), Late: integer(r[5])}}
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/datatest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -260,16 +260,16 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 		*social.AgeSeconds != 7200 || social.Fresh {
 		t.Errorf("social_sales: %+v age %v", social, *social.AgeSeconds)
 	}
-	if got.Totals != (Tally{Files: 5, Counts: pipeline.Counts{Received: 23, Loaded: 20, Rejected: 1, Duplicate: 2, Late: 1}}) || !got.Balanced {
+	if got.Totals != (Tally{Files: 5, Counts: port.Counts{Received: 23, Loaded: 20, Rejected: 1, Duplicate: 2, Late: 1}}) || !got.Balanced {
 		t.Errorf("totals %+v", got.Totals)
 	}
 	// Stream topics: the kafka:// manifests only.
-	if len(got.Streams) != 2 || got.Streams[0].Topic != "live_streaming" || got.Streams[0].Tally != (Tally{Files: 1, Counts: pipeline.Counts{Received: 2, Loaded: 2}}) ||
-		got.Streams[1].Topic != "social_sales" || got.Streams[1].Tally != (Tally{Files: 2, Counts: pipeline.Counts{Received: 6, Loaded: 5, Duplicate: 1, Late: 1}}) ||
+	if len(got.Streams) != 2 || got.Streams[0].Topic != "live_streaming" || got.Streams[0].Tally != (Tally{Files: 1, Counts: port.Counts{Received: 2, Loaded: 2}}) ||
+		got.Streams[1].Topic != "social_sales" || got.Streams[1].Tally != (Tally{Files: 2, Counts: port.Counts{Received: 6, Loaded: 5, Duplicate: 1, Late: 1}}) ||
 		!got.Streams[1].Balanced || *got.Streams[1].AgeSeconds != 7200 || got.Streams[1].Fresh || *got.Streams[0].AgeSeconds != 3600 {
 		t.Errorf("streams: %+v", got.Streams)
 	}
-	if got.StreamTotals != (Tally{Files: 3, Counts: pipeline.Counts{Received: 8, Loaded: 7, Duplicate: 1, Late: 1}}) {
+	if got.StreamTotals != (Tally{Files: 3, Counts: port.Counts{Received: 8, Loaded: 7, Duplicate: 1, Late: 1}}) {
 		t.Errorf("stream totals %+v", got.StreamTotals)
 	}
 	// Late events per dataset and window.
@@ -301,9 +301,9 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 }
 
 // TestTallyJSON: a tally is flat in the page's JSON, the manifests'
-// number beside pipeline.Counts' fields, as the page's script reads them.
+// number beside port.Counts' fields, as the page's script reads them.
 func TestTallyJSON(t *testing.T) {
-	d := TopicHealth{Topic: "social_sales", Tally: Tally{Files: 2, Counts: pipeline.Counts{Received: 6, Loaded: 4, Rejected: 1, Duplicate: 1, Late: 1}}}
+	d := TopicHealth{Topic: "social_sales", Tally: Tally{Files: 2, Counts: port.Counts{Received: 6, Loaded: 4, Rejected: 1, Duplicate: 1, Late: 1}}}
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)

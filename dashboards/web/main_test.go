@@ -16,7 +16,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
 )
 
 // The fixture, shared by the tests of this package: a warehouse filled
@@ -34,7 +34,7 @@ var fx struct {
 	// personal is the manifest of a file of user sessions with names and
 	// e-mail addresses, cleaned (its data profile written) but not loaded
 	// (profiles_test.go).
-	personal *pipeline.Manifest
+	personal *batch.Manifest
 	srv      *httptest.Server
 	now      time.Time
 }
@@ -119,8 +119,8 @@ func setup() error {
 		return err
 	}
 	h, err := New(st.Warehouse, Options{Now: func() time.Time { return fx.now },
-		Profiles: func(ctx context.Context) ([]pipeline.Profile, error) {
-			return pipeline.LatestProfiles(ctx, st.Env.Store, stack.Buckets.Staging)
+		Profiles: func(ctx context.Context) ([]batch.Profile, error) {
+			return batch.LatestProfiles(ctx, st.Env.Store, stack.Buckets.Staging)
 		}})
 	if err != nil {
 		return err

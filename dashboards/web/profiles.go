@@ -9,15 +9,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // ProfilesPage is /api/profiles: the newest data profile of each dataset
 // (seed 002's data profiling reports), as Options.Profiles gives them, and
 // what could not be read.
 type ProfilesPage struct {
-	Profiles []pipeline.Profile `json:"profiles"`
+	Profiles []batch.Profile `json:"profiles"`
 	// Problems name the profiles that could not be read (the rest are
 	// still shown).
 	Problems []string `json:"problems"`
@@ -34,7 +34,7 @@ func (s *server) profiles(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.Timeout)
 	defer cancel()
 	ps, err := s.o.Profiles(ctx)
-	page := ProfilesPage{Profiles: []pipeline.Profile{}, Problems: []string{}, Personal: map[string][]string{}}
+	page := ProfilesPage{Profiles: []batch.Profile{}, Problems: []string{}, Personal: map[string][]string{}}
 	if err != nil {
 		s.o.Log.Warn("web dashboard: reading data profiles", "err", err)
 		page.Problems = append(page.Problems, strings.Split(err.Error(), "\n")...)
@@ -59,9 +59,9 @@ var errNoProfiles = errors.New("this dashboard was started without a data-profil
 // (what a missing value became), and an e-mail address
 // in any other value keeps only its domain, a key field's pseudonym
 // (****<16 hex digits>@domain) staying as it is.
-func masked(p pipeline.Profile) pipeline.Profile {
+func masked(p batch.Profile) batch.Profile {
 	personal := personalColumns(p.Dataset)
-	cols := make([]pipeline.ColumnProfile, len(p.Columns))
+	cols := make([]batch.ColumnProfile, len(p.Columns))
 	for i, c := range p.Columns {
 		mask := maskText
 		if def, ok := personal[c.Name]; ok {
@@ -80,7 +80,7 @@ func masked(p pipeline.Profile) pipeline.Profile {
 			v := mask(*c.Max)
 			c.Max = &v
 		}
-		var top []pipeline.ValueCount
+		var top []batch.ValueCount
 		at := map[string]int{}
 		for _, vc := range c.Top {
 			v := mask(vc.Value)
@@ -89,7 +89,7 @@ func masked(p pipeline.Profile) pipeline.Profile {
 				continue
 			}
 			at[v] = len(top)
-			top = append(top, pipeline.ValueCount{Value: v, Count: vc.Count})
+			top = append(top, batch.ValueCount{Value: v, Count: vc.Count})
 		}
 		c.Top = top
 		cols[i] = c

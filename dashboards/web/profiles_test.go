@@ -12,7 +12,8 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // personalKey is the raw key of the fixture's file of personal data: user
@@ -42,12 +43,12 @@ var personalSecrets = []string{"Ana", "Souza", "Bruno", "Lima", "Fabio", "ana.so
 // whose figures the other tests check against the generators, stays as it
 // was; the staging bucket has the file's profile as a file waiting for its
 // load would.
-func cleanPersonalFile(ctx context.Context, st *stack.Stack) (*pipeline.Manifest, error) {
+func cleanPersonalFile(ctx context.Context, st *stack.Stack) (*batch.Manifest, error) {
 	info, err := st.Env.Store.Put(ctx, stack.Buckets.Raw, personalKey, strings.NewReader(personalFile), int64(len(personalFile)))
 	if err != nil {
 		return nil, err
 	}
-	m, err := pipeline.Clean(ctx, st.Env, pipeline.FileDrop{Bucket: stack.Buckets.Raw, Key: personalKey, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID})
+	m, err := batch.Clean(ctx, st.Env, port.FileDrop{Bucket: stack.Buckets.Raw, Key: personalKey, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID})
 	if err != nil {
 		return nil, fmt.Errorf("cleaning %s: %w", personalKey, err)
 	}
@@ -73,7 +74,7 @@ func TestProfilesAPI(t *testing.T) {
 	if fmt.Sprint(page.Personal) != "map[user_sessions:[user_name]]" {
 		t.Errorf("personal columns: %v", page.Personal)
 	}
-	got := map[string]pipeline.Profile{}
+	got := map[string]batch.Profile{}
 	var order []string
 	for _, p := range page.Profiles {
 		got[p.Dataset] = p
@@ -201,10 +202,10 @@ func TestProfilesOff(t *testing.T) {
 // missing value (Unknown), and counting values that mask alike together.
 func TestMaskedProfile(t *testing.T) {
 	s := func(v string) *string { return &v }
-	in := pipeline.Profile{Dataset: "user_sessions", Columns: []pipeline.ColumnProfile{
-		{Name: "user_name", Min: s("Ana"), Max: s("zoe@Mail.com"), Top: []pipeline.ValueCount{{Value: "Ana", Count: 3}, {Value: "Bob", Count: 2},
+	in := batch.Profile{Dataset: "user_sessions", Columns: []batch.ColumnProfile{
+		{Name: "user_name", Min: s("Ana"), Max: s("zoe@Mail.com"), Top: []batch.ValueCount{{Value: "Ana", Count: 3}, {Value: "Bob", Count: 2},
 			{Value: "zoe@Mail.com", Count: 1}, {Value: "Unknown", Count: 1}}},
-		{Name: "device", Min: s("****0123456789abcdef@x.io"), Max: s("ask joe@x.io or ****@y.io"), Top: []pipeline.ValueCount{{Value: "mobile", Count: 4}}},
+		{Name: "device", Min: s("****0123456789abcdef@x.io"), Max: s("ask joe@x.io or ****@y.io"), Top: []batch.ValueCount{{Value: "mobile", Count: 4}}},
 		{Name: "user_id", Min: nil, Max: nil},
 	}}
 	out := masked(in)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Column types as the page sees them.
@@ -43,7 +43,7 @@ func classify(dataType string) string {
 // discover returns the columns of each named relation that exists in the
 // warehouse's current schema, keyed by upper-case name. It reads
 // INFORMATION_SCHEMA, which DuckDB and Snowflake both have.
-func discover(ctx context.Context, wh pipeline.Warehouse, names []string) (map[string][]Column, error) {
+func discover(ctx context.Context, wh port.Warehouse, names []string) (map[string][]Column, error) {
 	if len(names) == 0 {
 		return map[string][]Column{}, nil
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -35,8 +35,8 @@ var streamConfigs = []sim.Config{
 // streamRun is what the fixture's stream produced and what the stream side
 // accounted, for the tests to compare the dashboard with.
 type streamRun struct {
-	produced map[string]int             // messages per topic, from the simulator
-	counts   map[string]pipeline.Counts // per topic, from the stream handler's outputs
+	produced map[string]int         // messages per topic, from the simulator
+	counts   map[string]port.Counts // per topic, from the stream handler's outputs
 	events   []sim.Event
 }
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/datatest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
@@ -65,7 +65,7 @@ func suiteTest(table, name string) (datatest.Test, bool) {
 
 // explainFailure reads what a failing test found. A query that fails
 // leaves Found empty rather than failing the page.
-func explainFailure(ctx context.Context, wh pipeline.Warehouse, th TestHealth) *TestExplanation {
+func explainFailure(ctx context.Context, wh port.Warehouse, th TestHealth) *TestExplanation {
 	e := &TestExplanation{}
 	for _, k := range knownCauses {
 		if k.table == th.Table && k.test == th.Test {

@@ -1,5 +1,5 @@
 // Package web is Pulse's own dashboard: an http.Handler over a
-// pipeline.Warehouse (DuckDB locally, Snowflake on AWS) serving a JSON API
+// port.Warehouse (DuckDB locally, Snowflake on AWS) serving a JSON API
 // and a dependency-free page drawn with ECharts.
 //
 // The page shows one chart per seed dashboard view that exists in the
@@ -45,7 +45,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 //go:embed static
@@ -78,9 +79,9 @@ type Options struct {
 	// fresh on the health page (default 15 min).
 	FreshWithin time.Duration
 	// Profiles, when set, gives the data profiles the pipeline page shows
-	// (usually pipeline.LatestProfiles over the staging bucket); nil: the
+	// (usually batch.LatestProfiles over the staging bucket); nil: the
 	// page has no profiles panel.
-	Profiles func(ctx context.Context) ([]pipeline.Profile, error)
+	Profiles func(ctx context.Context) ([]batch.Profile, error)
 	Panels   []Panel          // default Catalog
 	Now      func() time.Time // default time.Now
 	Log      *slog.Logger     // default slog.Default()
@@ -101,7 +102,7 @@ func knownGroup(id string) bool {
 }
 
 type server struct {
-	wh      pipeline.Warehouse
+	wh      port.Warehouse
 	o       Options
 	echarts string // resolved path; "" if not found
 	panels  map[string]Panel
@@ -111,7 +112,7 @@ type server struct {
 // New returns the dashboard's handler over wh. A missing ECharts file is
 // not an error here: the page then explains how to install it (make tools)
 // and the API still works.
-func New(wh pipeline.Warehouse, o Options) (http.Handler, error) {
+func New(wh port.Warehouse, o Options) (http.Handler, error) {
 	if wh == nil {
 		return nil, errors.New("web dashboard: no warehouse")
 	}

@@ -6,8 +6,8 @@ package main
 import (
 	"context"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
@@ -18,7 +18,7 @@ func build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	chunk, err := wire.Int64(getenv, wire.EnvChunkBytes, pipeline.DefaultChunkBytes)
+	chunk, err := wire.Int64(getenv, wire.EnvChunkBytes, batch.DefaultChunkBytes)
 	if err != nil {
 		return nil, err
 	}

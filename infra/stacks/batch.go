@@ -93,7 +93,7 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 			"PULSE_CHUNK_BYTES":  jsii.String(strconv.FormatInt(cfg.chunkBytes(), 10)),
 		})})
 	b.Model = newGoFunction(stack, "Model", cfg, functionSpec{name: "model", memory: 2048, timeout: minutes(15), env: withEnv()})
-	// Load renews and commits the file's dedupe claims (pipeline.Load), so it names the dedupe table.
+	// Load renews and commits the file's dedupe claims (batch.Load), so it names the dedupe table.
 	b.Load = newGoFunction(stack, "Load", cfg, functionSpec{name: "load", memory: 1024, timeout: minutes(15),
 		env: withEnv(merge(cfg.snowflakeEnv(), map[string]*string{"PULSE_DEDUPE_TABLE": props.State.Dedupe.TableName()}))})
 	b.DataTests = newGoFunction(stack, "DataTests", cfg, functionSpec{name: "datatests", memory: 512, timeout: minutes(10), env: withEnv(cfg.snowflakeEnv())})

@@ -102,7 +102,7 @@ type Config struct {
 // DefaultLargeFileBytes is the split threshold of the batch workflow (128 MiB).
 const DefaultLargeFileBytes = 128 << 20
 
-// DefaultChunkBytes is the chunk size of a split file (64 MiB, as pipeline.DefaultChunkBytes).
+// DefaultChunkBytes is the chunk size of a split file (64 MiB, as batch.DefaultChunkBytes).
 const DefaultChunkBytes = 64 << 20
 
 // LoadConfig builds a Config from the CDK context (lookup returns "" for a missing key) and the

@@ -91,7 +91,7 @@ func grantSecretValue(grantee awsiam.IGrantable, secret awssecretsmanager.ISecre
 }
 
 // platformRegistryKey is the platform registry in the curated bucket
-// (shared/pipeline.PlatformsKey): the clean, datatests and stream functions
+// (shared/batch.PlatformsKey): the clean, datatests and stream functions
 // read it, so that platforms added after the build are accepted by the
 // cleaning and by the DIM_PLATFORM data test.
 const platformRegistryKey = "reference/platforms.json"

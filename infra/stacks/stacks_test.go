@@ -13,8 +13,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/pulse-analytics/pulse/infra/stacks"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/migration"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 func TestStorageStack(t *testing.T) {
@@ -148,7 +148,7 @@ func TestStreamingStack(t *testing.T) {
 			t.Errorf("%s: the stream role cannot read it or join its group", topic)
 		}
 	}
-	if !grants(sts, "s3:GetObject", "ExportsOutputFnGetAttCurated", "/"+pipeline.PlatformsKey+`"`) || grants(sts, "s3:GetObject", "ExportsOutputFnGetAttCurated", `"/*"`) {
+	if !grants(sts, "s3:GetObject", "ExportsOutputFnGetAttCurated", "/"+batch.PlatformsKey+`"`) || grants(sts, "s3:GetObject", "ExportsOutputFnGetAttCurated", `"/*"`) {
 		t.Error("the stream role must read the platform registry and nothing else of the curated bucket")
 	}
 	if got := actionsOn(sts, "kafka-cluster"); !reflect.DeepEqual(got, []string{"kafka-cluster:AlterGroup", "kafka-cluster:Connect",
@@ -246,7 +246,7 @@ func TestBatchStack(t *testing.T) {
 		{"Clean", "s3:GetObject", []string{staging, "/_manifests/*"}, true},
 		{"Clean", "dynamodb:PutItem", []string{"PulseState:ExportsOutputFnGetAttDedupe"}, true},
 		{"Clean", "s3:PutObject", []string{curated}, false},
-		{"Clean", "s3:GetObject", []string{curated, "/" + pipeline.PlatformsKey + `"`}, true},
+		{"Clean", "s3:GetObject", []string{curated, "/" + batch.PlatformsKey + `"`}, true},
 		{"Clean", "s3:GetObject", []string{curated, `"/*"`}, false},
 		// Model reads its dataset's staging parts, the manifests and its
 		// dataset's rejects, not the whole buckets.
@@ -265,7 +265,7 @@ func TestBatchStack(t *testing.T) {
 		{"Load", "s3:PutObject", []string{curated}, false},
 		{"DataTests", "secretsmanager:GetSecretValue", []string{testSecretARN}, true},
 		{"DataTests", "s3:GetObject", []string{curated, `"/*"`}, false},
-		{"DataTests", "s3:GetObject", []string{curated, "/" + pipeline.PlatformsKey + `"`}, true},
+		{"DataTests", "s3:GetObject", []string{curated, "/" + batch.PlatformsKey + `"`}, true},
 		{"Trigger", "states:StartExecution", []string{"BatchWorkflow"}, true},
 	} {
 		if got := grants(role(g.fn), g.action, g.parts...); got != g.want {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // notification is one LambdaFunctionConfiguration of a bucket's
@@ -156,7 +156,7 @@ func (c *Cloud) objectCreated(bucket, key, event string) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	seq := sequencer()
 	for _, n := range targets {
-		ev := awsevents.NewS3Event(pipeline.FileDrop{Bucket: bucket, Key: key, Size: size, ETag: etag, VersionID: version,
+		ev := awsevents.NewS3Event(port.FileDrop{Bucket: bucket, Key: key, Size: size, ETag: etag, VersionID: version,
 			EventTime: now.Format("2006-01-02T15:04:05.000Z07:00")}, c.Assembly.Region)
 		ev.Records[0].EventName = event
 		ev.Records[0].S3.Object.Sequencer = awsevents.Sequencer(seq)

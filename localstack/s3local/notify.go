@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Region is the awsRegion written into the notifications NotifyingStore sends.
@@ -32,12 +32,12 @@ type Notify func(ctx context.Context, event events.S3Event) error
 // stored object's info together with the error (the object stays stored,
 // as in S3, where a failed trigger does not undo the upload). Other
 // methods pass straight through.
-func NotifyingStore(store pipeline.ObjectStore, bucket, prefix string, fn Notify) pipeline.ObjectStore {
+func NotifyingStore(store port.ObjectStore, bucket, prefix string, fn Notify) port.ObjectStore {
 	return &notifyingStore{ObjectStore: store, bucket: bucket, prefix: prefix, fn: fn}
 }
 
 type notifyingStore struct {
-	pipeline.ObjectStore
+	port.ObjectStore
 	bucket, prefix string
 	fn             Notify
 
@@ -45,13 +45,13 @@ type notifyingStore struct {
 	lastSeq int64
 }
 
-func (n *notifyingStore) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+func (n *notifyingStore) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	info, err := n.ObjectStore.Put(ctx, bucket, key, body, size)
 	if err != nil || bucket != n.bucket || !strings.HasPrefix(key, n.prefix) {
 		return info, err
 	}
 	now, seq := n.next()
-	ev := awsevents.NewS3Event(pipeline.FileDrop{
+	ev := awsevents.NewS3Event(port.FileDrop{
 		Bucket:    bucket,
 		Key:       key,
 		Size:      info.Size,

@@ -15,12 +15,12 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // startStore runs s3local with the given buckets and returns an SDK-backed
 // store on it.
-func startStore(t *testing.T, buckets ...string) (*s3local.Server, pipeline.ObjectStore) {
+func startStore(t *testing.T, buckets ...string) (*s3local.Server, port.ObjectStore) {
 	t.Helper()
 	srv, err := s3local.Start(t.Context(), "127.0.0.1:0")
 	if err != nil {
@@ -90,7 +90,7 @@ func TestNotifyingStore(t *testing.T) {
 		t.Errorf("eventTime %v not in [%v, now]", r.EventTime, before)
 	}
 
-	var drops []pipeline.FileDrop
+	var drops []port.FileDrop
 	for _, e := range got {
 		d, err := awsevents.S3Drops(e)
 		if err != nil {
@@ -98,7 +98,7 @@ func TestNotifyingStore(t *testing.T) {
 		}
 		drops = append(drops, d...)
 	}
-	want := []pipeline.FileDrop{
+	want := []port.FileDrop{
 		{Bucket: "raw", Key: key, Size: int64(len(body)), ETag: info.ETag, VersionID: info.VersionID, EventTime: drops[0].EventTime},
 		{Bucket: "raw", Key: key, Size: 3, ETag: info2.ETag, VersionID: info2.VersionID, EventTime: drops[1].EventTime},
 	}

@@ -12,26 +12,26 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // ErrReadOnly is returned by a DirReader's Put and Delete.
 var ErrReadOnly = errors.New("opened read-only")
 
-// DirReader is a read-only pipeline.ObjectStore over the folder a StartDir
+// DirReader is a read-only port.ObjectStore over the folder a StartDir
 // server keeps its objects in (dir/buckets/<bucket>/<key>), read straight
 // from the files: no server runs and nothing is written, so a reader
 // (pulse dashboard) can look at a data folder while a demo writes it. An
 // object's Modified is its file's modification time; ETag and VersionID
 // are left empty (they live in the server's metadata, which is not read).
 // An object being written is read as far as it got: readers of a folder in
-// use must tolerate a cut-short object (pipeline.LatestProfiles does).
+// use must tolerate a cut-short object (batch.LatestProfiles does).
 type DirReader struct {
 	dir     string // the folder given to StartDir
 	buckets string // dir/buckets
 }
 
-var _ pipeline.ObjectStore = (*DirReader)(nil)
+var _ port.ObjectStore = (*DirReader)(nil)
 
 // OpenDirReadOnly opens the objects of a StartDir folder for reading. The
 // folder must exist; a bucket not in it is an error when read.
@@ -73,26 +73,26 @@ func (d *DirReader) objectPath(bucket, key string) (string, error) {
 	return filepath.Join(bd, filepath.FromSlash(key)), nil
 }
 
-// Head implements pipeline.ObjectStore.
-func (d *DirReader) Head(ctx context.Context, bucket, key string) (pipeline.ObjectInfo, error) {
+// Head implements port.ObjectStore.
+func (d *DirReader) Head(ctx context.Context, bucket, key string) (port.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s: %w", bucket, key, err)
 	}
 	p, err := d.objectPath(bucket, key)
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, err)
+		return port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, err)
 	}
 	st, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) || err == nil && st.IsDir() {
 		if !d.bucketExists(bucket) {
-			return pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s: no bucket %s in %s", bucket, key, bucket, d.dir)
+			return port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s: no bucket %s in %s", bucket, key, bucket, d.dir)
 		}
-		return pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, pipeline.ErrNotFound)
+		return port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, port.ErrNotFound)
 	}
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, err)
+		return port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, err)
 	}
-	return pipeline.ObjectInfo{Bucket: bucket, Key: key, Size: st.Size(), Modified: st.ModTime().UTC()}, nil
+	return port.ObjectInfo{Bucket: bucket, Key: key, Size: st.Size(), Modified: st.ModTime().UTC()}, nil
 }
 
 func (d *DirReader) bucketExists(bucket string) bool {
@@ -104,8 +104,8 @@ func (d *DirReader) bucketExists(bucket string) bool {
 	return err == nil && st.IsDir()
 }
 
-// Get implements pipeline.ObjectStore.
-func (d *DirReader) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+// Get implements port.ObjectStore.
+func (d *DirReader) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	info, err := d.Head(ctx, bucket, key)
 	if err != nil {
 		return nil, info, err
@@ -113,17 +113,17 @@ func (d *DirReader) Get(ctx context.Context, bucket, key string) (io.ReadCloser,
 	p, _ := d.objectPath(bucket, key)
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) { // removed since Head
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, pipeline.ErrNotFound)
+		return nil, port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, port.ErrNotFound)
 	}
 	if err != nil {
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, err)
+		return nil, port.ObjectInfo{}, fmt.Errorf("reading s3://%s/%s in %s: %w", bucket, key, d.dir, err)
 	}
 	return f, info, nil
 }
 
-// List implements pipeline.ObjectStore: every object under prefix, sorted
+// List implements port.ObjectStore: every object under prefix, sorted
 // by key. Only the folder the prefix names is walked.
-func (d *DirReader) List(ctx context.Context, bucket, prefix string) ([]pipeline.ObjectInfo, error) {
+func (d *DirReader) List(ctx context.Context, bucket, prefix string) ([]port.ObjectInfo, error) {
 	bd, err := d.bucketDir(bucket)
 	if err != nil {
 		return nil, fmt.Errorf("listing s3://%s/%s in %s: %w", bucket, prefix, d.dir, err)
@@ -140,7 +140,7 @@ func (d *DirReader) List(ctx context.Context, bucket, prefix string) ([]pipeline
 		}
 		root = filepath.Join(bd, filepath.FromSlash(sub))
 	}
-	var out []pipeline.ObjectInfo
+	var out []port.ObjectInfo
 	err = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -173,7 +173,7 @@ func (d *DirReader) List(ctx context.Context, bucket, prefix string) ([]pipeline
 		if err != nil {
 			return err
 		}
-		out = append(out, pipeline.ObjectInfo{Bucket: bucket, Key: key, Size: st.Size(), Modified: st.ModTime().UTC()})
+		out = append(out, port.ObjectInfo{Bucket: bucket, Key: key, Size: st.Size(), Modified: st.ModTime().UTC()})
 		return nil
 	})
 	if err != nil {
@@ -183,12 +183,12 @@ func (d *DirReader) List(ctx context.Context, bucket, prefix string) ([]pipeline
 	return out, nil
 }
 
-// Put implements pipeline.ObjectStore: always ErrReadOnly.
-func (d *DirReader) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
-	return pipeline.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: the S3 folder %s is %w", bucket, key, d.dir, ErrReadOnly)
+// Put implements port.ObjectStore: always ErrReadOnly.
+func (d *DirReader) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
+	return port.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: the S3 folder %s is %w", bucket, key, d.dir, ErrReadOnly)
 }
 
-// Delete implements pipeline.ObjectStore: always ErrReadOnly.
+// Delete implements port.ObjectStore: always ErrReadOnly.
 func (d *DirReader) Delete(ctx context.Context, bucket, key string) error {
 	return fmt.Errorf("deleting s3://%s/%s: the S3 folder %s is %w", bucket, key, d.dir, ErrReadOnly)
 }

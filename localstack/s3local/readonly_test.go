@@ -13,7 +13,8 @@ import (
 
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // TestDirReader: what a folder-backed server stored (through the S3
@@ -110,18 +111,18 @@ func TestDirReader(t *testing.T) {
 	}
 
 	for _, key := range []string{"_profiles/a/none.json", "_profiles/a/f2", "_profiles/a"} { // a folder is no object
-		if _, _, err := ro.Get(ctx, "stage", key); !errors.Is(err, pipeline.ErrNotFound) {
+		if _, _, err := ro.Get(ctx, "stage", key); !errors.Is(err, port.ErrNotFound) {
 			t.Errorf("get %s: %v, want ErrNotFound", key, err)
 		}
 	}
 	if _, err := ro.List(ctx, "missing", ""); err == nil || !strings.Contains(err.Error(), "no bucket missing in "+dir) {
 		t.Errorf("list of a missing bucket: %v", err)
 	}
-	if _, err := ro.Head(ctx, "missing", "x"); err == nil || errors.Is(err, pipeline.ErrNotFound) || !strings.Contains(err.Error(), "no bucket missing") {
+	if _, err := ro.Head(ctx, "missing", "x"); err == nil || errors.Is(err, port.ErrNotFound) || !strings.Contains(err.Error(), "no bucket missing") {
 		t.Errorf("head in a missing bucket: %v", err)
 	}
 	for _, key := range []string{"../other/_profiles/a/elsewhere.json", "a/../../other/x", "/etc/passwd", "a//b", ""} {
-		if _, _, err := ro.Get(ctx, "stage", key); err == nil || errors.Is(err, pipeline.ErrNotFound) {
+		if _, _, err := ro.Get(ctx, "stage", key); err == nil || errors.Is(err, port.ErrNotFound) {
 			t.Errorf("get %q: %v, want a refusal", key, err)
 		}
 	}
@@ -192,7 +193,7 @@ func BenchmarkLatestProfilesFromDir(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		ps, err := pipeline.LatestProfiles(b.Context(), ro, "staging")
+		ps, err := batch.LatestProfiles(b.Context(), ro, "staging")
 		if err != nil || len(ps) != 6 {
 			b.Fatalf("%d profiles, %v", len(ps), err)
 		}

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // recoverFiles finishes the batch work an earlier process on the data
@@ -30,7 +31,7 @@ func (s *Stack) recoverFiles(ctx context.Context) error {
 		if !ok || drop.Bucket != Buckets.Raw {
 			if strings.HasPrefix(txn, "replay:") {
 				// An interrupted replay: `pulse replay` runs it again whole.
-				if err := s.Env.Dedupe.Abort(ctx, txn); err != nil && !errors.Is(err, pipeline.ErrTxnCommitted) {
+				if err := s.Env.Dedupe.Abort(ctx, txn); err != nil && !errors.Is(err, port.ErrTxnCommitted) {
 					return fmt.Errorf("recovering %s: %w", txn, err)
 				}
 			}
@@ -51,9 +52,9 @@ func (s *Stack) recoverFiles(ctx context.Context) error {
 			s.addRun(name, run)
 			s.mu.Unlock()
 			s.recovered = append(s.recovered, run)
-		case err == nil || errors.Is(err, pipeline.ErrNotFound):
+		case err == nil || errors.Is(err, port.ErrNotFound):
 			s.opts.Log.Warn("giving up a file an earlier run left unfinished: its object is gone or was replaced", "key", drop.Key)
-			if err := pipeline.AbandonFile(ctx, s.Env, drop, "its object was replaced or removed before the run that took it finished"); err != nil {
+			if err := batch.AbandonFile(ctx, s.Env, drop, "its object was replaced or removed before the run that took it finished"); err != nil {
 				return fmt.Errorf("recovering %s: %w", txn, err)
 			}
 		default:
@@ -69,18 +70,18 @@ func (s *Stack) recoverFiles(ctx context.Context) error {
 func (s *Stack) Recovered() []Run { return append([]Run(nil), s.recovered...) }
 
 // parseFileTxn reads a file version's dedupe transaction, the file's
-// origin s3://bucket/key@version (pipeline.Origin).
-func parseFileTxn(txn string) (pipeline.FileDrop, bool) {
+// origin s3://bucket/key@version (batch.Origin).
+func parseFileTxn(txn string) (port.FileDrop, bool) {
 	rest, ok := strings.CutPrefix(txn, "s3://")
 	if !ok {
-		return pipeline.FileDrop{}, false
+		return port.FileDrop{}, false
 	}
 	at := strings.LastIndexByte(rest, '@')
 	slash := strings.IndexByte(rest, '/')
 	if at < 0 || slash < 0 || slash > at {
-		return pipeline.FileDrop{}, false
+		return port.FileDrop{}, false
 	}
-	d := pipeline.FileDrop{Bucket: rest[:slash], Key: rest[slash+1 : at]}
+	d := port.FileDrop{Bucket: rest[:slash], Key: rest[slash+1 : at]}
 	// Origin uses the version ID when the bucket has one, else the ETag:
 	// either names the same object version.
 	d.VersionID, d.ETag = rest[at+1:], rest[at+1:]

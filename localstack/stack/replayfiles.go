@@ -8,13 +8,14 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // FileReplay is what ReplayFiles did with one quarantined file.
 type FileReplay struct {
-	Drop   pipeline.FileDrop
+	Drop   port.FileDrop
 	Reason string // why it was quarantined
 	Run    *Run   // the workflow run again; nil when skipped
 	Skip   string // why it was not run again
@@ -38,8 +39,8 @@ func (s *Stack) ReplayFiles(ctx context.Context, datasetName string) ([]FileRepl
 			continue
 		}
 		var why struct {
-			Source pipeline.FileDrop `json:"source"`
-			Reason string            `json:"reason"`
+			Source port.FileDrop `json:"source"`
+			Reason string        `json:"reason"`
 		}
 		body, _, err := s.Env.Store.Get(ctx, Buckets.Quarantine, o.Key)
 		if err != nil {
@@ -54,18 +55,18 @@ func (s *Stack) ReplayFiles(ctx context.Context, datasetName string) ([]FileRepl
 			return out, fmt.Errorf("decoding %s: %w", o.Key, err)
 		}
 		d := why.Source
-		spec, err := pipeline.DatasetOf(d.Key)
+		spec, err := batch.DatasetOf(d.Key)
 		if datasetName != "" && (err != nil || spec.Name != datasetName) {
 			continue
 		}
 		fr := FileReplay{Drop: d, Reason: why.Reason}
 		info, err := s.Env.Store.Head(ctx, d.Bucket, d.Key)
 		switch {
-		case errors.Is(err, pipeline.ErrNotFound):
+		case errors.Is(err, port.ErrNotFound):
 			fr.Skip = "its object is gone from the raw bucket"
 		case err != nil:
 			return out, fmt.Errorf("reading s3://%s/%s: %w", d.Bucket, d.Key, err)
-		case pipeline.Origin(pipeline.FileDrop{Bucket: d.Bucket, Key: d.Key, VersionID: info.VersionID, ETag: info.ETag}) != pipeline.Origin(d):
+		case batch.Origin(port.FileDrop{Bucket: d.Bucket, Key: d.Key, VersionID: info.VersionID, ETag: info.ETag}) != batch.Origin(d):
 			fr.Skip = "a newer upload under the same key superseded it"
 		case err == nil && spec == nil:
 			fr.Skip = "it is not under raw/<dataset>/"

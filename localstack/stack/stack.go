@@ -27,9 +27,10 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // ErrCrash, returned by a failpoint hook, stops a workflow as if the
@@ -37,19 +38,19 @@ import (
 var ErrCrash = errors.New("simulated crash")
 
 // Buckets are the local bucket names.
-var Buckets = pipeline.Buckets{Raw: "pulse-raw", Staging: "pulse-staging", Curated: "pulse-curated", Quarantine: "pulse-quarantine"}
+var Buckets = port.Buckets{Raw: "pulse-raw", Staging: "pulse-staging", Curated: "pulse-curated", Quarantine: "pulse-quarantine"}
 
 // Options configure a local stack.
 type Options struct {
-	Dir            string          // data folder: warehouse.duckdb, dedupe.log, s3/, stream/ ("" = a temp dir, removed on Close)
-	S3Addr         string          // S3 listen address ("" = 127.0.0.1:0)
-	Dedupe         pipeline.Dedupe // nil = the in-process store persisted in Dir
+	Dir            string      // data folder: warehouse.duckdb, dedupe.log, s3/, stream/ ("" = a temp dir, removed on Close)
+	S3Addr         string      // S3 listen address ("" = 127.0.0.1:0)
+	Dedupe         port.Dedupe // nil = the in-process store persisted in Dir
 	Log            *slog.Logger
 	Retries        int                     // attempts per step after the first (default 2)
 	Backoff        time.Duration           // first retry delay (default 200ms, doubled each time)
 	OnStep         func(s StepEvent)       // progress: called after every workflow step
 	FailpointAfter func(step string) error // tests: an error returned here fails the step after it ran
-	// Failpoint is passed to the use cases (pipeline.Env.Failpoint).
+	// Failpoint is passed to the use cases (batch.Env.Failpoint).
 	// Either hook returning an error that wraps ErrCrash stops the
 	// workflow where it is, with no retry and no Catch: what a process
 	// killed there leaves behind, for a restart on the data folder to find.
@@ -57,7 +58,7 @@ type Options struct {
 	// LargeFileBytes: a file above this size is split and cleaned chunk by
 	// chunk (in order), then combined, as the batch state machine does for
 	// files above its threshold; 0 never splits. ChunkBytes is the chunk
-	// size (pipeline.DefaultChunkBytes when 0).
+	// size (batch.DefaultChunkBytes when 0).
 	LargeFileBytes int64
 	ChunkBytes     int64
 	// StreamDedupeTTL is how long the in-process dedupe store keeps the
@@ -132,15 +133,15 @@ type StepEvent struct {
 	Step      string
 	Attempt   int
 	Err       error
-	Manifest  *pipeline.Manifest // the file's manifest after the step (nil before Clean and for chunks)
+	Manifest  *batch.Manifest // the file's manifest after the step (nil before Clean and for chunks)
 	Took      time.Duration
 }
 
 // Run is one workflow execution's outcome.
 type Run struct {
 	Name        string
-	Drop        pipeline.FileDrop
-	Manifest    *pipeline.Manifest
+	Drop        port.FileDrop
+	Manifest    *batch.Manifest
 	Err         error // the error that sent it to quarantine, if any
 	Quarantined bool
 }
@@ -148,8 +149,8 @@ type Run struct {
 // Stack is a running local stack.
 type Stack struct {
 	S3        *s3local.Server
-	Store     pipeline.ObjectStore // raw puts through it notify the trigger
-	Env       *pipeline.Env
+	Store     port.ObjectStore // raw puts through it notify the trigger
+	Env       *batch.Env
 	Warehouse *duckdb.Warehouse
 	Batch     *handlers.Batch
 	Trigger   *handlers.Trigger
@@ -278,8 +279,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.unfinished = md.Unfinished()
 		dd = md
 	}
-	s.Env = &pipeline.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log, Failpoint: o.Failpoint}
-	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes, Platforms: pipeline.Platforms(s.Env)}
+	s.Env = &batch.Env{Store: store, Dedupe: dd, Warehouse: wh, Buckets: Buckets, TempDir: filepath.Join(o.Dir, "tmp"), Log: o.Log, Failpoint: o.Failpoint}
+	s.Batch = &handlers.Batch{Env: s.Env, ChunkBytes: o.ChunkBytes, Platforms: batch.Platforms(s.Env)}
 	// The platform registry the data folder keeps (pulse replay
 	// --add-platform): known to this run's cleaning and data tests from the start.
 	if err := s.Batch.Platforms.Refresh(ctx); err != nil {
@@ -290,7 +291,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		_, err := s.Trigger.Handle(ctx, e)
 		return err
 	})
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
+	if err := wh.Migrate(ctx, batch.Schemas()); err != nil {
 		return nil, err
 	}
 	if err := views.Setup(ctx, wh); err != nil {
@@ -332,7 +333,7 @@ func (s *Stack) DropFile(ctx context.Context, datasetName, path string) (Run, er
 	return s.Drop(ctx, datasetName, filepath.Base(path), f, st.Size())
 }
 
-// Start implements handlers.Starter: it runs the workflow in process. A
+// Start implements port.Starter: it runs the workflow in process. A
 // name that already ran starts nothing.
 func (s *Stack) Start(ctx context.Context, name string, input []byte) (bool, error) {
 	s.mu.Lock()
@@ -425,8 +426,8 @@ type step struct {
 }
 
 // chunkSteps are Split, one CleanChunk per chunk and Combine.
-func (s *Stack) chunkSteps(ctx context.Context, f pipeline.FileDrop, ref **handlers.ManifestRef) []step {
-	var sr *pipeline.SplitResult
+func (s *Stack) chunkSteps(ctx context.Context, f port.FileDrop, ref **handlers.ManifestRef) []step {
+	var sr *batch.SplitResult
 	return []step{{
 		name: "Split",
 		fn:   func() (err error) { sr, err = s.Batch.Split(ctx, f); return },
@@ -444,7 +445,7 @@ func (s *Stack) chunkSteps(ctx context.Context, f pipeline.FileDrop, ref **handl
 }
 
 // manifestOf reads the manifest a step left, or nil.
-func (s *Stack) manifestOf(ctx context.Context, ref *handlers.ManifestRef) *pipeline.Manifest {
+func (s *Stack) manifestOf(ctx context.Context, ref *handlers.ManifestRef) *batch.Manifest {
 	if ref == nil || ref.Chunk != nil {
 		return nil
 	}
@@ -472,7 +473,7 @@ func (s *Stack) retry(ctx context.Context, exec, step string, fn func() error, r
 			err = s.opts.FailpointAfter(step)
 		}
 		took := time.Since(t0)
-		var m *pipeline.Manifest
+		var m *batch.Manifest
 		if s.opts.OnStep != nil {
 			m = s.manifestOf(ctx, *ref)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
@@ -77,7 +77,7 @@ type Stream struct {
 
 	mu       sync.Mutex
 	err      error
-	counts   map[string]pipeline.Counts
+	counts   map[string]port.Counts
 	latency  []time.Duration // produce (Kafka timestamp) to warehouse, per loaded record
 	batches  int64
 	lastDone time.Time
@@ -105,7 +105,7 @@ func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, erro
 	if o.TickEvery == 0 {
 		o.TickEvery = 5 * time.Second
 	}
-	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]pipeline.Counts{}, stack: s}
+	st := &Stream{opts: o, log: s.opts.Log, counts: map[string]port.Counts{}, stack: s}
 	ok := false
 	defer func() {
 		if !ok {
@@ -237,7 +237,7 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 		reg.Close()
 		return nil, nil, err
 	}
-	var app pipeline.Appender
+	var app port.Appender
 	if o.Config.LoadMode == stream.LoadSnowpipe { // Snowpipe Streaming's stand-in: channels in PULSE_CHANNELS
 		a, err := duckdb.NewAppender(ctx, s.Warehouse)
 		if err != nil {
@@ -407,10 +407,10 @@ func (st *Stream) Err() error {
 }
 
 // Counts returns the accounting per topic so far.
-func (st *Stream) Counts() map[string]pipeline.Counts {
+func (st *Stream) Counts() map[string]port.Counts {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	out := make(map[string]pipeline.Counts, len(st.counts))
+	out := make(map[string]port.Counts, len(st.counts))
 	for k, v := range st.counts {
 		out[k] = v
 	}

@@ -11,7 +11,6 @@ package catalog
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,27 +18,8 @@ import (
 	"strings"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
-
-// Topic is the Kafka topic the events go to.
-const Topic = "movies_catalog_enriched"
-
-// Movie is one movies_catalog_enriched event; the JSON names are the
-// fields of events/schemas/movies_catalog_enriched.avsc.
-type Movie struct {
-	ItemID       string  `json:"item_id"`
-	Title        string  `json:"title"`
-	Genre        string  `json:"genre"`
-	ListPriceRaw string  `json:"list_price_raw"` // as found, e.g. "4999USD$49.99"
-	Price        float64 `json:"price"`          // the dollar value, 49.99
-	Currency     string  `json:"currency"`       // ISO 4217, "USD"
-}
-
-// Producer sends events to the catalog topic, keyed by item ID. Produce
-// returns once every event is acknowledged.
-type Producer interface {
-	Produce(ctx context.Context, movies []Movie) error
-}
 
 // Reject is a line that is not a movie.
 type Reject struct {
@@ -135,7 +115,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 // Next returns the next movie, a Reject for a bad line (call Next again
 // for the one after), io.EOF after the last line, or another error that
 // ends the read.
-func (rd *Reader) Next() (Movie, error) {
+func (rd *Reader) Next() (port.Movie, error) {
 	for rd.sc.Scan() {
 		rd.line++
 		text := strings.TrimRight(rd.sc.Text(), "\r")
@@ -146,23 +126,23 @@ func (rd *Reader) Next() (Movie, error) {
 	}
 	if err := rd.sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return Movie{}, fmt.Errorf("reading catalog line %d: longer than %d bytes", rd.line+1, maxLine)
+			return port.Movie{}, fmt.Errorf("reading catalog line %d: longer than %d bytes", rd.line+1, maxLine)
 		}
-		return Movie{}, fmt.Errorf("reading catalog line %d: %w", rd.line+1, err)
+		return port.Movie{}, fmt.Errorf("reading catalog line %d: %w", rd.line+1, err)
 	}
-	return Movie{}, io.EOF
+	return port.Movie{}, io.EOF
 }
 
-func (rd *Reader) parse(text string) (Movie, error) {
+func (rd *Reader) parse(text string) (port.Movie, error) {
 	fields := strings.Split(text, "\t")
-	reject := func(field, reason string) (Movie, error) {
-		return Movie{}, Reject{Line: rd.line, Field: field, Reason: reason, Text: text}
+	reject := func(field, reason string) (port.Movie, error) {
+		return port.Movie{}, Reject{Line: rd.line, Field: field, Reason: reason, Text: text}
 	}
 	if len(fields) != rd.width {
 		return reject("", "has "+strconv.Itoa(len(fields))+" fields, the header has "+strconv.Itoa(rd.width))
 	}
 	get := func(i int) string { return strings.TrimSpace(fields[rd.index[i]]) }
-	m := Movie{ItemID: get(0), Title: get(1), Genre: get(2), ListPriceRaw: fields[rd.index[3]]}
+	m := port.Movie{ItemID: get(0), Title: get(1), Genre: get(2), ListPriceRaw: fields[rd.index[3]]}
 	if m.ItemID == "" {
 		return reject("item_id", "missing critical field")
 	}

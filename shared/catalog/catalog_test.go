@@ -10,16 +10,17 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/catalog"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // collect is an in-memory Producer.
 type collect struct {
-	movies []catalog.Movie
+	movies []port.Movie
 	calls  int
 	fail   error
 }
 
-func (c *collect) Produce(_ context.Context, ms []catalog.Movie) error {
+func (c *collect) Produce(_ context.Context, ms []port.Movie) error {
 	if c.fail != nil {
 		return c.fail
 	}
@@ -89,7 +90,7 @@ func TestBadLines(t *testing.T) {
 	if strings.Join(rejects, "\n") != strings.Join(wantRejects, "\n") {
 		t.Errorf("rejects:\n%s\nwant:\n%s", strings.Join(rejects, "\n"), strings.Join(wantRejects, "\n"))
 	}
-	want := []catalog.Movie{
+	want := []port.Movie{
 		{ItemID: "B1", Title: "Good One", Genre: "Drama", ListPriceRaw: "4999USD$49.99", Price: 49.99, Currency: "USD"},
 		{ItemID: "B2", Title: "No Genre", Genre: catalog.DefaultGenre, ListPriceRaw: "$5", Price: 5, Currency: "USD"},
 		{ItemID: "B7", Title: "Last", Genre: "Comedy", ListPriceRaw: "USD 12.5", Price: 12.5, Currency: "USD"},

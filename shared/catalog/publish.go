@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // BatchSize is how many events one Produce call carries.
@@ -14,13 +16,13 @@ const BatchSize = 500
 // the rest goes on. A file without a catalog header fails whole with
 // ErrNotACatalog. Producing the same file again produces the same events
 // with the same keys: downstream, the latest event per item_id wins.
-func Publish(ctx context.Context, r io.Reader, p Producer, onReject func(Reject) error) (Counts, error) {
+func Publish(ctx context.Context, r io.Reader, p port.Producer, onReject func(Reject) error) (Counts, error) {
 	var c Counts
 	rd, err := NewReader(r)
 	if err != nil {
 		return c, err
 	}
-	batch := make([]Movie, 0, BatchSize)
+	batch := make([]port.Movie, 0, BatchSize)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil

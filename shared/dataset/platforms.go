@@ -113,7 +113,7 @@ func UsePlatforms(entries []PlatformEntry) error {
 // AddPlatform makes a platform (and its aliases) canonical in this process
 // only, on top of the registry: a fix in a test, or before `pulse replay`
 // in the same process. (A fix that later runs keep goes into the platform
-// registry: pipeline.PlatformRegistry.) The returned func undoes it.
+// registry: batch.PlatformRegistry.) The returned func undoes it.
 func AddPlatform(name string, aliases ...string) (undo func()) {
 	platformMu.Lock()
 	defer platformMu.Unlock()

@@ -2,14 +2,14 @@
 // views: not_null, unique, accepted_values and relationships, each a SQL
 // count of the rows that break it (0 = pass). Results go to
 // PULSE_DATA_TESTS, the one table every data-test result goes to (the
-// per-file checks of shared/pipeline write there too), and the
+// per-file checks of shared/batch write there too), and the
 // DATA_TEST_RESULTS view shows the latest result of each test with its
 // failure count.
 //
 // Suite declares the tests of every table Pulse loads or computes (the
 // star schema, the stream tables, gold, the marts), and ForTables picks
 // those a load of some tables should re-run: after each batch file's load,
-// pipeline.DataTests runs ForTables(the tables the file wrote); the stream
+// batch.DataTests runs ForTables(the tables the file wrote); the stream
 // path and the gold job do the same with theirs. A failing test is reported
 // (its count of offending rows, status "fail"), never an error: it says
 // something about the data, not about the run. The package imports no AWS
@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -140,12 +141,6 @@ func (r Result) String() string {
 	return fmt.Sprintf("%s %s on %s: %d failing rows", r.Status(), r.Test.Name(), r.Test.Table, r.Failures)
 }
 
-// Warehouse is what Run needs: count queries and a MERGE of the results.
-type Warehouse interface {
-	Query(ctx context.Context, sql string, args ...any) ([]string, [][]any, error)
-	Merge(ctx context.Context, t table.Schema, rows []table.Row) (int, error)
-}
-
 // SuiteFileID is PULSE_DATA_TESTS.FILE_ID of suite results: each test
 // keeps one row, its latest result.
 const SuiteFileID = "suite"
@@ -154,7 +149,7 @@ const SuiteFileID = "suite"
 // test, replaced on every run; RUN_AT = at) and returns them in order. A
 // test whose query fails is left out and named in the error; the others
 // still run and are recorded.
-func Run(ctx context.Context, wh Warehouse, tests []Test, at time.Time) ([]Result, error) {
+func Run(ctx context.Context, wh port.Warehouse, tests []Test, at time.Time) ([]Result, error) {
 	d := sqlmodel.Of(wh)
 	var (
 		results []Result
@@ -200,7 +195,7 @@ func Failed(rs []Result) []Result {
 
 // Count runs a query that returns one number (a COUNT) and returns it; a
 // NULL counts as 0.
-func Count(ctx context.Context, wh Warehouse, q string) (int64, error) {
+func Count(ctx context.Context, wh port.Warehouse, q string) (int64, error) {
 	_, rows, err := wh.Query(ctx, q)
 	if err != nil {
 		return 0, err

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
@@ -29,7 +29,7 @@ type DayResult struct {
 }
 
 // Day computes one UTC day (Compute over [date, date]) and returns its row.
-func Day(ctx context.Context, wh pipeline.Warehouse, date, at time.Time) (*DayResult, error) {
+func Day(ctx context.Context, wh port.Warehouse, date, at time.Time) (*DayResult, error) {
 	date = day(date)
 	if err := Compute(ctx, wh, date, date, at); err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func Day(ctx context.Context, wh pipeline.Warehouse, date, at time.Time) (*DayRe
 
 // Read returns a computed day's GOLD_DAILY row with its rolling WAU and
 // MAU, or an error if the day was never computed.
-func Read(ctx context.Context, wh pipeline.Warehouse, date time.Time) (*DayResult, error) {
+func Read(ctx context.Context, wh port.Warehouse, date time.Time) (*DayResult, error) {
 	d := sqlmodel.Of(wh)
 	lit := d.DateLiteral(day(date))
 	wauFrom, _ := d.DateAdd("day", fmt.Sprint(-(WAUDays - 1)), lit)
@@ -97,7 +97,7 @@ func asFloatPtr(v any) *float64 {
 
 // PresentRange returns the first and last UTC day that have app
 // interactions; ok is false when there are none.
-func PresentRange(ctx context.Context, wh pipeline.Warehouse) (from, to time.Time, ok bool, err error) {
+func PresentRange(ctx context.Context, wh port.Warehouse) (from, to time.Time, ok bool, err error) {
 	_, rows, err := wh.Query(ctx, "SELECT MIN(EVENT_DATE), MAX(EVENT_DATE) FROM FACT_APP_INTERACTIONS")
 	if err != nil {
 		return time.Time{}, time.Time{}, false, fmt.Errorf("finding the days with app interactions: %w", err)
@@ -115,7 +115,7 @@ func PresentRange(ctx context.Context, wh pipeline.Warehouse) (from, to time.Tim
 
 // DaysWithData lists, oldest first, the UTC days in [from, to] that have
 // app interactions.
-func DaysWithData(ctx context.Context, wh pipeline.Warehouse, from, to time.Time) ([]time.Time, error) {
+func DaysWithData(ctx context.Context, wh port.Warehouse, from, to time.Time) ([]time.Time, error) {
 	days, err := Dates(from, to)
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func DaysWithData(ctx context.Context, wh pipeline.Warehouse, from, to time.Time
 // the first to the last day with app interactions, in one Compute. It
 // returns that range (zero times when there are no interactions). The demo
 // calls it after loading files.
-func Refresh(ctx context.Context, wh pipeline.Warehouse, at time.Time) (from, to time.Time, err error) {
+func Refresh(ctx context.Context, wh port.Warehouse, at time.Time) (from, to time.Time, err error) {
 	if err := Migrate(ctx, wh); err != nil {
 		return time.Time{}, time.Time{}, err
 	}
@@ -172,7 +172,7 @@ type BackfillOptions struct {
 // at a time, and reports each finished day. A failed day does not stop the
 // others; the error names every failed day, so they can be run again. The
 // result equals one Compute over the whole range (see the package comment).
-func Backfill(ctx context.Context, wh pipeline.Warehouse, from, to time.Time, opts BackfillOptions) ([]*DayResult, error) {
+func Backfill(ctx context.Context, wh port.Warehouse, from, to time.Time, opts BackfillOptions) ([]*DayResult, error) {
 	days, err := Dates(from, to)
 	if err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ feed:
 // so a file loaded just after a compute is not missed; a day recomputed
 // once more than needed costs nothing, Compute being idempotent). The
 // daily job adds them to the day before, so late files are folded in.
-func StaleDays(ctx context.Context, wh pipeline.Warehouse, margin time.Duration) ([]time.Time, error) {
+func StaleDays(ctx context.Context, wh port.Warehouse, margin time.Duration) ([]time.Time, error) {
 	d := sqlmodel.Of(wh)
 	computed, err := d.DateAdd("second", fmt.Sprint(-int64(margin.Seconds())), "g.COMPUTED_AT")
 	if err != nil {

@@ -3,7 +3,7 @@
 // the warehouse (set-based SQL that DuckDB and Snowflake both run; the few
 // dialect differences come from shared/sqlmodel). It imports no AWS
 // code: the gold Lambda (shared/handlers.Gold), `pulse backfill` and the
-// demo all call it with a pipeline.Warehouse.
+// demo all call it with a port.Warehouse.
 //
 // # Active users
 //

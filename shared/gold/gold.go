@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
@@ -61,30 +61,24 @@ func day(t time.Time) time.Time {
 }
 
 // Migrate creates the gold tables (shared/star/gold.go) if needed.
-func Migrate(ctx context.Context, wh pipeline.Warehouse) error {
+func Migrate(ctx context.Context, wh port.Warehouse) error {
 	if err := wh.Migrate(ctx, star.Gold()); err != nil {
 		return fmt.Errorf("migrating gold tables: %w", err)
 	}
 	return nil
 }
 
-// txExecer is a warehouse that can run statements in one transaction
-// (both Pulse adapters can).
-type txExecer interface {
-	ExecTx(ctx context.Context, stmts []string) error
-}
-
 // Compute replaces the gold rows of every day in [from, to] with ones
 // computed from those days' facts, in one transaction where the warehouse
 // offers one (else statement by statement: re-running fixes a crash in
 // between). at is written as COMPUTED_AT.
-func Compute(ctx context.Context, wh pipeline.Warehouse, from, to, at time.Time) error {
+func Compute(ctx context.Context, wh port.Warehouse, from, to, at time.Time) error {
 	days, err := Dates(from, to)
 	if err != nil {
 		return err
 	}
 	stmts := Statements(sqlmodel.Of(wh), days, at)
-	if tx, ok := wh.(txExecer); ok {
+	if tx, ok := wh.(port.TxExecer); ok {
 		if err := tx.ExecTx(ctx, stmts); err != nil {
 			return fmt.Errorf("computing gold for %s: %w", rangeText(days), err)
 		}

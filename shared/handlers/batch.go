@@ -1,4 +1,4 @@
-// Package handlers adapts Pulse's use cases (shared/pipeline,
+// Package handlers adapts Pulse's use cases (shared/batch,
 // shared/catalog) to their triggers: Lambda payloads in, JSON out. The same
 // handler values run in AWS Lambda (functions/<name>/main.go wires them),
 // under aws-local-stepfunctions in tests/stepfunctions (which executes the
@@ -8,7 +8,7 @@
 //
 //	execution input {"file": FileDrop}, written by the trigger
 //	clean  {"mode":"clean","file"}               -> ManifestRef (the whole file)
-//	clean  {"mode":"split","file"}               -> pipeline.SplitResult (a file above the size threshold)
+//	clean  {"mode":"split","file"}               -> batch.SplitResult (a file above the size threshold)
 //	clean  {"mode":"clean","file","chunk"}       -> ManifestRef (one chunk: a Distributed Map item)
 //	clean  {"mode":"combine","file","chunks":n}  -> ManifestRef (the file, from its n chunks)
 //	clean  {"mode":"quarantine","file","error"}  -> QuarantineOutput (the Catch path)
@@ -31,8 +31,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Clean function modes.
@@ -45,16 +46,16 @@ const (
 
 // StartInput is the batch workflow's input: the file that landed.
 type StartInput struct {
-	File pipeline.FileDrop `json:"file"`
+	File port.FileDrop `json:"file"`
 }
 
 // CleanInput is the clean function's input; Mode says what to do.
 type CleanInput struct {
-	Mode   string            `json:"mode"`
-	File   pipeline.FileDrop `json:"file"`
-	Chunk  *pipeline.Chunk   `json:"chunk,omitempty"`  // clean: one chunk only
-	Chunks int               `json:"chunks,omitempty"` // combine: how many chunks
-	Error  *TaskError        `json:"error,omitempty"`  // quarantine: what the Catch caught
+	Mode   string        `json:"mode"`
+	File   port.FileDrop `json:"file"`
+	Chunk  *batch.Chunk  `json:"chunk,omitempty"`  // clean: one chunk only
+	Chunks int           `json:"chunks,omitempty"` // combine: how many chunks
+	Error  *TaskError    `json:"error,omitempty"`  // quarantine: what the Catch caught
 }
 
 // TaskError is the error a Step Functions Catch records (ResultPath $.error).
@@ -66,15 +67,15 @@ type TaskError struct {
 // ManifestRef names a file's manifest (or one chunk's) in the staging
 // bucket, with its status and counts for the execution history.
 type ManifestRef struct {
-	Dataset string          `json:"dataset"`
-	FileID  string          `json:"fileId"`
-	Status  string          `json:"status"`
-	Counts  pipeline.Counts `json:"counts"`
-	Chunk   *int            `json:"chunk,omitempty"`
+	Dataset string      `json:"dataset"`
+	FileID  string      `json:"fileId"`
+	Status  string      `json:"status"`
+	Counts  port.Counts `json:"counts"`
+	Chunk   *int        `json:"chunk,omitempty"`
 }
 
 // RefOf is the reference to m.
-func RefOf(m *pipeline.Manifest) *ManifestRef {
+func RefOf(m *batch.Manifest) *ManifestRef {
 	r := &ManifestRef{Dataset: m.Dataset, FileID: m.FileID, Status: m.Status, Counts: m.Counts}
 	if m.Chunk != nil {
 		i := m.Chunk.Index
@@ -85,13 +86,13 @@ func RefOf(m *pipeline.Manifest) *ManifestRef {
 
 // Batch holds the batch steps over one Env.
 type Batch struct {
-	Env *pipeline.Env
-	// ChunkBytes is the size of a split file's chunks (pipeline.DefaultChunkBytes when 0).
+	Env *batch.Env
+	// ChunkBytes is the size of a split file's chunks (batch.DefaultChunkBytes when 0).
 	ChunkBytes int64
 	// Platforms is the platform registry, read again before cleaning and
 	// before the data tests once it is a minute old (nil: the registry of
-	// Env, pipeline.Platforms).
-	Platforms *pipeline.PlatformRegistry
+	// Env, batch.Platforms).
+	Platforms *batch.PlatformRegistry
 
 	once sync.Once
 }
@@ -101,7 +102,7 @@ type Batch struct {
 func (b *Batch) refreshPlatforms(ctx context.Context) error {
 	b.once.Do(func() {
 		if b.Platforms == nil {
-			b.Platforms = pipeline.Platforms(b.Env)
+			b.Platforms = batch.Platforms(b.Env)
 		}
 	})
 	return b.Platforms.Refresh(ctx)
@@ -129,7 +130,7 @@ func (b *Batch) CleanFunction(ctx context.Context, in CleanInput) (any, error) {
 	return nil, fmt.Errorf("%w: clean mode %q (want clean, split, combine or quarantine)", ErrBadInput, in.Mode)
 }
 
-func checkFile(step string, f pipeline.FileDrop) error {
+func checkFile(step string, f port.FileDrop) error {
 	if f.Bucket == "" || f.Key == "" {
 		return fmt.Errorf("%w: %s input needs file.bucket and file.key", ErrBadInput, step)
 	}
@@ -144,7 +145,7 @@ func (b *Batch) Clean(ctx context.Context, in StartInput) (*ManifestRef, error) 
 	if err := b.refreshPlatforms(ctx); err != nil {
 		return nil, err
 	}
-	m, err := pipeline.Clean(ctx, b.Env, in.File)
+	m, err := batch.Clean(ctx, b.Env, in.File)
 	if err != nil {
 		return nil, err
 	}
@@ -152,22 +153,22 @@ func (b *Batch) Clean(ctx context.Context, in StartInput) (*ManifestRef, error) 
 }
 
 // Split cuts a large file into chunks for the Distributed Map.
-func (b *Batch) Split(ctx context.Context, f pipeline.FileDrop) (*pipeline.SplitResult, error) {
+func (b *Batch) Split(ctx context.Context, f port.FileDrop) (*batch.SplitResult, error) {
 	if err := checkFile("split", f); err != nil {
 		return nil, err
 	}
-	return pipeline.Split(ctx, b.Env, f, b.ChunkBytes)
+	return batch.Split(ctx, b.Env, f, b.ChunkBytes)
 }
 
 // CleanChunk cleans one chunk of a split file.
-func (b *Batch) CleanChunk(ctx context.Context, f pipeline.FileDrop, ch pipeline.Chunk) (*ManifestRef, error) {
+func (b *Batch) CleanChunk(ctx context.Context, f port.FileDrop, ch batch.Chunk) (*ManifestRef, error) {
 	if err := checkFile("clean chunk", f); err != nil {
 		return nil, err
 	}
 	if err := b.refreshPlatforms(ctx); err != nil {
 		return nil, err
 	}
-	m, err := pipeline.CleanChunk(ctx, b.Env, f, ch)
+	m, err := batch.CleanChunk(ctx, b.Env, f, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -175,18 +176,18 @@ func (b *Batch) CleanChunk(ctx context.Context, f pipeline.FileDrop, ch pipeline
 }
 
 // Combine makes a split file's manifest from its chunks.
-func (b *Batch) Combine(ctx context.Context, f pipeline.FileDrop, chunks int) (*ManifestRef, error) {
+func (b *Batch) Combine(ctx context.Context, f port.FileDrop, chunks int) (*ManifestRef, error) {
 	if err := checkFile("combine", f); err != nil {
 		return nil, err
 	}
-	m, err := pipeline.Combine(ctx, b.Env, f, chunks)
+	m, err := batch.Combine(ctx, b.Env, f, chunks)
 	if err != nil {
 		return nil, err
 	}
 	return RefOf(m), nil
 }
 
-func (b *Batch) manifest(ctx context.Context, step string, r *ManifestRef) (*pipeline.Manifest, error) {
+func (b *Batch) manifest(ctx context.Context, step string, r *ManifestRef) (*batch.Manifest, error) {
 	if r == nil || r.Dataset == "" || r.FileID == "" {
 		return nil, fmt.Errorf("%w: %s input is not a manifest reference (needs dataset and fileId)", ErrBadInput, step)
 	}
@@ -202,7 +203,7 @@ func (b *Batch) Model(ctx context.Context, r *ManifestRef) (*ManifestRef, error)
 	if err != nil {
 		return nil, err
 	}
-	if m, err = pipeline.Model(ctx, b.Env, m); err != nil {
+	if m, err = batch.Model(ctx, b.Env, m); err != nil {
 		return nil, err
 	}
 	return RefOf(m), nil
@@ -214,7 +215,7 @@ func (b *Batch) Load(ctx context.Context, r *ManifestRef) (*ManifestRef, error) 
 	if err != nil {
 		return nil, err
 	}
-	if m, err = pipeline.Load(ctx, b.Env, m); err != nil {
+	if m, err = batch.Load(ctx, b.Env, m); err != nil {
 		return nil, err
 	}
 	return RefOf(m), nil
@@ -230,7 +231,7 @@ func (b *Batch) DataTests(ctx context.Context, r *ManifestRef) (*ManifestRef, er
 	if err := b.refreshPlatforms(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := pipeline.DataTests(ctx, b.Env, m); err != nil {
+	if _, err := batch.DataTests(ctx, b.Env, m); err != nil {
 		return nil, err
 	}
 	m.Status = "tested"
@@ -243,8 +244,8 @@ func (b *Batch) DataTests(ctx context.Context, r *ManifestRef) (*ManifestRef, er
 // QuarantineInput is what the workflow's Catch passes on: the file plus
 // the error Step Functions caught.
 type QuarantineInput struct {
-	File  pipeline.FileDrop `json:"file"`
-	Error TaskError         `json:"error"`
+	File  port.FileDrop `json:"file"`
+	Error TaskError     `json:"error"`
 }
 
 // QuarantineOutput says where the file went.
@@ -267,7 +268,7 @@ func (b *Batch) Quarantine(ctx context.Context, in QuarantineInput) (*Quarantine
 		reason = "workflow failed"
 	}
 	reason = dataset.MaskEmails(reason)
-	if err := pipeline.QuarantineFile(ctx, b.Env, in.File, reason); err != nil {
+	if err := batch.QuarantineFile(ctx, b.Env, in.File, reason); err != nil {
 		return nil, err
 	}
 	return &QuarantineOutput{Quarantined: true, Key: in.File.Key, Reason: reason}, nil
@@ -282,7 +283,7 @@ const (
 	ErrorDataTestsFailed = "DataTestsFailed" // loaded rows failed a data test: not retried
 	ErrorBadInput        = "BadInput"        // the input breaks the contract: not retried
 	ErrorClaimsReleased  = "ClaimsReleased"  // the file's dedupe claims were released: not retried (run the file again)
-	ErrorPermanent       = "PermanentError"  // any other failure pipeline.Retryable calls permanent
+	ErrorPermanent       = "PermanentError"  // any other failure port.Retryable calls permanent
 	ErrorClaimHeld       = "ClaimHeld"       // a record's key is held by work in flight: retried longer
 	ErrorPulse           = "PulseError"      // anything else: retried with backoff
 )
@@ -290,7 +291,7 @@ const (
 // PermanentErrors are the error names the workflows do not retry (their
 // first Retry entry lists them with MaxAttempts 0; tests/stepfunctions
 // checks the synthesized ASL against this list): the names ErrorName gives
-// the failures pipeline.Retryable calls permanent.
+// the failures port.Retryable calls permanent.
 var PermanentErrors = []string{ErrorNotADataset, ErrorDataTestsFailed, ErrorBadInput, ErrorClaimsReleased, ErrorPermanent}
 
 // NamedError carries the error name Step Functions matches in Retry and
@@ -311,22 +312,22 @@ func ErrorName(err error) string {
 		return ne.Name
 	case errors.Is(err, ErrBadInput):
 		return ErrorBadInput
-	case errors.Is(err, pipeline.ErrNotADataset):
+	case errors.Is(err, port.ErrNotADataset):
 		return ErrorNotADataset
-	case errors.Is(err, pipeline.ErrDataTests):
+	case errors.Is(err, port.ErrDataTests):
 		return ErrorDataTestsFailed
-	case errors.Is(err, pipeline.ErrTxnAborted):
+	case errors.Is(err, port.ErrTxnAborted):
 		return ErrorClaimsReleased
-	case errors.Is(err, pipeline.ErrClaimHeld):
+	case errors.Is(err, port.ErrClaimHeld):
 		return ErrorClaimHeld
-	case !pipeline.Retryable(err):
+	case !port.Retryable(err):
 		return ErrorPermanent
 	}
 	return ErrorPulse
 }
 
 // Permanent reports whether err is one the workflows do not retry:
-// ErrBadInput, or what pipeline.Retryable calls permanent.
+// ErrBadInput, or what port.Retryable calls permanent.
 func Permanent(err error) bool {
-	return err != nil && (errors.Is(err, ErrBadInput) || !pipeline.Retryable(err))
+	return err != nil && (errors.Is(err, ErrBadInput) || !port.Retryable(err))
 }

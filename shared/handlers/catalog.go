@@ -12,9 +12,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Catalog is the catalog function: it reads a Movies.txt and produces its
@@ -22,8 +23,8 @@ import (
 // seed 003's Airflow DAG). Rejected lines are kept, with their field and
 // reason, in the quarantine bucket under movies_catalog/.
 type Catalog struct {
-	Store            pipeline.ObjectStore
-	Producer         catalog.Producer
+	Store            port.ObjectStore
+	Producer         port.Producer
 	QuarantineBucket string
 	TempDir          string // for rejects before upload ("" = os.TempDir())
 }
@@ -65,7 +66,7 @@ func (c *Catalog) Handle(ctx context.Context, payload json.RawMessage) (*Catalog
 	return out, nil
 }
 
-func catalogDrops(payload json.RawMessage) ([]pipeline.FileDrop, error) {
+func catalogDrops(payload json.RawMessage) ([]port.FileDrop, error) {
 	var probe struct {
 		Bucket     string            `json:"bucket"`
 		Key        string            `json:"key"`
@@ -81,7 +82,7 @@ func catalogDrops(payload json.RawMessage) ([]pipeline.FileDrop, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
 		}
-		return []pipeline.FileDrop{d}, nil
+		return []port.FileDrop{d}, nil
 	case probe.Records != nil:
 		var e events.S3Event
 		if err := json.Unmarshal(payload, &e); err != nil {
@@ -93,15 +94,15 @@ func catalogDrops(payload json.RawMessage) ([]pipeline.FileDrop, error) {
 		}
 		return drops, nil
 	case probe.Bucket != "" && probe.Key != "":
-		return []pipeline.FileDrop{{Bucket: probe.Bucket, Key: probe.Key}}, nil
+		return []port.FileDrop{{Bucket: probe.Bucket, Key: probe.Key}}, nil
 	}
 	return nil, fmt.Errorf("%w: catalog input needs bucket and key, an EventBridge S3 event or an S3 notification", ErrBadInput)
 }
 
-func (c *Catalog) publish(ctx context.Context, d pipeline.FileDrop) (CatalogFile, error) {
+func (c *Catalog) publish(ctx context.Context, d port.FileDrop) (CatalogFile, error) {
 	f := CatalogFile{Bucket: d.Bucket, Key: d.Key}
 	body, info, err := c.Store.Get(ctx, d.Bucket, d.Key)
-	if errors.Is(err, pipeline.ErrNotFound) {
+	if errors.Is(err, port.ErrNotFound) {
 		return f, nil
 	}
 	if err != nil {
@@ -118,9 +119,9 @@ func (c *Catalog) publish(ctx context.Context, d pipeline.FileDrop) (CatalogFile
 	}
 	defer func() { rej.Close(); os.Remove(rej.Name()) }()
 	enc := json.NewEncoder(rej)
-	origin := pipeline.Origin(d)
+	origin := batch.Origin(d)
 	counts, err := catalog.Publish(ctx, body, c.Producer, func(r catalog.Reject) error {
-		return enc.Encode(pipeline.QuarantineRecord{Dataset: CatalogDataset, Origin: origin, Source: d.Key, Pos: r.Line, Field: r.Field,
+		return enc.Encode(port.QuarantineRecord{Dataset: CatalogDataset, Origin: origin, Source: d.Key, Pos: r.Line, Field: r.Field,
 			Reason: dataset.MaskEmails(r.Reason), Record: dataset.MaskEmails(r.Text)}) // masked as every kept record (DESIGN.md 4.6)
 	})
 	f.Counts = counts
@@ -131,7 +132,7 @@ func (c *Catalog) publish(ctx context.Context, d pipeline.FileDrop) (CatalogFile
 		return f, fmt.Errorf("publishing catalog s3://%s/%s: %w", d.Bucket, d.Key, err)
 	}
 	if counts.Rejected > 0 {
-		f.RejectsKey = CatalogDataset + "/" + pipeline.FileID(d) + ".ndjson"
+		f.RejectsKey = CatalogDataset + "/" + batch.FileID(d) + ".ndjson"
 		size, err := rej.Seek(0, io.SeekCurrent)
 		if err == nil {
 			_, err = rej.Seek(0, io.SeekStart)

@@ -24,7 +24,7 @@ import (
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
 	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 type catalogFixture struct {
@@ -48,7 +48,7 @@ func newCatalogFixture(t *testing.T) *catalogFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cluster, err := kafkalocal.Start(ctx, kafkalocal.Options{Topics: []string{catalog.Topic}})
+	cluster, err := kafkalocal.Start(ctx, kafkalocal.Options{Topics: []string{port.CatalogTopic}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func newCatalogFixture(t *testing.T) *catalogFixture {
 // consume reads n records of the catalog topic from the start.
 func (f *catalogFixture) consume(t *testing.T, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(f.cluster.Brokers()...), kgo.ConsumeTopics(catalog.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(f.cluster.Brokers()...), kgo.ConsumeTopics(port.CatalogTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestCatalogJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &handlers.Catalog{Store: f.store, Producer: msk.NewProducer(f.client, catalog.Topic, msk.JSON{}), QuarantineBucket: "quarantine"}
+	h := &handlers.Catalog{Store: f.store, Producer: msk.NewProducer(f.client, port.CatalogTopic, msk.JSON{}), QuarantineBucket: "quarantine"}
 	ev := `{"version":"0","source":"aws.s3","detail-type":"Object Created","time":"2024-02-03T00:00:00Z",
 		"detail":{"bucket":{"name":"raw"},"object":{"key":"raw/movies_catalog/Movies.txt","size":` + itoa(len(body)) + `,"etag":"` + info.ETag + `","version-id":"` + info.VersionID + `"}}}`
 	out, err := h.Handle(ctx, json.RawMessage(ev))
@@ -146,7 +146,7 @@ func TestCatalogAvroAndRejects(t *testing.T) {
 	if _, err := f.store.Put(ctx, "raw", "raw/movies_catalog/Movies.txt", strings.NewReader(body), int64(len(body))); err != nil {
 		t.Fatal(err)
 	}
-	h := &handlers.Catalog{Store: f.store, Producer: msk.NewProducer(f.client, catalog.Topic, enc), QuarantineBucket: "quarantine"}
+	h := &handlers.Catalog{Store: f.store, Producer: msk.NewProducer(f.client, port.CatalogTopic, enc), QuarantineBucket: "quarantine"}
 	out, err := h.Handle(ctx, json.RawMessage(`{"bucket":"raw","key":"raw/movies_catalog/Movies.txt"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestCatalogAvroAndRejects(t *testing.T) {
 	if file.Counts != (catalog.Counts{Received: 4, Produced: 2, Rejected: 2}) || file.RejectsKey == "" {
 		t.Fatalf("file %+v", file)
 	}
-	text, _ := events.Schema(catalog.Topic)
+	text, _ := events.Schema(port.CatalogTopic)
 	schema := avro.MustParse(text)
 	want := []map[string]any{
 		{"item_id": "B1", "title": "One", "genre": "Drama", "list_price_raw": "4999USD$49.99", "price": 49.99, "currency": "USD"},
@@ -183,7 +183,7 @@ func TestCatalogAvroAndRejects(t *testing.T) {
 	var rejects []string
 	sc := bufio.NewScanner(qb)
 	for sc.Scan() {
-		var q pipeline.QuarantineRecord
+		var q port.QuarantineRecord
 		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestCatalogAvroAndRejects(t *testing.T) {
 func TestCatalogInputs(t *testing.T) {
 	f := newCatalogFixture(t)
 	ctx := t.Context()
-	h := &handlers.Catalog{Store: f.store, Producer: msk.NewProducer(f.client, catalog.Topic, msk.JSON{}), QuarantineBucket: "quarantine"}
+	h := &handlers.Catalog{Store: f.store, Producer: msk.NewProducer(f.client, port.CatalogTopic, msk.JSON{}), QuarantineBucket: "quarantine"}
 	out, err := h.Handle(ctx, json.RawMessage(`{"bucket":"raw","key":"raw/movies_catalog/Movies.txt"}`))
 	if err != nil || len(out.Files) != 1 || out.Files[0].Found {
 		t.Fatalf("missing file: %+v %v", out, err)
@@ -210,7 +210,7 @@ func TestCatalogInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, _ := json.Marshal(awsevents.NewS3Event(pipeline.FileDrop{Bucket: "raw", Key: "raw/movies_catalog/Movies.txt", Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}, "us-east-1"))
+	ev, _ := json.Marshal(awsevents.NewS3Event(port.FileDrop{Bucket: "raw", Key: "raw/movies_catalog/Movies.txt", Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}, "us-east-1"))
 	_, err = h.Handle(ctx, ev)
 	if handlers.ErrorName(err) != handlers.ErrorNotADataset || !errors.Is(err, catalog.ErrNotACatalog) {
 		t.Errorf("csv file: %v (%s)", err, handlers.ErrorName(err))

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -63,7 +63,7 @@ type FailureResponse struct {
 // event-source mappings: objects under Prefix in Bucket, one per failed
 // batch and partition.
 type FailedBatches struct {
-	Store  pipeline.ObjectStore
+	Store  port.ObjectStore
 	Bucket string
 	Prefix string           // FailedBatchPrefix when ""
 	Now    func() time.Time // time.Now when nil
@@ -230,9 +230,9 @@ type ReplayedBatch struct {
 	// loaded + rejected + duplicate, late among the loaded); Redelivered
 	// counts those a saved batch had already accounted (the batch went
 	// through meanwhile, or an earlier replay stopped before removing it).
-	Counts      pipeline.Counts `json:"counts"`
-	Redelivered int64           `json:"redelivered,omitempty"`
-	Err         string          `json:"error,omitempty"` // the replay failed: the batch is kept
+	Counts      port.Counts `json:"counts"`
+	Redelivered int64       `json:"redelivered,omitempty"`
+	Err         string      `json:"error,omitempty"` // the replay failed: the batch is kept
 }
 
 // FailedReplay is what ReplayFailed did.

@@ -20,7 +20,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -44,7 +44,7 @@ type downWarehouse struct {
 	down *atomic.Bool
 }
 
-func (w downWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+func (w downWarehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	if w.down.Load() {
 		return nil, errors.New("warehouse unreachable")
 	}
@@ -57,7 +57,7 @@ func newFailRig(t *testing.T) *failRig {
 	clock := func() time.Time { return now }
 	r := &failRig{wh: duckdbtest.New(t), dedupe: memory.NewDedupeWith(memory.DedupeOptions{Now: clock}), state: memory.NewWindowStore(), objects: memory.NewObjects()}
 	p, err := stream.New(stream.Env{Store: r.objects, Dedupe: r.dedupe, Warehouse: downWarehouse{r.wh, &r.down}, State: r.state,
-		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "raw", Quarantine: "quarantine"},
+		Decoder: avro.NewDecoder(nil), Buckets: port.Buckets{Raw: "raw", Quarantine: "quarantine"},
 		Config: stream.Config{IdleTimeout: -1}, Now: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func newFailRig(t *testing.T) *failRig {
 
 // deliver hands a batch to the handler as the mapping would: up to
 // attempts invocations; when all fail, the on-failure destination gets it.
-func (r *failRig) deliver(t *testing.T, msgs []pipeline.Message, attempts int) (gaveUp bool) {
+func (r *failRig) deliver(t *testing.T, msgs []port.Message, attempts int) (gaveUp bool) {
 	t.Helper()
 	ctx := context.Background()
 	e := awsevents.NewKafkaEvent(mskARN, msgs)
@@ -147,11 +147,11 @@ var topics = []string{"pageviews", "social_sales"}
 // scenarioStream is a seeded JSON stream of the two topics, 120 messages
 // each at offsets 0-119 of partition 0, with late and malformed messages
 // and duplicates (the same event again at a later offset).
-func scenarioStream(t *testing.T) map[string][]pipeline.Message {
+func scenarioStream(t *testing.T) map[string][]port.Message {
 	t.Helper()
 	g := sim.NewGenerator(sim.Config{Seed: 12, Rate: 0.5, MaxEvents: 2500, DuplicatePct: 3, LatePct: 4, MalformedPct: 3,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
-	out := map[string][]pipeline.Message{}
+	out := map[string][]port.Message{}
 	for {
 		ev, ok := g.Next()
 		if !ok {
@@ -160,7 +160,7 @@ func scenarioStream(t *testing.T) map[string][]pipeline.Message {
 		if ev.Topic != "social_sales" && ev.Topic != "pageviews" || len(out[ev.Topic]) == 120 {
 			continue
 		}
-		out[ev.Topic] = append(out[ev.Topic], pipeline.Message{Topic: ev.Topic, Offset: int64(len(out[ev.Topic])), Key: ev.Key, Value: ev.Value,
+		out[ev.Topic] = append(out[ev.Topic], port.Message{Topic: ev.Topic, Offset: int64(len(out[ev.Topic])), Key: ev.Key, Value: ev.Value,
 			Timestamp: g.Clock().UnixMilli()})
 	}
 	if err := g.Err(); err != nil {
@@ -205,14 +205,14 @@ func TestFailedBatchRecoveries(t *testing.T) {
 	ctx := context.Background()
 	in := scenarioStream(t)
 	social, views := in["social_sales"], in["pageviews"]
-	copies := make([]pipeline.Message, 40)
+	copies := make([]port.Message, 40)
 	for i := range copies {
 		copies[i] = social[40+i]
 		copies[i].Offset = 120 + int64(i)
 	}
-	before := [][]pipeline.Message{social[:40], views[:40]}
-	after := [][]pipeline.Message{views[40:80], social[80:], views[80:]}
-	deliverAll := func(t *testing.T, r *failRig, bs ...[]pipeline.Message) {
+	before := [][]port.Message{social[:40], views[:40]}
+	after := [][]port.Message{views[40:80], social[80:], views[80:]}
+	deliverAll := func(t *testing.T, r *failRig, bs ...[]port.Message) {
 		t.Helper()
 		for _, b := range bs {
 			if r.deliver(t, b, 3) {
@@ -242,7 +242,7 @@ func TestFailedBatchRecoveries(t *testing.T) {
 		}
 		return r
 	}
-	replay := func(t *testing.T, r *failRig, want pipeline.Counts, redelivered int64) {
+	replay := func(t *testing.T, r *failRig, want port.Counts, redelivered int64) {
 		t.Helper()
 		res, err := r.h.ReplayFailed(ctx, r.dest)
 		if err != nil {
@@ -267,17 +267,17 @@ func TestFailedBatchRecoveries(t *testing.T) {
 
 	t.Run("replayed", func(t *testing.T) {
 		clean := newFailRig(t)
-		deliverAll(t, clean, append(append(append([][]pipeline.Message{}, before...), after...), social[40:80])...)
+		deliverAll(t, clean, append(append(append([][]port.Message{}, before...), after...), social[40:80])...)
 		r := failing(t)
-		replay(t, r, pipeline.Counts{Received: 40, Loaded: 40 - rejected, Rejected: rejected, Late: lateIn(t, clean, 40, 79)}, 0)
+		replay(t, r, port.Counts{Received: 40, Loaded: 40 - rejected, Rejected: rejected, Late: lateIn(t, clean, 40, 79)}, 0)
 		sameOutcome(t, r.outcome(t), clean.outcome(t))
 	})
 	t.Run("reproduced", func(t *testing.T) {
 		clean := newFailRig(t)
-		deliverAll(t, clean, append(append(append([][]pipeline.Message{}, before...), after...), copies, social[40:80])...)
+		deliverAll(t, clean, append(append(append([][]port.Message{}, before...), after...), copies, social[40:80])...)
 		r := failing(t)
 		deliverAll(t, r, copies)
-		replay(t, r, pipeline.Counts{Received: 40, Rejected: rejected, Duplicate: 40 - rejected}, 0)
+		replay(t, r, port.Counts{Received: 40, Rejected: rejected, Duplicate: 40 - rejected}, 0)
 		sameOutcome(t, r.outcome(t), clean.outcome(t))
 	})
 	t.Run("redelivered", func(t *testing.T) {
@@ -292,7 +292,7 @@ func TestFailedBatchRecoveries(t *testing.T) {
 		r.down.Store(false)
 		deliverAll(t, r, social[40:80]) // the mapping did not commit past it
 		deliverAll(t, r, after...)
-		replay(t, r, pipeline.Counts{}, 40)
+		replay(t, r, port.Counts{}, 40)
 		sameOutcome(t, r.outcome(t), clean.outcome(t))
 	})
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
@@ -58,7 +58,7 @@ const StaleMargin = time.Hour
 
 // Gold computes the gold layer in a warehouse.
 type Gold struct {
-	Warehouse pipeline.Warehouse
+	Warehouse port.Warehouse
 	Now       func() time.Time // default time.Now
 
 	mu       sync.Mutex

@@ -13,8 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func TestErrorName(t *testing.T) {
@@ -24,8 +25,8 @@ func TestErrorName(t *testing.T) {
 		want      string
 		permanent bool
 	}{
-		{"not a dataset", fmt.Errorf("cleaning: %w", pipeline.ErrNotADataset), handlers.ErrorNotADataset, true},
-		{"data tests", fmt.Errorf("x: %w", pipeline.ErrDataTests), handlers.ErrorDataTestsFailed, true},
+		{"not a dataset", fmt.Errorf("cleaning: %w", port.ErrNotADataset), handlers.ErrorNotADataset, true},
+		{"data tests", fmt.Errorf("x: %w", port.ErrDataTests), handlers.ErrorDataTestsFailed, true},
 		{"bad input", fmt.Errorf("%w: no file", handlers.ErrBadInput), handlers.ErrorBadInput, true},
 		{"named", &handlers.NamedError{Name: "Custom", Err: errors.New("x")}, "Custom", false},
 		{"anything else", errors.New("connection reset"), handlers.ErrorPulse, false},
@@ -140,12 +141,12 @@ func TestGoldFunction(t *testing.T) {
 // TestCleanFunctionModes: a mode outside the contract, or a file without
 // bucket and key, is BadInput (not retried).
 func TestCleanFunctionModes(t *testing.T) {
-	b := &handlers.Batch{Env: &pipeline.Env{}}
+	b := &handlers.Batch{Env: &batch.Env{}}
 	for _, in := range []handlers.CleanInput{
-		{Mode: "shred", File: pipeline.FileDrop{Bucket: "b", Key: "k"}},
+		{Mode: "shred", File: port.FileDrop{Bucket: "b", Key: "k"}},
 		{Mode: handlers.ModeClean},
 		{Mode: handlers.ModeSplit},
-		{Mode: handlers.ModeCombine, File: pipeline.FileDrop{Bucket: "b"}},
+		{Mode: handlers.ModeCombine, File: port.FileDrop{Bucket: "b"}},
 		{Mode: handlers.ModeQuarantine},
 	} {
 		if _, err := b.CleanFunction(context.Background(), in); handlers.ErrorName(err) != handlers.ErrorBadInput {

@@ -10,8 +10,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/datatest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -36,13 +37,13 @@ type Stream struct {
 	// so the tests wake the warehouse that often and no more. Whole-table
 	// checks are too dear for every micro-batch. A failing test is logged
 	// and shown on the dashboard; it never fails the tick.
-	Tests      datatest.Warehouse
+	Tests      port.Warehouse
 	TestsEvery time.Duration
 	Now        func() time.Time // default time.Now
 	// Platforms, when set, is the platform registry, read again before a
 	// batch once it is a minute old (the cleaning of social_sales,
 	// live_streaming and video_interactions standardizes platforms).
-	Platforms *pipeline.PlatformRegistry
+	Platforms *batch.PlatformRegistry
 }
 
 // IdleTickSource is the eventSource of the scheduled empty batch that
@@ -56,7 +57,7 @@ const DefaultStreamTestsEvery = 15 * time.Minute
 // StreamOutput is what one invocation did, per topic.
 type StreamOutput struct {
 	Records int                            `json:"records"`
-	Counts  pipeline.Counts                `json:"counts"`
+	Counts  port.Counts                    `json:"counts"`
 	Topics  map[string]*stream.TopicResult `json:"topics"`
 	Metrics int                            `json:"metricRows"`
 	Late    int                            `json:"lateRows"`

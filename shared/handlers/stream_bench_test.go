@@ -15,7 +15,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -30,7 +30,7 @@ func (w *nullWarehouse) Merge(_ context.Context, _ table.Schema, rows []table.Ro
 	return len(rows), nil
 }
 func (w *nullWarehouse) Exec(context.Context, string) error { return nil }
-func (w *nullWarehouse) BeginLoad(context.Context) (pipeline.Loader, error) {
+func (w *nullWarehouse) BeginLoad(context.Context) (port.Loader, error) {
 	return &nullLoader{w: w}, nil
 }
 
@@ -84,13 +84,13 @@ func benchHandler(b *testing.B, format string) {
 	}
 	g := sim.NewGenerator(cfg)
 	offsets := map[string]int64{}
-	var msgs []pipeline.Message
+	var msgs []port.Message
 	for {
 		ev, ok := g.Next()
 		if !ok {
 			break
 		}
-		msgs = append(msgs, pipeline.Message{Topic: ev.Topic, Offset: offsets[ev.Topic], Key: ev.Key, Value: ev.Value, Timestamp: cfg.Start.UnixMilli()})
+		msgs = append(msgs, port.Message{Topic: ev.Topic, Offset: offsets[ev.Topic], Key: ev.Key, Value: ev.Value, Timestamp: cfg.Start.UnixMilli()})
 		offsets[ev.Topic]++
 	}
 	var kes []events.KafkaEvent
@@ -99,7 +99,7 @@ func benchHandler(b *testing.B, format string) {
 	}
 	newHandler := func() *handlers.Stream {
 		p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: &nullWarehouse{},
-			State: memory.NewWindowStore(), Decoder: dec, Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"},
+			State: memory.NewWindowStore(), Decoder: dec, Buckets: port.Buckets{Raw: "r", Quarantine: "q"},
 			Config: stream.Config{IdleTimeout: -1}})
 		if err != nil {
 			b.Fatal(err)

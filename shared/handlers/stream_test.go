@@ -17,7 +17,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	testcorpora "github.com/pulse-analytics/pulse/tests/corpora"
 )
@@ -26,7 +26,7 @@ func newStream(t *testing.T) (*handlers.Stream, *duckdb.Warehouse) {
 	t.Helper()
 	wh := duckdbtest.New(t)
 	p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: wh, State: memory.NewWindowStore(),
-		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
+		Decoder: avro.NewDecoder(nil), Buckets: port.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestStreamHandlerCorpora(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Records != 1 || out.Counts != (pipeline.Counts{Received: 1, Rejected: 1}) {
+			if out.Records != 1 || out.Counts != (port.Counts{Received: 1, Rejected: 1}) {
 				t.Fatalf("output %+v", out)
 			}
 			_, rows, err := wh.Query(context.Background(), "SELECT FIELD, RECORD FROM PULSE_REJECTS")
@@ -74,7 +74,7 @@ func TestStreamHandlerCorpora(t *testing.T) {
 func TestStreamHandlerPoison(t *testing.T) {
 	h, wh := newStream(t)
 	ts := time.Date(2024, 2, 3, 17, 30, 0, 0, time.UTC).UnixMilli()
-	e := awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []pipeline.Message{
+	e := awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []port.Message{
 		{Topic: "social_sales", Offset: 7, Timestamp: ts, Value: []byte(`{"ID":"a","Kota":"Bogor","Sosial_Media":"X","Usage_Count":1,"Sales":2,"Visitors":10,"PageVisitors":5,"Conversion":1,"Ts":1706981205}`)},
 		{Topic: "social_sales", Offset: 8, Timestamp: ts, Value: []byte(`{}`)},
 		{Topic: "social_sales", Offset: 9, Timestamp: ts, Value: []byte(`{"ID":"b","Kota":"Bogor","Sosial_Media":"X","Usage_Count":1,"Sales":2,"Visitors":20,"PageVisitors":5,"Conversion":1,"Ts":1706981206}`)},
@@ -84,7 +84,7 @@ func TestStreamHandlerPoison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Counts != (pipeline.Counts{Received: 3, Loaded: 2, Rejected: 1}) {
+	if out.Counts != (port.Counts{Received: 3, Loaded: 2, Rejected: 1}) {
 		t.Fatalf("counts %s", out.Counts)
 	}
 	_, rows, _ := wh.Query(context.Background(), "SELECT ROW_POS, FIELD, RECORD FROM PULSE_REJECTS")
@@ -111,7 +111,7 @@ func TestStreamHandlerDataTests(t *testing.T) {
 	now := time.Date(2026, 12, 7, 21, 0, 30, 0, time.UTC) // 30 s into a quarter hour
 	h.Tests, h.Now = wh, func() time.Time { return now }
 	signIn := func(offset int64, user int) events.KafkaEvent {
-		return awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []pipeline.Message{{
+		return awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x", []port.Message{{
 			Topic: "sign_in", Offset: offset, Timestamp: time.Date(2024, 2, 3, 17, 30, 0, 0, time.UTC).UnixMilli(),
 			Value: fmt.Appendf(nil, `{"timestamp":"2024-02-03T17:30:00Z","event_name":"sign_in","user_id":%d}`, user),
 		}})

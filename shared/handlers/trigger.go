@@ -8,20 +8,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
-
-// Starter starts a workflow execution by name. Starting a name that was
-// already started starts nothing new (Step Functions' own rule for
-// StartExecution with the same name). Implementations: shared/adapters/sfn
-// on AWS, localstack/stack in process.
-type Starter interface {
-	Start(ctx context.Context, name string, input []byte) (started bool, err error)
-}
 
 // Trigger turns S3 notifications into batch workflow executions.
 type Trigger struct {
-	Starter Starter
+	Starter port.Starter
 }
 
 // TriggerOutput lists the executions a notification asked for.
@@ -32,8 +25,8 @@ type TriggerOutput struct {
 
 // ExecutionName is the execution name of a file version: derived from
 // bucket, key and version (or ETag), at most 80 characters.
-func ExecutionName(d pipeline.FileDrop) string {
-	name := pipeline.FileID(d)
+func ExecutionName(d port.FileDrop) string {
+	name := batch.FileID(d)
 	if len(name) > 80 {
 		name = name[len(name)-80:]
 	}

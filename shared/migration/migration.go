@@ -14,15 +14,16 @@ import (
 	"fmt"
 
 	"github.com/pulse-analytics/pulse/dashboards/views"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
 // Apply brings wh to the current DDL: the loaded tables, the gold tables
 // and the views. Running it again changes nothing.
-func Apply(ctx context.Context, wh pipeline.Warehouse) error {
-	if err := wh.Migrate(ctx, pipeline.Schemas()); err != nil {
+func Apply(ctx context.Context, wh port.Warehouse) error {
+	if err := wh.Migrate(ctx, batch.Schemas()); err != nil {
 		return fmt.Errorf("migrating the warehouse tables: %w", err)
 	}
 	if err := views.Setup(ctx, wh); err != nil {
@@ -36,7 +37,7 @@ func Apply(ctx context.Context, wh pipeline.Warehouse) error {
 func Statements() []string {
 	d := sqlmodel.Snowflake
 	var out []string
-	for _, s := range pipeline.Schemas() {
+	for _, s := range batch.Schemas() {
 		out = append(out, d.CreateTable(s))
 	}
 	for _, s := range star.Gold() {

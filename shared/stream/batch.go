@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -65,7 +65,7 @@ type batch struct {
 	highs map[string]int64
 }
 
-func newBatch(p *Pipeline, msgs []pipeline.Message) *batch {
+func newBatch(p *Pipeline, msgs []port.Message) *batch {
 	b := &batch{p: p, now: p.now(), res: &Result{Topics: map[string]*TopicResult{}}}
 	b.out = newOutputs(b.now)
 	if p.snowpipe() {
@@ -231,10 +231,10 @@ func (b *batch) owner() string {
 // commits its own claims only, never those its crashed run made for
 // records the redelivery does not hold (they move to the transaction of
 // the batch that does, as retries by the same origin).
-func batchTxn(msgs []*pipeline.Message) string {
+func batchTxn(msgs []*port.Message) string {
 	less := func(i, j int) bool { return positionLess(msgs[i], msgs[j]) }
 	if !sort.SliceIsSorted(msgs, less) { // the mapping's order already is
-		msgs = append([]*pipeline.Message(nil), msgs...)
+		msgs = append([]*port.Message(nil), msgs...)
 		sort.SliceStable(msgs, func(i, j int) bool { return positionLess(msgs[i], msgs[j]) })
 	}
 	h := md5.New()
@@ -251,7 +251,7 @@ func batchTxn(msgs []*pipeline.Message) string {
 	return "batch-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-func positionLess(a, b *pipeline.Message) bool {
+func positionLess(a, b *port.Message) bool {
 	if a.Topic != b.Topic {
 		return a.Topic < b.Topic
 	}
@@ -263,7 +263,7 @@ func positionLess(a, b *pipeline.Message) bool {
 
 // txnID is the batch's dedupe transaction (batchTxn).
 func (b *batch) txnID() string {
-	msgs := make([]*pipeline.Message, len(b.recs))
+	msgs := make([]*port.Message, len(b.recs))
 	for i, r := range b.recs {
 		msgs[i] = r.msg
 	}
@@ -411,7 +411,7 @@ func (b *batch) clean(ctx context.Context) error {
 // deduplicated: the latest row wins.
 func (b *batch) dedupe(ctx context.Context) error {
 	type pending struct {
-		claims []pipeline.Claim
+		claims []port.Claim
 		recs   []*rec
 	}
 	var names []string
@@ -427,7 +427,7 @@ func (b *batch) dedupe(ctx context.Context) error {
 			by[name] = pd
 			names = append(names, name)
 		}
-		pd.claims = append(pd.claims, pipeline.Claim{Key: r.ds.cl.Key(r.row), Origin: r.origin()})
+		pd.claims = append(pd.claims, port.Claim{Key: r.ds.cl.Key(r.row), Origin: r.origin()})
 		pd.recs = append(pd.recs, r)
 	}
 	sort.Strings(names)
@@ -448,12 +448,12 @@ func (b *batch) dedupe(ctx context.Context) error {
 		}
 		for i, o := range outs {
 			switch o {
-			case pipeline.Duplicate:
+			case port.Duplicate:
 				pd.recs[i].status = statusDuplicate
-			case pipeline.Held:
+			case port.Held:
 				// Another batch or file still in flight holds the key:
 				// whether this is a duplicate depends on how that ends.
-				return fmt.Errorf("dedupe key of %s is claimed by work still in flight: %w", pd.recs[i].origin(), pipeline.ErrClaimHeld)
+				return fmt.Errorf("dedupe key of %s is claimed by work still in flight: %w", pd.recs[i].origin(), port.ErrClaimHeld)
 			}
 		}
 	}
@@ -587,12 +587,12 @@ func (ts *topicState) source() string {
 }
 
 // quarantineRecord is a rejected record as kept in the quarantine bucket.
-func (b *batch) quarantineRecord(r *rec) pipeline.QuarantineRecord {
+func (b *batch) quarantineRecord(r *rec) port.QuarantineRecord {
 	name := r.msg.Topic
 	if r.ds != nil {
 		name = r.ds.spec.Name
 	}
-	return pipeline.QuarantineRecord{
+	return port.QuarantineRecord{
 		Dataset: name, Origin: r.msg.Topic + "/" + itoa(int64(r.msg.Partition)), Source: "kafka://" + r.origin(),
 		Pos: r.msg.Offset, Field: r.rejField, Reason: r.rejReason, Record: r.text(),
 	}
@@ -629,7 +629,7 @@ func (b *batch) quarantine(ctx context.Context) error {
 func (b *batch) account() {
 	for _, ts := range b.topics {
 		c := &ts.res.Counts
-		*c = pipeline.Counts{}
+		*c = port.Counts{}
 		ts.res.Redelivered = 0
 		for _, r := range ts.recs {
 			switch r.status {
@@ -664,7 +664,7 @@ func (b *batch) merge(ctx context.Context) error {
 		case statusLoaded:
 			b.addFacts(r)
 		case statusRejected:
-			b.outFor(r.procName()).add(star.Rejects, pipeline.RejectRow(b.quarantineRecord(r), at))
+			b.outFor(r.procName()).add(star.Rejects, port.RejectRow(b.quarantineRecord(r), at))
 		}
 	}
 	for _, ts := range b.topics {
@@ -687,7 +687,7 @@ func (b *batch) merge(ctx context.Context) error {
 	}
 	for _, o := range orphans { // their records are quarantined and staged again under this batch's keys
 		for _, obj := range []struct{ bucket, key string }{{b.p.env.Buckets.Quarantine, o.quarantine}, {b.p.env.Buckets.Staging, o.staging}} {
-			if err := b.p.env.Store.Delete(ctx, obj.bucket, obj.key); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+			if err := b.p.env.Store.Delete(ctx, obj.bucket, obj.key); err != nil && !errors.Is(err, port.ErrNotFound) {
 				b.p.log().Warn("stream: removing an object of a superseded batch", "bucket", obj.bucket, "key", obj.key, "err", err)
 			}
 		}

@@ -4,7 +4,7 @@
 // registry), cleaned with the same dataset specs as the batch files,
 // deduplicated by origin, folded into event-time windows and sessions,
 // and loaded into the warehouse; rejects are quarantined with their
-// reasons. It takes []pipeline.Message and imports no AWS SDK or Lambda
+// reasons. It takes []port.Message and imports no AWS SDK or Lambda
 // type; shared/handlers adapts it to events.KafkaEvent.
 //
 // # One batch, and why a retry is harmless
@@ -171,7 +171,7 @@
 // Replay takes a dataset's quarantined records (stream/<dataset>/ in the
 // quarantine bucket) back through the stream path after a fix, e.g. a
 // platform added to the platform registry (`pulse replay --dataset
-// social_sales --add-platform Myspace`, pipeline.PlatformRegistry). Each record is re-cleaned with
+// social_sales --add-platform Myspace`, batch.PlatformRegistry). Each record is re-cleaned with
 // today's spec and keeps its original position, topic/partition/offset,
 // as its dedupe origin: a record whose event was loaded meanwhile from
 // another position is a duplicate, never a second copy. One that passes

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Abandon is told that the event-source mapping gave up on a batch (it
@@ -24,14 +24,14 @@ import (
 // failed after its state was saved, e.g. committing its claims), its
 // effect stands and nothing is released. Without the call the claims are
 // released all the same once ClaimTimeout has passed.
-func (p *Pipeline) Abandon(ctx context.Context, msgs []pipeline.Message) error {
+func (p *Pipeline) Abandon(ctx context.Context, msgs []port.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ledgers := map[string]ledger{}
-	ptrs := make([]*pipeline.Message, len(msgs))
+	ptrs := make([]*port.Message, len(msgs))
 	for i := range msgs {
 		m := &msgs[i]
 		ptrs[i] = m
@@ -53,7 +53,7 @@ func (p *Pipeline) Abandon(ctx context.Context, msgs []pipeline.Message) error {
 		}
 	}
 	txn := batchTxn(ptrs)
-	if err := p.env.Dedupe.Abort(ctx, txn); err != nil && !errors.Is(err, pipeline.ErrTxnCommitted) {
+	if err := p.env.Dedupe.Abort(ctx, txn); err != nil && !errors.Is(err, port.ErrTxnCommitted) {
 		return fmt.Errorf("abandoning a failed batch: releasing its dedupe claims (%s): %w", txn, err)
 	}
 	return nil

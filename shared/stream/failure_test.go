@@ -14,14 +14,14 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
 // sales returns social_sales records at offsets from..to of partition 0,
 // one a minute from 12:00 (ID s<offset>, Instagram).
-func sales(from, to int64) []pipeline.Message {
-	var out []pipeline.Message
+func sales(from, to int64) []port.Message {
+	var out []port.Message
 	for o := from; o <= to; o++ {
 		out = append(out, socialAt(o, fmt.Sprintf("s%d", o), "Instagram", int(o), 100))
 	}
@@ -67,7 +67,7 @@ func TestGapIsRecordedAndFilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr := res.Topics["social_sales"]; tr.Counts != (pipeline.Counts{Received: 3, Loaded: 3}) || tr.Redelivered != 0 {
+	if tr := res.Topics["social_sales"]; tr.Counts != (port.Counts{Received: 3, Loaded: 3}) || tr.Redelivered != 0 {
 		t.Fatalf("the failed batch brought back: %+v; want 3 received and loaded", tr)
 	}
 	if g := gapsOf(t, r); g != "[]" {
@@ -77,12 +77,12 @@ func TestGapIsRecordedAndFilled(t *testing.T) {
 		t.Fatalf("%d facts; want 9", n)
 	}
 	before := r.state.dump(t)
-	for _, b := range [][]pipeline.Message{sales(3, 5), sales(0, 8)} {
+	for _, b := range [][]port.Message{sales(3, 5), sales(0, 8)} {
 		res, err := r.p.Process(ctx, b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tr := res.Topics["social_sales"]; tr.Counts != (pipeline.Counts{}) || tr.Redelivered != int64(len(b)) {
+		if tr := res.Topics["social_sales"]; tr.Counts != (port.Counts{}) || tr.Redelivered != int64(len(b)) {
 			t.Fatalf("redelivery of %d records: %+v", len(b), tr)
 		}
 	}
@@ -112,7 +112,7 @@ func TestFirstBatchOfAPartitionFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := res.Topics["social_sales"].Counts; c != (pipeline.Counts{Received: 3, Loaded: 3}) {
+	if c := res.Topics["social_sales"].Counts; c != (port.Counts{Received: 3, Loaded: 3}) {
 		t.Fatalf("the failed first batch brought back: %s; want 3 loaded", c)
 	}
 	if g := gapsOf(t, r); g != "[offsets 3-5 of social_sales/0 were never processed]" {
@@ -141,7 +141,7 @@ func TestFirstBatchOfAPartitionFailed(t *testing.T) {
 func TestQuarantineReplayOfAFailedBatch(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, stream.Config{IdleTimeout: -1})
-	failed := []pipeline.Message{socialAt(3, "m3", "Myspace", 3, 100), socialAt(4, "s4", "Instagram", 4, 100)}
+	failed := []port.Message{socialAt(3, "m3", "Myspace", 3, 100), socialAt(4, "s4", "Instagram", 4, 100)}
 	if _, err := r.p.Process(ctx, sales(0, 2)); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestQuarantineReplayOfAFailedBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := res.Topics["social_sales"].Counts; c != (pipeline.Counts{Received: 2, Loaded: 2}) {
+	if c := res.Topics["social_sales"].Counts; c != (port.Counts{Received: 2, Loaded: 2}) {
 		t.Fatalf("the failed batch after the fix: %s; want 2 loaded", c)
 	}
 	rr, err = r.p.Replay(ctx, "social_sales")
@@ -186,7 +186,7 @@ func TestQuarantineReplayOfAFailedBatch(t *testing.T) {
 // the warehouse is down, and the batch must fail.
 type step struct {
 	name  string
-	msgs  []pipeline.Message
+	msgs  []port.Message
 	at    time.Duration
 	fails bool
 	err   error // the batch must fail with this error (errors.Is)
@@ -228,11 +228,11 @@ func sameAsClean(t *testing.T, got, clean *rig) {
 
 // socialStream is the social_sales part of a seeded stream: n messages at
 // offsets 0..n-1 of partition 0, with late and malformed ones.
-func socialStream(t *testing.T, n int) []pipeline.Message {
+func socialStream(t *testing.T, n int) []port.Message {
 	t.Helper()
 	msgs, _ := simMessages(t, sim.Config{Seed: 21, Rate: 0.5, MaxEvents: 2500, LatePct: 4, MalformedPct: 3,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
-	var social []pipeline.Message
+	var social []port.Message
 	for _, m := range msgs {
 		if m.Topic == "social_sales" {
 			social = append(social, m)
@@ -264,7 +264,7 @@ func socialStream(t *testing.T, n int) []pipeline.Message {
 // failed would have counted them in their windows.
 func TestReproducedAfterClaimDeadline(t *testing.T) {
 	social := socialStream(t, 120)
-	copies := make([]pipeline.Message, 40)
+	copies := make([]port.Message, 40)
 	for i := range copies {
 		copies[i] = social[40+i]
 		copies[i].Offset = 120 + int64(i)
@@ -284,7 +284,7 @@ func TestReproducedAfterClaimDeadline(t *testing.T) {
 		{name: "40-79", msgs: social[40:80], fails: true},
 		{name: "40-79 retried", msgs: social[40:80], at: time.Second, fails: true},
 		{name: "80-119", msgs: social[80:], at: time.Minute},
-		{name: "copies before the claim deadline", msgs: copies, at: timeout, err: pipeline.ErrClaimHeld},
+		{name: "copies before the claim deadline", msgs: copies, at: timeout, err: port.ErrClaimHeld},
 		{name: "copies", msgs: copies, at: timeout + 2*time.Minute},
 		{name: "40-79", msgs: social[40:80], at: timeout + 3*time.Minute},
 	})
@@ -372,7 +372,7 @@ func leaseTakeoverAfterCrash(t *testing.T, killStep string, mode stream.LoadMode
 	first, rest := batches(msgs[:200], 100), batches(msgs[200:], 15)
 
 	clean := newRig(t, cfg)
-	for _, b := range append(append([][]pipeline.Message{}, first...), rest...) {
+	for _, b := range append(append([][]port.Message{}, first...), rest...) {
 		if _, err := clean.p.Process(ctx, b); err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/events/sim"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -18,23 +18,23 @@ func at(day, hour, minute int) string {
 	return time.Date(2024, 2, day, hour, minute, 0, 0, time.UTC).Format(time.RFC3339)
 }
 
-func registration(offset int64, user int, ts string) pipeline.Message {
+func registration(offset int64, user int, ts string) port.Message {
 	return msg("consumer_registration", offset, fmt.Sprintf(`{"timestamp": %q, "event_name": "consumer_registration", "user_id": %d, "age": 30, "masked_email": "****@gmail.com", "preferred_language": "eng"}`, ts, user))
 }
 
-func sign(topic string, offset int64, user int, ts string) pipeline.Message {
+func sign(topic string, offset int64, user int, ts string) port.Message {
 	return msg(topic, offset, fmt.Sprintf(`{"timestamp": %q, "event_name": %q, "user_id": %d}`, ts, topic, user))
 }
 
-func addToCart(offset int64, cart, item, ts string) pipeline.Message {
+func addToCart(offset int64, cart, item, ts string) port.Message {
 	return msg("added_to_cart", offset, fmt.Sprintf(`{"timestamp": %q, "event_name": "added_to_cart", "item_id": %q, "user_id": 1, "cart_id": %q}`, ts, item, cart))
 }
 
-func checkout(offset int64, cart, ts string) pipeline.Message {
+func checkout(offset int64, cart, ts string) port.Message {
 	return msg("checkout_to_cart", offset, fmt.Sprintf(`{"timestamp": %q, "event_name": "checkout_to_cart", "user_id": 1, "cart_id": %q, "payment_method": "Card"}`, ts, cart))
 }
 
-func pageview(offset int64, hour, minute int) pipeline.Message {
+func pageview(offset int64, hour, minute int) port.Message {
 	ms := time.Date(2024, 2, 3, hour, minute, 0, 0, time.UTC).UnixMilli()
 	return msg("pageviews", offset, fmt.Sprintf(`{"session_id": "s1", "user_id": 77, "source": "Homepage", "event_timestamp": %d}`, ms))
 }
@@ -71,7 +71,7 @@ func TestLateRecordsAreLoaded(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, stream.Config{IdleTimeout: -1})
 	movies := sim.Movies()[:4]
-	var catalog []pipeline.Message
+	var catalog []port.Message
 	for i, m := range movies {
 		catalog = append(catalog, msg("movies_catalog_enriched", int64(i), fmt.Sprintf(`{"item_id": %q, "title": %q, "genre": %q, "list_price_raw": %q, "price": %v, "currency": "USD"}`,
 			m.ItemID, m.Title, m.Genre, m.ListPrice, m.Price)))
@@ -92,7 +92,7 @@ func TestLateRecordsAreLoaded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := map[string]pipeline.Counts{}
+	counts := map[string]port.Counts{}
 	add := func(res *stream.Result) {
 		for topic, tr := range res.Topics {
 			c := counts[topic]
@@ -106,7 +106,7 @@ func TestLateRecordsAreLoaded(t *testing.T) {
 	}
 	add(res)
 	r.now = time.Date(2024, 2, 12, 12, 0, 0, 0, time.UTC) // within a day of the next events
-	res, err = r.p.Process(ctx, batches([]pipeline.Message{
+	res, err = r.p.Process(ctx, batches([]port.Message{
 		addToCart(6, cartE, m(0), at(12, 9, 59)),
 		checkout(2, cartA2, at(3, 10, 12)), checkout(3, cartE, at(12, 10, 0)), checkout(4, cartF, at(3, 11, 0)),
 	}, 10)[0])
@@ -119,7 +119,7 @@ func TestLateRecordsAreLoaded(t *testing.T) {
 	}
 
 	// Received = loaded + rejected + duplicate; late is part of loaded.
-	for topic, want := range map[string]pipeline.Counts{
+	for topic, want := range map[string]port.Counts{
 		"social_sales":          {Received: 3, Loaded: 3, Late: 1},
 		"consumer_registration": {Received: 3, Loaded: 3, Late: 1},
 		"sign_in":               {Received: 3, Loaded: 3, Late: 1},

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -127,7 +127,7 @@ type factPart struct {
 	t         *table.Schema
 	topic     string
 	partition int32
-	rows      []pipeline.AppendRow
+	rows      []port.AppendRow
 	end       int64
 }
 
@@ -174,7 +174,7 @@ func (p *Pipeline) stageOutputs(ctx context.Context, proc string, out *outputs, 
 			return fmt.Errorf("staging rows of %s: %w", t.Name, err)
 		}
 		v := tok + 1
-		ar := make([]pipeline.AppendRow, 0, len(rows)+len(dels))
+		ar := make([]port.AppendRow, 0, len(rows)+len(dels))
 		sort.Strings(dels)
 		key := t.Index(t.Key[0])
 		for _, id := range dels {
@@ -183,12 +183,12 @@ func (p *Pipeline) stageOutputs(ctx context.Context, proc string, out *outputs, 
 				cells[i] = table.Cell{Null: true}
 			}
 			cells[key] = table.Cell{S: id}
-			ar = append(ar, pipeline.AppendRow{Token: v, Cells: stagingCells(cells, len(t.Columns), proc, v, len(ar), true)})
+			ar = append(ar, port.AppendRow{Token: v, Cells: stagingCells(cells, len(t.Columns), proc, v, len(ar), true)})
 		}
 		for _, r := range rows {
 			cells := make(table.Row, len(st.Columns))
 			copy(cells, r)
-			ar = append(ar, pipeline.AppendRow{Token: v, Cells: stagingCells(cells, len(t.Columns), proc, v, len(ar), false)})
+			ar = append(ar, port.AppendRow{Token: v, Cells: stagingCells(cells, len(t.Columns), proc, v, len(ar), false)})
 		}
 		if err := p.env.Appender.Append(ctx, st, proc, ar, v); err != nil {
 			return fmt.Errorf("staging %d rows of %s: %w", len(ar), t.Name, err)
@@ -449,7 +449,7 @@ func (b *batch) appendFact(r *rec, t *table.Schema, row table.Row) {
 		}
 		b.facts = append(b.facts, fp)
 	}
-	fp.rows = append(fp.rows, pipeline.AppendRow{Token: r.msg.Offset, Cells: row})
+	fp.rows = append(fp.rows, port.AppendRow{Token: r.msg.Offset, Cells: row})
 }
 
 // load writes what the batch produced: one MERGE transaction in the merge

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/events/sim"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -29,7 +29,7 @@ func checkSnowpipeDone(t *testing.T, r *rig) {
 
 // snowpipeStream is a seeded stream of every topic with duplicates, late
 // and malformed messages, in batches of 175.
-func snowpipeStream(t *testing.T) [][]pipeline.Message {
+func snowpipeStream(t *testing.T) [][]port.Message {
 	msgs, _ := simMessages(t, sim.Config{Seed: 3, Rate: 0.5, MaxEvents: 700, DuplicatePct: 4, LatePct: 4, MalformedPct: 2,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
 	return batches(msgs, 175)
@@ -172,7 +172,7 @@ func TestSnowpipeGapIsFilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := res.Topics["social_sales"].Counts; c != (pipeline.Counts{Received: 3, Loaded: 3}) {
+	if c := res.Topics["social_sales"].Counts; c != (port.Counts{Received: 3, Loaded: 3}) {
 		t.Fatalf("the failed batch brought back: %s; want 3 loaded", c)
 	}
 	if n := count(t, r.wh, "SELECT COUNT(*) FROM FACT_SOCIAL_SALES_STAGING"); n != 3 {

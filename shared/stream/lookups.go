@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // lookups answers the joins the processors make against tables other
@@ -17,7 +17,7 @@ import (
 // rows of the current batch, then from the warehouse, where earlier
 // batches merged them. The SQL is the plain subset DuckDB and Snowflake share.
 type lookups struct {
-	wh     pipeline.Warehouse
+	wh     port.Warehouse
 	from   func(table string) string // what to select a table's rows from (Pipeline.source); nil: the table
 	users  map[string]userInfo       // this batch's cleaned users rows (latest)
 	prices map[string]float64        // this batch's catalog rows

@@ -17,12 +17,12 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-var buckets = pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"}
+var buckets = port.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"}
 
 // namedStore is a memory.WindowStore that remembers the names it holds.
 type namedStore struct {
@@ -65,8 +65,8 @@ type rig struct {
 	objects *memory.Objects
 	fail    func(step string) error
 	now     time.Time
-	down    atomic.Bool       // the warehouse fails every load (downWarehouse)
-	app     pipeline.Appender // the snowpipe load mode's (down with the warehouse), else nil
+	down    atomic.Bool   // the warehouse fails every load (downWarehouse)
+	app     port.Appender // the snowpipe load mode's (down with the warehouse), else nil
 }
 
 // downAppender is the rig's appender, down with the warehouse.
@@ -75,7 +75,7 @@ type downAppender struct {
 	down *atomic.Bool
 }
 
-func (a downAppender) Append(ctx context.Context, t table.Schema, channel string, rows []pipeline.AppendRow, end int64) error {
+func (a downAppender) Append(ctx context.Context, t table.Schema, channel string, rows []port.AppendRow, end int64) error {
 	if a.down.Load() {
 		return errors.New("snowpipe unreachable")
 	}
@@ -89,7 +89,7 @@ type downWarehouse struct {
 	down *atomic.Bool
 }
 
-func (w downWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+func (w downWarehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	ld, err := w.Warehouse.BeginLoad(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (w downWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
 }
 
 type downLoader struct {
-	pipeline.Loader
+	port.Loader
 	down *atomic.Bool
 }
 
@@ -142,18 +142,18 @@ func newRig(t *testing.T, cfg stream.Config) *rig {
 
 // simMessages generates a seeded JSON stream and numbers it like Kafka
 // would: one partition per topic (partition 0), offsets from 0.
-func simMessages(t *testing.T, cfg sim.Config) ([]pipeline.Message, []sim.Event) {
+func simMessages(t *testing.T, cfg sim.Config) ([]port.Message, []sim.Event) {
 	t.Helper()
 	g := sim.NewGenerator(cfg)
 	offsets := map[string]int64{}
-	var msgs []pipeline.Message
+	var msgs []port.Message
 	var evs []sim.Event
 	for {
 		ev, ok := g.Next()
 		if !ok {
 			break
 		}
-		msgs = append(msgs, pipeline.Message{Topic: ev.Topic, Offset: offsets[ev.Topic], Key: ev.Key, Value: ev.Value,
+		msgs = append(msgs, port.Message{Topic: ev.Topic, Offset: offsets[ev.Topic], Key: ev.Key, Value: ev.Value,
 			Timestamp: g.Clock().UnixMilli()})
 		offsets[ev.Topic]++
 		evs = append(evs, ev)
@@ -165,10 +165,10 @@ func simMessages(t *testing.T, cfg sim.Config) ([]pipeline.Message, []sim.Event)
 }
 
 // batches cuts msgs into batches of n, each sorted like a Kafka event.
-func batches(msgs []pipeline.Message, n int) [][]pipeline.Message {
-	var out [][]pipeline.Message
+func batches(msgs []port.Message, n int) [][]port.Message {
+	var out [][]port.Message
 	for start := 0; start < len(msgs); start += n {
-		b := append([]pipeline.Message(nil), msgs[start:min(start+n, len(msgs))]...)
+		b := append([]port.Message(nil), msgs[start:min(start+n, len(msgs))]...)
 		sort.SliceStable(b, func(i, j int) bool {
 			if b[i].Topic != b[j].Topic {
 				return b[i].Topic < b[j].Topic

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 	"github.com/pulse-analytics/pulse/shared/window"
@@ -313,9 +313,9 @@ func (p *movieSales) price(ctx context.Context, ready []pending, adds map[string
 // reject records a checkout (or one of its movies) that cannot be counted.
 func (p *movieSales) reject(o *outputs, pe pending, item, field, reason string) {
 	record, _ := json.Marshal(map[string]string{"cart_id": pe.Key, "item_id": item})
-	q := pipeline.QuarantineRecord{Dataset: "movie_sales_metrics", Origin: pe.Origin + "|" + item, Source: "kafka://" + pe.Origin,
+	q := port.QuarantineRecord{Dataset: "movie_sales_metrics", Origin: pe.Origin + "|" + item, Source: "kafka://" + pe.Origin,
 		Field: field, Reason: reason, Record: string(record)}
-	o.add(star.Rejects, pipeline.RejectRow(q, micros(o.now)))
+	o.add(star.Rejects, port.RejectRow(q, micros(o.now)))
 }
 
 func (p *movieSales) results(out window.Output, o *outputs) {

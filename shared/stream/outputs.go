@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
@@ -26,7 +26,7 @@ const (
 
 // rec is one message on its way through a batch.
 type rec struct {
-	msg       *pipeline.Message
+	msg       *port.Message
 	ds        *datasetInfo // nil for a topic Pulse does not know
 	status    int
 	late      bool      // missed every window it could count in (it is still loaded)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/events/sim"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -97,8 +97,8 @@ func TestStateWrittenBeforePartitionWatermarksLoads(t *testing.T) {
 // partitioned numbers msgs as a topic of n partitions would: a message
 // goes to the partition of its key (FNV here: any fixed function of the
 // key will do), offsets count per partition.
-func partitioned(msgs []pipeline.Message, n int) []pipeline.Message {
-	out := make([]pipeline.Message, len(msgs))
+func partitioned(msgs []port.Message, n int) []port.Message {
+	out := make([]port.Message, len(msgs))
 	offsets := map[string]int64{}
 	for i, m := range msgs {
 		h := fnv.New32a()
@@ -126,7 +126,7 @@ func TestPartitionInterleavingDoesNotMatter(t *testing.T) {
 		Start: time.Date(2024, 2, 3, 8, 0, 0, 0, time.UTC)}
 	plain, _ := simMessages(t, cfg)
 	msgs := partitioned(plain, 3)
-	var catalog, rest []pipeline.Message // the catalog first, as the end-to-end tests produce it
+	var catalog, rest []port.Message // the catalog first, as the end-to-end tests produce it
 	for _, m := range msgs {
 		if m.Topic == "movies_catalog_enriched" || m.Topic == "users" {
 			catalog = append(catalog, m)
@@ -134,8 +134,8 @@ func TestPartitionInterleavingDoesNotMatter(t *testing.T) {
 			rest = append(rest, m)
 		}
 	}
-	byPartition := func(order []int32) []pipeline.Message {
-		out := append([]pipeline.Message(nil), catalog...)
+	byPartition := func(order []int32) []port.Message {
+		out := append([]port.Message(nil), catalog...)
 		for _, p := range order {
 			for _, m := range rest {
 				if m.Partition == p {
@@ -145,7 +145,7 @@ func TestPartitionInterleavingDoesNotMatter(t *testing.T) {
 		}
 		return out
 	}
-	run := func(delivered []pipeline.Message) map[string][]string {
+	run := func(delivered []port.Message) map[string][]string {
 		r := newRig(t, stream.Config{IdleTimeout: -1, Partitions: 3})
 		for _, b := range batches(delivered, 100) {
 			if _, err := r.p.Process(ctx, b); err != nil {
@@ -188,7 +188,7 @@ func TestPartitionInterleavingDoesNotMatter(t *testing.T) {
 		sort.Strings(out["PULSE_LATE_EVENTS"])
 		return out
 	}
-	want := run(append(append([]pipeline.Message(nil), catalog...), rest...))
+	want := run(append(append([]port.Message(nil), catalog...), rest...))
 	if n := len(want["PULSE_LATE_EVENTS"]); n == 0 {
 		t.Fatal("no late events: the test would prove little")
 	}

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -29,11 +29,11 @@ const (
 // Rejected (still failing) + Duplicate, and Late counts the loaded records
 // whose windows had all closed.
 type ReplayFile struct {
-	QuarantineKey string          `json:"quarantineKey"`
-	ManifestID    string          `json:"manifestId,omitempty"` // its PULSE_MANIFESTS row; "" when nothing passed
-	Counts        pipeline.Counts `json:"counts"`
-	Metrics       int             `json:"metricRows,omitempty"` // metric rows merged
-	LateRows      int             `json:"lateRows,omitempty"`   // PULSE_LATE_EVENTS rows: one per record and window missed
+	QuarantineKey string      `json:"quarantineKey"`
+	ManifestID    string      `json:"manifestId,omitempty"` // its PULSE_MANIFESTS row; "" when nothing passed
+	Counts        port.Counts `json:"counts"`
+	Metrics       int         `json:"metricRows,omitempty"` // metric rows merged
+	LateRows      int         `json:"lateRows,omitempty"`   // PULSE_LATE_EVENTS rows: one per record and window missed
 	// Pending counts records past the stream's committed position (their
 	// batch has not finished): left in quarantine for a later replay.
 	Pending int64 `json:"pending,omitempty"`
@@ -49,8 +49,8 @@ type ReplayResult struct {
 }
 
 // Total sums the counts of every file.
-func (r *ReplayResult) Total() pipeline.Counts {
-	var c pipeline.Counts
+func (r *ReplayResult) Total() port.Counts {
+	var c port.Counts
 	for _, f := range r.Files {
 		c.Received += f.Counts.Received
 		c.Loaded += f.Counts.Loaded
@@ -103,8 +103,8 @@ func (p *Pipeline) Replay(ctx context.Context, datasetName string) (*ReplayResul
 // quarantined is one line of a quarantine object, and the message it was.
 type quarantined struct {
 	line []byte
-	q    pipeline.QuarantineRecord
-	msg  pipeline.Message
+	q    port.QuarantineRecord
+	msg  port.Message
 }
 
 func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (_ *ReplayFile, err error) {
@@ -217,7 +217,7 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 			b.addFacts(r)
 		}
 		passed[r.origin()] = true
-		replayed = append(replayed, pipeline.RejectID(b.quarantineRecord(r)))
+		replayed = append(replayed, port.RejectID(b.quarantineRecord(r)))
 	}
 	if len(passed) == 0 {
 		if len(stale) > 0 {
@@ -239,7 +239,7 @@ func (p *Pipeline) replayFile(ctx context.Context, d *datasetInfo, key string) (
 		return nil, err
 	}
 	out.Metrics, out.LateRows = res.Metrics, res.Late
-	if err := pipeline.MarkReplayed(ctx, p.env.Warehouse, replayed); err != nil {
+	if err := port.MarkReplayed(ctx, p.env.Warehouse, replayed); err != nil {
 		return nil, err
 	}
 	if err := p.failpoint(StepReplayMerge); err != nil {
@@ -361,16 +361,16 @@ func (p *Pipeline) readQuarantine(ctx context.Context, key string) ([]quarantine
 // ORIGIN is "topic/partition", the position its offset, the record the
 // value as text (valueText). The Kafka timestamp is not kept: a replayed
 // record is ingested at replay time.
-func messageOf(q pipeline.QuarantineRecord) (pipeline.Message, error) {
+func messageOf(q port.QuarantineRecord) (port.Message, error) {
 	i := strings.LastIndexByte(q.Origin, '/')
 	if i <= 0 || !strings.HasPrefix(q.Source, "kafka://") {
-		return pipeline.Message{}, fmt.Errorf("origin %q, source %q: not a stream record (want topic/partition and kafka://...)", q.Origin, q.Source)
+		return port.Message{}, fmt.Errorf("origin %q, source %q: not a stream record (want topic/partition and kafka://...)", q.Origin, q.Source)
 	}
 	part, err := strconv.ParseInt(q.Origin[i+1:], 10, 32)
 	if err != nil {
-		return pipeline.Message{}, fmt.Errorf("origin %q: partition: %w", q.Origin, err)
+		return port.Message{}, fmt.Errorf("origin %q: partition: %w", q.Origin, err)
 	}
-	m := pipeline.Message{Topic: q.Origin[:i], Partition: int32(part), Offset: q.Pos, Value: []byte(q.Record)}
+	m := port.Message{Topic: q.Origin[:i], Partition: int32(part), Offset: q.Pos, Value: []byte(q.Record)}
 	if b64, ok := strings.CutPrefix(q.Record, "base64:"); ok {
 		if v, err := base64.StdEncoding.DecodeString(b64); err == nil {
 			m.Value = v
@@ -379,7 +379,7 @@ func messageOf(q pipeline.QuarantineRecord) (pipeline.Message, error) {
 	return m, nil
 }
 
-func origin(m *pipeline.Message) string {
+func origin(m *port.Message) string {
 	return m.Topic + "/" + itoa(int64(m.Partition)) + "/" + itoa(m.Offset)
 }
 

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
 // socialAt is a seed 001 record at 12:mm on 2024-02-03 (the rig's clock is 12:00 that day).
-func socialAt(offset int64, id, platform string, minute, visitors int) pipeline.Message {
+func socialAt(offset int64, id, platform string, minute, visitors int) port.Message {
 	ts := time.Date(2024, 2, 3, 12, minute, 0, 0, time.UTC).Unix()
 	return msg("social_sales", offset, fmt.Sprintf(`{"ID": %q, "Kota": "Depok", "Sosial_Media": %q, "Usage_Count": 10, "Sales": 5, "Visitors": %d, "PageVisitors": 3, "Conversion": 2, "Ts": %d}`,
 		id, platform, visitors, ts))
@@ -36,8 +36,8 @@ func socialAt(offset int64, id, platform string, minute, visitors int) pipeline.
 //	6 e Myspace   12:14, Visitors 0: rejected for the platform -> still rejected, now for ConversionRate
 //
 // The replay: received 5 = loaded 2 (1 late) + rejected 2 + duplicate 1.
-func replayStream() []pipeline.Message {
-	return []pipeline.Message{
+func replayStream() []port.Message {
+	return []port.Message{
 		socialAt(0, "a", "Instagram", 1, 100),
 		socialAt(1, "b", "Myspace", 2, 100),
 		socialAt(2, "c", "Instagram", 12, 100),
@@ -55,7 +55,7 @@ func TestReplaySocialSalesAfterFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Topics["social_sales"].Counts; got != (pipeline.Counts{Received: 7, Loaded: 2, Rejected: 5}) {
+	if got := res.Topics["social_sales"].Counts; got != (port.Counts{Received: 7, Loaded: 2, Rejected: 5}) {
 		t.Fatalf("batch counts %s", got)
 	}
 	before := r.state.dump(t)
@@ -65,7 +65,7 @@ func TestReplaySocialSalesAfterFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rr.Files) != 1 || rr.Files[0].ManifestID != "" || rr.Total() != (pipeline.Counts{Received: 5, Rejected: 5}) {
+	if len(rr.Files) != 1 || rr.Files[0].ManifestID != "" || rr.Total() != (port.Counts{Received: 5, Rejected: 5}) {
 		t.Fatalf("replay before the fix: %+v", rr)
 	}
 	diffMaps(t, "window state after a replay where nothing passes", r.state.dump(t), before)
@@ -76,7 +76,7 @@ func TestReplaySocialSalesAfterFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := rr.Files[0]
-	if want := (pipeline.Counts{Received: 5, Loaded: 2, Rejected: 2, Duplicate: 1, Late: 1}); f.Counts != want || f.LateRows != 1 || f.Pending != 0 {
+	if want := (port.Counts{Received: 5, Loaded: 2, Rejected: 2, Duplicate: 1, Late: 1}); f.Counts != want || f.LateRows != 1 || f.Pending != 0 {
 		t.Fatalf("replay: %+v; want counts %s, 1 late row", f, want)
 	}
 	// b is loaded although its window had closed: it only misses that window.
@@ -100,7 +100,7 @@ func TestReplaySocialSalesAfterFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rr.Total() != (pipeline.Counts{Received: 2, Rejected: 2}) || rr.Files[0].ManifestID != "" {
+	if rr.Total() != (port.Counts{Received: 2, Rejected: 2}) || rr.Files[0].ManifestID != "" {
 		t.Fatalf("second replay: %+v", rr)
 	}
 	diffMaps(t, "state after the second replay", r.state.dump(t), state)
@@ -115,11 +115,11 @@ func TestReplaySocialSalesAfterFix(t *testing.T) {
 	if tr := res.Topics["social_sales"]; tr.Redelivered != 7 || tr.Counts.Received != 0 {
 		t.Fatalf("redelivery after the replay: %+v", tr)
 	}
-	res, err = r.p.Process(ctx, []pipeline.Message{socialAt(7, "g", "Myspace", 13, 100)})
+	res, err = r.p.Process(ctx, []port.Message{socialAt(7, "g", "Myspace", 13, 100)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.Topics["social_sales"].Counts; got != (pipeline.Counts{Received: 1, Loaded: 1}) {
+	if got := res.Topics["social_sales"].Counts; got != (port.Counts{Received: 1, Loaded: 1}) {
 		t.Fatalf("the next offset after the replay: %s", got)
 	}
 	if _, err := r.p.Flush(ctx); err != nil {
@@ -245,12 +245,12 @@ func checkRows(t *testing.T, r *rig, q, want string) {
 	}
 }
 
-func decodeQuarantine(t *testing.T, body io.Reader) []pipeline.QuarantineRecord {
+func decodeQuarantine(t *testing.T, body io.Reader) []port.QuarantineRecord {
 	t.Helper()
-	var out []pipeline.QuarantineRecord
+	var out []port.QuarantineRecord
 	dec := json.NewDecoder(body)
 	for {
-		var q pipeline.QuarantineRecord
+		var q port.QuarantineRecord
 		if err := dec.Decode(&q); errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {

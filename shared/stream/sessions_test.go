@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -20,18 +20,18 @@ func TestSessionMetricsAtTheMinute(t *testing.T) {
 	ctx := context.Background()
 	ts := func(m, s int) string { return time.Date(2024, 2, 3, 10, m, s, 0, time.UTC).Format(time.RFC3339) }
 	offs := map[string]int64{}
-	sign := func(topic string, user, m, s int) pipeline.Message {
+	sign := func(topic string, user, m, s int) port.Message {
 		off := offs[topic]
 		offs[topic]++
 		return msg(topic, off, fmt.Sprintf(`{"timestamp":%q,"event_name":%q,"user_id":%d}`, ts(m, s), topic, user))
 	}
 	// Lateness 5 min: after batch 1 (both topics at 10:08) the frontier is
 	// 10:03, after batch 2 (10:09) 10:04.
-	batch1 := []pipeline.Message{
+	batch1 := []port.Message{
 		sign("sign_in", 1, 0, 30), sign("sign_in", 2, 2, 0), sign("sign_out", 1, 3, 0), sign("sign_in", 3, 3, 0),
 		sign("sign_out", 2, 8, 0), sign("sign_in", 9, 8, 0),
 	}
-	batch2 := []pipeline.Message{sign("sign_in", 10, 9, 0), sign("sign_out", 3, 9, 0)}
+	batch2 := []port.Message{sign("sign_in", 10, 9, 0), sign("sign_out", 3, 9, 0)}
 	// By hand (time, active, mean sign-in to sign-out s, mean age s,
 	// completed, timed out, orphans): u1 10:00:30-10:03:00 (150 s), u2
 	// 10:02-10:08 (360 s), u3 10:03-10:09 (360 s), u9 from 10:08, u10 from
@@ -49,14 +49,14 @@ func TestSessionMetricsAtTheMinute(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name    string
-		batches [][]pipeline.Message
+		batches [][]port.Message
 	}{
-		{"two batches, the frontier at 10:03 then 10:04", [][]pipeline.Message{batch1, batch2}},
-		{"one batch", [][]pipeline.Message{append(append([]pipeline.Message(nil), batch1...), batch2...)}},
-		{"one event per batch", func() [][]pipeline.Message {
-			var out [][]pipeline.Message
-			for _, m := range append(append([]pipeline.Message(nil), batch1...), batch2...) {
-				out = append(out, []pipeline.Message{m})
+		{"two batches, the frontier at 10:03 then 10:04", [][]port.Message{batch1, batch2}},
+		{"one batch", [][]port.Message{append(append([]port.Message(nil), batch1...), batch2...)}},
+		{"one event per batch", func() [][]port.Message {
+			var out [][]port.Message
+			for _, m := range append(append([]port.Message(nil), batch1...), batch2...) {
+				out = append(out, []port.Message{m})
 			}
 			return out
 		}()},
@@ -93,11 +93,11 @@ func TestSessionMetricsAtTheMinute(t *testing.T) {
 func TestSessionTimedOutAtTheEndOfTheInput(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, stream.Config{IdleTimeout: -1})
-	in := func(off int64, user int, tm string) pipeline.Message {
+	in := func(off int64, user int, tm string) port.Message {
 		return msg("sign_in", off, fmt.Sprintf(`{"timestamp":%q,"event_name":"sign_in","user_id":%d}`, tm, user))
 	}
 	// u1 times out at 10:30:10, between 10:30 and the last event, 10:30:40.
-	if _, err := r.p.Process(ctx, []pipeline.Message{in(0, 1, "2024-02-03T10:00:10Z"), in(1, 2, "2024-02-03T10:30:40Z")}); err != nil {
+	if _, err := r.p.Process(ctx, []port.Message{in(0, 1, "2024-02-03T10:00:10Z"), in(1, 2, "2024-02-03T10:30:40Z")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.p.Flush(ctx); err != nil {

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
 
@@ -156,7 +156,7 @@ func (p *Pipeline) commitClaims(ctx context.Context, slots []*procSlot, txn stri
 		}
 		done[t] = true
 		err := p.env.Dedupe.Commit(ctx, t)
-		if errors.Is(err, pipeline.ErrTxnAborted) {
+		if errors.Is(err, port.ErrTxnAborted) {
 			p.log().Warn("stream: a batch's dedupe claims were taken over before it committed", "txn", t)
 			return nil
 		}

@@ -11,22 +11,10 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/record"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
-
-// Decoder turns a message value into a raw record with one Value per
-// wanted column, in columns order. A *record.RecordError means the message
-// itself is bad: it is quarantined with the error's field and reason and
-// the batch goes on. Any other error (a schema registry that cannot be
-// reached) fails the batch, which is then retried whole.
-// Implementation: shared/adapters/avro (JSON, and Avro in the Confluent
-// wire format through a schema registry).
-type Decoder interface {
-	Decode(ctx context.Context, m *pipeline.Message, columns []string, dst *record.Raw) error
-}
 
 // Config tunes the stream path. The zero value is the default.
 type Config struct {
@@ -106,15 +94,15 @@ func (c Config) idle() time.Duration {
 // Env is what the stream path runs against: the same ports as the batch
 // path, plus the window-state store and the message decoder.
 type Env struct {
-	Store     pipeline.ObjectStore // raw archive (Buckets.Raw) and quarantine (Buckets.Quarantine)
-	Dedupe    pipeline.Dedupe
-	Warehouse pipeline.Warehouse
+	Store     port.ObjectStore // raw archive (Buckets.Raw) and quarantine (Buckets.Quarantine)
+	Dedupe    port.Dedupe
+	Warehouse port.Warehouse
 	State     window.Store
-	Decoder   Decoder
+	Decoder   port.Decoder
 	// Appender appends rows on channels by offset token; used, and
 	// required, in the snowpipe load mode only.
-	Appender pipeline.Appender
-	Buckets  pipeline.Buckets
+	Appender port.Appender
+	Buckets  port.Buckets
 	Config   Config
 	Now      func() time.Time // processing time; defaults to time.Now
 	Log      *slog.Logger     // defaults to slog.Default()
@@ -288,9 +276,9 @@ func (p *Pipeline) failpoint(step string) error {
 // they could count in. Redelivered counts records an earlier, committed
 // run of this batch already accounted; they are not counted again.
 type TopicResult struct {
-	BatchID     string          `json:"batchId"`
-	Counts      pipeline.Counts `json:"counts"`
-	Redelivered int64           `json:"redelivered,omitempty"`
+	BatchID     string      `json:"batchId"`
+	Counts      port.Counts `json:"counts"`
+	Redelivered int64       `json:"redelivered,omitempty"`
 }
 
 // Result is what one call did.
@@ -301,8 +289,8 @@ type Result struct {
 }
 
 // Total sums the counts of every topic.
-func (r *Result) Total() pipeline.Counts {
-	var c pipeline.Counts
+func (r *Result) Total() port.Counts {
+	var c port.Counts
 	for _, t := range r.Topics {
 		c.Received += t.Counts.Received
 		c.Loaded += t.Counts.Loaded
@@ -320,7 +308,7 @@ func (r *Result) Total() pipeline.Counts {
 // rejects and manifests, then save window state. Running the same batch
 // again, after a crash at any step, leaves warehouse, window state and
 // dedupe keys as one clean run leaves them. An empty batch is a Tick.
-func (p *Pipeline) Process(ctx context.Context, msgs []pipeline.Message) (*Result, error) {
+func (p *Pipeline) Process(ctx context.Context, msgs []port.Message) (*Result, error) {
 	if len(msgs) == 0 {
 		return p.Tick(ctx)
 	}
@@ -337,7 +325,7 @@ func (p *Pipeline) Process(ctx context.Context, msgs []pipeline.Message) (*Resul
 // redeliveries. Unlike the mapping's invocations it may run beside a
 // batch of the same partitions, so its leases are never taken over by
 // them, and it does not take theirs.
-func (p *Pipeline) ProcessFailed(ctx context.Context, msgs []pipeline.Message) (*Result, error) {
+func (p *Pipeline) ProcessFailed(ctx context.Context, msgs []port.Message) (*Result, error) {
 	if len(msgs) == 0 {
 		return &Result{Topics: map[string]*TopicResult{}}, nil
 	}

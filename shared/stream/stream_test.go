@@ -11,13 +11,13 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
-func msg(topic string, offset int64, value string) pipeline.Message {
-	return pipeline.Message{Topic: topic, Offset: offset, Value: []byte(value), Timestamp: 1706981300000}
+func msg(topic string, offset int64, value string) port.Message {
+	return port.Message{Topic: topic, Offset: offset, Value: []byte(value), Timestamp: 1706981300000}
 }
 
 // TestSocialSalesBatch runs seed 001 records (two from the seed, a zero
@@ -26,7 +26,7 @@ func msg(topic string, offset int64, value string) pipeline.Message {
 func TestSocialSalesBatch(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, stream.Config{IdleTimeout: -1})
-	msgs := []pipeline.Message{
+	msgs := []port.Message{
 		msg("nonsense", 0, `{"a":1}`),
 		msg("social_sales", 0, `{"ID": "352ed520-03fb-4933-9d2f-38019883650d", "Kota": "Bekasi", "Sosial_Media": "Instagram", "Usage_Count": 849, "Sales": 68, "Visitors": 835, "PageVisitors": 161, "Conversion": 364, "Ts": 1706981205}`),
 		msg("social_sales", 1, `{"ID": "58ff840c-91e2-4c86-ae46-33ba4a796262", "Kota": "Depok", "Sosial_Media": "X", "Usage_Count": 351, "Sales": 61, "Visitors": 525, "PageVisitors": 205, "Conversion": 254, "Ts": 1706981264}`),
@@ -40,11 +40,11 @@ func TestSocialSalesBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := res.Topics["social_sales"].Counts
-	want := pipeline.Counts{Received: 6, Loaded: 2, Rejected: 3, Duplicate: 1}
+	want := port.Counts{Received: 6, Loaded: 2, Rejected: 3, Duplicate: 1}
 	if got != want {
 		t.Fatalf("social_sales counts %s; want %s", got, want)
 	}
-	if u := res.Topics["nonsense"].Counts; u != (pipeline.Counts{Received: 1, Rejected: 1}) {
+	if u := res.Topics["nonsense"].Counts; u != (port.Counts{Received: 1, Rejected: 1}) {
 		t.Fatalf("unknown topic counts %s", u)
 	}
 	_, rows, err := r.wh.Query(ctx, "SELECT RECORD_ID, CITY, PLATFORM, CONVERSION_RATE, BOUNCE_RATE FROM FACT_SOCIAL_SALES ORDER BY RECORD_ID")
@@ -156,11 +156,11 @@ func TestTickClosesIdleWindows(t *testing.T) {
 	r := newRig(t, stream.Config{})
 	at := func(h, m int) time.Time { return time.Date(2024, 2, 3, h, m, 0, 0, time.UTC) }
 	r.now = at(10, 30)
-	reg := func(off int64, user int, tm time.Time) pipeline.Message {
+	reg := func(off int64, user int, tm time.Time) port.Message {
 		return msg("consumer_registration", off, fmt.Sprintf(`{"timestamp":%q,"event_name":"consumer_registration","user_id":%d,"age":30,"masked_email":"****@x.io","preferred_language":"eng"}`, tm.Format(time.RFC3339), user))
 	}
 	in := msg("sign_in", 0, `{"timestamp":"2024-02-03T10:20:00Z","event_name":"sign_in","user_id":5}`)
-	if _, err := r.p.Process(ctx, []pipeline.Message{reg(0, 1, at(10, 5)), reg(1, 2, at(10, 20)), in}); err != nil {
+	if _, err := r.p.Process(ctx, []port.Message{reg(0, 1, at(10, 5)), reg(1, 2, at(10, 20)), in}); err != nil {
 		t.Fatal(err)
 	}
 	finals := func() int64 {
@@ -196,7 +196,7 @@ func TestTickClosesIdleWindows(t *testing.T) {
 func TestSessionsIndependentOfTopicOrder(t *testing.T) {
 	ctx := context.Background()
 	msgs, _ := simMessages(t, sim.Config{Seed: 8, Rate: 0.5, MaxEvents: 1500, Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
-	var ins, outs []pipeline.Message
+	var ins, outs []port.Message
 	for _, m := range msgs {
 		switch m.Topic {
 		case "sign_in":
@@ -205,7 +205,7 @@ func TestSessionsIndependentOfTopicOrder(t *testing.T) {
 			outs = append(outs, m)
 		}
 	}
-	dump := func(order [][]pipeline.Message) map[string]string {
+	dump := func(order [][]port.Message) map[string]string {
 		r := newRig(t, stream.Config{IdleTimeout: -1})
 		for _, b := range order {
 			if _, err := r.p.Process(ctx, b); err != nil {
@@ -219,8 +219,8 @@ func TestSessionsIndependentOfTopicOrder(t *testing.T) {
 		return map[string]string{"metrics": strings.Join(all["SESSION_METRICS"], "\n"), "sessions": strings.Join(all["CONSUMER_SESSIONS"], "\n")}
 	}
 	// All sign-ins first, then all sign-outs; and the two topics in small alternating batches.
-	a := dump([][]pipeline.Message{ins, outs})
-	var alternating [][]pipeline.Message
+	a := dump([][]port.Message{ins, outs})
+	var alternating [][]port.Message
 	for i := 0; i < max(len(ins), len(outs)); i += 7 {
 		alternating = append(alternating, outs[min(i, len(outs)):min(i+7, len(outs))], ins[min(i, len(ins)):min(i+7, len(ins))])
 	}
@@ -247,17 +247,17 @@ func TestLeaseMakesInvocationsExclusive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sale := func(off int64, id string) pipeline.Message {
+	sale := func(off int64, id string) port.Message {
 		return msg("social_sales", off, `{"ID":"`+id+`","Kota":"Bogor","Sosial_Media":"X","Usage_Count":1,"Sales":1,"Visitors":10,"PageVisitors":1,"Conversion":1,"Ts":1706981205}`)
 	}
 	var busy error
 	a.fail = func(step string) error {
 		if step == stream.StepApply {
-			_, busy = b.Process(ctx, []pipeline.Message{{Topic: "social_sales", Partition: 1, Offset: 0, Value: sale(0, "b").Value}})
+			_, busy = b.Process(ctx, []port.Message{{Topic: "social_sales", Partition: 1, Offset: 0, Value: sale(0, "b").Value}})
 		}
 		return nil
 	}
-	if _, err := a.p.Process(ctx, []pipeline.Message{sale(0, "a")}); err != nil {
+	if _, err := a.p.Process(ctx, []port.Message{sale(0, "a")}); err != nil {
 		t.Fatal(err)
 	}
 	if !errors.Is(busy, stream.ErrBusy) {
@@ -267,7 +267,7 @@ func TestLeaseMakesInvocationsExclusive(t *testing.T) {
 		t.Fatalf("%d facts after the busy batch; want 1", n)
 	}
 	a.fail = nil
-	if _, err := b.Process(ctx, []pipeline.Message{{Topic: "social_sales", Partition: 1, Offset: 0, Value: sale(0, "b").Value}}); err != nil {
+	if _, err := b.Process(ctx, []port.Message{{Topic: "social_sales", Partition: 1, Offset: 0, Value: sale(0, "b").Value}}); err != nil {
 		t.Fatalf("retry after the lease was released: %v", err)
 	}
 	// A lease its holder never gave back blocks others until it expires.
@@ -277,11 +277,11 @@ func TestLeaseMakesInvocationsExclusive(t *testing.T) {
 	if err := a.state.Save(ctx, name, []byte(fmt.Sprintf(`{"owner":"gone","until":%d}`, until)), v); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.p.Process(ctx, []pipeline.Message{sale(1, "c")}); !errors.Is(err, stream.ErrBusy) {
+	if _, err := a.p.Process(ctx, []port.Message{sale(1, "c")}); !errors.Is(err, stream.ErrBusy) {
 		t.Fatalf("with a foreign lease: %v; want ErrBusy", err)
 	}
 	a.now = a.now.Add(2 * time.Minute)
-	if _, err := a.p.Process(ctx, []pipeline.Message{sale(1, "c")}); err != nil {
+	if _, err := a.p.Process(ctx, []port.Message{sale(1, "c")}); err != nil {
 		t.Fatalf("after the lease expired: %v", err)
 	}
 	if n := count(t, a.wh, "SELECT COUNT(*) FROM FACT_SOCIAL_SALES"); n != 3 {

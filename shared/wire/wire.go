@@ -20,7 +20,8 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/dynamo"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Environment variables (infra/stacks sets them).
@@ -31,7 +32,7 @@ const (
 	EnvQuarantineBucket = "PULSE_QUARANTINE_BUCKET"
 	EnvDedupeTable      = "PULSE_DEDUPE_TABLE"
 	EnvDedupeTTL        = "PULSE_DEDUPE_TTL"  // Go duration; default DefaultDedupeTTL
-	EnvChunkBytes       = "PULSE_CHUNK_BYTES" // default pipeline.DefaultChunkBytes
+	EnvChunkBytes       = "PULSE_CHUNK_BYTES" // default batch.DefaultChunkBytes
 	EnvStateMachineARN  = "PULSE_BATCH_STATE_MACHINE_ARN"
 	EnvCatalogTopic     = "PULSE_CATALOG_TOPIC"
 	EnvSchemaRegistry   = "PULSE_SCHEMA_REGISTRY_URL" // optional: produce Avro through it
@@ -43,8 +44,8 @@ const (
 const DefaultDedupeTTL = 400 * 24 * time.Hour
 
 // Buckets reads the four bucket names, all required.
-func Buckets(getenv func(string) string) (pipeline.Buckets, error) {
-	b := pipeline.Buckets{
+func Buckets(getenv func(string) string) (port.Buckets, error) {
+	b := port.Buckets{
 		Raw:        getenv(EnvRawBucket),
 		Staging:    getenv(EnvStagingBucket),
 		Curated:    getenv(EnvCuratedBucket),
@@ -121,9 +122,9 @@ func Dedupe(ctx context.Context, getenv func(string) string) (*dynamo.Dedupe, er
 	return dynamo.NewDedupe(c, getenv(EnvDedupeTable), ttl), nil
 }
 
-// Env makes the batch steps' pipeline.Env: the buckets, the S3 store and,
+// Env makes the batch steps' batch.Env: the buckets, the S3 store and,
 // with dedupe, the DynamoDB dedupe store. The caller adds a warehouse.
-func Env(ctx context.Context, getenv func(string) string, dedupe bool) (*pipeline.Env, error) {
+func Env(ctx context.Context, getenv func(string) string, dedupe bool) (*batch.Env, error) {
 	b, err := Buckets(getenv)
 	if err != nil {
 		return nil, err
@@ -132,7 +133,7 @@ func Env(ctx context.Context, getenv func(string) string, dedupe bool) (*pipelin
 	if err != nil {
 		return nil, err
 	}
-	env := &pipeline.Env{Store: st, Buckets: b, TempDir: getenv(EnvTempDir)}
+	env := &batch.Env{Store: st, Buckets: b, TempDir: getenv(EnvTempDir)}
 	if dedupe {
 		if env.Dedupe, err = Dedupe(ctx, getenv); err != nil {
 			return nil, err

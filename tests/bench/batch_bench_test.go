@@ -63,8 +63,8 @@ func runDir(b *testing.B, name string) string {
 }
 
 // BenchmarkCleanModel puts one file of video_interactions (a million rows
-// by default, 31 columns, with batchgen's dirt) through pipeline.Clean and
-// pipeline.Model over a filesystem object store, with the in-memory dedupe
+// by default, 31 columns, with batchgen's dirt) through batch.Clean and
+// batch.Model over a filesystem object store, with the in-memory dedupe
 // store. Run it with -cpu 1 -benchtime 1x: one pass over the file per
 // format on one core. rec/s counts every record of the file (kept,
 // rejected and duplicate) over Clean+Model; clean-rec/s over Clean alone;

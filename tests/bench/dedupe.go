@@ -9,25 +9,25 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // On AWS the dedupe keys live in DynamoDB, outside the function whose
 // memory is measured. The RSS run keeps that shape: the parent process
-// holds the keys (any pipeline.Dedupe) and serves them to the measured
+// holds the keys (any port.Dedupe) and serves them to the measured
 // child over a Unix socket with net/rpc, so the child's peak RSS is the
 // function's own, not the key table's.
 
-// DedupeServer serves a pipeline.Dedupe over net/rpc.
+// DedupeServer serves a port.Dedupe over net/rpc.
 type DedupeServer struct {
-	d pipeline.Dedupe
+	d port.Dedupe
 }
 
 // ClaimArgs is one Claim call on the wire.
 type ClaimArgs struct {
 	Namespace string
 	Txn       string
-	Claims    []pipeline.Claim
+	Claims    []port.Claim
 }
 
 // TxnArgs is one Begin, Commit, Abort or State call on the wire.
@@ -37,7 +37,7 @@ type TxnArgs struct {
 }
 
 // Claim is the RPC method.
-func (s *DedupeServer) Claim(args ClaimArgs, out *[]pipeline.Outcome) error {
+func (s *DedupeServer) Claim(args ClaimArgs, out *[]port.Outcome) error {
 	o, err := s.d.Claim(context.Background(), args.Namespace, args.Txn, args.Claims)
 	if err != nil {
 		return err
@@ -62,14 +62,14 @@ func (s *DedupeServer) Abort(args TxnArgs, _ *struct{}) error {
 }
 
 // State is the RPC method.
-func (s *DedupeServer) State(args TxnArgs, out *pipeline.TxnState) error {
+func (s *DedupeServer) State(args TxnArgs, out *port.TxnState) error {
 	st, err := s.d.State(context.Background(), args.Txn)
 	*out = st
 	return err
 }
 
 // ServeDedupe serves d on ln until ln is closed.
-func ServeDedupe(ln net.Listener, d pipeline.Dedupe) error {
+func ServeDedupe(ln net.Listener, d port.Dedupe) error {
 	srv := rpc.NewServer()
 	if err := srv.RegisterName("Dedupe", &DedupeServer{d: d}); err != nil {
 		return fmt.Errorf("registering dedupe server: %w", err)
@@ -86,12 +86,12 @@ func ServeDedupe(ln net.Listener, d pipeline.Dedupe) error {
 	}
 }
 
-// RemoteDedupe is a pipeline.Dedupe served by ServeDedupe.
+// RemoteDedupe is a port.Dedupe served by ServeDedupe.
 type RemoteDedupe struct {
 	c *rpc.Client
 }
 
-var _ pipeline.Dedupe = (*RemoteDedupe)(nil)
+var _ port.Dedupe = (*RemoteDedupe)(nil)
 
 // DialDedupe connects to a ServeDedupe on the Unix socket at path.
 func DialDedupe(path string) (*RemoteDedupe, error) {
@@ -102,12 +102,12 @@ func DialDedupe(path string) (*RemoteDedupe, error) {
 	return &RemoteDedupe{c: c}, nil
 }
 
-// Claim implements pipeline.Dedupe.
-func (r *RemoteDedupe) Claim(ctx context.Context, namespace, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
+// Claim implements port.Dedupe.
+func (r *RemoteDedupe) Claim(ctx context.Context, namespace, txn string, claims []port.Claim) ([]port.Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claiming %d dedupe keys in %s: %w", len(claims), namespace, err)
 	}
-	var out []pipeline.Outcome
+	var out []port.Outcome
 	call := r.c.Go("Dedupe.Claim", ClaimArgs{Namespace: namespace, Txn: txn, Claims: claims}, &out, nil)
 	select {
 	case <-call.Done:
@@ -132,7 +132,7 @@ func (r *RemoteDedupe) call(ctx context.Context, method string, args TxnArgs, ou
 	}
 	if call.Error != nil {
 		// net/rpc carries the error's text only: give the sentinels back.
-		for _, sentinel := range []error{pipeline.ErrTxnAborted, pipeline.ErrTxnCommitted, pipeline.ErrClaimHeld} {
+		for _, sentinel := range []error{port.ErrTxnAborted, port.ErrTxnCommitted, port.ErrClaimHeld} {
 			if strings.Contains(call.Error.Error(), sentinel.Error()) {
 				return fmt.Errorf("dedupe %s of %s: %w: %w", method, args.Txn, sentinel, call.Error)
 			}
@@ -142,24 +142,24 @@ func (r *RemoteDedupe) call(ctx context.Context, method string, args TxnArgs, ou
 	return nil
 }
 
-// Begin implements pipeline.Dedupe.
+// Begin implements port.Dedupe.
 func (r *RemoteDedupe) Begin(ctx context.Context, txn string, deadline time.Time) error {
 	return r.call(ctx, "Begin", TxnArgs{Txn: txn, Deadline: deadline}, &struct{}{})
 }
 
-// Commit implements pipeline.Dedupe.
+// Commit implements port.Dedupe.
 func (r *RemoteDedupe) Commit(ctx context.Context, txn string) error {
 	return r.call(ctx, "Commit", TxnArgs{Txn: txn}, &struct{}{})
 }
 
-// Abort implements pipeline.Dedupe.
+// Abort implements port.Dedupe.
 func (r *RemoteDedupe) Abort(ctx context.Context, txn string) error {
 	return r.call(ctx, "Abort", TxnArgs{Txn: txn}, &struct{}{})
 }
 
-// State implements pipeline.Dedupe.
-func (r *RemoteDedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
-	var st pipeline.TxnState
+// State implements port.Dedupe.
+func (r *RemoteDedupe) State(ctx context.Context, txn string) (port.TxnState, error) {
+	var st port.TxnState
 	err := r.call(ctx, "State", TxnArgs{Txn: txn}, &st)
 	return st, err
 }

@@ -6,14 +6,14 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/pipeline/dedupetest"
+	"github.com/pulse-analytics/pulse/shared/port"
+	"github.com/pulse-analytics/pulse/shared/port/dedupetest"
 )
 
 // The RSS run's dedupe (keys in the parent, served over a Unix socket)
 // passes the Dedupe conformance suite.
 func TestRemoteDedupeConformance(t *testing.T) {
-	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 		sock := filepath.Join(t.TempDir(), "d.sock")
 		ln, err := net.Listen("unix", sock)
 		if err != nil {

@@ -6,7 +6,7 @@
 //
 // The fixtures are generated once by events/batchgen into bench-out/ (git
 // ignored) and reused. The pipeline runs through the real use cases
-// (pipeline.Clean and pipeline.Model) over a filesystem object store
+// (batch.Clean and batch.Model) over a filesystem object store
 // (shared/adapters/fsstore), which streams instead of keeping objects in
 // memory as gofakes3 does.
 //

@@ -433,7 +433,7 @@ func derivedSQL(spec *dataset.Spec) (string, error) {
 
 // ModelSQL returns the statements that map staging.parquet into the
 // dataset's star tables (<TABLE>.parquet each) and the rejects into
-// PULSE_REJECTS.parquet, as shared/star and pipeline.Model do.
+// PULSE_REJECTS.parquet, as shared/star and batch.Model do.
 func ModelSQL(spec *dataset.Spec, out Outputs, origin string) ([]string, error) {
 	cl, err := dataset.Compile(spec)
 	if err != nil {

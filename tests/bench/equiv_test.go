@@ -14,8 +14,9 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -210,7 +211,7 @@ func sameRows(t *testing.T, what string, s table.Schema, pulse, duck []table.Row
 	}
 }
 
-func pulseRejectFields(t *testing.T, b *Batch, m *pipeline.Manifest) []string {
+func pulseRejectFields(t *testing.T, b *Batch, m *batch.Manifest) []string {
 	t.Helper()
 	if m.QuarantineKey == "" {
 		return nil
@@ -224,7 +225,7 @@ func pulseRejectFields(t *testing.T, b *Batch, m *pipeline.Manifest) []string {
 	sc := bufio.NewScanner(rc)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var q pipeline.QuarantineRecord
+		var q port.QuarantineRecord
 		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
 			t.Fatal(err)
 		}

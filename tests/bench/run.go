@@ -11,17 +11,18 @@ import (
 	"time"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/fsstore"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Buckets are the benchmark's four layers, folders of one fsstore.
-var Buckets = pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"}
+var Buckets = port.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"}
 
 // Batch is one raw file in a filesystem object store, ready to be put
 // through Clean and Model as the batch workflow does.
 type Batch struct {
 	Store *CountingStore
-	Drop  pipeline.FileDrop
+	Drop  port.FileDrop
 	temp  string
 }
 
@@ -55,7 +56,7 @@ func Prepare(ctx context.Context, root, datasetName, file string) (*Batch, error
 	}
 	return &Batch{
 		Store: &CountingStore{ObjectStore: fs},
-		Drop:  pipeline.FileDrop{Bucket: Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID},
+		Drop:  port.FileDrop{Bucket: Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID},
 		temp:  temp,
 	}, nil
 }
@@ -73,7 +74,7 @@ func OpenBatch(ctx context.Context, root, key string) (*Batch, error) {
 	}
 	return &Batch{
 		Store: &CountingStore{ObjectStore: fs},
-		Drop:  pipeline.FileDrop{Bucket: Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID},
+		Drop:  port.FileDrop{Bucket: Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID},
 		temp:  filepath.Join(root, "spool"),
 	}, nil
 }
@@ -98,8 +99,8 @@ func (b *Batch) Key() string { return b.Drop.Key }
 
 // Result is what one Clean+Model run did.
 type Result struct {
-	Manifest *pipeline.Manifest
-	Counts   pipeline.Counts
+	Manifest *batch.Manifest
+	Counts   port.Counts
 	Clean    time.Duration
 	Model    time.Duration
 	Rows     map[string]int64 // curated rows per table
@@ -108,8 +109,8 @@ type Result struct {
 // CleanModel runs Clean then Model on the batch's file with dedupe, the
 // steps of the batch workflow before Load. The pipeline's logging is
 // discarded (it logs one line per file).
-func (b *Batch) CleanModel(ctx context.Context, dedupe pipeline.Dedupe) (Result, error) {
-	env := &pipeline.Env{
+func (b *Batch) CleanModel(ctx context.Context, dedupe port.Dedupe) (Result, error) {
+	env := &batch.Env{
 		Store:   b.Store,
 		Dedupe:  dedupe,
 		Buckets: Buckets,
@@ -118,14 +119,14 @@ func (b *Batch) CleanModel(ctx context.Context, dedupe pipeline.Dedupe) (Result,
 	}
 	var r Result
 	start := time.Now()
-	m, err := pipeline.Clean(ctx, env, b.Drop)
+	m, err := batch.Clean(ctx, env, b.Drop)
 	if err != nil {
 		return r, fmt.Errorf("clean: %w", err)
 	}
 	r.Clean = time.Since(start)
 	b.Store.phase.Store(phaseModel)
 	start = time.Now()
-	m, err = pipeline.Model(ctx, env, m)
+	m, err = batch.Model(ctx, env, m)
 	if err != nil {
 		return r, fmt.Errorf("model: %w", err)
 	}
@@ -154,13 +155,13 @@ const (
 
 // CountingStore counts the bytes read from the raw bucket, for progress.
 type CountingStore struct {
-	pipeline.ObjectStore
+	port.ObjectStore
 	raw   atomic.Int64
 	phase atomic.Int32
 }
 
 // Get counts what is read from the raw bucket.
-func (c *CountingStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+func (c *CountingStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	rc, info, err := c.ObjectStore.Get(ctx, bucket, key)
 	if err != nil || bucket != Buckets.Raw {
 		return rc, info, err

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
@@ -24,7 +24,7 @@ import (
 // objects counts the ObjectStore calls (one S3 request each: the S3
 // adapter sends a body under its multipart threshold in one PUT).
 type objects struct {
-	pipeline.ObjectStore
+	port.ObjectStore
 	mu                       sync.Mutex
 	puts, gets, heads, lists int
 	deletes                  int
@@ -32,14 +32,14 @@ type objects struct {
 	putsBy                   map[string]int   // by bucket
 }
 
-func newObjects(inner pipeline.ObjectStore) *objects {
+func newObjects(inner port.ObjectStore) *objects {
 	return &objects{ObjectStore: inner, putBytes: map[string]int64{}, putsBy: map[string]int{}}
 }
 
-func (o *objects) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+func (o *objects) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	b, err := io.ReadAll(body)
 	if err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	o.mu.Lock()
 	o.puts++
@@ -49,21 +49,21 @@ func (o *objects) Put(ctx context.Context, bucket, key string, body io.Reader, s
 	return o.ObjectStore.Put(ctx, bucket, key, bytes.NewReader(b), int64(len(b)))
 }
 
-func (o *objects) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+func (o *objects) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	o.mu.Lock()
 	o.gets++
 	o.mu.Unlock()
 	return o.ObjectStore.Get(ctx, bucket, key)
 }
 
-func (o *objects) Head(ctx context.Context, bucket, key string) (pipeline.ObjectInfo, error) {
+func (o *objects) Head(ctx context.Context, bucket, key string) (port.ObjectInfo, error) {
 	o.mu.Lock()
 	o.heads++
 	o.mu.Unlock()
 	return o.ObjectStore.Head(ctx, bucket, key)
 }
 
-func (o *objects) List(ctx context.Context, bucket, prefix string) ([]pipeline.ObjectInfo, error) {
+func (o *objects) List(ctx context.Context, bucket, prefix string) ([]port.ObjectInfo, error) {
 	o.mu.Lock()
 	o.lists++
 	o.mu.Unlock()
@@ -82,7 +82,7 @@ func (o *objects) Delete(ctx context.Context, bucket, key string) error {
 // GetItem, and Claim one conditional PutItem per distinct key of the call
 // (held keys of unfinished transactions cost more; none occur here).
 type dedupe struct {
-	pipeline.Dedupe
+	port.Dedupe
 	mu                     sync.Mutex
 	begins, commits, abort int
 	states                 int
@@ -112,14 +112,14 @@ func (d *dedupe) Abort(ctx context.Context, txn string) error {
 	return d.Dedupe.Abort(ctx, txn)
 }
 
-func (d *dedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
+func (d *dedupe) State(ctx context.Context, txn string) (port.TxnState, error) {
 	d.mu.Lock()
 	d.states++
 	d.mu.Unlock()
 	return d.Dedupe.State(ctx, txn)
 }
 
-func (d *dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
+func (d *dedupe) Claim(ctx context.Context, namespace, txn string, claims []port.Claim) ([]port.Outcome, error) {
 	seen := map[string]bool{}
 	var n int
 	var size int64
@@ -144,7 +144,7 @@ func (d *dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipe
 // expires_at): the UTF-8 lengths of attribute names and string values, a
 // number as about one byte per two digits plus one, and 100 bytes of
 // per-item overhead.
-func itemSize(namespace string, c pipeline.Claim, txn string) int64 {
+func itemSize(namespace string, c port.Claim, txn string) int64 {
 	num := func(digits int) int64 { return int64((digits+1)/2 + 1) }
 	const epochDigits = 10
 	return int64(len("pk")+len(namespace)+1+len(c.Key)) +
@@ -251,7 +251,7 @@ func (w *warehouse) Query(context.Context, string, ...any) ([]string, [][]any, e
 
 func (w *warehouse) Close() error { return nil }
 
-func (w *warehouse) BeginLoad(context.Context) (pipeline.Loader, error) {
+func (w *warehouse) BeginLoad(context.Context) (port.Loader, error) {
 	w.mu.Lock()
 	w.loads++
 	w.mu.Unlock()
@@ -325,7 +325,7 @@ func (l *loader) Commit(context.Context) (map[string]int, error) {
 
 func (l *loader) Close() error { return nil }
 
-// appender is a pipeline.Appender that counts calls and keeps each
+// appender is a port.Appender that counts calls and keeps each
 // channel's token (rows are dropped: the counting warehouse holds none).
 type appender struct {
 	mu      sync.Mutex
@@ -346,7 +346,7 @@ func (a *appender) Open(_ context.Context, t table.Schema, channel string) (int6
 	return -1, nil
 }
 
-func (a *appender) Append(_ context.Context, t table.Schema, channel string, _ []pipeline.AppendRow, end int64) error {
+func (a *appender) Append(_ context.Context, t table.Schema, channel string, _ []port.AppendRow, end int64) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.appends++

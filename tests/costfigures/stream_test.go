@@ -13,7 +13,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/cost"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -22,7 +22,7 @@ import (
 // malformed), cut per topic into batches of the topic's batch size in
 // cost.DefaultAssumptions (as each topic's event-source mapping on AWS
 // delivers them), the topics' batches interleaved.
-func streamEvents(t testing.TB) (batches [][]pipeline.Message, events int, valueBytes int64) {
+func streamEvents(t testing.TB) (batches [][]port.Message, events int, valueBytes int64) {
 	t.Helper()
 	batchSize := map[string]int{}
 	for _, g := range cost.DefaultAssumptions().TopicGroups {
@@ -32,7 +32,7 @@ func streamEvents(t testing.TB) (batches [][]pipeline.Message, events int, value
 	}
 	g := sim.NewGenerator(sim.Config{Seed: 7, Rate: 200, MaxEvents: 20000, DuplicatePct: 2, LatePct: 2, MalformedPct: 1,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
-	byTopic := map[string][]pipeline.Message{}
+	byTopic := map[string][]port.Message{}
 	var order []string
 	for {
 		ev, ok := g.Next()
@@ -42,7 +42,7 @@ func streamEvents(t testing.TB) (batches [][]pipeline.Message, events int, value
 		if _, seen := byTopic[ev.Topic]; !seen {
 			order = append(order, ev.Topic)
 		}
-		byTopic[ev.Topic] = append(byTopic[ev.Topic], pipeline.Message{Topic: ev.Topic, Offset: int64(len(byTopic[ev.Topic])), Value: ev.Value})
+		byTopic[ev.Topic] = append(byTopic[ev.Topic], port.Message{Topic: ev.Topic, Offset: int64(len(byTopic[ev.Topic])), Value: ev.Value})
 		events++
 		valueBytes += int64(len(ev.Value))
 	}
@@ -77,7 +77,7 @@ type streamRun struct {
 	bytes   int64
 }
 
-func newStreamRun(t testing.TB, mode ...stream.LoadMode) (*streamRun, [][]pipeline.Message) {
+func newStreamRun(t testing.TB, mode ...stream.LoadMode) (*streamRun, [][]port.Message) {
 	batches, events, bytes := streamEvents(t)
 	r := &streamRun{obj: newObjects(memory.NewObjects()), dd: &dedupe{Dedupe: memory.NewDedupe()},
 		st: &states{Store: memory.NewWindowStore()}, wh: newWarehouse(), app: newAppender(), batches: len(batches), events: events, bytes: bytes}
@@ -87,7 +87,7 @@ func newStreamRun(t testing.TB, mode ...stream.LoadMode) (*streamRun, [][]pipeli
 		cfg.LoadMode = mode[0]
 	}
 	p, err := stream.New(stream.Env{Store: r.obj, Dedupe: r.dd, Warehouse: r.wh, Appender: r.app, State: r.st,
-		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "raw", Quarantine: "quarantine"},
+		Decoder: avro.NewDecoder(nil), Buckets: port.Buckets{Raw: "raw", Quarantine: "quarantine"},
 		Config: cfg, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)

@@ -20,8 +20,9 @@ import (
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
@@ -84,7 +85,7 @@ func TestBatchEndToEnd(t *testing.T) {
 	var rejected int64
 	for i, tr := range truths {
 		c := runs[i].Manifest.Counts
-		want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+		want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 		if c != want {
 			t.Errorf("%s: manifest %s, generator says %s", tr.Name, c, want)
 		}
@@ -256,8 +257,8 @@ func TestRetriesLeaveOneRunsRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		drop := pipeline.FileDrop{Bucket: stack.Buckets.Raw, Key: key, VersionID: obj.VersionID, ETag: obj.ETag, Size: obj.Size}
-		if _, err := pipeline.Clean(ctx, st3.Env, drop); err != nil {
+		drop := port.FileDrop{Bucket: stack.Buckets.Raw, Key: key, VersionID: obj.VersionID, ETag: obj.ETag, Size: obj.Size}
+		if _, err := batch.Clean(ctx, st3.Env, drop); err != nil {
 			t.Fatal(err)
 		}
 		// ... then the notification arrives and the workflow runs whole.
@@ -315,7 +316,7 @@ func TestReplayAfterFix(t *testing.T) {
 	}
 	facts := count(t, st, "SELECT COUNT(*) FROM FACT_LIVE_STREAMING_INTERACTIONS")
 	defer dataset.AddPlatform("Myspace")()
-	res, err := pipeline.Replay(ctx, st.Env, "live_streaming")
+	res, err := batch.Replay(ctx, st.Env, "live_streaming")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func TestReplayAfterFix(t *testing.T) {
 		t.Errorf("%d rejects marked replayed, want %d", got, myspace)
 	}
 	// A second replay finds only the records that still fail.
-	res2, err := pipeline.Replay(ctx, st.Env, "live_streaming")
+	res2, err := batch.Replay(ctx, st.Env, "live_streaming")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,8 +374,8 @@ func TestUnreadableFileIsQuarantinedWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reason struct {
-		Reason string            `json:"reason"`
-		Source pipeline.FileDrop `json:"source"`
+		Reason string        `json:"reason"`
+		Source port.FileDrop `json:"source"`
 	}
 	err = json.NewDecoder(rb).Decode(&reason)
 	rb.Close()

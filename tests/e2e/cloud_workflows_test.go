@@ -15,6 +15,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/cloud"
 	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/tests/oracle/goldexpect"
 )
 
@@ -79,7 +80,7 @@ func checkCatalogWorkflow(ctx context.Context, t *testing.T, c *cloud.Cloud) {
 	}
 	// Two runs of 50 events, keyed by item ID: the stream function loads
 	// them into MOVIES, the later run's row per movie.
-	if err := c.WaitCommitted(ctx, map[string]int64{catalog.Topic: 2 * int64(len(movies))}); err != nil {
+	if err := c.WaitCommitted(ctx, map[string]int64{port.CatalogTopic: 2 * int64(len(movies))}); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 )
 
 // TestReplayInALaterRun: what `pulse drop` and then `pulse replay` do as
@@ -39,7 +39,7 @@ func TestReplayInALaterRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := pipeline.Replay(ctx, st.Env, "live_streaming")
+		res, err := batch.Replay(ctx, st.Env, "live_streaming")
 		if err != nil {
 			st.Close()
 			t.Fatal(err)

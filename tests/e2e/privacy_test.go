@@ -27,8 +27,8 @@ import (
 	"github.com/pulse-analytics/pulse/events"
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/stack"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -234,7 +234,7 @@ func TestPersonalDataMasked(t *testing.T) {
 	// The fix, then the replays of both paths: the masked records load as
 	// the originals would have.
 	defer dataset.AddPlatform("Myspace")()
-	res, err := pipeline.Replay(ctx, st.Env, "social_sales")
+	res, err := batch.Replay(ctx, st.Env, "social_sales")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // rejectFile is one file of records, some expected to be rejected.
@@ -144,7 +144,7 @@ func TestRejectsKeptByteForByte(t *testing.T) {
 					sc := bufio.NewScanner(rc)
 					sc.Buffer(nil, 1<<24)
 					for sc.Scan() {
-						var q pipeline.QuarantineRecord
+						var q port.QuarantineRecord
 						if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
 							t.Fatalf("%s: %v", key, err)
 						}

@@ -15,7 +15,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/esm"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -74,7 +74,7 @@ func TestStreamFailedBatchAcrossRestart(t *testing.T) {
 	}
 	in := failedScenario(t)
 	social, views := in["social_sales"], in["pageviews"]
-	produce := func(ms ...[]pipeline.Message) {
+	produce := func(ms ...[]port.Message) {
 		for _, m := range ms {
 			values := make([][]byte, len(m))
 			for i := range m {
@@ -181,7 +181,7 @@ func TestStreamFailedBatchAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range [][]pipeline.Message{social[:40], views[:40], views[40:80], social[80:], views[80:], social[40:80]} {
+	for _, b := range [][]port.Message{social[:40], views[:40], views[40:80], social[80:], views[80:], social[40:80]} {
 		if _, err := cs.Pipeline.Process(ctx, b); err != nil {
 			t.Fatal(err)
 		}
@@ -202,11 +202,11 @@ func TestStreamFailedBatchAcrossRestart(t *testing.T) {
 // failedScenario is a seeded JSON stream of social_sales and pageviews,
 // 120 messages each, numbered like Kafka (offsets 0-119 of partition 0),
 // with late and malformed messages and duplicates.
-func failedScenario(t *testing.T) map[string][]pipeline.Message {
+func failedScenario(t *testing.T) map[string][]port.Message {
 	t.Helper()
 	g := sim.NewGenerator(sim.Config{Seed: 12, Rate: 0.5, MaxEvents: 2500, DuplicatePct: 3, LatePct: 4, MalformedPct: 3, Format: sim.FormatJSON,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
-	out := map[string][]pipeline.Message{}
+	out := map[string][]port.Message{}
 	for {
 		ev, ok := g.Next()
 		if !ok {
@@ -215,7 +215,7 @@ func failedScenario(t *testing.T) map[string][]pipeline.Message {
 		if ev.Topic != "social_sales" && ev.Topic != "pageviews" || len(out[ev.Topic]) == 120 {
 			continue
 		}
-		out[ev.Topic] = append(out[ev.Topic], pipeline.Message{Topic: ev.Topic, Offset: int64(len(out[ev.Topic])), Value: ev.Value,
+		out[ev.Topic] = append(out[ev.Topic], port.Message{Topic: ev.Topic, Offset: int64(len(out[ev.Topic])), Value: ev.Value,
 			Timestamp: g.Clock().UnixMilli()})
 	}
 	if err := g.Err(); err != nil {

@@ -23,7 +23,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 )
 
@@ -280,12 +280,12 @@ func buildPulse(t *testing.T) string {
 	return pulseBin
 }
 
-func decodeQuarantine(t *testing.T, body io.Reader) []pipeline.QuarantineRecord {
+func decodeQuarantine(t *testing.T, body io.Reader) []port.QuarantineRecord {
 	t.Helper()
-	var out []pipeline.QuarantineRecord
+	var out []port.QuarantineRecord
 	dec := json.NewDecoder(body)
 	for {
-		var q pipeline.QuarantineRecord
+		var q port.QuarantineRecord
 		if err := dec.Decode(&q); errors.Is(err, io.EOF) {
 			return out
 		} else if err != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
 	"github.com/pulse-analytics/pulse/shared/adapters/dynamo"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/pipeline/dedupetest"
+	"github.com/pulse-analytics/pulse/shared/port"
+	"github.com/pulse-analytics/pulse/shared/port/dedupetest"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
@@ -63,7 +63,7 @@ func TestBatchStepsThroughTheEndpoints(t *testing.T) {
 			if info.VersionID == "" {
 				t.Errorf("the raw bucket gave no version ID")
 			}
-			file := pipeline.FileDrop{Bucket: env.Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
+			file := port.FileDrop{Bucket: env.Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
 			var ref *handlers.ManifestRef
 			for attempt := 0; attempt < 2; attempt++ { // the second run is a redelivery
 				if how == "whole" {
@@ -80,7 +80,7 @@ func TestBatchStepsThroughTheEndpoints(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+			want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 			if ref.Counts != want || ref.Status != "tested" {
 				t.Errorf("%s %s, want %s tested", ref.Status, ref.Counts, want)
 			}
@@ -95,7 +95,7 @@ func TestBatchStepsThroughTheEndpoints(t *testing.T) {
 	}
 }
 
-func cleanSplit(ctx context.Context, b *handlers.Batch, file pipeline.FileDrop) (*handlers.ManifestRef, error) {
+func cleanSplit(ctx context.Context, b *handlers.Batch, file port.FileDrop) (*handlers.ManifestRef, error) {
 	sr, err := b.Split(ctx, file)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func TestDedupeThroughTheEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 		n++
 		table := fmt.Sprintf("%s-conformance-%d", os.Getenv(wire.EnvDedupeTable), n)
 		if err := dynamo.EnsureTable(context.Background(), client, table); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/msk"
 	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
@@ -62,7 +63,7 @@ func TestCatalogThroughTheEndpoints(t *testing.T) {
 	for n < len(movies) && pctx.Err() == nil {
 		fs := cl.PollFetches(pctx)
 		fs.EachRecord(func(r *kgo.Record) {
-			var m catalog.Movie
+			var m port.Movie
 			if err := json.Unmarshal(r.Value, &m); err != nil || m.ItemID != movies[n].ItemID || m.Price != movies[n].Price {
 				t.Errorf("record %d: %s (%v), want %s at %v", n, r.Value, err, movies[n].ItemID, movies[n].Price)
 			}

@@ -17,8 +17,9 @@ import (
 
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/adapters/sfn"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
@@ -68,7 +69,7 @@ func TestDeployedBatchWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drop := pipeline.FileDrop{Bucket: raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
+	drop := port.FileDrop{Bucket: raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
 	client, err := sfn.NewClient(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -87,12 +88,12 @@ func TestDeployedBatchWorkflow(t *testing.T) {
 	if status == "" {
 		t.Fatalf("execution %s did not finish in time", execARN)
 	}
-	env := &pipeline.Env{Store: store, Buckets: pipeline.Buckets{Staging: staging}}
-	m, err := env.LoadManifest(ctx, tr.Dataset, pipeline.FileID(drop))
+	env := &batch.Env{Store: store, Buckets: port.Buckets{Staging: staging}}
+	m, err := env.LoadManifest(ctx, tr.Dataset, batch.FileID(drop))
 	if err != nil {
 		t.Fatalf("no manifest after the execution (%s): %v", status, err)
 	}
-	want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+	want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 	if m.Counts != want || len(m.Curated) == 0 {
 		t.Errorf("manifest %s with %d curated tables, want %s", m.Counts, len(m.Curated), want)
 	}
@@ -105,7 +106,7 @@ func TestDeployedBatchWorkflow(t *testing.T) {
 	if status != types.ExecutionStatusFailed {
 		t.Errorf("execution %s, want FAILED (no warehouse)", status)
 	}
-	if _, err := store.Head(ctx, quarantine, "_files/"+pipeline.FileID(drop)+"/reason.json"); err != nil {
+	if _, err := store.Head(ctx, quarantine, "_files/"+batch.FileID(drop)+"/reason.json"); err != nil {
 		t.Errorf("the file was not quarantined: %v", err)
 	}
 }

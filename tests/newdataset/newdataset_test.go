@@ -24,8 +24,9 @@ import (
 	"github.com/pulse-analytics/pulse/infra/stacks"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/stream"
@@ -73,8 +74,8 @@ func TestBatchPath(t *testing.T) {
 	ctx := t.Context()
 	store := memory.NewObjects()
 	wh := duckdbtest.New(t) // every table of the registry
-	env := &pipeline.Env{Store: store, Dedupe: memory.NewDedupe(), Warehouse: wh, TempDir: t.TempDir(),
-		Buckets: pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"},
+	env := &batch.Env{Store: store, Dedupe: memory.NewDedupe(), Warehouse: wh, TempDir: t.TempDir(),
+		Buckets: port.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"},
 		Log:     slog.New(slog.DiscardHandler)}
 	body := []byte("user_id,rating,ts\n" +
 		"u1,4,2024-02-03T10:00:00Z\n" +
@@ -86,11 +87,11 @@ func TestBatchPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := pipeline.RunBatch(ctx, env, pipeline.FileDrop{Bucket: "raw", Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID})
+	m, err := batch.RunBatch(ctx, env, port.FileDrop{Bucket: "raw", Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID})
 	if err != nil {
 		t.Fatalf("running the batch: %v", err)
 	}
-	if want := (pipeline.Counts{Received: 4, Loaded: 2, Rejected: 1, Duplicate: 1}); m.Counts != want {
+	if want := (port.Counts{Received: 4, Loaded: 2, Rejected: 1, Duplicate: 1}); m.Counts != want {
 		t.Errorf("counts %+v, want %+v", m.Counts, want)
 	}
 	_, rows, err := wh.Query(ctx, "SELECT USER_ID, RATING, CAST(EVENT_TIME AS VARCHAR) FROM FACT_THROWAWAY_RATINGS ORDER BY USER_ID")

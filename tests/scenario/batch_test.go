@@ -26,7 +26,7 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/localstack/stack"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
 )
 
 // failure makes the first upload of v1 fail in one way and returns its run.
@@ -57,9 +57,9 @@ var failures = []failure{
 	{name: "crash after model", crashed: true, upload: v1,
 		run: func(w *world, v *versions) stack.Run { w.f.crashAfter = "Model"; return w.drop(v.v1) }},
 	{name: "crash during load", crashed: true, upload: v1,
-		run: func(w *world, v *versions) stack.Run { w.f.crashAt = pipeline.FailLoadStaged; return w.drop(v.v1) }},
+		run: func(w *world, v *versions) stack.Run { w.f.crashAt = batch.FailLoadStaged; return w.drop(v.v1) }},
 	{name: "crash after the load landed, before its claims committed", crashed: true, upload: v1,
-		run: func(w *world, v *versions) stack.Run { w.f.crashAt = pipeline.FailLoadCommitted; return w.drop(v.v1) }},
+		run: func(w *world, v *versions) stack.Run { w.f.crashAt = batch.FailLoadCommitted; return w.drop(v.v1) }},
 	{name: "load fails until quarantined", given: true, upload: v1,
 		run: func(w *world, v *versions) stack.Run { w.f.loadDown = true; return w.drop(v.v1) }},
 }
@@ -96,7 +96,7 @@ var recoveries = []recovery{
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		if _, err := pipeline.Replay(ctx, w.st.Env, dataset); err != nil {
+		if _, err := batch.Replay(ctx, w.st.Env, dataset); err != nil {
 			w.t.Fatal(err)
 		}
 		return nil, len(res) == 1 && res[0].Run != nil && res[0].Run.Err == nil

@@ -20,7 +20,8 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/batch"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
@@ -80,7 +81,7 @@ func gz(b []byte) []byte {
 type faults struct {
 	mu              sync.Mutex
 	crashAfter      string // a workflow step: the process dies right after it ran
-	crashAt         string // a point inside Load (pipeline.FailLoad*)
+	crashAt         string // a point inside Load (batch.FailLoad*)
 	rawReadFailures int    // this many reads of raw objects break off midway...
 	breakAfter      int    // ...after this many bytes
 	loadDown        bool   // the warehouse refuses loads
@@ -125,13 +126,13 @@ func (f *faults) down() bool {
 // flakyStore breaks reads of raw objects off midway, as a connection
 // reset mid-download does.
 type flakyStore struct {
-	pipeline.ObjectStore
+	port.ObjectStore
 	f *faults
 }
 
 var errReset = errors.New("read tcp 127.0.0.1:9000: connection reset by peer (injected)")
 
-func (s *flakyStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+func (s *flakyStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	body, info, err := s.ObjectStore.Get(ctx, bucket, key)
 	if err == nil && bucket == stack.Buckets.Raw && s.f.takeRawFailure() {
 		return &breakingBody{ReadCloser: body, left: s.f.breakAfter}, info, nil
@@ -158,11 +159,11 @@ func (b *breakingBody) Read(p []byte) (int, error) {
 
 // downWarehouse refuses loads while the faults say the warehouse is down.
 type downWarehouse struct {
-	pipeline.Warehouse
+	port.Warehouse
 	f *faults
 }
 
-func (w *downWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+func (w *downWarehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	if w.f.down() {
 		return nil, errors.New("dial tcp: warehouse unavailable (injected)")
 	}
@@ -250,7 +251,7 @@ type snapshot struct {
 func (w *world) snapshot() snapshot {
 	w.t.Helper()
 	s := snapshot{tables: map[string][]string{}}
-	for _, t := range pipeline.Schemas() {
+	for _, t := range batch.Schemas() {
 		if t.Name == star.DataTests.Name {
 			continue // results of data tests, by file version
 		}
@@ -291,11 +292,11 @@ func (w *world) snapshot() snapshot {
 		sc := bufio.NewScanner(body)
 		sc.Buffer(nil, 64<<20)
 		for sc.Scan() {
-			var q pipeline.QuarantineRecord
+			var q port.QuarantineRecord
 			if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
 				w.t.Fatal(err)
 			}
-			s.quarantined = append(s.quarantined, pipeline.RejectID(q))
+			s.quarantined = append(s.quarantined, port.RejectID(q))
 		}
 		body.Close()
 	}

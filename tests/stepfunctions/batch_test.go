@@ -18,12 +18,13 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/star"
 )
 
-// aslStarter is handlers.Starter running the batch state machine with aws-local-stepfunctions: the
+// aslStarter is port.Starter running the batch state machine with aws-local-stepfunctions: the
 // real trigger handler starts real ASL executions. A name already started starts nothing (Step
 // Functions' rule for execution names).
 type aslStarter struct {
@@ -58,13 +59,13 @@ type batchFixture struct {
 	st      *stack.Stack
 	inv     *Invoker
 	starter *aslStarter
-	store   pipeline.ObjectStore // puts under raw/ notify the trigger
+	store   port.ObjectStore // puts under raw/ notify the trigger
 }
 
 type fixtureOptions struct {
-	chunkBytes int64              // clean's PULSE_CHUNK_BYTES
-	threshold  float64            // the FileSize choice's threshold, if lowered (0: as synthesized)
-	load       pipeline.Warehouse // the load function's warehouse (nil: the stack's)
+	chunkBytes int64          // clean's PULSE_CHUNK_BYTES
+	threshold  float64        // the FileSize choice's threshold, if lowered (0: as synthesized)
+	load       port.Warehouse // the load function's warehouse (nil: the stack's)
 }
 
 func newBatchFixture(t *testing.T, o fixtureOptions) *batchFixture {
@@ -115,7 +116,7 @@ func newBatchFixture(t *testing.T, o fixtureOptions) *batchFixture {
 
 // drop puts a file under raw/<dataset>/ (the notification runs the trigger, which runs the state
 // machine) and returns the execution's result.
-func (f *batchFixture) drop(t *testing.T, ds, name string, body []byte) (*Result, pipeline.FileDrop) {
+func (f *batchFixture) drop(t *testing.T, ds, name string, body []byte) (*Result, port.FileDrop) {
 	t.Helper()
 	before := len(f.starter.order)
 	key := "raw/" + ds + "/" + name
@@ -127,7 +128,7 @@ func (f *batchFixture) drop(t *testing.T, ds, name string, body []byte) (*Result
 		t.Fatalf("dropping %s started %d executions", key, len(f.starter.order)-before)
 	}
 	res := f.starter.results[f.starter.order[before]]
-	return res, pipeline.FileDrop{Bucket: stack.Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
+	return res, port.FileDrop{Bucket: stack.Buckets.Raw, Key: key, Size: info.Size, ETag: info.ETag, VersionID: info.VersionID}
 }
 
 func (f *batchFixture) count(t *testing.T, sql string) int64 {
@@ -191,7 +192,7 @@ func TestFileDropRunsTheBatchASL(t *testing.T) {
 	dir, truths := generate(t, 200)
 	f := newBatchFixture(t, fixtureOptions{})
 	loaded := map[string]int64{}
-	var first pipeline.FileDrop
+	var first port.FileDrop
 	for i, tr := range truths {
 		res, drop := f.drop(t, tr.Dataset, tr.Name, read(t, filepath.Join(dir, tr.Name)))
 		if i == 0 {
@@ -202,7 +203,7 @@ func TestFileDropRunsTheBatchASL(t *testing.T) {
 		}
 		var ref handlers.ManifestRef
 		stepOutput(t, res, "tests", &ref)
-		want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+		want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 		if ref.Counts != want || ref.Status != "tested" {
 			t.Errorf("%s: %s %s, want %s tested", tr.Name, ref.Status, ref.Counts, want)
 		}
@@ -255,7 +256,7 @@ func TestLargeFileRunsTheDistributedMap(t *testing.T) {
 		if res.Status != "SUCCEEDED" {
 			t.Fatalf("%s: %s %s: %s", tr.Name, res.Status, res.Error, res.Cause)
 		}
-		var split pipeline.SplitResult
+		var split batch.SplitResult
 		stepOutput(t, res, "split", &split)
 		n := len(split.Chunks)
 		if n < 3 || int64(n) < int64(len(body))/(8<<10) {
@@ -273,7 +274,7 @@ func TestLargeFileRunsTheDistributedMap(t *testing.T) {
 		}
 		var ref handlers.ManifestRef
 		stepOutput(t, res, "tests", &ref)
-		want := pipeline.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
+		want := port.Counts{Received: int64(tr.Rows), Loaded: int64(tr.Loaded), Rejected: int64(tr.Rejected), Duplicate: int64(tr.Duplicate)}
 		if ref.Counts != want {
 			t.Errorf("%s: %s, want %s", tr.Name, ref.Counts, want)
 		}
@@ -333,7 +334,7 @@ func TestLoadFailureRetriesThenQuarantines(t *testing.T) {
 	// object, which keeps the file (the quarantine holds no copy: it could
 	// hold personal data, which only the raw bucket keeps).
 	ctx := context.Background()
-	fileID := pipeline.FileID(drop)
+	fileID := batch.FileID(drop)
 	// Its record rejects left the replayable area for the file's folder:
 	// the file's work was given up (its dedupe claims released too).
 	objs, err := f.st.Env.Store.List(ctx, stack.Buckets.Quarantine, "_files/"+fileID+"/")
@@ -343,7 +344,7 @@ func TestLoadFailureRetriesThenQuarantines(t *testing.T) {
 	if objs, err := f.st.Env.Store.List(ctx, stack.Buckets.Quarantine, tr.Dataset+"/"); err != nil || len(objs) != 0 {
 		t.Errorf("replayable rejects of the quarantined file: %v (%v), want none", objs, err)
 	}
-	if st, err := f.st.Env.Dedupe.State(ctx, pipeline.Origin(drop)); err != nil || st != pipeline.TxnAborted {
+	if st, err := f.st.Env.Dedupe.State(ctx, batch.Origin(drop)); err != nil || st != port.TxnAborted {
 		t.Errorf("the file's dedupe claims: %v (%v), want released (aborted)", st, err)
 	}
 	body, _, err := f.st.Env.Store.Get(ctx, drop.Bucket, drop.Key)
@@ -360,8 +361,8 @@ func TestLoadFailureRetriesThenQuarantines(t *testing.T) {
 		t.Fatal(err)
 	}
 	var reason struct {
-		Reason string            `json:"reason"`
-		Source pipeline.FileDrop `json:"source"`
+		Reason string        `json:"reason"`
+		Source port.FileDrop `json:"source"`
 	}
 	if err := json.NewDecoder(rb).Decode(&reason); err != nil {
 		t.Fatal(err)
@@ -380,8 +381,8 @@ func TestLoadFailureRetriesThenQuarantines(t *testing.T) {
 		topic = arn
 	}
 	var msg struct {
-		Execution   string            `json:"execution"`
-		File        pipeline.FileDrop `json:"file"`
+		Execution   string        `json:"execution"`
+		File        port.FileDrop `json:"file"`
 		Error       handlers.TaskError
 		Quarantined bool   `json:"quarantined"`
 		Workflow    string `json:"workflowName"`

@@ -19,6 +19,7 @@ import (
 	"github.com/pulse-analytics/pulse/shared/adapters/msk"
 	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // localBuckets maps the storage stack's bucket construct IDs to the local stack's bucket names.
@@ -184,7 +185,7 @@ func TestCatalogWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	cluster, err := kafkalocal.Start(ctx, kafkalocal.Options{Topics: []string{catalog.Topic}})
+	cluster, err := kafkalocal.Start(ctx, kafkalocal.Options{Topics: []string{port.CatalogTopic}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestCatalogWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	h := &handlers.Catalog{Store: st.Env.Store, Producer: msk.NewProducer(client, catalog.Topic, msk.JSON{}), QuarantineBucket: stack.Buckets.Quarantine}
+	h := &handlers.Catalog{Store: st.Env.Store, Producer: msk.NewProducer(client, port.CatalogTopic, msk.JSON{}), QuarantineBucket: stack.Buckets.Quarantine}
 	inv, err := NewInvoker(map[string]any{"catalog": handlers.Lambda(h.Handle)})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +241,7 @@ func TestCatalogWorkflow(t *testing.T) {
 	recs := consume(t, cluster.Brokers(), 2*len(movies))
 	for i, r := range recs {
 		m := movies[i%len(movies)]
-		var got catalog.Movie
+		var got port.Movie
 		if err := json.Unmarshal(r.Value, &got); err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +253,7 @@ func TestCatalogWorkflow(t *testing.T) {
 
 func consume(t *testing.T, brokers []string, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(catalog.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(port.CatalogTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,13 +16,13 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/cost"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
 // countingStore counts ObjectStore calls, each one S3 request.
 type countingStore struct {
-	pipeline.ObjectStore
+	port.ObjectStore
 	mu         sync.Mutex
 	puts, gets int // PUT and LIST; GET and HEAD
 }
@@ -37,22 +37,22 @@ func (s *countingStore) inc(put bool) {
 	}
 }
 
-func (s *countingStore) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+func (s *countingStore) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	s.inc(true)
 	return s.ObjectStore.Put(ctx, bucket, key, body, size)
 }
 
-func (s *countingStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+func (s *countingStore) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	s.inc(false)
 	return s.ObjectStore.Get(ctx, bucket, key)
 }
 
-func (s *countingStore) Head(ctx context.Context, bucket, key string) (pipeline.ObjectInfo, error) {
+func (s *countingStore) Head(ctx context.Context, bucket, key string) (port.ObjectInfo, error) {
 	s.inc(false)
 	return s.ObjectStore.Head(ctx, bucket, key)
 }
 
-func (s *countingStore) List(ctx context.Context, bucket, prefix string) ([]pipeline.ObjectInfo, error) {
+func (s *countingStore) List(ctx context.Context, bucket, prefix string) ([]port.ObjectInfo, error) {
 	s.inc(true)
 	return s.ObjectStore.List(ctx, bucket, prefix)
 }
@@ -60,7 +60,7 @@ func (s *countingStore) List(ctx context.Context, bucket, prefix string) ([]pipe
 // countingDedupe counts dedupe writes as shared/adapters/dynamo makes
 // them: one per distinct key of a Claim call, one per Begin, Commit, Abort.
 type countingDedupe struct {
-	pipeline.Dedupe
+	port.Dedupe
 	mu             sync.Mutex
 	claims, fixed  int
 	reads          int
@@ -88,14 +88,14 @@ func (d *countingDedupe) Abort(ctx context.Context, txn string) error {
 	return d.Dedupe.Abort(ctx, txn)
 }
 
-func (d *countingDedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
+func (d *countingDedupe) State(ctx context.Context, txn string) (port.TxnState, error) {
 	d.mu.Lock()
 	d.reads++
 	d.mu.Unlock()
 	return d.Dedupe.State(ctx, txn)
 }
 
-func (d *countingDedupe) Claim(ctx context.Context, ns, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
+func (d *countingDedupe) Claim(ctx context.Context, ns, txn string, claims []port.Claim) ([]port.Outcome, error) {
 	keys := map[string]bool{}
 	for _, c := range claims {
 		keys[c.Key] = true
@@ -112,7 +112,7 @@ func (d *countingDedupe) Claim(ctx context.Context, ns, txn string, claims []pip
 // TABLE, PUT, COPY INTO, MERGE, DROP), per load BEGIN and COMMIT plus five
 // per staged table, one per Exec and Query.
 type countingWarehouse struct {
-	pipeline.Warehouse
+	port.Warehouse
 	mu         sync.Mutex
 	statements int
 }
@@ -138,7 +138,7 @@ func (w *countingWarehouse) Query(ctx context.Context, sql string, args ...any) 
 	return w.Warehouse.Query(ctx, sql, args...)
 }
 
-func (w *countingWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+func (w *countingWarehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	l, err := w.Warehouse.BeginLoad(ctx)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (w *countingWarehouse) BeginLoad(ctx context.Context) (pipeline.Loader, err
 }
 
 type countingLoader struct {
-	pipeline.Loader
+	port.Loader
 	w      *countingWarehouse
 	tables map[string]bool
 }

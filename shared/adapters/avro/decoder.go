@@ -2,7 +2,7 @@
 // objects, and Avro records in the Confluent wire format (magic byte 0, a
 // 4-byte big-endian schema id, the Avro binary body) whose writer schema
 // comes from a schema registry (franz-go pkg/sr; srfake locally, Confluent
-// or Glue-compatible registries on AWS). It implements stream.Decoder.
+// or Glue-compatible registries on AWS). It implements port.Decoder.
 //
 // Fields are matched to the dataset's columns by name (exact, then without
 // regard to case), so a newer writer schema with added or reordered fields
@@ -24,10 +24,9 @@ import (
 	"time"
 
 	havro "github.com/hamba/avro/v2"
-	"github.com/twmb/franz-go/pkg/sr"
-
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // SchemaSource is the registry call the decoder makes; *sr.Client has it.
@@ -38,6 +37,8 @@ type SchemaSource interface {
 // missingTTL is how long an id the registry said it does not have is
 // remembered, so a flood of bad messages does not flood the registry.
 const missingTTL = time.Minute
+
+var _ port.Decoder = (*Decoder)(nil)
 
 // Decoder decodes JSON and Confluent-framed Avro values. It is safe for
 // concurrent use; compiled schemas are cached by id for the process's life
@@ -79,8 +80,8 @@ func NewRegistryDecoder(url string) (*Decoder, error) {
 
 func bad(reason string) error { return &record.RecordError{Field: "value", Reason: reason} }
 
-// Decode implements stream.Decoder.
-func (d *Decoder) Decode(ctx context.Context, m *pipeline.Message, columns []string, dst *record.Raw) error {
+// Decode implements port.Decoder.
+func (d *Decoder) Decode(ctx context.Context, m *port.Message, columns []string, dst *record.Raw) error {
 	v := m.Value
 	if len(v) == 0 {
 		resetValues(dst, len(columns))

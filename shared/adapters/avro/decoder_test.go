@@ -18,7 +18,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/kafkalocal"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/dataset"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 )
 
@@ -75,8 +75,8 @@ func TestAvroMatchesJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		var jr, ar record.Raw
-		jerr := dec.Decode(ctx, &pipeline.Message{Topic: je.Topic, Value: je.Value}, c.Columns(), &jr)
-		aerr := dec.Decode(ctx, &pipeline.Message{Topic: ae.Topic, Value: ae.Value}, c.Columns(), &ar)
+		jerr := dec.Decode(ctx, &port.Message{Topic: je.Topic, Value: je.Value}, c.Columns(), &jr)
+		aerr := dec.Decode(ctx, &port.Message{Topic: ae.Topic, Value: ae.Value}, c.Columns(), &ar)
 		if je.Kind == sim.KindMalformed {
 			if jerr == nil || aerr == nil {
 				t.Fatalf("%s malformed event decoded: json err %v, avro err %v", je.Topic, jerr, aerr)
@@ -123,7 +123,7 @@ func TestBadMessages(t *testing.T) {
 	cols := []string{"a", "b"}
 	good := frame(ss.ID, body)
 	var raw record.Raw
-	if err := dec.Decode(ctx, &pipeline.Message{Value: good}, cols, &raw); err != nil || raw.Values[0].Text != "x" || raw.Values[1].Text != "7" {
+	if err := dec.Decode(ctx, &port.Message{Value: good}, cols, &raw); err != nil || raw.Values[0].Text != "x" || raw.Values[1].Text != "7" {
 		t.Fatalf("good message: %v %v", raw.Values, err)
 	}
 	tests := []struct {
@@ -140,7 +140,7 @@ func TestBadMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := dec.Decode(ctx, &pipeline.Message{Value: []byte(tt.value)}, cols, &raw)
+			err := dec.Decode(ctx, &port.Message{Value: []byte(tt.value)}, cols, &raw)
 			re, ok := record.AsRecordError(err)
 			if !ok || re.Field != "value" || !strings.Contains(re.Reason, tt.reason) {
 				t.Fatalf("err = %v; want a record error on field value containing %q", err, tt.reason)
@@ -163,7 +163,7 @@ func (downRegistry) SchemaByID(context.Context, int) (sr.Schema, error) {
 func TestRegistryDownIsRetryable(t *testing.T) {
 	dec := avro.NewDecoder(downRegistry{})
 	var raw record.Raw
-	err := dec.Decode(context.Background(), &pipeline.Message{Value: frame(1, []byte{2, 'x'})}, []string{"a"}, &raw)
+	err := dec.Decode(context.Background(), &port.Message{Value: frame(1, []byte{2, 'x'})}, []string{"a"}, &raw)
 	if err == nil {
 		t.Fatal("decoded without a registry")
 	}
@@ -207,7 +207,7 @@ func TestSchemaEvolutionAndTypes(t *testing.T) {
 	}
 	cols := []string{"a", "b", "missing", "ts", "day", "price", "kind", "tags", "attrs", "nested", "f", "raw"}
 	var raw record.Raw
-	if err := avro.NewDecoder(cl).Decode(ctx, &pipeline.Message{Value: frame(ss.ID, body)}, cols, &raw); err != nil {
+	if err := avro.NewDecoder(cl).Decode(ctx, &port.Message{Value: frame(ss.ID, body)}, cols, &raw); err != nil {
 		t.Fatal(err)
 	}
 	want := []record.Value{{Text: "hello"}, {Null: true}, {Null: true}, {Text: "2024-02-03T10:00:00.123Z"}, {Text: "2024-02-03"},
@@ -227,7 +227,7 @@ func FuzzDecode(f *testing.F) {
 	dec := avro.NewDecoder(src)
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var raw record.Raw
-		err := dec.Decode(context.Background(), &pipeline.Message{Value: v}, []string{"a", "m"}, &raw)
+		err := dec.Decode(context.Background(), &port.Message{Value: v}, []string{"a", "m"}, &raw)
 		if err != nil {
 			if _, ok := record.AsRecordError(err); !ok {
 				t.Fatalf("not a record error: %v", err)

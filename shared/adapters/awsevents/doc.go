@@ -1,7 +1,7 @@
 // Package awsevents decodes Lambda trigger payloads in one place: S3 event
 // notifications and EventBridge "Object Created" events become
-// pipeline.FileDrop values, MSK and self-managed Kafka batches become
-// pipeline.Message values. It also builds the same payloads back from
+// port.FileDrop values, MSK and self-managed Kafka batches become
+// port.Message values. It also builds the same payloads back from
 // pipeline values (NewS3Event, NewKafkaEvent) so the local stand-ins hand
 // handlers exactly the shapes AWS would.
 //

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // eventBridgeS3 is the EventBridge "Object Created" event S3 emits when
@@ -33,34 +33,34 @@ type eventBridgeS3 struct {
 // "Object Created" into a FileDrop. EventTime is the event's "time" as
 // given. Any other source or detail-type, or a missing bucket, key or size,
 // is an error naming the field.
-func EventBridgeDrop(raw json.RawMessage) (pipeline.FileDrop, error) {
+func EventBridgeDrop(raw json.RawMessage) (port.FileDrop, error) {
 	var e eventBridgeS3
 	if err := json.Unmarshal(raw, &e); err != nil {
-		return pipeline.FileDrop{}, fmt.Errorf("decoding eventbridge s3 event: %w", err)
+		return port.FileDrop{}, fmt.Errorf("decoding eventbridge s3 event: %w", err)
 	}
 	if e.Source != "aws.s3" {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: source is %q, want \"aws.s3\"", e.Source)
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: source is %q, want \"aws.s3\"", e.Source)
 	}
 	if e.DetailType != "Object Created" {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: detail-type is %q, want \"Object Created\"", e.DetailType)
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: detail-type is %q, want \"Object Created\"", e.DetailType)
 	}
 	if e.Detail == nil {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: detail is missing")
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: detail is missing")
 	}
 	d := e.Detail
 	if d.Bucket.Name == "" {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: detail.bucket.name is empty")
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: detail.bucket.name is empty")
 	}
 	if d.Object.Key == "" {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: detail.object.key is empty")
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: detail.object.key is empty")
 	}
 	if d.Object.Size == nil {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: detail.object.size is missing")
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: detail.object.size is missing")
 	}
 	if *d.Object.Size < 0 {
-		return pipeline.FileDrop{}, fmt.Errorf("eventbridge event: detail.object.size is negative (%d)", *d.Object.Size)
+		return port.FileDrop{}, fmt.Errorf("eventbridge event: detail.object.size is negative (%d)", *d.Object.Size)
 	}
-	return pipeline.FileDrop{
+	return port.FileDrop{
 		Bucket:    d.Bucket.Name,
 		Key:       d.Object.Key,
 		Size:      *d.Object.Size,

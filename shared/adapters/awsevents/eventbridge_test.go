@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func TestEventBridgeDropGolden(t *testing.T) {
@@ -15,7 +15,7 @@ func TestEventBridgeDropGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EventBridgeDrop: %v", err)
 	}
-	want := pipeline.FileDrop{
+	want := port.FileDrop{
 		Bucket:    "example-bucket",
 		Key:       "IMG_m7fzo3.jpg",
 		Size:      184662,
@@ -60,7 +60,7 @@ func TestEventBridgeDropErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := awsevents.EventBridgeDrop(tt.raw)
 			if tt.wantErr == "" {
-				want := pipeline.FileDrop{Bucket: "raw", Key: "a b/c.csv", Size: 5, ETag: "e", VersionID: "v9", EventTime: "2024-01-01T00:00:00Z"}
+				want := port.FileDrop{Bucket: "raw", Key: "a b/c.csv", Size: 5, ETag: "e", VersionID: "v9", EventTime: "2024-01-01T00:00:00Z"}
 				if err != nil || got != want {
 					t.Fatalf("got %+v, %v; want %+v", got, err, want)
 				}

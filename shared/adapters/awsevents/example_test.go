@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func ExampleS3Drops() {
@@ -28,7 +28,7 @@ func ExampleS3Drops() {
 }
 
 func ExampleKafkaMessages() {
-	e := awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/1", []pipeline.Message{
+	e := awsevents.NewKafkaEvent("arn:aws:kafka:us-east-1:000000000000:cluster/pulse/1", []port.Message{
 		{Topic: "engagement", Partition: 1, Offset: 7, Timestamp: 1700000000000, Key: []byte("u1"), Value: []byte(`{"v":1}`),
 			Headers: map[string][]byte{"trace": {0xdc}}},
 	})

@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/record"
 )
 
@@ -32,18 +31,18 @@ const (
 // with Err naming the field and the reason and Value holding the text as
 // it came, so the stream path quarantines it and the partition goes on
 // (DESIGN.md 4.4). The error result is kept for callers and is always nil.
-func KafkaMessages(e events.KafkaEvent) ([]pipeline.Message, error) {
+func KafkaMessages(e events.KafkaEvent) ([]port.Message, error) {
 	n := 0
 	for _, rs := range e.Records {
 		n += len(rs)
 	}
-	msgs := make([]pipeline.Message, 0, n)
+	msgs := make([]port.Message, 0, n)
 	for _, rs := range e.Records {
 		for _, r := range rs {
 			msgs = append(msgs, kafkaMessage(r))
 		}
 	}
-	slices.SortStableFunc(msgs, func(a, b pipeline.Message) int {
+	slices.SortStableFunc(msgs, func(a, b port.Message) int {
 		return cmp.Or(
 			strings.Compare(a.Topic, b.Topic),
 			cmp.Compare(a.Partition, b.Partition),
@@ -53,12 +52,12 @@ func KafkaMessages(e events.KafkaEvent) ([]pipeline.Message, error) {
 	return msgs, nil
 }
 
-func kafkaMessage(r events.KafkaRecord) pipeline.Message {
-	m := pipeline.Message{Topic: r.Topic, Offset: r.Offset}
+func kafkaMessage(r events.KafkaRecord) port.Message {
+	m := port.Message{Topic: r.Topic, Offset: r.Offset}
 	if !r.Timestamp.IsZero() {
 		m.Timestamp = r.Timestamp.UnixMilli()
 	}
-	poison := func(field, reason string) pipeline.Message {
+	poison := func(field, reason string) port.Message {
 		m.Key, m.Headers = nil, nil
 		m.Value = []byte(r.Value)
 		m.Err = &record.RecordError{Pos: r.Offset, Field: field, Reason: reason, Source: m.Value}
@@ -103,7 +102,7 @@ func decodeBase64(s string) ([]byte, error) {
 // self-managed Kafka event (eventSource "aws:SelfManagedKafka",
 // bootstrapServers = source). Timestamps are CREATE_TIME; headers are
 // written one object per header, sorted by name.
-func NewKafkaEvent(source string, msgs []pipeline.Message) events.KafkaEvent {
+func NewKafkaEvent(source string, msgs []port.Message) events.KafkaEvent {
 	e := events.KafkaEvent{Records: make(map[string][]events.KafkaRecord)}
 	if strings.HasPrefix(source, "arn:") {
 		e.EventSource = SourceMSK

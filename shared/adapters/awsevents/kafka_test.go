@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func TestKafkaMessagesGolden(t *testing.T) {
-	powertools := []pipeline.Message{{
+	powertools := []port.Message{{
 		Topic:     "mytopic",
 		Partition: 0,
 		Offset:    15,
@@ -26,9 +26,9 @@ func TestKafkaMessagesGolden(t *testing.T) {
 		name   string
 		file   string
 		source string
-		want   []pipeline.Message
+		want   []port.Message
 	}{
-		{"lambda-go kafka-event", "aws-lambda-go/kafka-event.json", awsevents.SourceMSK, []pipeline.Message{{
+		{"lambda-go kafka-event", "aws-lambda-go/kafka-event.json", awsevents.SourceMSK, []port.Message{{
 			Topic:     "AWSKafkaTopic",
 			Partition: 0,
 			Offset:    0,
@@ -124,7 +124,7 @@ func TestKafkaMessagesOrderAndErrors(t *testing.T) {
 			if len(got) != 3 {
 				t.Fatalf("got %d messages, want 3 (the bad one kept)", len(got))
 			}
-			var bad *pipeline.Message
+			var bad *port.Message
 			for i := range got {
 				if got[i].Offset == 44 {
 					bad = &got[i]
@@ -145,14 +145,14 @@ func TestKafkaMessagesOrderAndErrors(t *testing.T) {
 }
 
 func TestKafkaRoundTrip(t *testing.T) {
-	msgs := []pipeline.Message{
+	msgs := []port.Message{
 		{Topic: "events.raw", Partition: 0, Offset: 5, Timestamp: 1700000000123, Key: []byte("user-1"), Value: []byte(`{"a":1}`),
 			Headers: map[string][]byte{"content-type": []byte("application/json"), "bin": {0x00, 0xdc, 0x80, 0xff, 0x7f}}},
 		{Topic: "events.raw", Partition: 0, Offset: 6, Timestamp: 1700000000124, Value: []byte{0xff, 0x00}},
 		{Topic: "events.raw", Partition: 3, Offset: 0, Timestamp: 0, Key: []byte{0x01}, Value: []byte("v")},
 		{Topic: "audit", Partition: 1, Offset: 99, Timestamp: 1, Value: []byte("x"), Headers: map[string][]byte{"e": {}}},
 	}
-	want := []pipeline.Message{msgs[3], msgs[0], msgs[1], msgs[2]}
+	want := []port.Message{msgs[3], msgs[0], msgs[1], msgs[2]}
 	for _, source := range []string{"arn:aws:kafka:us-east-1:000000000000:cluster/pulse/abc", "127.0.0.1:9092"} {
 		t.Run(source, func(t *testing.T) {
 			ev := awsevents.NewKafkaEvent(source, msgs)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // s3TimeLayout is how S3 writes eventTime: UTC with milliseconds.
@@ -22,8 +22,8 @@ const s3TimeLayout = "2006-01-02T15:04:05.000Z07:00"
 // (2006-01-02T15:04:05.000Z), or "" when the record has none.
 // An invalid record fails the whole event with an error naming the record
 // index and the field.
-func S3Drops(e events.S3Event) ([]pipeline.FileDrop, error) {
-	drops := make([]pipeline.FileDrop, 0, len(e.Records))
+func S3Drops(e events.S3Event) ([]port.FileDrop, error) {
+	drops := make([]port.FileDrop, 0, len(e.Records))
 	for i, r := range e.Records {
 		if !strings.HasPrefix(r.EventName, "ObjectCreated:") {
 			continue
@@ -45,7 +45,7 @@ func S3Drops(e events.S3Event) ([]pipeline.FileDrop, error) {
 		if !r.EventTime.IsZero() {
 			eventTime = r.EventTime.UTC().Format(s3TimeLayout)
 		}
-		drops = append(drops, pipeline.FileDrop{
+		drops = append(drops, port.FileDrop{
 			Bucket:    r.S3.Bucket.Name,
 			Key:       key,
 			Size:      r.S3.Object.Size,
@@ -62,7 +62,7 @@ func S3Drops(e events.S3Event) ([]pipeline.FileDrop, error) {
 // d.EventTime (RFC 3339) becomes eventTime (zero when empty or unparsable).
 // The sequencer is derived from the event time; callers that need strictly
 // increasing sequencers per key (as S3 guarantees) overwrite it.
-func NewS3Event(d pipeline.FileDrop, region string) events.S3Event {
+func NewS3Event(d port.FileDrop, region string) events.S3Event {
 	t, err := time.Parse(time.RFC3339Nano, d.EventTime)
 	if err != nil {
 		t = time.Time{}

@@ -10,11 +10,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/awsevents"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 func TestS3DropsGolden(t *testing.T) {
-	happy := pipeline.FileDrop{
+	happy := port.FileDrop{
 		Bucket:    "sourcebucket",
 		Key:       "Happy Face.jpg",
 		Size:      1024,
@@ -25,12 +25,12 @@ func TestS3DropsGolden(t *testing.T) {
 	tests := []struct {
 		name string
 		file string
-		want []pipeline.FileDrop
+		want []port.FileDrop
 	}{
-		{"lambda-go s3-event", "aws-lambda-go/s3-event.json", []pipeline.FileDrop{happy}},
-		{"lambda-go s3-event-with-decoded", "aws-lambda-go/s3-event-with-decoded.json", []pipeline.FileDrop{happy}},
-		{"powertools s3EventDecodedKey", "powertools/s3EventDecodedKey.json", []pipeline.FileDrop{happy}},
-		{"powertools s3Event", "powertools/s3Event.json", []pipeline.FileDrop{{
+		{"lambda-go s3-event", "aws-lambda-go/s3-event.json", []port.FileDrop{happy}},
+		{"lambda-go s3-event-with-decoded", "aws-lambda-go/s3-event-with-decoded.json", []port.FileDrop{happy}},
+		{"powertools s3EventDecodedKey", "powertools/s3EventDecodedKey.json", []port.FileDrop{happy}},
+		{"powertools s3Event", "powertools/s3Event.json", []port.FileDrop{{
 			Bucket:    "lambda-artifacts-deafc19498e3f2df",
 			Key:       "b21b84d653bb07b05b1e6b33684dc11b",
 			Size:      1305107,
@@ -119,7 +119,7 @@ func TestEncodeS3Key(t *testing.T) {
 }
 
 func TestS3RoundTrip(t *testing.T) {
-	drops := []pipeline.FileDrop{
+	drops := []port.FileDrop{
 		{Bucket: "pulse-raw", Key: "raw/social sales/2024 01/café 日本 (1)+x%.csv", Size: 42, ETag: "0123abcd", VersionID: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", EventTime: "2024-05-06T07:08:09.010Z"},
 		{Bucket: "b", Key: "k", Size: 0, ETag: "e", EventTime: "2024-05-06T07:08:09.000Z"},
 		{Bucket: "b", Key: "a/b/c/~!*'();:@&=$,?#[]", Size: 1 << 40, ETag: "e-2"},
@@ -134,7 +134,7 @@ func TestS3RoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("S3Drops: %v", err)
 			}
-			if !reflect.DeepEqual(got, []pipeline.FileDrop{d}) {
+			if !reflect.DeepEqual(got, []port.FileDrop{d}) {
 				t.Errorf("direct round trip\n got %+v\nwant %+v", got, d)
 			}
 			b, err := json.Marshal(ev)
@@ -155,7 +155,7 @@ func TestS3RoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("S3Drops after json: %v", err)
 			}
-			if !reflect.DeepEqual(got, []pipeline.FileDrop{d}) {
+			if !reflect.DeepEqual(got, []port.FileDrop{d}) {
 				t.Errorf("json round trip\n got %+v\nwant %+v", got, d)
 			}
 		})
@@ -163,7 +163,7 @@ func TestS3RoundTrip(t *testing.T) {
 }
 
 func TestNewS3EventShape(t *testing.T) {
-	ev := awsevents.NewS3Event(pipeline.FileDrop{Bucket: "raw", Key: "a b", Size: 3, ETag: `"x"`, VersionID: "v1", EventTime: "2024-01-02T03:04:05.006Z"}, "us-east-1")
+	ev := awsevents.NewS3Event(port.FileDrop{Bucket: "raw", Key: "a b", Size: 3, ETag: `"x"`, VersionID: "v1", EventTime: "2024-01-02T03:04:05.006Z"}, "us-east-1")
 	b, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func FuzzS3KeyRoundTrip(f *testing.F) {
 		if key == "" {
 			return
 		}
-		d := pipeline.FileDrop{Bucket: "b", Key: key, ETag: "e"}
+		d := port.FileDrop{Bucket: "b", Key: key, ETag: "e"}
 		got, err := awsevents.S3Drops(awsevents.NewS3Event(d, "us-east-1"))
 		if err != nil {
 			t.Fatalf("S3Drops(%q): %v", key, err)

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-var _ pipeline.Appender = (*Appender)(nil)
+var _ port.Appender = (*Appender)(nil)
 
 // ChannelsTable keeps each channel's committed offset token: the local
 // stand-in for what Snowpipe Streaming keeps per channel.
 const ChannelsTable = "PULSE_CHANNELS"
 
-// Appender is pipeline.Appender on a DuckDB warehouse, for the local stack
+// Appender is port.Appender on a DuckDB warehouse, for the local stack
 // and the tests: a channel is a row of PULSE_CHANNELS (TABLE_NAME,
 // CHANNEL, TOKEN), and an append inserts its rows and moves the token in
 // one transaction, so it behaves as a Snowpipe Streaming channel does
@@ -47,7 +47,7 @@ func committed(ctx context.Context, q interface {
 	return tok, err
 }
 
-// Open implements pipeline.Appender.
+// Open implements port.Appender.
 func (a *Appender) Open(ctx context.Context, t table.Schema, channel string) (int64, error) {
 	tok, err := committed(ctx, a.w.db, t.Name, channel)
 	if err != nil {
@@ -56,8 +56,8 @@ func (a *Appender) Open(ctx context.Context, t table.Schema, channel string) (in
 	return tok, nil
 }
 
-// Append implements pipeline.Appender.
-func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, rows []pipeline.AppendRow, end int64) error {
+// Append implements port.Appender.
+func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, rows []port.AppendRow, end int64) error {
 	for _, r := range rows {
 		if r.Token > end {
 			return fmt.Errorf("appending to %s on channel %s: row token %d above the end token %d", t.Name, channel, r.Token, end)
@@ -66,7 +66,7 @@ func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, r
 			return fmt.Errorf("appending to %s on channel %s: a row has %d cells for %d columns", t.Name, channel, len(r.Cells), len(t.Columns))
 		}
 	}
-	rows = append([]pipeline.AppendRow(nil), rows...)
+	rows = append([]port.AppendRow(nil), rows...)
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Token < rows[j].Token })
 	a.w.mu.Lock()
 	defer a.w.mu.Unlock()
@@ -83,7 +83,7 @@ func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, r
 		return nil // all of it committed before
 	}
 	const chunk = 200
-	var fresh []pipeline.AppendRow
+	var fresh []port.AppendRow
 	for _, r := range rows {
 		if r.Token > tok {
 			fresh = append(fresh, r)

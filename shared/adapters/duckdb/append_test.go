@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-func everyRow(token int64) pipeline.AppendRow {
-	return pipeline.AppendRow{Token: token, Cells: table.Row{{S: "e"}, {I: token}, {F: 0.5}, {B: true},
+func everyRow(token int64) port.AppendRow {
+	return port.AppendRow{Token: token, Cells: table.Row{{S: "e"}, {I: token}, {F: 0.5}, {B: true},
 		{I: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC).UnixMicro()}, {I: 19756}, {S: "o"}}}
 }
 
@@ -35,16 +35,16 @@ func TestAppenderExactlyOncePerToken(t *testing.T) {
 		t.Fatalf("a new channel: token %d, %v; want -1", tok, err)
 	}
 	// Offsets 10-12 make rows; 13 was a duplicate (no row) and ends the batch.
-	batch := []pipeline.AppendRow{everyRow(10), everyRow(11), everyRow(12)}
+	batch := []port.AppendRow{everyRow(10), everyRow(11), everyRow(12)}
 	if err := a.Append(ctx, every, "topic-0", batch, 13); err != nil {
 		t.Fatal(err)
 	}
 	// The redelivery in other boundaries: 11-15.
-	if err := a.Append(ctx, every, "topic-0", []pipeline.AppendRow{everyRow(11), everyRow(12), everyRow(14), everyRow(15)}, 15); err != nil {
+	if err := a.Append(ctx, every, "topic-0", []port.AppendRow{everyRow(11), everyRow(12), everyRow(14), everyRow(15)}, 15); err != nil {
 		t.Fatal(err)
 	}
 	// Another channel of the same table keeps its own token.
-	if err := a.Append(ctx, every, "topic-1", []pipeline.AppendRow{everyRow(10)}, 10); err != nil {
+	if err := a.Append(ctx, every, "topic-1", []port.AppendRow{everyRow(10)}, 10); err != nil {
 		t.Fatal(err)
 	}
 	// A failing append (the table lacks a column) changes nothing.
@@ -52,7 +52,7 @@ func TestAppenderExactlyOncePerToken(t *testing.T) {
 	bad.Columns = append(append([]table.Column(nil), every.Columns...), table.Column{Name: "MISSING", Type: table.Int})
 	row := everyRow(16)
 	row.Cells = append(row.Cells, table.Cell{I: 1})
-	if err := a.Append(ctx, bad, "topic-0", []pipeline.AppendRow{row}, 16); err == nil || !strings.Contains(err.Error(), "channel topic-0") {
+	if err := a.Append(ctx, bad, "topic-0", []port.AppendRow{row}, 16); err == nil || !strings.Contains(err.Error(), "channel topic-0") {
 		t.Fatalf("append to a missing column: %v", err)
 	}
 	w.Close()

@@ -1,4 +1,4 @@
-// Package duckdb is the embedded warehouse: pipeline.Warehouse on DuckDB
+// Package duckdb is the embedded warehouse: port.Warehouse on DuckDB
 // through duckdb-go (cgo). It is the default warehouse for the local flow
 // and tests, and speaks the DuckDB dialect of shared/sqlmodel.
 // Never import it from a Lambda function (cgo).
@@ -16,11 +16,14 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
-var _ pipeline.Warehouse = (*Warehouse)(nil)
+var (
+	_ port.Warehouse = (*Warehouse)(nil)
+	_ port.TxExecer  = (*Warehouse)(nil)
+)
 
 const dialect = sqlmodel.DuckDB
 

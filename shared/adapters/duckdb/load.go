@@ -7,13 +7,12 @@ import (
 	"fmt"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
-
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-// loader is a pipeline.Loader on one connection: each table's rows are
+// loader is a port.Loader on one connection: each table's rows are
 // appended to a connection-private temporary table (with a staging
 // sequence number), and Commit merges them all in one transaction.
 type loader struct {
@@ -32,8 +31,8 @@ type stagedTable struct {
 	calls int
 }
 
-// BeginLoad implements pipeline.Warehouse.
-func (w *Warehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+// BeginLoad implements port.Warehouse.
+func (w *Warehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("beginning a load: getting a connection: %w", err)

@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-var _ pipeline.Dedupe = (*Dedupe)(nil)
+var _ port.Dedupe = (*Dedupe)(nil)
 
 // writeConcurrency bounds the PutItem calls one Claim runs at once.
 const writeConcurrency = 16
@@ -42,7 +42,7 @@ const (
 	sameHolder = attrOrigin + " = :old_origin AND (" + attrTxn + " = :old_txn OR attribute_not_exists(" + attrTxn + "))"
 )
 
-// Dedupe is a pipeline.Dedupe on a DynamoDB table (see EnsureTable). Each
+// Dedupe is a port.Dedupe on a DynamoDB table (see EnsureTable). Each
 // claimed key is an item, pk = namespace + "#" + key, holding the origin
 // that claimed it and its transaction; each transaction is an item, pk =
 // "txn#" + id, holding its state and deadline. A fresh key costs one
@@ -139,7 +139,7 @@ func (d *Dedupe) updateTxn(ctx context.Context, txn, set, cond string, vals map[
 	return true, nil
 }
 
-// Begin implements pipeline.Dedupe.
+// Begin implements port.Dedupe.
 func (d *Dedupe) Begin(ctx context.Context, txn string, deadline time.Time) error {
 	ok, err := d.updateTxn(ctx, txn, statePending, "attribute_not_exists("+attrPK+") OR #s <> :c",
 		map[string]types.AttributeValue{":c": str(stateCommitted), ":d": num(deadline.UnixMilli())})
@@ -152,7 +152,7 @@ func (d *Dedupe) Begin(ctx context.Context, txn string, deadline time.Time) erro
 	return nil
 }
 
-// Commit implements pipeline.Dedupe.
+// Commit implements port.Dedupe.
 func (d *Dedupe) Commit(ctx context.Context, txn string) error {
 	ok, err := d.updateTxn(ctx, txn, stateCommitted, "attribute_not_exists("+attrPK+") OR #s <> :a",
 		map[string]types.AttributeValue{":a": str(stateAborted)})
@@ -160,13 +160,13 @@ func (d *Dedupe) Commit(ctx context.Context, txn string) error {
 		return fmt.Errorf("committing dedupe transaction %s in %s: %w", txn, d.table, err)
 	}
 	if !ok {
-		return fmt.Errorf("committing dedupe transaction %s: %w", txn, pipeline.ErrTxnAborted)
+		return fmt.Errorf("committing dedupe transaction %s: %w", txn, port.ErrTxnAborted)
 	}
 	d.remember(txn)
 	return nil
 }
 
-// Abort implements pipeline.Dedupe.
+// Abort implements port.Dedupe.
 func (d *Dedupe) Abort(ctx context.Context, txn string) error {
 	ok, err := d.updateTxn(ctx, txn, stateAborted, "attribute_not_exists("+attrPK+") OR #s <> :c",
 		map[string]types.AttributeValue{":c": str(stateCommitted)})
@@ -174,7 +174,7 @@ func (d *Dedupe) Abort(ctx context.Context, txn string) error {
 		return fmt.Errorf("aborting dedupe transaction %s in %s: %w", txn, d.table, err)
 	}
 	if !ok {
-		return fmt.Errorf("aborting dedupe transaction %s: %w", txn, pipeline.ErrTxnCommitted)
+		return fmt.Errorf("aborting dedupe transaction %s: %w", txn, port.ErrTxnCommitted)
 	}
 	return nil
 }
@@ -192,17 +192,17 @@ func (d *Dedupe) abandon(ctx context.Context, txn string, now time.Time) (bool, 
 
 // txnInfo is a transaction as read.
 type txnInfo struct {
-	state    pipeline.TxnState
+	state    port.TxnState
 	deadline int64 // unix milliseconds
 }
 
-// State implements pipeline.Dedupe.
-func (d *Dedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
+// State implements port.Dedupe.
+func (d *Dedupe) State(ctx context.Context, txn string) (port.TxnState, error) {
 	t, err := d.readTxn(ctx, txn)
 	if err != nil {
 		return 0, err
 	}
-	if t.state == pipeline.TxnCommitted {
+	if t.state == port.TxnCommitted {
 		d.remember(txn)
 	}
 	return t.state, nil
@@ -223,19 +223,19 @@ func (d *Dedupe) readTxn(ctx context.Context, txn string) (txnInfo, error) {
 		return txnInfo{}, fmt.Errorf("reading dedupe transaction %s in %s: %w", txn, d.table, err)
 	}
 	if len(res.Item) == 0 {
-		return txnInfo{state: pipeline.TxnUnknown}, nil
+		return txnInfo{state: port.TxnUnknown}, nil
 	}
 	if exp := numAttr(res.Item, attrExpiresAt); exp != 0 && exp < d.now().Unix() {
-		return txnInfo{state: pipeline.TxnUnknown}, nil // expired, not yet deleted by TTL
+		return txnInfo{state: port.TxnUnknown}, nil // expired, not yet deleted by TTL
 	}
 	t := txnInfo{deadline: numAttr(res.Item, attrDeadline)}
 	switch stringAttr(res.Item, attrTxnState) {
 	case statePending:
-		t.state = pipeline.TxnPending
+		t.state = port.TxnPending
 	case stateCommitted:
-		t.state = pipeline.TxnCommitted
+		t.state = port.TxnCommitted
 	case stateAborted:
-		t.state = pipeline.TxnAborted
+		t.state = port.TxnAborted
 	}
 	return t, nil
 }
@@ -273,9 +273,9 @@ type holder struct {
 // effective is a holder's state as claims see it: unknown (a claim made
 // before transactions existed, or expired) counts as committed; pending
 // past its deadline as abandoned (it is aborted for good here).
-func (h *holders) effective(ctx context.Context, txn string, now time.Time) (pipeline.TxnState, error) {
+func (h *holders) effective(ctx context.Context, txn string, now time.Time) (port.TxnState, error) {
 	if txn == "" || h.d.knownCommitted(txn) {
-		return pipeline.TxnCommitted, nil
+		return port.TxnCommitted, nil
 	}
 	h.mu.Lock()
 	e := h.infos[txn]
@@ -296,12 +296,12 @@ func (h *holders) effective(ctx context.Context, txn string, now time.Time) (pip
 		}
 		t := e.info
 		switch {
-		case t.state == pipeline.TxnUnknown || t.state == pipeline.TxnCommitted:
-			if t.state == pipeline.TxnCommitted {
+		case t.state == port.TxnUnknown || t.state == port.TxnCommitted:
+			if t.state == port.TxnCommitted {
 				h.d.remember(txn)
 			}
-			return pipeline.TxnCommitted, nil
-		case t.state == pipeline.TxnPending && t.deadline < now.UnixMilli():
+			return port.TxnCommitted, nil
+		case t.state == port.TxnPending && t.deadline < now.UnixMilli():
 			aborted, err := h.d.abandon(ctx, txn, now)
 			if err != nil {
 				return 0, err
@@ -313,8 +313,8 @@ func (h *holders) effective(ctx context.Context, txn string, now time.Time) (pip
 				e.loaded = false
 				continue
 			}
-			e.info = txnInfo{state: pipeline.TxnAborted}
-			return pipeline.TxnAborted, nil
+			e.info = txnInfo{state: port.TxnAborted}
+			return port.TxnAborted, nil
 		}
 		return t.state, nil
 	}
@@ -322,16 +322,16 @@ func (h *holders) effective(ctx context.Context, txn string, now time.Time) (pip
 
 // result is the resolution of one distinct key.
 type result struct {
-	outcome pipeline.Outcome
+	outcome port.Outcome
 	holder  string // origin that holds the key after the claim
 	err     error
 }
 
-// Claim implements pipeline.Dedupe. On error some keys may have been
+// Claim implements port.Dedupe. On error some keys may have been
 // claimed; retrying the same claims then yields Retry for those, never
 // Duplicate, because each key remembers its origin.
-func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
-	out := make([]pipeline.Outcome, len(claims))
+func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []port.Claim) ([]port.Outcome, error) {
+	out := make([]port.Outcome, len(claims))
 	if len(claims) == 0 {
 		return out, nil
 	}
@@ -359,12 +359,12 @@ func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipe
 		switch {
 		case i == fi:
 			out[i] = r.outcome
-		case r.outcome == pipeline.Held:
-			out[i] = pipeline.Held
+		case r.outcome == port.Held:
+			out[i] = port.Held
 		case c.Origin == r.holder:
-			out[i] = pipeline.Retry
+			out[i] = port.Retry
 		default:
-			out[i] = pipeline.Duplicate
+			out[i] = port.Duplicate
 		}
 	}
 	return out, nil
@@ -373,7 +373,7 @@ func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipe
 // resolveAll resolves the claims at indexes distinct with at most
 // writeConcurrency in flight; it returns the first error and stops
 // starting work after it.
-func (d *Dedupe) resolveAll(ctx context.Context, namespace, txn string, claims []pipeline.Claim, distinct []int, results map[int]*result, h *holders) error {
+func (d *Dedupe) resolveAll(ctx context.Context, namespace, txn string, claims []port.Claim, distinct []int, results map[int]*result, h *holders) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan int)
@@ -421,7 +421,7 @@ type claimItem struct {
 
 // put writes c's claim for txn under cond; it reports whether the
 // condition held and, when it did not, the claim that stood.
-func (d *Dedupe) put(ctx context.Context, namespace, txn string, c pipeline.Claim, cond string, vals map[string]types.AttributeValue) (bool, claimItem, error) {
+func (d *Dedupe) put(ctx context.Context, namespace, txn string, c port.Claim, cond string, vals map[string]types.AttributeValue) (bool, claimItem, error) {
 	now := d.now()
 	item := map[string]types.AttributeValue{
 		attrPK:        str(pk(namespace, c.Key)),
@@ -457,14 +457,14 @@ func (d *Dedupe) put(ctx context.Context, namespace, txn string, c pipeline.Clai
 
 // resolve claims one key for txn and returns its outcome and the origin
 // that holds the key afterwards.
-func (d *Dedupe) resolve(ctx context.Context, namespace, txn string, c pipeline.Claim, h *holders) (pipeline.Outcome, string, error) {
+func (d *Dedupe) resolve(ctx context.Context, namespace, txn string, c port.Claim, h *holders) (port.Outcome, string, error) {
 	now := d.now()
 	ok, held, err := d.put(ctx, namespace, txn, c, newClaim, map[string]types.AttributeValue{":now": num(now.Unix())})
 	if err != nil {
 		return 0, "", err
 	}
 	if ok {
-		return pipeline.Fresh, c.Origin, nil
+		return port.Fresh, c.Origin, nil
 	}
 	// The key is held. A replacement (a takeover, or a retry moving the
 	// claim to txn) is conditional on the claim read; if someone else
@@ -476,29 +476,29 @@ func (d *Dedupe) resolve(ctx context.Context, namespace, txn string, c pipeline.
 				return 0, "", err
 			}
 			if ok {
-				return pipeline.Fresh, c.Origin, nil
+				return port.Fresh, c.Origin, nil
 			}
 			continue
 		}
 		if held.txn == txn {
 			if held.origin == c.Origin {
-				return pipeline.Retry, c.Origin, nil
+				return port.Retry, c.Origin, nil
 			}
-			return pipeline.Duplicate, held.origin, nil
+			return port.Duplicate, held.origin, nil
 		}
 		st, err := h.effective(ctx, held.txn, now)
 		if err != nil {
 			return 0, "", err
 		}
 		switch {
-		case held.origin == c.Origin && st == pipeline.TxnCommitted:
-			return pipeline.Retry, c.Origin, nil
+		case held.origin == c.Origin && st == port.TxnCommitted:
+			return port.Retry, c.Origin, nil
 		case held.origin == c.Origin:
 			// The same record again in another txn: the claim moves with it.
-		case st == pipeline.TxnCommitted:
-			return pipeline.Duplicate, held.origin, nil
-		case st == pipeline.TxnPending:
-			return pipeline.Held, held.origin, nil
+		case st == port.TxnCommitted:
+			return port.Duplicate, held.origin, nil
+		case st == port.TxnPending:
+			return port.Held, held.origin, nil
 		}
 		vals := map[string]types.AttributeValue{":old_origin": str(held.origin), ":old_txn": str(held.txn)}
 		ok, held, err = d.put(ctx, namespace, txn, c, sameHolder, vals)
@@ -507,9 +507,9 @@ func (d *Dedupe) resolve(ctx context.Context, namespace, txn string, c pipeline.
 		}
 		if ok {
 			if c.Origin == vals[":old_origin"].(*types.AttributeValueMemberS).Value {
-				return pipeline.Retry, c.Origin, nil
+				return port.Retry, c.Origin, nil
 			}
-			return pipeline.Fresh, c.Origin, nil
+			return port.Fresh, c.Origin, nil
 		}
 	}
 	return 0, "", fmt.Errorf("claiming dedupe key %s in %s: its claim kept changing under 5 attempts", pk(namespace, c.Key), d.table)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // BenchmarkDedupeClaim measures DynamoDB writes per event and claims/s
@@ -22,7 +22,7 @@ func BenchmarkDedupeClaim(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
 			d := NewDedupe(client, freshTable(b, client), time.Hour)
 			ctx := context.Background()
-			batches := make([][]pipeline.Claim, b.N)
+			batches := make([][]port.Claim, b.N)
 			for it := range batches {
 				batches[it] = benchBatch(it, n)
 			}
@@ -53,14 +53,14 @@ func BenchmarkDedupeClaim(b *testing.B) {
 
 // benchBatch builds batch it of n claims: claim i is event i at offset i,
 // except every tenth claim, which resends the event five places earlier.
-func benchBatch(it, n int) []pipeline.Claim {
-	claims := make([]pipeline.Claim, n)
+func benchBatch(it, n int) []port.Claim {
+	claims := make([]port.Claim, n)
 	for i := range claims {
 		ev := i
 		if i%10 == 9 {
 			ev = i - 5
 		}
-		claims[i] = pipeline.Claim{
+		claims[i] = port.Claim{
 			Key:    fmt.Sprintf("b%d-ev%d", it, ev),
 			Origin: fmt.Sprintf("topic/0/%d", it*n+i),
 		}
@@ -68,12 +68,12 @@ func benchBatch(it, n int) []pipeline.Claim {
 	return claims
 }
 
-func checkBenchOutcomes(b *testing.B, out []pipeline.Outcome) {
+func checkBenchOutcomes(b *testing.B, out []port.Outcome) {
 	b.Helper()
 	for i, o := range out {
-		want := pipeline.Fresh
+		want := port.Fresh
 		if i%10 == 9 {
-			want = pipeline.Duplicate
+			want = port.Duplicate
 		}
 		if o != want {
 			b.Fatalf("claim %d: %v, want %v", i, o, want)

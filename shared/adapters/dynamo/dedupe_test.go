@@ -13,14 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/pipeline/dedupetest"
+	"github.com/pulse-analytics/pulse/shared/port"
+	"github.com/pulse-analytics/pulse/shared/port/dedupetest"
 )
 
 func TestDedupeConformance(t *testing.T) {
 	client := localClient(t)
-	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 		d := NewDedupe(client, freshTable(t, client), dedupetest.TTL)
 		d.SetClock(clock.Now)
 		return d
@@ -28,7 +27,7 @@ func TestDedupeConformance(t *testing.T) {
 }
 
 // claimOK claims for txn "T" (begun, never committed, unless the test says so).
-func claimOK(t *testing.T, d *Dedupe, ns string, claims []pipeline.Claim, want ...pipeline.Outcome) {
+func claimOK(t *testing.T, d *Dedupe, ns string, claims []port.Claim, want ...port.Outcome) {
 	t.Helper()
 	got, err := d.Claim(context.Background(), ns, "T", claims)
 	if err != nil {
@@ -44,11 +43,11 @@ func TestInBatchRepeatsCostNoWrites(t *testing.T) {
 	api := &counting{dedupeAPI: client}
 	d := NewDedupe(api, freshTable(t, client), time.Hour)
 	ctx := context.Background()
-	f, r, dup := pipeline.Fresh, pipeline.Retry, pipeline.Duplicate
+	f, r, dup := port.Fresh, port.Retry, port.Duplicate
 	if err := d.Begin(ctx, "T", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	claimOK(t, d, "ns", []pipeline.Claim{
+	claimOK(t, d, "ns", []port.Claim{
 		{Key: "a", Origin: "o1"}, {Key: "a", Origin: "o1"}, {Key: "a", Origin: "o2"},
 		{Key: "b", Origin: "o3"}, {Key: "a", Origin: "o9"}, {Key: "b", Origin: "o3"},
 	}, f, r, dup, f, dup, r)
@@ -60,13 +59,13 @@ func TestInBatchRepeatsCostNoWrites(t *testing.T) {
 	}
 	// Another txn: the stored holder (committed) is named by the failed
 	// write, and its state read once: no more.
-	got, err := d.Claim(ctx, "ns", "U", []pipeline.Claim{
+	got, err := d.Claim(ctx, "ns", "U", []port.Claim{
 		{Key: "a", Origin: "o2"}, {Key: "a", Origin: "o1"}, {Key: "a", Origin: "o2"}, {Key: "c", Origin: "o4"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []pipeline.Outcome{dup, r, dup, f}; !slices.Equal(got, want) {
+	if want := []port.Outcome{dup, r, dup, f}; !slices.Equal(got, want) {
 		t.Fatalf("Claim = %v, want %v", got, want)
 	}
 	if got := d.Writes(); got != 6 { // + Commit + two puts
@@ -93,10 +92,10 @@ func TestTakeoverCosts(t *testing.T) {
 	if err := d.Begin(ctx, "v1", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	var v1, v2 []pipeline.Claim
+	var v1, v2 []port.Claim
 	for i := range 50 {
-		v1 = append(v1, pipeline.Claim{Key: fmt.Sprintf("k%d", i), Origin: fmt.Sprintf("v1#%d", i)})
-		v2 = append(v2, pipeline.Claim{Key: fmt.Sprintf("k%d", i), Origin: fmt.Sprintf("v2#%d", i)})
+		v1 = append(v1, port.Claim{Key: fmt.Sprintf("k%d", i), Origin: fmt.Sprintf("v1#%d", i)})
+		v2 = append(v2, port.Claim{Key: fmt.Sprintf("k%d", i), Origin: fmt.Sprintf("v2#%d", i)})
 	}
 	if _, err := d.Claim(ctx, "ns", "v1", v1); err != nil {
 		t.Fatal(err)
@@ -113,7 +112,7 @@ func TestTakeoverCosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, o := range out {
-		if o != pipeline.Fresh {
+		if o != port.Fresh {
 			t.Fatalf("claim %d after the abort: %v, want fresh", i, o)
 		}
 	}
@@ -128,7 +127,7 @@ func TestDedupeItemShape(t *testing.T) {
 	d := NewDedupe(client, table, 48*time.Hour)
 	now := time.Unix(4_100_000_000, 0) // in 2099: DynamoDB Local deletes expired items by the real clock
 	d.SetClock(func() time.Time { return now })
-	claimOK(t, d, "live_streaming", []pipeline.Claim{{Key: "evt-1", Origin: "live_streaming/3/42"}}, pipeline.Fresh)
+	claimOK(t, d, "live_streaming", []port.Claim{{Key: "evt-1", Origin: "live_streaming/3/42"}}, port.Fresh)
 	res, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName:      aws.String(table),
 		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "live_streaming#evt-1"}},
@@ -168,12 +167,12 @@ func TestExpiredClaimIsFresh(t *testing.T) {
 	d := NewDedupe(client, freshTable(t, client), time.Hour)
 	now := time.Unix(4_100_000_000, 0) // in 2099: DynamoDB Local deletes expired items by the real clock
 	d.SetClock(func() time.Time { return now })
-	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o1"}}, pipeline.Fresh)
+	claimOK(t, d, "ns", []port.Claim{{Key: "k", Origin: "o1"}}, port.Fresh)
 	now = now.Add(59 * time.Minute)
-	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o2"}}, pipeline.Duplicate)
+	claimOK(t, d, "ns", []port.Claim{{Key: "k", Origin: "o2"}}, port.Duplicate)
 	// Expired but not yet deleted by TTL: the key is forgotten.
 	now = now.Add(2 * time.Minute)
-	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o1"}}, pipeline.Fresh, pipeline.Duplicate)
+	claimOK(t, d, "ns", []port.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o1"}}, port.Fresh, port.Duplicate)
 }
 
 func TestEnsureTableIsIdempotent(t *testing.T) {
@@ -207,7 +206,7 @@ func TestEnsureTableIsIdempotent(t *testing.T) {
 func TestClaimErrorNamesKey(t *testing.T) {
 	client := localClient(t)
 	d := NewDedupe(client, "no-such-table", time.Hour)
-	_, err := d.Claim(context.Background(), "ns", "T", []pipeline.Claim{{Key: "k1", Origin: "o"}})
+	_, err := d.Claim(context.Background(), "ns", "T", []port.Claim{{Key: "k1", Origin: "o"}})
 	var notFound *types.ResourceNotFoundException
 	if !errors.As(err, &notFound) {
 		t.Fatalf("Claim on a missing table: err = %v, want ResourceNotFoundException", err)
@@ -263,15 +262,15 @@ func TestOwnerReadWhenFailureNamesNoOwner(t *testing.T) {
 	api := &ownerless{dedupeAPI: client}
 	d := NewDedupe(api, freshTable(t, client), time.Hour)
 	ctx := context.Background()
-	claimOK(t, d, "ns", []pipeline.Claim{{Key: "k", Origin: "o1"}}, pipeline.Fresh)
+	claimOK(t, d, "ns", []port.Claim{{Key: "k", Origin: "o1"}}, port.Fresh)
 	if err := d.Commit(ctx, "T"); err != nil {
 		t.Fatal(err)
 	}
-	got, err := d.Claim(ctx, "ns", "U", []pipeline.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o1"}, {Key: "k", Origin: "o3"}})
+	got, err := d.Claim(ctx, "ns", "U", []port.Claim{{Key: "k", Origin: "o2"}, {Key: "k", Origin: "o1"}, {Key: "k", Origin: "o3"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []pipeline.Outcome{pipeline.Duplicate, pipeline.Retry, pipeline.Duplicate}; !slices.Equal(got, want) {
+	if want := []port.Outcome{port.Duplicate, port.Retry, port.Duplicate}; !slices.Equal(got, want) {
 		t.Fatalf("Claim = %v, want %v", got, want)
 	}
 	if api.gets != 1 { // the claim's holder, read once; T's state is known

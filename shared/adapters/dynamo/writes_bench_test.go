@@ -13,7 +13,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/memory"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -57,7 +57,7 @@ func (discardWarehouse) Merge(_ context.Context, _ table.Schema, rows []table.Ro
 	return len(rows), nil
 }
 func (discardWarehouse) Exec(context.Context, string) error { return nil }
-func (discardWarehouse) BeginLoad(context.Context) (pipeline.Loader, error) {
+func (discardWarehouse) BeginLoad(context.Context) (port.Loader, error) {
 	return discardLoader{}, nil
 }
 func (discardWarehouse) Query(context.Context, string, ...any) ([]string, [][]any, error) {
@@ -94,13 +94,13 @@ func benchWrites(b *testing.B, size int) {
 	dedupe := NewDedupe(dd, freshTable(b, base), 0)
 	state := NewWindowStore(ws, freshTable(b, base), 0)
 	p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: dedupe, Warehouse: discardWarehouse{}, State: state,
-		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
+		Decoder: avro.NewDecoder(nil), Buckets: port.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	g := sim.NewGenerator(sim.Config{Seed: 2, Rate: 200, MaxEvents: 10000, DuplicatePct: 2, LatePct: 2, MalformedPct: 1,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
-	byTopic := map[string][]pipeline.Message{}
+	byTopic := map[string][]port.Message{}
 	var order []string
 	for {
 		ev, ok := g.Next()
@@ -110,10 +110,10 @@ func benchWrites(b *testing.B, size int) {
 		if _, seen := byTopic[ev.Topic]; !seen {
 			order = append(order, ev.Topic)
 		}
-		byTopic[ev.Topic] = append(byTopic[ev.Topic], pipeline.Message{Topic: ev.Topic, Offset: int64(len(byTopic[ev.Topic])), Value: ev.Value})
+		byTopic[ev.Topic] = append(byTopic[ev.Topic], port.Message{Topic: ev.Topic, Offset: int64(len(byTopic[ev.Topic])), Value: ev.Value})
 	}
 	// Interleave the topics' batches as concurrent mappings would.
-	var batches [][]pipeline.Message
+	var batches [][]port.Message
 	for more := true; more; {
 		more = false
 		for _, t := range order {

@@ -1,4 +1,4 @@
-// Package fsstore implements pipeline.ObjectStore over a local folder: a
+// Package fsstore implements port.ObjectStore over a local folder: a
 // bucket is a sub-folder, an object is a file at its key's path. Puts and
 // gets stream (nothing is held in memory whatever the size), so the batch
 // path can be measured, and run on files bigger than RAM, without an S3
@@ -36,10 +36,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-var _ pipeline.ObjectStore = (*Store)(nil)
+var _ port.ObjectStore = (*Store)(nil)
 
 // ErrNoSuchBucket is returned for a bucket that has no folder.
 var ErrNoSuchBucket = errors.New("no such bucket")
@@ -51,7 +51,7 @@ const tmpDir = ".tmp"
 // copyBuffer is the size of the buffer puts copy through.
 const copyBuffer = 256 << 10
 
-// Store is a pipeline.ObjectStore over the folder Root. It is safe for
+// Store is a port.ObjectStore over the folder Root. It is safe for
 // concurrent use, also by several processes sharing the folder.
 type Store struct {
 	root string
@@ -154,28 +154,28 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // Put stores body under key: streamed into a temporary file while its MD5
 // is computed, then renamed into place. With size >= 0 the body must hold
 // exactly size bytes.
-func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	info, err := s.put(ctx, bucket, key, body, size)
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("putting %s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("putting %s/%s: %w", bucket, key, err)
 	}
 	return info, nil
 }
 
-func (s *Store) put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+func (s *Store) put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	if size < -1 {
-		return pipeline.ObjectInfo{}, fmt.Errorf("invalid size %d", size)
+		return port.ObjectInfo{}, fmt.Errorf("invalid size %d", size)
 	}
 	if err := ctx.Err(); err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	path, err := s.objectPath(bucket, key)
 	if err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	tmp, err := os.CreateTemp(filepath.Join(s.root, tmpDir), "put-*")
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("creating temporary file: %w", err)
+		return port.ObjectInfo{}, fmt.Errorf("creating temporary file: %w", err)
 	}
 	done := false
 	defer func() {
@@ -191,36 +191,36 @@ func (s *Store) put(ctx context.Context, bucket, key string, body io.Reader, siz
 	}
 	n, err := io.CopyBuffer(io.MultiWriter(tmp, h), src, make([]byte, copyBuffer))
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("writing body: %w", err)
+		return port.ObjectInfo{}, fmt.Errorf("writing body: %w", err)
 	}
 	if size >= 0 && n != size {
-		return pipeline.ObjectInfo{}, fmt.Errorf("body holds %s bytes, size says %d", sizeText(n, size), size)
+		return port.ObjectInfo{}, fmt.Errorf("body holds %s bytes, size says %d", sizeText(n, size), size)
 	}
 	if err := tmp.Close(); err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("closing temporary file: %w", err)
+		return port.ObjectInfo{}, fmt.Errorf("closing temporary file: %w", err)
 	}
 	fi, err := os.Stat(tmp.Name())
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("checking temporary file: %w", err)
+		return port.ObjectInfo{}, fmt.Errorf("checking temporary file: %w", err)
 	}
 	m := meta{ETag: hex.EncodeToString(h.Sum(nil)), Size: n, MTime: fi.ModTime().UnixNano(), Inode: inode(fi)}
 	mtmp, err := writeMetaTemp(filepath.Join(s.root, tmpDir), m)
 	if err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	defer os.Remove(mtmp) // gone after a successful rename
 	if err := ctx.Err(); err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	if err := renameInto(tmp.Name(), path, key); err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	done = true
 	// The object is in place. Its sidecar follows; should this rename
 	// fail or race with another put, readers find the sidecar stale and
 	// hash the file again.
 	_ = os.Rename(mtmp, sidecar(path))
-	return pipeline.ObjectInfo{Bucket: bucket, Key: key, Size: n, ETag: m.ETag, VersionID: m.ETag, Modified: fi.ModTime().UTC()}, nil
+	return port.ObjectInfo{Bucket: bucket, Key: key, Size: n, ETag: m.ETag, VersionID: m.ETag, Modified: fi.ModTime().UTC()}, nil
 }
 
 func sizeText(n, size int64) string {
@@ -275,17 +275,17 @@ func renameInto(tmp, path, key string) error {
 }
 
 // Get opens the object for streaming; the caller closes the body.
-func (s *Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+func (s *Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, err)
+		return nil, port.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, err)
 	}
 	path, err := s.objectPath(bucket, key)
 	if err != nil {
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, err)
+		return nil, port.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, s.missing(bucket, err))
+		return nil, port.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, s.missing(bucket, err))
 	}
 	fi, err := f.Stat()
 	if err == nil && fi.IsDir() {
@@ -293,44 +293,44 @@ func (s *Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pip
 	}
 	if err != nil {
 		f.Close()
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, s.missing(bucket, err))
+		return nil, port.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, s.missing(bucket, err))
 	}
 	info, err := s.describe(path, f, fi, bucket, key)
 	if err != nil {
 		f.Close()
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, err)
+		return nil, port.ObjectInfo{}, fmt.Errorf("getting %s/%s: %w", bucket, key, err)
 	}
 	return f, info, nil
 }
 
 // Head describes the object.
-func (s *Store) Head(ctx context.Context, bucket, key string) (pipeline.ObjectInfo, error) {
+func (s *Store) Head(ctx context.Context, bucket, key string) (port.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("heading %s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("heading %s/%s: %w", bucket, key, err)
 	}
 	path, err := s.objectPath(bucket, key)
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("heading %s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("heading %s/%s: %w", bucket, key, err)
 	}
 	info, err := s.stat(path, bucket, key)
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("heading %s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("heading %s/%s: %w", bucket, key, err)
 	}
 	return info, nil
 }
 
-func (s *Store) stat(path, bucket, key string) (pipeline.ObjectInfo, error) {
+func (s *Store) stat(path, bucket, key string) (port.ObjectInfo, error) {
 	fi, err := os.Stat(path)
 	if err == nil && fi.IsDir() {
 		err = fs.ErrNotExist
 	}
 	if err != nil {
-		return pipeline.ObjectInfo{}, s.missing(bucket, err)
+		return port.ObjectInfo{}, s.missing(bucket, err)
 	}
 	return s.describe(path, nil, fi, bucket, key)
 }
 
-// missing turns "no such file" into pipeline.ErrNotFound, or into
+// missing turns "no such file" into port.ErrNotFound, or into
 // ErrNoSuchBucket when the bucket itself is gone.
 func (s *Store) missing(bucket string, err error) error {
 	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
@@ -339,13 +339,13 @@ func (s *Store) missing(bucket string, err error) error {
 	if _, berr := s.bucketDir(bucket); berr != nil {
 		return berr
 	}
-	return fmt.Errorf("%w: %v", pipeline.ErrNotFound, err)
+	return fmt.Errorf("%w: %v", port.ErrNotFound, err)
 }
 
 // describe returns the object's info from its sidecar, hashing the file
 // (through f when open) if the sidecar is missing or stale.
-func (s *Store) describe(path string, f *os.File, fi fs.FileInfo, bucket, key string) (pipeline.ObjectInfo, error) {
-	info := pipeline.ObjectInfo{Bucket: bucket, Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()}
+func (s *Store) describe(path string, f *os.File, fi fs.FileInfo, bucket, key string) (port.ObjectInfo, error) {
+	info := port.ObjectInfo{Bucket: bucket, Key: key, Size: fi.Size(), Modified: fi.ModTime().UTC()}
 	var m meta
 	if b, err := os.ReadFile(sidecar(path)); err == nil && json.Unmarshal(b, &m) == nil && m.matches(fi) {
 		info.ETag, info.VersionID = m.ETag, m.ETag
@@ -353,7 +353,7 @@ func (s *Store) describe(path string, f *os.File, fi fs.FileInfo, bucket, key st
 	}
 	etag, err := hashFile(path, f, fi.Size())
 	if err != nil {
-		return pipeline.ObjectInfo{}, err
+		return port.ObjectInfo{}, err
 	}
 	info.ETag, info.VersionID = etag, etag
 	m = meta{ETag: etag, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Inode: inode(fi)}
@@ -383,7 +383,7 @@ func hashFile(path string, f *os.File, size int64) (string, error) {
 }
 
 // List returns every object under prefix, sorted by key.
-func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.ObjectInfo, error) {
+func (s *Store) List(ctx context.Context, bucket, prefix string) ([]port.ObjectInfo, error) {
 	dir, err := s.bucketDir(bucket)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s/%s: %w", bucket, prefix, err)
@@ -396,7 +396,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.Obj
 		}
 		start = filepath.Join(dir, filepath.Dir(rel))
 	}
-	var out []pipeline.ObjectInfo
+	var out []port.ObjectInfo
 	err = filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -428,7 +428,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.Obj
 			return nil
 		}
 		info, err := s.stat(path, bucket, key)
-		if errors.Is(err, pipeline.ErrNotFound) {
+		if errors.Is(err, port.ErrNotFound) {
 			return nil // deleted while listing
 		}
 		if err != nil {
@@ -440,7 +440,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.Obj
 	if err != nil {
 		return nil, fmt.Errorf("listing %s/%s: %w", bucket, prefix, err)
 	}
-	slices.SortFunc(out, func(a, b pipeline.ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(out, func(a, b port.ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
 

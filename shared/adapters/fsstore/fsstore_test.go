@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/pipeline/storetest"
+	"github.com/pulse-analytics/pulse/shared/port"
+	"github.com/pulse-analytics/pulse/shared/port/storetest"
 )
 
 const bucket = "pulse-raw"
@@ -29,7 +29,7 @@ func newStore(t *testing.T) *Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (pipeline.ObjectStore, string) { return newStore(t), bucket })
+	storetest.Run(t, func(t *testing.T) (port.ObjectStore, string) { return newStore(t), bucket })
 }
 
 func TestEscapeRoundTrip(t *testing.T) {
@@ -112,7 +112,7 @@ func TestFolderConflict(t *testing.T) {
 	if _, err := s.Put(ctx, bucket, "c", bytes.NewReader(nil), 0); err == nil {
 		t.Errorf("Put c over folder c/ succeeded")
 	}
-	if _, err := s.Head(ctx, bucket, "c"); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := s.Head(ctx, bucket, "c"); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head of a folder: err = %v, want ErrNotFound", err)
 	}
 	if left, _ := os.ReadDir(filepath.Join(s.Root(), tmpDir)); len(left) != 0 {
@@ -217,7 +217,7 @@ func TestSizeMismatch(t *testing.T) {
 			t.Errorf("Put of 3 bytes with size %d succeeded", size)
 		}
 	}
-	if _, err := s.Head(ctx, bucket, "raw/x"); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := s.Head(ctx, bucket, "raw/x"); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head after size mismatches: %v", err)
 	}
 }

@@ -18,10 +18,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-var _ pipeline.Dedupe = (*Dedupe)(nil)
+var _ port.Dedupe = (*Dedupe)(nil)
 
 // ErrClosed is returned by Claim after Close.
 var ErrClosed = errors.New("dedupe store closed")
@@ -75,7 +75,7 @@ type claimEntry struct {
 type txnEntry struct {
 	id       string
 	seq      uint64 // its number in the file
-	state    pipeline.TxnState
+	state    port.TxnState
 	deadline int64 // unix nanoseconds
 	expires  int64
 	logged   bool // written to the file since it was last compacted
@@ -88,7 +88,7 @@ type expiry struct {
 	at   []int64
 }
 
-// Dedupe is an in-process pipeline.Dedupe. Built by OpenDedupe, it also
+// Dedupe is an in-process port.Dedupe. Built by OpenDedupe, it also
 // appends every change to a file and reloads that file on open, so a local
 // command-line run remembers claims and transactions across invocations;
 // transactions an earlier process left pending are listed by Unfinished.
@@ -164,7 +164,7 @@ func OpenDedupe(path string, o DedupeOptions) (*Dedupe, error) {
 	}
 	d.size = good
 	for id, t := range d.txns {
-		if t.state == pipeline.TxnPending {
+		if t.state == port.TxnPending {
 			d.unfinished = append(d.unfinished, id)
 		}
 	}
@@ -273,7 +273,7 @@ func (d *Dedupe) apply(line []byte, bySeq map[uint64]*txnEntry, now int64) error
 			bySeq[seq] = t
 			d.nextSeq = max(d.nextSeq, seq)
 		}
-		t.state, t.deadline, t.expires = pipeline.TxnState(state), deadline, expires
+		t.state, t.deadline, t.expires = port.TxnState(state), deadline, expires
 		d.txns[id] = t
 	case len(l) == 3: // a claim written before transactions existed
 		var ns, key, origin string
@@ -374,7 +374,7 @@ func (d *Dedupe) txn(id string) *txnEntry {
 	t := d.txns[id]
 	if t == nil {
 		d.nextSeq++
-		t = &txnEntry{id: id, seq: d.nextSeq, state: pipeline.TxnUnknown}
+		t = &txnEntry{id: id, seq: d.nextSeq, state: port.TxnUnknown}
 		d.txns[id] = t
 	}
 	return t
@@ -383,60 +383,60 @@ func (d *Dedupe) txn(id string) *txnEntry {
 // effective is a holder's state as claims see it: an unknown transaction
 // counts as committed (claims made before transactions existed), and a
 // pending one past its deadline as abandoned (aborted).
-func effective(t *txnEntry, now int64) pipeline.TxnState {
+func effective(t *txnEntry, now int64) port.TxnState {
 	switch {
-	case t == nil || t.state == pipeline.TxnUnknown:
-		return pipeline.TxnCommitted
-	case t.state == pipeline.TxnPending && t.deadline <= now:
-		return pipeline.TxnAborted
+	case t == nil || t.state == port.TxnUnknown:
+		return port.TxnCommitted
+	case t.state == port.TxnPending && t.deadline <= now:
+		return port.TxnAborted
 	}
 	return t.state
 }
 
-// Begin implements pipeline.Dedupe.
+// Begin implements port.Dedupe.
 func (d *Dedupe) Begin(ctx context.Context, txn string, deadline time.Time) error {
 	return d.update(ctx, "beginning", txn, func(t *txnEntry, now int64) error {
-		if t.state == pipeline.TxnCommitted {
+		if t.state == port.TxnCommitted {
 			return nil
 		}
-		t.state, t.deadline = pipeline.TxnPending, deadline.UnixNano()
+		t.state, t.deadline = port.TxnPending, deadline.UnixNano()
 		t.expires = d.expiresAt(txn, max(now, t.deadline))
 		return nil
 	})
 }
 
-// Commit implements pipeline.Dedupe.
+// Commit implements port.Dedupe.
 func (d *Dedupe) Commit(ctx context.Context, txn string) error {
 	return d.update(ctx, "committing", txn, func(t *txnEntry, now int64) error {
 		switch {
-		case t.state == pipeline.TxnCommitted:
+		case t.state == port.TxnCommitted:
 			return nil
-		case t.state == pipeline.TxnAborted:
-			return fmt.Errorf("committing dedupe transaction %s: %w", txn, pipeline.ErrTxnAborted)
+		case t.state == port.TxnAborted:
+			return fmt.Errorf("committing dedupe transaction %s: %w", txn, port.ErrTxnAborted)
 		}
-		t.state = pipeline.TxnCommitted
+		t.state = port.TxnCommitted
 		t.expires = d.expiresAt(txn, max(now, t.deadline))
 		return nil
 	})
 }
 
-// Abort implements pipeline.Dedupe.
+// Abort implements port.Dedupe.
 func (d *Dedupe) Abort(ctx context.Context, txn string) error {
 	return d.update(ctx, "aborting", txn, func(t *txnEntry, now int64) error {
 		switch t.state {
-		case pipeline.TxnCommitted:
-			return fmt.Errorf("aborting dedupe transaction %s: %w", txn, pipeline.ErrTxnCommitted)
-		case pipeline.TxnAborted:
+		case port.TxnCommitted:
+			return fmt.Errorf("aborting dedupe transaction %s: %w", txn, port.ErrTxnCommitted)
+		case port.TxnAborted:
 			return nil
 		}
-		t.state = pipeline.TxnAborted
+		t.state = port.TxnAborted
 		t.expires = d.expiresAt(txn, max(now, t.deadline))
 		return nil
 	})
 }
 
-// State implements pipeline.Dedupe.
-func (d *Dedupe) State(ctx context.Context, txn string) (pipeline.TxnState, error) {
+// State implements port.Dedupe.
+func (d *Dedupe) State(ctx context.Context, txn string) (port.TxnState, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -446,7 +446,7 @@ func (d *Dedupe) State(ctx context.Context, txn string) (pipeline.TxnState, erro
 	if t := d.txns[txn]; t != nil {
 		return t.state, nil
 	}
-	return pipeline.TxnUnknown, nil
+	return port.TxnUnknown, nil
 }
 
 func (d *Dedupe) update(ctx context.Context, doing, txn string, fn func(t *txnEntry, now int64) error) error {
@@ -518,14 +518,14 @@ type change struct {
 	ttl time.Duration
 }
 
-// Claim implements pipeline.Dedupe. Changes are appended to the file (when
+// Claim implements port.Dedupe. Changes are appended to the file (when
 // persistent) before the call returns; if that write fails, none of the
 // call's changes is kept.
-func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipeline.Claim) ([]pipeline.Outcome, error) {
+func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []port.Claim) ([]port.Outcome, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("claiming %d dedupe keys in %s: %w", len(claims), namespace, err)
 	}
-	out := make([]pipeline.Outcome, len(claims))
+	out := make([]port.Outcome, len(claims))
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
@@ -554,11 +554,11 @@ func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipe
 		if m, ok := seen[k]; ok {
 			switch {
 			case m.held:
-				out[i] = pipeline.Held
+				out[i] = port.Held
 			case m.holder == oh:
-				out[i] = pipeline.Retry
+				out[i] = port.Retry
 			default:
-				out[i] = pipeline.Duplicate
+				out[i] = port.Duplicate
 			}
 			continue
 		}
@@ -569,35 +569,35 @@ func (d *Dedupe) Claim(ctx context.Context, namespace, txn string, claims []pipe
 		switch {
 		case !ok:
 			write(k, cl.Origin)
-			out[i], seen[k] = pipeline.Fresh, memo{holder: oh}
+			out[i], seen[k] = port.Fresh, memo{holder: oh}
 		case e.origin == oh:
-			if e.txn != cur && effective(e.txn, now) != pipeline.TxnCommitted {
+			if e.txn != cur && effective(e.txn, now) != port.TxnCommitted {
 				write(k, cl.Origin) // the claim moves to the txn that retries it
 			}
-			out[i], seen[k] = pipeline.Retry, memo{holder: oh}
+			out[i], seen[k] = port.Retry, memo{holder: oh}
 		case e.txn == cur:
-			out[i], seen[k] = pipeline.Duplicate, memo{holder: e.origin}
+			out[i], seen[k] = port.Duplicate, memo{holder: e.origin}
 		default:
 			switch effective(e.txn, now) {
-			case pipeline.TxnCommitted:
-				out[i], seen[k] = pipeline.Duplicate, memo{holder: e.origin}
-			case pipeline.TxnAborted:
-				if e.txn.state == pipeline.TxnPending { // abandoned: abort it for good
+			case port.TxnCommitted:
+				out[i], seen[k] = port.Duplicate, memo{holder: e.origin}
+			case port.TxnAborted:
+				if e.txn.state == port.TxnPending { // abandoned: abort it for good
 					aborted = append(aborted, e.txn)
-					e.txn.state = pipeline.TxnAborted
+					e.txn.state = port.TxnAborted
 					d.logTxn(&buf, e.txn)
 					lines++
 				}
 				write(k, cl.Origin)
-				out[i], seen[k] = pipeline.Fresh, memo{holder: oh}
+				out[i], seen[k] = port.Fresh, memo{holder: oh}
 			default:
-				out[i], seen[k] = pipeline.Held, memo{held: true}
+				out[i], seen[k] = port.Held, memo{held: true}
 			}
 		}
 	}
 	if err := d.append(buf.Bytes(), lines); err != nil {
 		for _, t := range aborted {
-			t.state = pipeline.TxnPending
+			t.state = port.TxnPending
 		}
 		return nil, fmt.Errorf("recording %d dedupe claims of %s: %w", len(changes), namespace, err)
 	}

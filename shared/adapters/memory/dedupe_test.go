@@ -11,18 +11,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/pipeline/dedupetest"
+	"github.com/pulse-analytics/pulse/shared/port"
+	"github.com/pulse-analytics/pulse/shared/port/dedupetest"
 )
 
 func TestDedupeConformance(t *testing.T) {
-	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 		return NewDedupeWith(DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now})
 	})
 }
 
 func TestFileDedupeConformance(t *testing.T) {
-	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 		d, err := OpenDedupe(filepath.Join(t.TempDir(), "dedupe.jsonl"), DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -40,7 +40,7 @@ func TestFileDedupeConformance(t *testing.T) {
 // closed and opened again (from its file) before every call, so every
 // state the suite reaches must survive a restart.
 func TestFileDedupeConformanceAcrossReopen(t *testing.T) {
-	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) pipeline.Dedupe {
+	dedupetest.Run(t, func(t *testing.T, clock *dedupetest.Clock) port.Dedupe {
 		return &reopening{t: t, path: filepath.Join(t.TempDir(), "dedupe.jsonl"), opts: DedupeOptions{TTL: dedupetest.TTL, Now: clock.Now}}
 	})
 }
@@ -71,7 +71,7 @@ func (r *reopening) Begin(ctx context.Context, txn string, deadline time.Time) e
 	return r.with(func(d *Dedupe) error { return d.Begin(ctx, txn, deadline) })
 }
 
-func (r *reopening) Claim(ctx context.Context, ns, txn string, claims []pipeline.Claim) (out []pipeline.Outcome, err error) {
+func (r *reopening) Claim(ctx context.Context, ns, txn string, claims []port.Claim) (out []port.Outcome, err error) {
 	err = r.with(func(d *Dedupe) error { out, err = d.Claim(ctx, ns, txn, claims); return err })
 	return out, err
 }
@@ -84,12 +84,12 @@ func (r *reopening) Abort(ctx context.Context, txn string) error {
 	return r.with(func(d *Dedupe) error { return d.Abort(ctx, txn) })
 }
 
-func (r *reopening) State(ctx context.Context, txn string) (st pipeline.TxnState, err error) {
+func (r *reopening) State(ctx context.Context, txn string) (st port.TxnState, err error) {
 	err = r.with(func(d *Dedupe) error { st, err = d.State(ctx, txn); return err })
 	return st, err
 }
 
-func mustClaim(t *testing.T, d pipeline.Dedupe, ns, txn string, claims []pipeline.Claim, want ...pipeline.Outcome) {
+func mustClaim(t *testing.T, d port.Dedupe, ns, txn string, claims []port.Claim, want ...port.Outcome) {
 	t.Helper()
 	got, err := d.Claim(context.Background(), ns, txn, claims)
 	if err != nil {
@@ -114,9 +114,9 @@ func TestOpenDedupeReadsOldFiles(t *testing.T) {
 	if d.Len() != 3 {
 		t.Fatalf("Len = %d, want 3", d.Len())
 	}
-	mustClaim(t, d, "ns", "T", []pipeline.Claim{{Key: "a", Origin: "o1"}, {Key: "a", Origin: "o3"}, {Key: "b\n\"#", Origin: "o2"}, {Key: "c", Origin: "o4"}},
-		pipeline.Retry, pipeline.Duplicate, pipeline.Retry, pipeline.Fresh)
-	mustClaim(t, d, "other", "T", []pipeline.Claim{{Key: "a", Origin: "o1"}}, pipeline.Duplicate)
+	mustClaim(t, d, "ns", "T", []port.Claim{{Key: "a", Origin: "o1"}, {Key: "a", Origin: "o3"}, {Key: "b\n\"#", Origin: "o2"}, {Key: "c", Origin: "o4"}},
+		port.Retry, port.Duplicate, port.Retry, port.Fresh)
+	mustClaim(t, d, "other", "T", []port.Claim{{Key: "a", Origin: "o1"}}, port.Duplicate)
 }
 
 func TestOpenDedupeDropsTornTail(t *testing.T) {
@@ -125,7 +125,7 @@ func TestOpenDedupeDropsTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(t, d, "ns", "T", []pipeline.Claim{{Key: "a", Origin: "o1"}}, pipeline.Fresh)
+	mustClaim(t, d, "ns", "T", []port.Claim{{Key: "a", Origin: "o1"}}, port.Fresh)
 	if err := d.Commit(context.Background(), "T"); err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +142,8 @@ func TestOpenDedupeDropsTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustClaim(t, d, "ns", "U", []pipeline.Claim{{Key: "a", Origin: "o1"}, {Key: "a", Origin: "o7"}, {Key: "b", Origin: "o8"}},
-		pipeline.Retry, pipeline.Duplicate, pipeline.Fresh)
+	mustClaim(t, d, "ns", "U", []port.Claim{{Key: "a", Origin: "o1"}, {Key: "a", Origin: "o7"}, {Key: "b", Origin: "o8"}},
+		port.Retry, port.Duplicate, port.Fresh)
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -229,9 +229,9 @@ func TestDedupeMemoryBoundedByTTL(t *testing.T) {
 		if err := d.Begin(ctx, txn, clock.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		claims := make([]pipeline.Claim, perSecond)
+		claims := make([]port.Claim, perSecond)
 		for i := range claims {
-			claims[i] = pipeline.Claim{Key: fmt.Sprintf("k-%d-%d", s, i), Origin: fmt.Sprintf("t/0/%d", s*perSecond+i)}
+			claims[i] = port.Claim{Key: fmt.Sprintf("k-%d-%d", s, i), Origin: fmt.Sprintf("t/0/%d", s*perSecond+i)}
 		}
 		if _, err := d.Claim(ctx, "ns", txn, claims); err != nil {
 			t.Fatal(err)
@@ -254,6 +254,6 @@ func TestDedupeMemoryBoundedByTTL(t *testing.T) {
 		t.Fatalf("file is %d bytes after 10 minutes with a 1-minute TTL, want at most %d", st.Size(), max)
 	}
 	// An expired claim is forgotten: its record is fresh again.
-	mustClaim(t, d, "ns", "late", []pipeline.Claim{{Key: "k-0-0", Origin: "t/9/9"}, {Key: "k-599-0", Origin: "t/9/8"}},
-		pipeline.Fresh, pipeline.Duplicate)
+	mustClaim(t, d, "ns", "late", []port.Claim{{Key: "k-0-0", Origin: "t/9/9"}, {Key: "k-599-0", Origin: "t/9/8"}},
+		port.Fresh, port.Duplicate)
 }

@@ -12,12 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-var _ pipeline.ObjectStore = (*Objects)(nil)
+var _ port.ObjectStore = (*Objects)(nil)
 
-// Objects is an in-process pipeline.ObjectStore (unversioned buckets that
+// Objects is an in-process port.ObjectStore (unversioned buckets that
 // exist on first use), for unit tests and benchmarks of the use cases. The
 // local stack uses gofakes3 over real HTTP instead.
 type Objects struct {
@@ -39,17 +39,17 @@ func NewObjects() *Objects {
 
 func objKey(bucket, key string) string { return bucket + "\x00" + key }
 
-// Put implements pipeline.ObjectStore.
-func (o *Objects) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+// Put implements port.ObjectStore.
+func (o *Objects) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("putting %s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("putting %s/%s: %w", bucket, key, err)
 	}
 	b, err := io.ReadAll(body)
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("putting %s/%s: reading body: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("putting %s/%s: reading body: %w", bucket, key, err)
 	}
 	if size >= 0 && int64(len(b)) != size {
-		return pipeline.ObjectInfo{}, fmt.Errorf("putting %s/%s: body has %d bytes, size said %d", bucket, key, len(b), size)
+		return port.ObjectInfo{}, fmt.Errorf("putting %s/%s: body has %d bytes, size said %d", bucket, key, len(b), size)
 	}
 	sum := md5.Sum(b)
 	obj := object{body: b, etag: `"` + hex.EncodeToString(sum[:]) + `"`, modified: o.now().UTC()}
@@ -59,15 +59,15 @@ func (o *Objects) Put(ctx context.Context, bucket, key string, body io.Reader, s
 	return info(bucket, key, obj), nil
 }
 
-func info(bucket, key string, obj object) pipeline.ObjectInfo {
-	return pipeline.ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(obj.body)), ETag: obj.etag, Modified: obj.modified}
+func info(bucket, key string, obj object) port.ObjectInfo {
+	return port.ObjectInfo{Bucket: bucket, Key: key, Size: int64(len(obj.body)), ETag: obj.etag, Modified: obj.modified}
 }
 
-// Get implements pipeline.ObjectStore.
-func (o *Objects) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+// Get implements port.ObjectStore.
+func (o *Objects) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	inf, err := o.Head(ctx, bucket, key)
 	if err != nil {
-		return nil, pipeline.ObjectInfo{}, err
+		return nil, port.ObjectInfo{}, err
 	}
 	o.mu.Lock()
 	obj := o.objects[objKey(bucket, key)]
@@ -75,28 +75,28 @@ func (o *Objects) Get(ctx context.Context, bucket, key string) (io.ReadCloser, p
 	return io.NopCloser(bytes.NewReader(obj.body)), inf, nil
 }
 
-// Head implements pipeline.ObjectStore.
-func (o *Objects) Head(ctx context.Context, bucket, key string) (pipeline.ObjectInfo, error) {
+// Head implements port.ObjectStore.
+func (o *Objects) Head(ctx context.Context, bucket, key string) (port.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("reading %s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("reading %s/%s: %w", bucket, key, err)
 	}
 	o.mu.Lock()
 	obj, ok := o.objects[objKey(bucket, key)]
 	o.mu.Unlock()
 	if !ok {
-		return pipeline.ObjectInfo{}, fmt.Errorf("reading %s/%s: %w", bucket, key, pipeline.ErrNotFound)
+		return port.ObjectInfo{}, fmt.Errorf("reading %s/%s: %w", bucket, key, port.ErrNotFound)
 	}
 	return info(bucket, key, obj), nil
 }
 
-// List implements pipeline.ObjectStore.
-func (o *Objects) List(ctx context.Context, bucket, prefix string) ([]pipeline.ObjectInfo, error) {
+// List implements port.ObjectStore.
+func (o *Objects) List(ctx context.Context, bucket, prefix string) ([]port.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("listing %s/%s: %w", bucket, prefix, err)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []pipeline.ObjectInfo
+	var out []port.ObjectInfo
 	for k, obj := range o.objects {
 		b, key, _ := strings.Cut(k, "\x00")
 		if b == bucket && strings.HasPrefix(key, prefix) {
@@ -107,7 +107,7 @@ func (o *Objects) List(ctx context.Context, bucket, prefix string) ([]pipeline.O
 	return out, nil
 }
 
-// Delete implements pipeline.ObjectStore; deleting a missing key is not an error.
+// Delete implements port.ObjectStore; deleting a missing key is not an error.
 func (o *Objects) Delete(ctx context.Context, bucket, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("deleting %s/%s: %w", bucket, key, err)

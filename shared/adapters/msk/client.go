@@ -1,7 +1,7 @@
 // Package msk produces to Kafka with franz-go: Amazon MSK with IAM
 // authentication (SASL AWS_MSK_IAM over TLS, brokers found with
 // kafka:GetBootstrapBrokers) in the cloud, a plain broker list locally
-// (kfake, a Kafka container). Producer implements catalog.Producer with a
+// (kfake, a Kafka container). Producer implements port.Producer with a
 // JSON or a Confluent-Avro encoder.
 package msk
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"sync"
 
-	"github.com/pulse-analytics/pulse/shared/catalog"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-var _ catalog.Producer = (*LazyProducer)(nil)
+var _ port.Producer = (*LazyProducer)(nil)
 
 // LazyProducer builds its Producer on the first Produce, not when the
 // function starts: making one may ask MSK for the bootstrap brokers and
@@ -27,8 +27,8 @@ func NewLazyProducer(build func(ctx context.Context) (*Producer, error)) *LazyPr
 	return &LazyProducer{build: build}
 }
 
-// Produce implements catalog.Producer.
-func (l *LazyProducer) Produce(ctx context.Context, movies []catalog.Movie) error {
+// Produce implements port.Producer.
+func (l *LazyProducer) Produce(ctx context.Context, movies []port.Movie) error {
 	p, err := l.producer(ctx)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/pulse-analytics/pulse/shared/catalog"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // TestLazyProducerRetriesItsBuild: nothing is built until the first
@@ -16,7 +16,7 @@ import (
 // again; a successful build is kept for every later call.
 func TestLazyProducerRetriesItsBuild(t *testing.T) {
 	ctx := context.Background()
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, catalog.Topic))
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, port.CatalogTopic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,12 +39,12 @@ func TestLazyProducerRetriesItsBuild(t *testing.T) {
 			return nil, err
 		}
 		clients = append(clients, cl)
-		return NewProducer(cl, catalog.Topic, JSON{}), nil
+		return NewProducer(cl, port.CatalogTopic, JSON{}), nil
 	})
 	if builds != 0 {
 		t.Fatalf("built %d times before any Produce", builds)
 	}
-	movies := []catalog.Movie{{ItemID: "m1", Title: "One"}}
+	movies := []port.Movie{{ItemID: "m1", Title: "One"}}
 	if err := lp.Produce(ctx, movies); !errors.Is(err, down) {
 		t.Fatalf("first Produce: got %v, want the build's error", err)
 	}
@@ -56,7 +56,7 @@ func TestLazyProducerRetriesItsBuild(t *testing.T) {
 	if builds != 2 {
 		t.Fatalf("builds = %d, want 2 (one failed, one kept)", builds)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.ConsumeTopics(catalog.Topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kc.ListenAddrs()...), kgo.ConsumeTopics(port.CatalogTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

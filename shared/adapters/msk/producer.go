@@ -11,14 +11,14 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/pulse-analytics/pulse/events"
-	"github.com/pulse-analytics/pulse/shared/catalog"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-var _ catalog.Producer = (*Producer)(nil)
+var _ port.Producer = (*Producer)(nil)
 
 // Encoder turns a movie into a Kafka record value.
 type Encoder interface {
-	Encode(m catalog.Movie) ([]byte, error)
+	Encode(m port.Movie) ([]byte, error)
 }
 
 // Producer sends catalog events to one topic, keyed by item ID, and waits
@@ -34,8 +34,8 @@ func NewProducer(client *kgo.Client, topic string, enc Encoder) *Producer {
 	return &Producer{client: client, topic: topic, enc: enc}
 }
 
-// Produce implements catalog.Producer.
-func (p *Producer) Produce(ctx context.Context, movies []catalog.Movie) error {
+// Produce implements port.Producer.
+func (p *Producer) Produce(ctx context.Context, movies []port.Movie) error {
 	recs := make([]*kgo.Record, len(movies))
 	for i, m := range movies {
 		v, err := p.enc.Encode(m)
@@ -54,7 +54,7 @@ func (p *Producer) Produce(ctx context.Context, movies []catalog.Movie) error {
 type JSON struct{}
 
 // Encode implements Encoder.
-func (JSON) Encode(m catalog.Movie) ([]byte, error) { return json.Marshal(m) }
+func (JSON) Encode(m port.Movie) ([]byte, error) { return json.Marshal(m) }
 
 // Avro encodes a movie in the Confluent wire format: magic byte 0, the
 // schema ID (4 bytes, big-endian), then the Avro binary body.
@@ -68,17 +68,17 @@ type Avro struct {
 // encoder using its ID. Registering the same schema again returns the
 // same ID.
 func NewAvro(ctx context.Context, registry *sr.Client) (*Avro, error) {
-	text, err := events.Schema(catalog.Topic)
+	text, err := events.Schema(port.CatalogTopic)
 	if err != nil {
 		return nil, err
 	}
 	s, err := avro.Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the %s schema: %w", catalog.Topic, err)
+		return nil, fmt.Errorf("parsing the %s schema: %w", port.CatalogTopic, err)
 	}
-	ss, err := registry.CreateSchema(ctx, events.Subject(catalog.Topic), sr.Schema{Schema: text, Type: sr.TypeAvro})
+	ss, err := registry.CreateSchema(ctx, events.Subject(port.CatalogTopic), sr.Schema{Schema: text, Type: sr.TypeAvro})
 	if err != nil {
-		return nil, fmt.Errorf("registering the %s schema: %w", catalog.Topic, err)
+		return nil, fmt.Errorf("registering the %s schema: %w", port.CatalogTopic, err)
 	}
 	return &Avro{schema: s, id: ss.ID}, nil
 }
@@ -87,7 +87,7 @@ func NewAvro(ctx context.Context, registry *sr.Client) (*Avro, error) {
 func (a *Avro) ID() int { return a.id }
 
 // Encode implements Encoder.
-func (a *Avro) Encode(m catalog.Movie) ([]byte, error) {
+func (a *Avro) Encode(m port.Movie) ([]byte, error) {
 	body, err := avro.Marshal(a.schema, map[string]any{
 		"item_id": m.ItemID, "title": m.Title, "genre": m.Genre,
 		"list_price_raw": m.ListPriceRaw, "price": m.Price, "currency": m.Currency,

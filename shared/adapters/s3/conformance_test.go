@@ -8,14 +8,14 @@ import (
 
 	"github.com/pulse-analytics/pulse/localstack/s3local"
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
-	"github.com/pulse-analytics/pulse/shared/pipeline/storetest"
+	"github.com/pulse-analytics/pulse/shared/port"
+	"github.com/pulse-analytics/pulse/shared/port/storetest"
 )
 
 // TestConformance runs the ObjectStore suite through the SDK against
 // gofakes3 (localstack/s3local), a fresh server and bucket per subtest.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) (pipeline.ObjectStore, string) {
+	storetest.Run(t, func(t *testing.T) (port.ObjectStore, string) {
 		ctx := t.Context()
 		srv, err := s3local.Start(ctx, "127.0.0.1:0")
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // pagedS3 is a hand-written fake serving ListObjectsV2 in fixed pages;
@@ -79,8 +79,8 @@ func TestNotFoundMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := New(&pagedS3{getErr: tt.err}).Get(t.Context(), "b", "k")
-			if errors.Is(err, pipeline.ErrNotFound) != tt.notFound || !errors.Is(err, tt.err) {
-				t.Errorf("err = %v; Is(ErrNotFound) = %v, want %v; keeps the cause: %v", err, errors.Is(err, pipeline.ErrNotFound), tt.notFound, errors.Is(err, tt.err))
+			if errors.Is(err, port.ErrNotFound) != tt.notFound || !errors.Is(err, tt.err) {
+				t.Errorf("err = %v; Is(ErrNotFound) = %v, want %v; keeps the cause: %v", err, errors.Is(err, port.ErrNotFound), tt.notFound, errors.Is(err, tt.err))
 			}
 		})
 	}

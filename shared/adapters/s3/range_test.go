@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // TestGetRange reads parts of an object through HTTP Range requests.
@@ -43,7 +43,7 @@ func TestGetRange(t *testing.T) {
 			}
 		})
 	}
-	if _, err := st.GetRange(ctx, bucket, "raw/missing", 0, 4); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := st.GetRange(ctx, bucket, "raw/missing", 0, 4); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("missing key: %v, want ErrNotFound", err)
 	}
 }

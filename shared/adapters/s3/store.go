@@ -1,4 +1,4 @@
-// Package s3store implements pipeline.ObjectStore on Amazon S3 with
+// Package s3store implements port.ObjectStore on Amazon S3 with
 // aws-sdk-go-v2. It works against real S3 and against S3-compatible
 // stand-ins (gofakes3 in localstack/s3local, LocalStack) through NewClient.
 package s3store
@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // s3API lists the S3 calls the Store makes.
@@ -30,15 +30,15 @@ type s3API interface {
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
-// Store is a pipeline.ObjectStore over an S3 client.
+// Store is a port.ObjectStore over an S3 client.
 type Store struct {
 	client s3API
 	tmpDir string // where unknown-size puts are spooled; "" is os.TempDir
 }
 
 var (
-	_ pipeline.ObjectStore = (*Store)(nil)
-	_ pipeline.RangeGetter = (*Store)(nil)
+	_ port.ObjectStore = (*Store)(nil)
+	_ port.RangeGetter = (*Store)(nil)
 )
 
 // New returns a Store using client (an *s3.Client from NewClient).
@@ -53,14 +53,14 @@ func New(client s3API) *Store {
 // file (memory stays bounded whatever the size) and then sent with its
 // length. The returned ObjectInfo has the size, ETag (unquoted) and
 // version ID; Modified is zero, as PutObject does not return it.
-func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (pipeline.ObjectInfo, error) {
+func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, size int64) (port.ObjectInfo, error) {
 	if size < -1 {
-		return pipeline.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: invalid size %d", bucket, key, size)
+		return port.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: invalid size %d", bucket, key, size)
 	}
 	if size == -1 {
 		f, n, err := s.spool(body)
 		if err != nil {
-			return pipeline.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: %w", bucket, key, err)
+			return port.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: %w", bucket, key, err)
 		}
 		defer func() {
 			_ = f.Close()
@@ -86,9 +86,9 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body io.Reader, siz
 		ContentLength: aws.Int64(size),
 	}, opts...)
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: %w", bucket, key, err)
+		return port.ObjectInfo{}, fmt.Errorf("putting s3://%s/%s: %w", bucket, key, err)
 	}
-	return pipeline.ObjectInfo{
+	return port.ObjectInfo{
 		Bucket:    bucket,
 		Key:       key,
 		Size:      size,
@@ -119,13 +119,13 @@ func (s *Store) spool(r io.Reader) (*os.File, int64, error) {
 }
 
 // Get opens the object for streaming; the caller closes the body. A
-// missing key is an error wrapping pipeline.ErrNotFound.
-func (s *Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, pipeline.ObjectInfo, error) {
+// missing key is an error wrapping port.ErrNotFound.
+func (s *Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, port.ObjectInfo, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, pipeline.ObjectInfo{}, fmt.Errorf("getting s3://%s/%s: %w", bucket, key, notFound(err))
+		return nil, port.ObjectInfo{}, fmt.Errorf("getting s3://%s/%s: %w", bucket, key, notFound(err))
 	}
-	return out.Body, pipeline.ObjectInfo{
+	return out.Body, port.ObjectInfo{
 		Bucket:    bucket,
 		Key:       key,
 		Size:      aws.ToInt64(out.ContentLength),
@@ -157,13 +157,13 @@ func (s *Store) GetRange(ctx context.Context, bucket, key string, offset, length
 }
 
 // Head describes the object. A missing key is an error wrapping
-// pipeline.ErrNotFound.
-func (s *Store) Head(ctx context.Context, bucket, key string) (pipeline.ObjectInfo, error) {
+// port.ErrNotFound.
+func (s *Store) Head(ctx context.Context, bucket, key string) (port.ObjectInfo, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
-		return pipeline.ObjectInfo{}, fmt.Errorf("heading s3://%s/%s: %w", bucket, key, notFound(err))
+		return port.ObjectInfo{}, fmt.Errorf("heading s3://%s/%s: %w", bucket, key, notFound(err))
 	}
-	return pipeline.ObjectInfo{
+	return port.ObjectInfo{
 		Bucket:    bucket,
 		Key:       key,
 		Size:      aws.ToInt64(out.ContentLength),
@@ -175,8 +175,8 @@ func (s *Store) Head(ctx context.Context, bucket, key string) (pipeline.ObjectIn
 
 // List returns every object under prefix, across all pages, sorted by
 // key. ListObjectsV2 reports no version IDs, so VersionID is empty.
-func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.ObjectInfo, error) {
-	var infos []pipeline.ObjectInfo
+func (s *Store) List(ctx context.Context, bucket, prefix string) ([]port.ObjectInfo, error) {
+	var infos []port.ObjectInfo
 	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -184,7 +184,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.Obj
 			return nil, fmt.Errorf("listing s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			infos = append(infos, pipeline.ObjectInfo{
+			infos = append(infos, port.ObjectInfo{
 				Bucket:   bucket,
 				Key:      aws.ToString(o.Key),
 				Size:     aws.ToInt64(o.Size),
@@ -193,7 +193,7 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]pipeline.Obj
 			})
 		}
 	}
-	slices.SortFunc(infos, func(a, b pipeline.ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(infos, func(a, b port.ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
 	return infos, nil
 }
 
@@ -206,7 +206,7 @@ func (s *Store) Delete(ctx context.Context, bucket, key string) error {
 	return nil
 }
 
-// notFound adds pipeline.ErrNotFound to S3's missing-key errors (NoSuchKey
+// notFound adds port.ErrNotFound to S3's missing-key errors (NoSuchKey
 // from GET, a bodiless 404 "NotFound" from HEAD).
 func notFound(err error) error {
 	var nsk *types.NoSuchKey
@@ -214,7 +214,7 @@ func notFound(err error) error {
 	var api smithy.APIError
 	if errors.As(err, &nsk) || errors.As(err, &nf) ||
 		(errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound")) {
-		return fmt.Errorf("%w: %w", pipeline.ErrNotFound, err)
+		return fmt.Errorf("%w: %w", port.ErrNotFound, err)
 	}
 	return err
 }

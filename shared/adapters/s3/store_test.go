@@ -20,7 +20,7 @@ import (
 	s3store "github.com/pulse-analytics/pulse/shared/adapters/s3"
 
 	"github.com/pulse-analytics/pulse/localstack/s3local"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 const bucket = "pulse-raw"
@@ -137,7 +137,7 @@ func TestPutGetHeadListDelete(t *testing.T) {
 	if err := st.Delete(ctx, bucket, keys[1]); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if _, err := st.Head(ctx, bucket, keys[1]); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := st.Head(ctx, bucket, keys[1]); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head after delete: err = %v, want ErrNotFound", err)
 	}
 	if err := st.Delete(ctx, bucket, "raw/never-there"); err != nil {
@@ -155,14 +155,14 @@ func TestPutGetHeadListDelete(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	ctx := t.Context()
 	st := newStore(t)
-	if _, _, err := st.Get(ctx, bucket, "no/such key.csv"); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, _, err := st.Get(ctx, bucket, "no/such key.csv"); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Get missing: err = %v, want ErrNotFound", err)
 	}
-	if _, err := st.Head(ctx, bucket, "no/such key.csv"); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := st.Head(ctx, bucket, "no/such key.csv"); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head missing: err = %v, want ErrNotFound", err)
 	}
 	_, _, err := st.Get(ctx, "no-such-bucket", "k")
-	if err == nil || errors.Is(err, pipeline.ErrNotFound) {
+	if err == nil || errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Get from a missing bucket: err = %v, want an error that is not ErrNotFound", err)
 	}
 	list, err := st.List(ctx, bucket, "nothing/")
@@ -215,7 +215,7 @@ func TestPutUnknownSize(t *testing.T) {
 	if _, err := st.Put(ctx, bucket, "raw/broken.bin", io.MultiReader(bytes.NewReader([]byte("abc")), iotest.ErrReader(boom)), -1); !errors.Is(err, boom) {
 		t.Errorf("Put with a failing reader: err = %v, want boom", err)
 	}
-	if _, err := st.Head(ctx, bucket, "raw/broken.bin"); !errors.Is(err, pipeline.ErrNotFound) {
+	if _, err := st.Head(ctx, bucket, "raw/broken.bin"); !errors.Is(err, port.ErrNotFound) {
 		t.Errorf("Head after failed put: %v", err)
 	}
 	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) != 0 {

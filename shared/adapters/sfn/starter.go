@@ -1,7 +1,5 @@
-// Package sfn starts AWS Step Functions executions: handlers.Starter on
-// the batch state machine, for the trigger function (which checks, where
-// it wires the two, that Starter implements it: an adapter imports no
-// handler).
+// Package sfn starts AWS Step Functions executions: port.Starter on
+// the batch state machine, for the trigger function.
 package sfn
 
 import (
@@ -15,7 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/pulse-analytics/pulse/shared/port"
 )
+
+var _ port.Starter = (*Starter)(nil)
 
 // sfnAPI is the one Step Functions call Starter makes.
 type sfnAPI interface {
@@ -33,7 +35,7 @@ func NewStarter(client sfnAPI, arn string) *Starter {
 	return &Starter{client: client, arn: arn}
 }
 
-// Start implements handlers.Starter. A name already used by an execution
+// Start implements port.Starter. A name already used by an execution
 // of the state machine (Step Functions keeps names for 90 days) is
 // ExecutionAlreadyExists: nothing new starts and Start reports false.
 // Step Functions answers a repeat of a still-running execution with the

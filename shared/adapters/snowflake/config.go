@@ -1,4 +1,4 @@
-// Package snowflake is pipeline.Warehouse on Snowflake through gosnowflake,
+// Package snowflake is port.Warehouse on Snowflake through gosnowflake,
 // with key-pair (SNOWFLAKE_JWT) authentication and the private key read
 // through a SecretSource (AWS Secrets Manager in the cloud, an environment
 // variable or file locally). Loads write the batch to a local file, PUT it

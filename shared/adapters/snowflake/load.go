@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-// loader is a pipeline.Loader on one Snowflake session. Stage writes each
+// loader is a port.Loader on one Snowflake session. Stage writes each
 // call's rows (with a staging sequence number) to a Parquet file, PUTs it
 // and COPYs it into a session temporary table; Commit then runs, in one
 // explicit transaction (no DDL inside it: DDL would commit it):
@@ -37,8 +37,8 @@ type stagedTable struct {
 	calls int
 }
 
-// BeginLoad implements pipeline.Warehouse.
-func (w *Warehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+// BeginLoad implements port.Warehouse.
+func (w *Warehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	conn, err := w.db.Conn(ctx) // the temporary tables live in this session
 	if err != nil {
 		return nil, fmt.Errorf("beginning a load: getting a connection: %w", err)

@@ -15,11 +15,14 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/sqldb"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
-var _ pipeline.Warehouse = (*Warehouse)(nil)
+var (
+	_ port.Warehouse = (*Warehouse)(nil)
+	_ port.TxExecer  = (*Warehouse)(nil)
+)
 
 const dialect = sqlmodel.Snowflake
 

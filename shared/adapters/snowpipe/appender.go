@@ -7,13 +7,13 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-var _ pipeline.Appender = (*Appender)(nil)
+var _ port.Appender = (*Appender)(nil)
 
-// Appender is pipeline.Appender over a Client: one Channel per (table,
+// Appender is port.Appender over a Client: one Channel per (table,
 // channel name) on the table's default pipe, kept open across calls (a
 // warm Lambda keeps them).
 type Appender struct {
@@ -57,7 +57,7 @@ func (a *Appender) channel(ctx context.Context, t table.Schema, name string, fre
 	return ch, nil
 }
 
-// Open implements pipeline.Appender. It opens the channel anew on every
+// Open implements port.Appender. It opens the channel anew on every
 // call (one Open Channel request), so the token it returns is the
 // service's, not what this process last saw: another process may have
 // appended on the channel since.
@@ -70,11 +70,11 @@ func (a *Appender) Open(ctx context.Context, t table.Schema, channel string) (in
 	return tok, nil
 }
 
-// Append implements pipeline.Appender with Channel.Append (rows sorted by
+// Append implements port.Appender with Channel.Append (rows sorted by
 // token first). Rows the pipe rejected are logged as errors with the
 // service's last message: their tokens are committed, so no retry would
 // send them again.
-func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, rows []pipeline.AppendRow, end int64) error {
+func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, rows []port.AppendRow, end int64) error {
 	ch, err := a.channel(ctx, t, channel, false)
 	if err != nil {
 		return err

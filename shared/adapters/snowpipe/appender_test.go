@@ -6,18 +6,18 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/snowpipe"
 	"github.com/pulse-analytics/pulse/shared/adapters/snowpipe/snowpipetest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
-func appendRows(rows []snowpipe.Row) []pipeline.AppendRow {
-	out := make([]pipeline.AppendRow, len(rows))
+func appendRows(rows []snowpipe.Row) []port.AppendRow {
+	out := make([]port.AppendRow, len(rows))
 	for i, r := range rows {
-		out[i] = pipeline.AppendRow{Token: r.Offset, Cells: r.Cells}
+		out[i] = port.AppendRow{Token: r.Offset, Cells: r.Cells}
 	}
 	return out
 }
 
-// TestAppenderRedeliveryAndRestart is the pipeline.Appender contract on
+// TestAppenderRedeliveryAndRestart is the port.Appender contract on
 // the stand-in: a redelivery in other boundaries after a lost response
 // appends nothing twice, and a new process (a new Client) reads the
 // committed token back.

@@ -446,7 +446,7 @@ type AppendResult struct {
 // offset token, then WaitCommitted. When it returns nil, every row given
 // is in the table once (or counted in Commit.RowErrors); when it returns
 // an error, calling it again with the same rows (the redelivered batch)
-// appends only those not yet committed. pipeline.Retryable sorts its
+// appends only those not yet committed. port.Retryable sorts its
 // errors: bad rows, authentication and missing objects are permanent.
 func (ch *Channel) Append(ctx context.Context, rows []Row, lastOffset int64) (AppendResult, error) {
 	var res AppendResult

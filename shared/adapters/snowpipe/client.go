@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Client talks to one account's Snowpipe Streaming REST API: it holds the
@@ -119,9 +119,9 @@ func (c *Client) roundTrip(ctx context.Context, method, rawURL string, h http.He
 type permanentErr struct{ err error }
 
 func (p permanentErr) Error() string   { return p.err.Error() }
-func (p permanentErr) Unwrap() []error { return []error{p.err, pipeline.ErrPermanent} }
+func (p permanentErr) Unwrap() []error { return []error{p.err, port.ErrPermanent} }
 func permanent(err error) error        { return permanentErr{err} }
-func isPermanent(err error) bool       { return errors.Is(err, pipeline.ErrPermanent) }
+func isPermanent(err error) bool       { return errors.Is(err, port.ErrPermanent) }
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()

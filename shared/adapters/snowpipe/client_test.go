@@ -13,18 +13,18 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/snowpipe"
 	"github.com/pulse-analytics/pulse/shared/adapters/snowpipe/snowpipetest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
-// assertPermanent checks that err is final for pipeline.Retryable and
+// assertPermanent checks that err is final for port.Retryable and
 // names each of want.
 func assertPermanent(t *testing.T, err error, want ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if pipeline.Retryable(err) || !errors.Is(err, pipeline.ErrPermanent) {
+	if port.Retryable(err) || !errors.Is(err, port.ErrPermanent) {
 		t.Errorf("%v: retryable, want permanent", err)
 	}
 	for _, w := range want {
@@ -117,7 +117,7 @@ func TestPersistentServerErrorsEndRetryable(t *testing.T) {
 	f.srv.Inject(snowpipetest.Fault{Op: snowpipetest.OpAppend, Status: 503, Message: "overloaded", Times: 3})
 	_, err := ch.Append(context.Background(), eventRows(0, 9), 9)
 	var ae *snowpipe.APIError
-	if !errors.As(err, &ae) || ae.Status != 503 || !pipeline.Retryable(err) {
+	if !errors.As(err, &ae) || ae.Status != 503 || !port.Retryable(err) {
 		t.Fatalf("err %v: want a retryable 503 APIError", err)
 	}
 	if n := f.srv.Requests(snowpipetest.OpAppend); n != 3 {
@@ -133,7 +133,7 @@ func TestCommitTimeoutIsRetryable(t *testing.T) {
 	ch := f.open(t, f.client(t, func(c *snowpipe.Config) { c.CommitTimeout = 20 * time.Millisecond }))
 	f.srv.HoldCommits(true)
 	_, err := ch.Append(context.Background(), eventRows(0, 9), 9)
-	if !errors.Is(err, snowpipe.ErrCommitTimeout) || !pipeline.Retryable(err) {
+	if !errors.Is(err, snowpipe.ErrCommitTimeout) || !port.Retryable(err) {
 		t.Fatalf("err %v: want retryable ErrCommitTimeout", err)
 	}
 	f.srv.HoldCommits(false)

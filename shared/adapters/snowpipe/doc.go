@@ -27,9 +27,9 @@
 // message made a row. Key is the *rsa.PrivateKey that
 // snowflake.ParsePrivateKey makes of the PEM in Secrets Manager (the key is
 // taken parsed so that this package does not pull gosnowflake into a
-// binary). Errors unwrap to pipeline.ErrPermanent when retrying cannot fix
+// binary). Errors unwrap to port.ErrPermanent when retrying cannot fix
 // them (a 4xx other than 408/429, a bad row, a row over the request
-// limit), so pipeline.Retryable sorts them; ErrCommitTimeout,
+// limit), so port.Retryable sorts them; ErrCommitTimeout,
 // ErrInvalidated, 429, 5xx and network errors are retryable, and the retry
 // of the batch appends only what is not committed.
 //
@@ -137,7 +137,7 @@
 //
 // # Integration with shared/stream
 //
-// Appender is pipeline.Appender over this client: the stream's snowpipe
+// Appender is port.Appender over this client: the stream's snowpipe
 // load mode (shared/stream.LoadSnowpipe, PULSE_LOAD_MODE=snowpipe) appends
 // the facts and events of records taken in offset order on a channel per
 // table and topic partition (ChannelName), the Kafka offset as token, and

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 )
 
 // Error codes of the Snowpipe Streaming REST API that this client acts on
@@ -35,8 +35,8 @@ var ErrCommitTimeout = errors.New("snowpipe: offset token not committed in time"
 var ErrInvalidated = errors.New("snowpipe: channel invalidated too often")
 
 // APIError is an unsuccessful response of the service. It unwraps to
-// pipeline.ErrPermanent when retrying cannot help (a bad request,
-// authentication, a missing pipe), so pipeline.Retryable sorts it.
+// port.ErrPermanent when retrying cannot help (a bad request,
+// authentication, a missing pipe), so port.Retryable sorts it.
 type APIError struct {
 	Op         string // "get hostname", "exchange scoped token", "open channel", "append rows", "channel status", "drop channel"
 	Target     string // the pipe/channel or host the request was about
@@ -76,12 +76,12 @@ func (e *APIError) hint() string {
 	return ""
 }
 
-// Unwrap returns pipeline.ErrPermanent for errors retrying cannot fix.
+// Unwrap returns port.ErrPermanent for errors retrying cannot fix.
 func (e *APIError) Unwrap() error {
 	if e.retryable() {
 		return nil
 	}
-	return pipeline.ErrPermanent
+	return port.ErrPermanent
 }
 
 // retryable: throttling, timeouts and server errors. A stale continuation

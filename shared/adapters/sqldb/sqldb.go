@@ -17,7 +17,7 @@ type Queryer interface {
 }
 
 // Convert narrows one driver value of a column to the types the
-// pipeline.Warehouse port promises.
+// port.Warehouse port promises.
 type Convert func(col *sql.ColumnType, v any) any
 
 // Query runs q and returns the column names and every row, each value

@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/msk"
-	"github.com/pulse-analytics/pulse/shared/catalog"
 	"github.com/pulse-analytics/pulse/shared/handlers"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/wire"
 )
 
@@ -34,7 +34,7 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	}
 	topic := getenv(wire.EnvCatalogTopic)
 	if topic == "" {
-		topic = catalog.Topic
+		topic = port.CatalogTopic
 	}
 	if err := wire.Require(getenv, wire.EnvQuarantineBucket); err != nil {
 		return nil, err

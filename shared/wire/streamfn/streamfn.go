@@ -11,8 +11,9 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/avro"
 	"github.com/pulse-analytics/pulse/shared/adapters/dynamo"
+	"github.com/pulse-analytics/pulse/shared/batch"
 	"github.com/pulse-analytics/pulse/shared/handlers"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/wire"
 	"github.com/pulse-analytics/pulse/shared/wire/warehouse"
@@ -67,7 +68,7 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var app pipeline.Appender
+	var app port.Appender
 	if mode == stream.LoadSnowpipe {
 		if app, err = warehouse.OpenAppender(getenv); err != nil {
 			return nil, err
@@ -87,6 +88,6 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handlers.Stream{Pipeline: p, Tests: wh, Platforms: pipeline.Platforms(env)}
+	h := &handlers.Stream{Pipeline: p, Tests: wh, Platforms: batch.Platforms(env)}
 	return handlers.Lambda(h.Handle), nil
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/snowflake"
 	"github.com/pulse-analytics/pulse/shared/adapters/snowpipe"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -24,7 +24,7 @@ type Appender struct {
 	app *snowpipe.Appender
 }
 
-var _ pipeline.Appender = (*Appender)(nil)
+var _ port.Appender = (*Appender)(nil)
 
 // OpenAppender checks the Snowpipe Streaming configuration in getenv
 // (snowpipe.ConfigFromEnv: SNOWFLAKE_ACCOUNT, _USER, _DATABASE, _SCHEMA,
@@ -72,7 +72,7 @@ func (a *Appender) get(ctx context.Context) (*snowpipe.Appender, error) {
 	return a.app, nil
 }
 
-// Open implements pipeline.Appender.
+// Open implements port.Appender.
 func (a *Appender) Open(ctx context.Context, t table.Schema, channel string) (int64, error) {
 	app, err := a.get(ctx)
 	if err != nil {
@@ -81,8 +81,8 @@ func (a *Appender) Open(ctx context.Context, t table.Schema, channel string) (in
 	return app.Open(ctx, t, channel)
 }
 
-// Append implements pipeline.Appender.
-func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, rows []pipeline.AppendRow, end int64) error {
+// Append implements port.Appender.
+func (a *Appender) Append(ctx context.Context, t table.Schema, channel string, rows []port.AppendRow, end int64) error {
 	app, err := a.get(ctx)
 	if err != nil {
 		return err

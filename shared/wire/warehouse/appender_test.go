@@ -11,7 +11,7 @@ import (
 
 	"github.com/pulse-analytics/pulse/shared/adapters/snowflake"
 	"github.com/pulse-analytics/pulse/shared/adapters/snowpipe/snowpipetest"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
 
@@ -38,9 +38,9 @@ func TestOpenAppender(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	host, port, _ := strings.Cut(strings.TrimPrefix(srv.AccountURL(), "http://"), ":")
+	host, portNum, _ := strings.Cut(strings.TrimPrefix(srv.AccountURL(), "http://"), ":")
 	env := map[string]string{"SNOWFLAKE_ACCOUNT": "myorg-pulse", "SNOWFLAKE_USER": "loader", "SNOWFLAKE_DATABASE": "PULSE",
-		"SNOWFLAKE_SCHEMA": "PUBLIC", "SNOWFLAKE_HOST": host, "SNOWFLAKE_PORT": port, "SNOWFLAKE_PROTOCOL": "http",
+		"SNOWFLAKE_SCHEMA": "PUBLIC", "SNOWFLAKE_HOST": host, "SNOWFLAKE_PORT": portNum, "SNOWFLAKE_PROTOCOL": "http",
 		"SNOWFLAKE_PRIVATE_KEY_SECRET": "PULSE_TEST_KEY",
 		"PULSE_TEST_KEY":               string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))}
 	a, err := OpenAppender(func(k string) string { return env[k] })
@@ -57,7 +57,7 @@ func TestOpenAppender(t *testing.T) {
 		t.Fatalf("open: %d, %v", tok, err)
 	}
 	for range 2 {
-		if err := a.Append(ctx, tbl, "x-0", []pipeline.AppendRow{{Token: 3, Cells: table.Row{{S: "a"}}}}, 4); err != nil {
+		if err := a.Append(ctx, tbl, "x-0", []port.AppendRow{{Token: 3, Cells: table.Row{{S: "a"}}}}, 4); err != nil {
 			t.Fatal(err)
 		}
 	}

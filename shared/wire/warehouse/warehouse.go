@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/snowflake"
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -34,8 +34,8 @@ import (
 const disablePlatformDetection = "SNOWFLAKE_DISABLE_PLATFORM_DETECTION"
 
 // Warehouse is the Snowflake warehouse, connected on first use. It
-// implements pipeline.Warehouse, datatest.Warehouse, sqlmodel.Speaker and
-// gold's ExecTx.
+// implements port.Warehouse, port.TxExecer (gold runs its statements in
+// one transaction) and sqlmodel.Speaker.
 type Warehouse struct {
 	cfg     snowflake.Config
 	secrets func(ctx context.Context) (snowflake.SecretSource, error)
@@ -95,7 +95,7 @@ func (w *Warehouse) get(ctx context.Context) (*snowflake.Warehouse, error) {
 	return wh, nil
 }
 
-// Migrate implements pipeline.Warehouse.
+// Migrate implements port.Warehouse.
 func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 	wh, err := w.get(ctx)
 	if err != nil {
@@ -104,7 +104,7 @@ func (w *Warehouse) Migrate(ctx context.Context, tables []table.Schema) error {
 	return wh.Migrate(ctx, tables)
 }
 
-// Merge implements pipeline.Warehouse.
+// Merge implements port.Warehouse.
 func (w *Warehouse) Merge(ctx context.Context, t table.Schema, rows []table.Row) (int, error) {
 	wh, err := w.get(ctx)
 	if err != nil {
@@ -113,8 +113,8 @@ func (w *Warehouse) Merge(ctx context.Context, t table.Schema, rows []table.Row)
 	return wh.Merge(ctx, t, rows)
 }
 
-// BeginLoad implements pipeline.Warehouse.
-func (w *Warehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
+// BeginLoad implements port.Warehouse.
+func (w *Warehouse) BeginLoad(ctx context.Context) (port.Loader, error) {
 	wh, err := w.get(ctx)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (w *Warehouse) BeginLoad(ctx context.Context) (pipeline.Loader, error) {
 	return wh.BeginLoad(ctx)
 }
 
-// Exec implements pipeline.Warehouse.
+// Exec implements port.Warehouse.
 func (w *Warehouse) Exec(ctx context.Context, query string) error {
 	wh, err := w.get(ctx)
 	if err != nil {
@@ -131,7 +131,7 @@ func (w *Warehouse) Exec(ctx context.Context, query string) error {
 	return wh.Exec(ctx, query)
 }
 
-// Query implements pipeline.Warehouse.
+// Query implements port.Warehouse.
 func (w *Warehouse) Query(ctx context.Context, q string, args ...any) ([]string, [][]any, error) {
 	wh, err := w.get(ctx)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pulse-analytics/pulse/shared/pipeline"
+	"github.com/pulse-analytics/pulse/shared/port"
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
@@ -142,7 +142,7 @@ func TestOpenMakesNoRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var _ pipeline.Warehouse = wh
+	var _ port.Warehouse = wh
 	if got := e.requests(); len(got) != 0 {
 		t.Fatalf("Open sent %q, want no request", got)
 	}
