@@ -101,7 +101,7 @@ func templateMachine(r *Resource) elf.Machine {
 func checkBootstrap(fn *Resource, path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("%s: %s is not a built function (%v): build the bootstraps for this host (PULSE_LAMBDA_ARCH=%s infra/build-lambdas.sh) and synth again",
+		return fmt.Errorf("%s: %s is not a built function (%w): build the bootstraps for this host (PULSE_LAMBDA_ARCH=%s infra/build-lambdas.sh) and synth again",
 			fn, path, err, runtime.GOARCH)
 	}
 	defer f.Close()

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -34,7 +35,7 @@ func Publish(ctx context.Context, r io.Reader, p Producer, onReject func(Reject)
 	}
 	for {
 		m, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if rj, ok := AsReject(err); ok {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"io"
@@ -183,7 +184,7 @@ func (e *Env) readerAt(ctx context.Context, bucket, key string) io.ReaderAt {
 		}
 		defer body.Close()
 		n, err := io.ReadFull(body, p)
-		if err == io.ErrUnexpectedEOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = io.EOF
 		}
 		return n, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -131,7 +132,7 @@ func curatedRows(t *testing.T, env *pipeline.Env, m *pipeline.Manifest) string {
 			for _, r := range buf[:n] {
 				out = append(out, fmt.Sprintf("%s %v", o.Table, r))
 			}
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {

@@ -139,7 +139,7 @@ func stageFile(ctx context.Context, env *Env, ld Loader, t table.Schema, key str
 				return fmt.Errorf("staging %s into %s: %w", key, t.Name, err)
 			}
 		}
-		if rerr == io.EOF {
+		if errors.Is(rerr, io.EOF) {
 			return nil
 		}
 		if rerr != nil {

@@ -278,7 +278,7 @@ func newFileReader(rd record.Reader, drop FileDrop) *fileReader {
 
 func (f *fileReader) Next(r *record.Raw) error {
 	err := f.rd.Next(r)
-	if err == nil || err == io.EOF {
+	if err == nil || errors.Is(err, io.EOF) {
 		return err
 	}
 	if re, ok := record.AsRecordError(err); ok {

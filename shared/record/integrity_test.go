@@ -220,7 +220,7 @@ func drainErr(rd Reader) error {
 	for {
 		var r Raw
 		err := rd.Next(&r)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if _, ok := AsRecordError(err); err != nil && !ok {

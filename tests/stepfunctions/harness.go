@@ -123,7 +123,7 @@ type template struct {
 func Load(cdkOut string) (map[string]*StateMachine, error) {
 	files, err := filepath.Glob(filepath.Join(cdkOut, "*.template.json"))
 	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no templates in %s (%v)", cdkOut, err)
+		return nil, fmt.Errorf("no templates in %s (%w)", cdkOut, err)
 	}
 	out := map[string]*StateMachine{}
 	for _, f := range files {

@@ -339,7 +339,7 @@ func (s *Store) missing(bucket string, err error) error {
 	if _, berr := s.bucketDir(bucket); berr != nil {
 		return berr
 	}
-	return fmt.Errorf("%w: %v", pipeline.ErrNotFound, err)
+	return fmt.Errorf("%w: %v", pipeline.ErrNotFound, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 }
 
 // describe returns the object's info from its sidecar, hashing the file
