@@ -272,7 +272,7 @@ func (f *Function) startOnce(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("starting %s under the emulator: %w", f.Label, err)
 	}
 	inst := &instance{cmd: cmd, url: "http://" + addr + "/2015-03-31/functions/function/invocations", rieAddr: rieAddr, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(inst.done) }()
+	go func() { _ = cmd.Wait(); close(inst.done) }() // the exit is seen through done; the emulator's output says why
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)

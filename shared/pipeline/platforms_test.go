@@ -35,7 +35,11 @@ func getObject(t *testing.T, st pipeline.ObjectStore, bucket, key string) string
 // object is an empty registry.
 func TestPlatformRegistry(t *testing.T) {
 	ctx := context.Background()
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	st := memory.NewObjects()
 	env := &pipeline.Env{Store: st, Buckets: pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "q"}}
 
@@ -86,7 +90,11 @@ func TestPlatformRegistry(t *testing.T) {
 // stay in use (it stops no cleaning), while Add refuses to overwrite it.
 func TestPlatformRegistryRefresh(t *testing.T) {
 	ctx := context.Background()
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	st := memory.NewObjects()
 	env := &pipeline.Env{Store: st, Buckets: pipeline.Buckets{Curated: "curated"}}
 	now := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)

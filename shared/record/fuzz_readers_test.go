@@ -197,7 +197,9 @@ func FuzzGzipInput(f *testing.F) {
 		}
 		var z bytes.Buffer
 		zw := gzip.NewWriter(&z)
-		zw.Write(content)
+		if _, err := zw.Write(content); err != nil {
+			t.Fatal(err)
+		}
 		zw.Close()
 		want, wantErr := readTrace(format, content)
 		got, gotErr := readTrace(format, z.Bytes())

@@ -212,7 +212,7 @@ func (p *parquetReader) Next(dst *Raw) (err error) {
 		return p.broken
 	}
 	if bad >= 0 {
-		p.convert(row, true) // the Source with the bytes as they are
+		_, _ = p.convert(row, true) // the Source with the bytes as they are (the same row converted without error above)
 		return &RecordError{Pos: p.pos, Field: p.fields[bad].name, Reason: "not valid UTF-8", Source: bytes.Clone(p.src)}
 	}
 	if cap(dst.Values) >= len(p.want) {
