@@ -136,10 +136,6 @@ func (c *Cloud) newFunction(r *Resource) (*Function, error) {
 	if f.Dir, err = a.AssetDir(r); err != nil {
 		return nil, err
 	}
-	handler, _ := r.Properties["Handler"].(string)
-	if handler == "" {
-		handler = "bootstrap"
-	}
 	if err := checkBootstrap(r, filepath.Join(f.Dir, "bootstrap")); err != nil {
 		return nil, err
 	}

@@ -265,10 +265,9 @@ func unreadable(err error) error {
 // record.RecordError.ByReference) says in its reason where its bytes are
 // in the raw object, which stays in the raw bucket.
 type fileReader struct {
-	rd       record.Reader
-	origin   string // s3://bucket/key@version
-	gzipped  bool
-	finished bool
+	rd      record.Reader
+	origin  string // s3://bucket/key@version
+	gzipped bool
 }
 
 func newFileReader(rd record.Reader, drop FileDrop) *fileReader {

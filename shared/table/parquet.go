@@ -28,7 +28,7 @@ const parquetRowGroupRows = 64 << 10
 // every value once more), so a written row's strings must not change
 // afterwards; Go strings do not.
 type ParquetWriter struct {
-	w       *parquet.Writer
+	w       *parquet.Writer //nolint:staticcheck // SA1019: moving to parquet.GenericWriter rewrites the hot write path; to be done with its benchmark (tests/bench)
 	schema  Schema
 	types   []Type
 	leaf    []int // for each schema column, its leaf column index in the file
