@@ -108,7 +108,7 @@ type browserResult struct {
 		} `json:"datasets"`
 		Streams []struct {
 			Topic string `json:"topic"`
-			Counts
+			pipeline.Counts
 			Batches int64 `json:"batches"`
 		} `json:"streams"`
 		Late []struct {
@@ -442,8 +442,7 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, s := range p.Streams {
 		c := fx.stream.counts[s.Topic]
-		got := Counts{Received: s.Received, Loaded: s.Loaded, Rejected: s.Rejected, Duplicate: s.Duplicate, Late: s.Late}
-		want := Counts{Received: c.Received, Loaded: c.Loaded, Rejected: c.Rejected, Duplicate: c.Duplicate, Late: c.Late}
+		got, want := s.Counts, c
 		if got != want || s.Received != int64(fx.stream.produced[s.Topic]) || s.Batches == 0 {
 			t.Errorf("pipeline page, topic %s: %+v in %d batches; the handler says %+v, the simulator sent %d",
 				s.Topic, got, s.Batches, want, fx.stream.produced[s.Topic])

@@ -9,26 +9,20 @@ import (
 	"github.com/pulse-analytics/pulse/shared/sqlmodel"
 )
 
-// Counts are one dataset's (or all datasets') record accounting:
-// received = loaded + rejected + duplicate (DESIGN.md 4.2); Late counts
-// the loaded records that arrived after their windows had closed (of the
-// loaded, never added to it).
-type Counts struct {
-	Files     int64 `json:"files"`
-	Received  int64 `json:"received"`
-	Loaded    int64 `json:"loaded"`
-	Rejected  int64 `json:"rejected"`
-	Duplicate int64 `json:"duplicate"`
-	Late      int64 `json:"late"`
+// Tally sums manifests: how many there are (Files: files and stream
+// batches) and their record accounting, pipeline.Counts (DESIGN.md 4.2:
+// received = loaded + rejected + duplicate, the late among the loaded).
+// In JSON its fields are flat: files, received, loaded, rejected,
+// duplicate, late.
+type Tally struct {
+	Files int64 `json:"files"`
+	pipeline.Counts
 }
 
-// Balanced reports whether every received record is accounted for, the
-// late ones among the loaded.
-func (c Counts) Balanced() bool {
-	return c.Received == c.Loaded+c.Rejected+c.Duplicate && c.Late >= 0 && c.Late <= c.Loaded
-}
+// String is "3 files: " and the counts' own text.
+func (c Tally) String() string { return fmt.Sprintf("%d files: %s", c.Files, c.Counts) }
 
-func (c *Counts) add(o Counts) {
+func (c *Tally) add(o Tally) {
 	c.Files += o.Files
 	c.Received += o.Received
 	c.Loaded += o.Loaded
@@ -40,7 +34,7 @@ func (c *Counts) add(o Counts) {
 // DatasetHealth is one dataset's row on the pipeline-health page.
 type DatasetHealth struct {
 	Dataset string `json:"dataset"`
-	Counts
+	Tally
 	Balanced     bool       `json:"balanced"`
 	LastLoadedAt *time.Time `json:"lastLoadedAt"` // newest finished load
 	AgeSeconds   *float64   `json:"ageSeconds"`   // how long ago that was
@@ -51,7 +45,7 @@ type DatasetHealth struct {
 // manifests (one PULSE_MANIFESTS row per topic per handled batch).
 type TopicHealth struct {
 	Topic string `json:"topic"`
-	Counts
+	Tally
 	Balanced    bool       `json:"balanced"`
 	LastBatchAt *time.Time `json:"lastBatchAt"`
 	AgeSeconds  *float64   `json:"ageSeconds"`
@@ -102,7 +96,7 @@ type RecentLoad struct {
 	Dataset string `json:"dataset"`
 	Source  string `json:"source"`
 	Status  string `json:"status"`
-	Counts
+	Tally
 	FinishedAt *time.Time `json:"finishedAt"`
 }
 
@@ -110,11 +104,11 @@ type RecentLoad struct {
 type Health struct {
 	Now             time.Time       `json:"now"`
 	FreshWithinSecs float64         `json:"freshWithinSeconds"`
-	Totals          Counts          `json:"totals"`
+	Totals          Tally           `json:"totals"`
 	Balanced        bool            `json:"balanced"`
 	Datasets        []DatasetHealth `json:"datasets"`
 	Streams         []TopicHealth   `json:"streams"`      // per stream topic
-	StreamTotals    Counts          `json:"streamTotals"` // over every topic
+	StreamTotals    Tally           `json:"streamTotals"` // over every topic
 	Late            []LateHealth    `json:"late"`
 	Tests           []TestHealth    `json:"tests"`
 	TestsPassing    int             `json:"testsPassing"` // tests whose latest run passed
@@ -191,10 +185,10 @@ func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, fresh
 		return &t, &a, now.Sub(t) <= freshWithin
 	}
 	err = run("PIPELINE_HEALTH", "pipeline health", healthSQL, func(r []any) {
-		d := DatasetHealth{Dataset: str(r[0]), Counts: counts(r[1:7])}
+		d := DatasetHealth{Dataset: str(r[0]), Tally: tally(r[1:7])}
 		d.Balanced = d.Counts.Balanced()
 		d.LastLoadedAt, d.AgeSeconds, d.Fresh = age(r[7])
-		h.Totals.add(d.Counts)
+		h.Totals.add(d.Tally)
 		h.Datasets = append(h.Datasets, d)
 	})
 	if err != nil {
@@ -203,10 +197,10 @@ func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, fresh
 	h.Balanced = h.Totals.Balanced()
 
 	err = run("PULSE_MANIFESTS", "the stream topics' manifests", streamsSQL, func(r []any) {
-		t := TopicHealth{Topic: str(r[0]), Counts: counts(r[1:7])}
+		t := TopicHealth{Topic: str(r[0]), Tally: tally(r[1:7])}
 		t.Balanced = t.Counts.Balanced()
 		t.LastBatchAt, t.AgeSeconds, t.Fresh = age(r[7])
-		h.StreamTotals.add(t.Counts)
+		h.StreamTotals.add(t.Tally)
 		h.Streams = append(h.Streams, t)
 	})
 	if err != nil {
@@ -255,7 +249,7 @@ func readHealth(ctx context.Context, wh pipeline.Warehouse, now time.Time, fresh
 	}
 
 	err = run("PULSE_MANIFESTS", "recent loads", recentSQL, func(r []any) {
-		h.Recent = append(h.Recent, RecentLoad{Dataset: str(r[0]), Source: str(r[1]), Status: str(r[2]), Counts: counts(r[3:9]),
+		h.Recent = append(h.Recent, RecentLoad{Dataset: str(r[0]), Source: str(r[1]), Status: str(r[2]), Tally: tally(r[3:9]),
 			FinishedAt: timePtr(r[9])})
 	})
 	if err != nil {
@@ -272,9 +266,9 @@ func timePtr(v any) *time.Time {
 	return nil
 }
 
-func counts(r []any) Counts {
-	return Counts{Files: integer(r[0]), Received: integer(r[1]), Loaded: integer(r[2]), Rejected: integer(r[3]),
-		Duplicate: integer(r[4]), Late: integer(r[5])}
+func tally(r []any) Tally {
+	return Tally{Files: integer(r[0]), Counts: pipeline.Counts{Received: integer(r[1]), Loaded: integer(r[2]), Rejected: integer(r[3]),
+		Duplicate: integer(r[4]), Late: integer(r[5])}}
 }
 
 func str(v any) string {

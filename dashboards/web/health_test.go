@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/pulse-analytics/pulse/events/batchgen"
 	"github.com/pulse-analytics/pulse/shared/adapters/duckdb/duckdbtest"
 	"github.com/pulse-analytics/pulse/shared/datatest"
+	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/star"
 	"github.com/pulse-analytics/pulse/shared/table"
 )
@@ -29,7 +31,7 @@ func TestHealthMatchesGenerator(t *testing.T) {
 	if code := get(t, "/api/health", &h); code != http.StatusOK {
 		t.Fatalf("status %d", code)
 	}
-	want := map[string]Counts{}
+	want := map[string]Tally{}
 	for _, tr := range append(append(fx.day1[:0:0], fx.day1...), fx.day2...) {
 		c := want[tr.Dataset]
 		c.Files++
@@ -52,17 +54,17 @@ func TestHealthMatchesGenerator(t *testing.T) {
 	if len(h.Datasets) != len(want) || len(h.Missing) != 0 {
 		t.Fatalf("%d datasets (missing %v), the generators wrote %d", len(h.Datasets), h.Missing, len(want))
 	}
-	var total Counts
+	var total Tally
 	for _, d := range h.Datasets {
 		w := want[d.Dataset]
 		if d.Files != w.Files || d.Received != w.Received || d.Rejected != w.Rejected || d.Late != w.Late || !d.Balanced {
 			t.Errorf("%s: %+v balanced %v; want files %d received %d rejected %d late %d",
-				d.Dataset, d.Counts, d.Balanced, w.Files, w.Received, w.Rejected, w.Late)
+				d.Dataset, d.Tally, d.Balanced, w.Files, w.Received, w.Rejected, w.Late)
 		}
 		if d.LastLoadedAt == nil || !d.Fresh || *d.AgeSeconds < 60 || *d.AgeSeconds > 600 {
 			t.Errorf("%s: newest load %v, age %v s, fresh %v", d.Dataset, d.LastLoadedAt, d.AgeSeconds, d.Fresh)
 		}
-		total.add(d.Counts)
+		total.add(d.Tally)
 	}
 	if h.Totals != total || !h.Balanced {
 		t.Errorf("totals %+v, want %+v", h.Totals, total)
@@ -86,16 +88,16 @@ func TestHealthMatchesGenerator(t *testing.T) {
 	if len(h.Streams) != len(fx.stream.counts) {
 		t.Errorf("%d stream topics, the stream side handled %d", len(h.Streams), len(fx.stream.counts))
 	}
-	var streamTotal Counts
+	var streamTotal Tally
 	for _, s := range h.Streams {
 		c := fx.stream.counts[s.Topic]
-		got := Counts{Received: s.Received, Loaded: s.Loaded, Rejected: s.Rejected, Duplicate: s.Duplicate, Late: s.Late}
-		if w := (Counts{Received: c.Received, Loaded: c.Loaded, Rejected: c.Rejected, Duplicate: c.Duplicate, Late: c.Late}); got != w ||
+		got := s.Counts
+		if w := c; got != w ||
 			s.Received != int64(fx.stream.produced[s.Topic]) || s.Files != batches[s.Topic] || !s.Balanced || !s.Fresh {
 			t.Errorf("topic %s: %+v in %d batches; the handler says %+v in %d, the simulator sent %d",
 				s.Topic, got, s.Files, w, batches[s.Topic], fx.stream.produced[s.Topic])
 		}
-		streamTotal.add(s.Counts)
+		streamTotal.add(s.Tally)
 	}
 	if h.StreamTotals != streamTotal || streamTotal.Late == 0 || streamTotal.Duplicate == 0 || streamTotal.Rejected == 0 {
 		t.Errorf("stream totals %+v, want %+v with late, duplicate and rejected records", h.StreamTotals, streamTotal)
@@ -258,16 +260,16 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 		*social.AgeSeconds != 7200 || social.Fresh {
 		t.Errorf("social_sales: %+v age %v", social, *social.AgeSeconds)
 	}
-	if got.Totals != (Counts{Files: 5, Received: 23, Loaded: 20, Rejected: 1, Duplicate: 2, Late: 1}) || !got.Balanced {
+	if got.Totals != (Tally{Files: 5, Counts: pipeline.Counts{Received: 23, Loaded: 20, Rejected: 1, Duplicate: 2, Late: 1}}) || !got.Balanced {
 		t.Errorf("totals %+v", got.Totals)
 	}
 	// Stream topics: the kafka:// manifests only.
-	if len(got.Streams) != 2 || got.Streams[0].Topic != "live_streaming" || got.Streams[0].Counts != (Counts{Files: 1, Received: 2, Loaded: 2}) ||
-		got.Streams[1].Topic != "social_sales" || got.Streams[1].Counts != (Counts{Files: 2, Received: 6, Loaded: 5, Duplicate: 1, Late: 1}) ||
+	if len(got.Streams) != 2 || got.Streams[0].Topic != "live_streaming" || got.Streams[0].Tally != (Tally{Files: 1, Counts: pipeline.Counts{Received: 2, Loaded: 2}}) ||
+		got.Streams[1].Topic != "social_sales" || got.Streams[1].Tally != (Tally{Files: 2, Counts: pipeline.Counts{Received: 6, Loaded: 5, Duplicate: 1, Late: 1}}) ||
 		!got.Streams[1].Balanced || *got.Streams[1].AgeSeconds != 7200 || got.Streams[1].Fresh || *got.Streams[0].AgeSeconds != 3600 {
 		t.Errorf("streams: %+v", got.Streams)
 	}
-	if got.StreamTotals != (Counts{Files: 3, Received: 8, Loaded: 7, Duplicate: 1, Late: 1}) {
+	if got.StreamTotals != (Tally{Files: 3, Counts: pipeline.Counts{Received: 8, Loaded: 7, Duplicate: 1, Late: 1}}) {
 		t.Errorf("stream totals %+v", got.StreamTotals)
 	}
 	// Late events per dataset and window.
@@ -298,22 +300,18 @@ func TestHealthFreshnessAndFailures(t *testing.T) {
 	}
 }
 
-// TestCountsBalanced: received = loaded + rejected + duplicate, the late
-// records among the loaded; late added on top of the loaded (the old
-// accounting) does not balance.
-func TestCountsBalanced(t *testing.T) {
-	for _, tc := range []struct {
-		c    Counts
-		want bool
-	}{
-		{Counts{Received: 6, Loaded: 5, Duplicate: 1, Late: 1}, true},
-		{Counts{Received: 6, Loaded: 4, Duplicate: 1, Late: 1}, false},
-		{Counts{Received: 3, Loaded: 1, Rejected: 2, Late: 2}, false},
-		{Counts{Received: 17, Loaded: 15, Rejected: 1, Duplicate: 1}, true},
-	} {
-		if got := tc.c.Balanced(); got != tc.want {
-			t.Errorf("%+v: balanced %v, want %v", tc.c, got, tc.want)
-		}
+// TestTallyJSON: a tally is flat in the page's JSON, the manifests'
+// number beside pipeline.Counts' fields, as the page's script reads them.
+func TestTallyJSON(t *testing.T) {
+	d := TopicHealth{Topic: "social_sales", Tally: Tally{Files: 2, Counts: pipeline.Counts{Received: 6, Loaded: 4, Rejected: 1, Duplicate: 1, Late: 1}}}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"topic":"social_sales","files":2,"received":6,"loaded":4,"rejected":1,"duplicate":1,"late":1,` +
+		`"balanced":false,"lastBatchAt":null,"ageSeconds":null,"fresh":false}`
+	if string(b) != want {
+		t.Errorf("JSON\n%s\nwant\n%s", b, want)
 	}
 }
 

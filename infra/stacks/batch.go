@@ -116,9 +116,13 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 	// Dedupe: claims are conditional PutItems and GetItems, the file's transaction item UpdateItems
 	// (shared/adapters/dynamo.Dedupe); nothing scans, deletes or batch-writes.
 	grantItems(b.Clean, props.State.Dedupe, dedupeActions...)
-	// Model: staging parts and rejects in; curated tables and the manifest out.
-	grantObjectsRead(b.Model, st.Staging, st.Key, "")
-	grantObjectsRead(b.Model, st.Quarantine, st.Key, "")
+	// Model: its dataset's staging parts, the manifests and its dataset's rejects in; curated tables
+	// and the manifest out.
+	for _, ds := range BatchDatasets() {
+		grantObjectsRead(b.Model, st.Staging, st.Key, ds+"/")
+		grantObjectsRead(b.Model, st.Quarantine, st.Key, ds+"/")
+	}
+	grantObjectsRead(b.Model, st.Staging, st.Key, manifestsPrefix)
 	grantObjectsWrite(b.Model, st.Staging, st.Key, manifestsPrefix)
 	grantObjectsWrite(b.Model, st.Curated, st.Key, "")
 	// Load and DataTests: the manifest, the curated tables (Load) and the warehouse secret.
@@ -131,8 +135,8 @@ func NewBatchStack(scope constructs.Construct, id string, props *BatchStackProps
 	grantItems(b.Load, props.State.Dedupe, "dynamodb:GetItem", "dynamodb:UpdateItem")
 	grantObjectRead(b.DataTests, st.Curated, st.Key, platformRegistryKey) // the platforms DIM_PLATFORM may hold
 	secret := snowflakeSecret(stack, cfg.SnowflakeSecretARN)
-	secret.GrantRead(b.Load, nil)
-	secret.GrantRead(b.DataTests, nil)
+	grantSecretValue(b.Load, secret)
+	grantSecretValue(b.DataTests, secret)
 	b.Schema = newWarehouseSchema(stack, cfg, secret)
 
 	topicKey := awskms.NewKey(stack, jsii.String("FailureTopicKey"), &awskms.KeyProps{

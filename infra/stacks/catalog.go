@@ -66,7 +66,8 @@ func NewCatalogStack(scope constructs.Construct, id string, props *CatalogStackP
 	grantObjectsRead(c.Function, st.Raw, st.Key, CatalogPrefix)
 	// Rejected lines are kept, with their reasons, under movies_catalog/ in the quarantine bucket.
 	grantObjectsWrite(c.Function, st.Quarantine, st.Key, CatalogRejectsPrefix)
-	grantKafka(c.Function, []*string{str.ClusterARN}, "kafka-cluster:Connect", "kafka:GetBootstrapBrokers")
+	// The producer is idempotent (franz-go's default): InitProducerId needs WriteDataIdempotently on the cluster.
+	grantKafka(c.Function, []*string{str.ClusterARN}, "kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently", "kafka:GetBootstrapBrokers")
 	grantKafka(c.Function, []*string{kafkaResourceARN(stack, str.ClusterARN, "topic", CatalogTopic)},
 		"kafka-cluster:DescribeTopic", "kafka-cluster:WriteData")
 

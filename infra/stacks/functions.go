@@ -78,6 +78,18 @@ func snowflakeSecret(scope constructs.Construct, arn string) awssecretsmanager.I
 	return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("SnowflakeSecret"), jsii.String(arn))
 }
 
+// grantSecretValue lets grantee read the secret's value: secretsmanager:GetSecretValue on exactly
+// that ARN. Not ISecret.GrantRead, which adds DescribeSecret, a call no function makes (the local
+// cloud's IAM check). A secret encrypted with a customer-managed key also needs kms:Decrypt on it,
+// granted in the key's policy by whoever made the secret (docs/howto-real-account.md).
+func grantSecretValue(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("secretsmanager:GetSecretValue"),
+		ResourceArns: jsii.Strings(*secret.SecretArn()),
+	})
+}
+
 // platformRegistryKey is the platform registry in the curated bucket
 // (shared/pipeline.PlatformsKey): the clean, datatests and stream functions
 // read it, so that platforms added after the build are accepted by the
@@ -85,11 +97,13 @@ func snowflakeSecret(scope constructs.Construct, arn string) awssecretsmanager.I
 const platformRegistryKey = "reference/platforms.json"
 
 // grantObjectsRead lets grantee list the bucket and get the objects under prefix ("" for all),
-// with exact actions (no s3:Get* wildcards) and kms:Decrypt on the bucket key.
+// with exact actions (no s3:Get* wildcards) and kms:Decrypt on the bucket key. Not
+// s3:GetObjectVersion: no function reads an object by version (the local cloud's IAM check).
+// s3:ListBucket is for the error path: without it a missing object answers 403, not 404.
 func grantObjectsRead(grantee awsiam.IGrantable, bucket awss3.IBucket, key awskms.IKey, prefix string) {
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee:      grantee,
-		Actions:      jsii.Strings("s3:GetObject", "s3:GetObjectVersion"),
+		Actions:      jsii.Strings("s3:GetObject"),
 		ResourceArns: jsii.Strings(*bucket.ArnForObjects(jsii.String(prefix + "*"))),
 	})
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
@@ -132,8 +146,8 @@ func grantObjectsWrite(grantee awsiam.IGrantable, bucket awss3.IBucket, key awsk
 var dedupeActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 
 // grantItems lets grantee make exactly these DynamoDB actions on table's items (no Scan,
-// DeleteItem or BatchWriteItem unless named). The tables use AWS-owned encryption keys, so no
-// KMS grant is needed.
+// DeleteItem or BatchWriteItem unless named). The tables use the AWS-managed key (aws/dynamodb),
+// so no KMS grant is needed (infra/README.md says why not a customer-managed key).
 func grantItems(grantee awsiam.IGrantable, table awsdynamodb.ITable, actions ...string) {
 	table.Grant(grantee, *jsii.Strings(actions...)...)
 }

@@ -49,7 +49,7 @@ func NewGoldStack(scope constructs.Construct, id string, props *GoldStackProps) 
 	// secret and nothing else.
 	g.Function = newGoFunction(stack, "Gold", cfg, functionSpec{name: "gold", memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(15)),
 		env: cfg.snowflakeEnv()})
-	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(g.Function, nil)
+	grantSecretValue(g.Function, snowflakeSecret(stack, cfg.SnowflakeSecretARN))
 
 	list := invoke(stack, StateListDates, g.Function, map[string]interface{}{"mode": "dates", "request.$": "$"}, "$.dates")
 	perDate := awsstepfunctionstasks.NewLambdaInvoke(stack, jsii.String(StateGoldForDate), &awsstepfunctionstasks.LambdaInvokeProps{

@@ -201,6 +201,10 @@ func TestStreamingStackExistingCluster(t *testing.T) {
 	if _, fn := c.byPath(t, "K/Stream"); env(fn)["PULSE_SCHEMA_REGISTRY_URL"] != "https://registry.example.com" {
 		t.Errorf("stream env %v lacks the schema registry", env(fn))
 	}
+	// The stream's windows wait for every partition the deployment creates.
+	if _, fn := c.byPath(t, "K/Stream"); env(fn)["PULSE_TOPIC_PARTITIONS"] != "5" {
+		t.Errorf("stream env PULSE_TOPIC_PARTITIONS = %v; want seed 004's 5, as the topics are created", env(fn)["PULSE_TOPIC_PARTITIONS"])
+	}
 	sts := c.policies()[c.roleOf(t, "K/Stream")]
 	if !grants(sts, "kafka-cluster:ReadData", "arn:aws:kafka:eu-west-1:111122223333:topic/pulse/0123abcd-0000-1111-2222-333344445555-1/live_streaming") {
 		t.Errorf("no ReadData on the given cluster's topic: %+v", sts)
@@ -244,8 +248,14 @@ func TestBatchStack(t *testing.T) {
 		{"Clean", "s3:PutObject", []string{curated}, false},
 		{"Clean", "s3:GetObject", []string{curated, "/" + pipeline.PlatformsKey + `"`}, true},
 		{"Clean", "s3:GetObject", []string{curated, `"/*"`}, false},
-		{"Model", "s3:GetObject", []string{staging, `"/*"`}, true},
-		{"Model", "s3:GetObject", []string{quarantine, `"/*"`}, true},
+		// Model reads its dataset's staging parts, the manifests and its
+		// dataset's rejects, not the whole buckets.
+		{"Model", "s3:GetObject", []string{staging, `"/*"`}, false},
+		{"Model", "s3:GetObject", []string{quarantine, `"/*"`}, false},
+		{"Model", "s3:GetObject", []string{staging, "/app_interactions/*"}, true},
+		{"Model", "s3:GetObject", []string{staging, "/_manifests/*"}, true},
+		{"Model", "s3:GetObject", []string{quarantine, "/video_interactions/*"}, true},
+		{"Model", "s3:GetObject", []string{quarantine, "/_files/*"}, false},
 		{"Model", "s3:PutObject", []string{curated, `"/*"`}, true},
 		{"Model", "s3:PutObject", []string{staging, "/_manifests/*"}, true},
 		{"Model", "s3:PutObject", []string{staging, `"/*"`}, false},
@@ -262,6 +272,13 @@ func TestBatchStack(t *testing.T) {
 			t.Errorf("%s %s on %v: granted %v, want %v", g.fn, g.action, g.parts, got, g.want)
 		}
 	}
+	// No function reads an object by version (the S3 adapter never sends
+	// versionId; the local cloud's IAM check saw no s3:GetObjectVersion).
+	for fn := range fns {
+		if grants(role(fn), "s3:GetObjectVersion") {
+			t.Errorf("%s may read object versions", fn)
+		}
+	}
 	for _, fn := range []string{"Model", "DataTests", "Trigger"} {
 		if a := actionsOn(role(fn), "dynamodb"); len(a) != 0 {
 			t.Errorf("%s has DynamoDB actions %v", fn, a)
@@ -276,6 +293,12 @@ func TestBatchStack(t *testing.T) {
 	} {
 		if a := fmt.Sprint(actionsOn(role(fn), "dynamodb")); a != want {
 			t.Errorf("%s has DynamoDB actions %s, want %s", fn, a, want)
+		}
+	}
+	// The warehouse functions read the secret's value; nothing describes it.
+	for _, fn := range []string{"Load", "DataTests"} {
+		if a := fmt.Sprint(actionsOn(role(fn), "secretsmanager")); a != "[secretsmanager:GetSecretValue]" {
+			t.Errorf("%s has Secrets Manager actions %s, want only GetSecretValue", fn, a)
 		}
 	}
 	for _, fn := range []string{"Clean", "Model", "Trigger"} {
@@ -298,7 +321,7 @@ func TestBatchStack(t *testing.T) {
 			t.Errorf("schema resource: ServiceToken %s, Digest %v (want %s's ARN and %s)", tok, cr.Properties["Digest"], schemaID, migration.Digest())
 		}
 	}
-	if a := fmt.Sprint(actionsOn(role("Schema"), "s3", "dynamodb", "secretsmanager", "states")); a != "[secretsmanager:DescribeSecret secretsmanager:GetSecretValue]" {
+	if a := fmt.Sprint(actionsOn(role("Schema"), "s3", "dynamodb", "secretsmanager", "states")); a != "[secretsmanager:GetSecretValue]" {
 		t.Errorf("the schema function has %s", a)
 	}
 	// Environment: the clean function's chunk size, the warehouse functions' secret.
@@ -363,6 +386,10 @@ func TestCatalogStack(t *testing.T) {
 		{"s3:PutObject", []string{"ExportsOutputFnGetAttQuarantine", "/movies_catalog/*"}},
 		{"kafka-cluster:WriteData", []string{":topic/", "/" + stacks.CatalogTopic}},
 		{"kafka:GetBootstrapBrokers", []string{"PulseStreaming"}},
+		// The producer is idempotent (franz-go's default): its InitProducerId
+		// needs WriteDataIdempotently on the cluster (the local cloud's IAM
+		// check found it missing).
+		{"kafka-cluster:WriteDataIdempotently", []string{"PulseStreaming"}},
 	} {
 		if !grants(sts, g.action, g.parts...) {
 			t.Errorf("catalog role lacks %s on %v", g.action, g.parts)

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -125,6 +126,9 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 			"PULSE_DEDUPE_TABLE":      props.State.Dedupe.TableName(),
 			"PULSE_STATE_TABLE":       props.State.State.TableName(),
 			"PULSE_DEDUPE_TTL":        jsii.String(cfg.streamDedupeTTL().String()),
+			// The partitions the deployment creates per topic (topics.go): the
+			// stream's windows wait for every one of them (stream.Config.Partitions).
+			"PULSE_TOPIC_PARTITIONS": jsii.String(strconv.Itoa(cfg.topicPartitions())),
 		}, cfg.snowflakeEnv()),
 	})
 	if cfg.SchemaRegistryURL != "" {
@@ -149,7 +153,7 @@ func NewStreamingStack(scope constructs.Construct, id string, props *StreamingSt
 	// evaluates as PutItem and, for the chunks of the replaced version, DeleteItem (a state that
 	// shrinks from chunks to fewer chunks).
 	grantItems(fn, props.State.State, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
-	snowflakeSecret(stack, cfg.SnowflakeSecretARN).GrantRead(fn, nil)
+	grantSecretValue(fn, snowflakeSecret(stack, cfg.SnowflakeSecretARN))
 
 	var topicARNs, groupARNs []*string
 	for _, g := range cfg.topicGroups() {

@@ -20,7 +20,7 @@ const SchemaResourceType = "Custom::PulseWarehouseSchema"
 func newWarehouseSchema(stack constructs.Construct, cfg Config, secret awssecretsmanager.ISecret) awslambda.Function {
 	fn := newGoFunction(stack, "Schema", cfg, functionSpec{name: "schema", memory: 512, timeout: awscdk.Duration_Minutes(jsii.Number(10)),
 		env: cfg.snowflakeEnv()})
-	secret.GrantRead(fn, nil)
+	grantSecretValue(fn, secret)
 	awscdk.NewCustomResource(stack, jsii.String("WarehouseSchema"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String(SchemaResourceType),

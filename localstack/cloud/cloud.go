@@ -110,6 +110,9 @@ type Cloud struct {
 	logMu  sync.Mutex
 	logs   map[string]*os.File
 
+	shortOnce sync.Once
+	short     *strings.Replacer
+
 	policyOnce sync.Once
 	policies   map[string]*RolePolicy
 	policyErr  error

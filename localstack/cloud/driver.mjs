@@ -1,6 +1,7 @@
 // Runs one execution of a state machine definition with aws-local-stepfunctions (Node 22) and prints
-// its outcome as JSON on stdout: the local cloud's Step Functions (localstack/cloud/sfn.go) starts it
-// for each StartExecution and writes the request on stdin:
+// its outcome as JSON on stdout. Two callers start it and write the request on stdin: the local cloud's
+// Step Functions (localstack/cloud/sfn.go) for each StartExecution, and tests/stepfunctions (harness.go),
+// whose Go side stands in for the functions (it sends no caller or executionArn):
 //
 //   {"definition": <ASL>, "input": <execution input>, "endpoint": "http://127.0.0.1:N",
 //    "caller": "<access key of the state machine's role>", "retryIntervalMs": 0 (keep the definition's),

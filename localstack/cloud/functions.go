@@ -71,6 +71,28 @@ type instance struct {
 	url     string
 	rieAddr string
 	done    chan struct{}
+
+	streamOnce sync.Once // the log stream is created once per environment
+}
+
+// logCalls are the CloudWatch Logs calls Lambda makes with the execution
+// role for one invocation: the environment's log stream in the function's
+// log group, created on its first invocation, and the invocation's
+// START/END/REPORT lines (and whatever the function printed) put to it. The
+// local cloud writes the lines to the function's log file; the calls are
+// recorded and judged like the function's own.
+func (f *Function) logCalls(inst *instance) []Call {
+	if f.Role == nil {
+		return nil
+	}
+	stream := "arn:" + f.c.Assembly.Partition + ":logs:" + f.c.Assembly.Region + ":" + f.c.Assembly.Account + ":log-group:" + f.LogGroup +
+		":log-stream:" + time.Now().UTC().Format("2006/01/02") + "/[$LATEST]" + hash8(inst.rieAddr)
+	call := func(action string) Call {
+		return Call{Principal: principal(f.Role), Function: f.Label, Action: action, Resource: stream, Implied: "lambda runtime"}
+	}
+	var calls []Call
+	inst.streamOnce.Do(func() { calls = append(calls, call("logs:CreateLogStream")) })
+	return append(calls, call("logs:PutLogEvents"))
 }
 
 // hostMachine is the ELF machine of this host's binaries.
@@ -368,6 +390,7 @@ func (f *Function) invoke(ctx context.Context, payload []byte) (json.RawMessage,
 	if err != nil {
 		return nil, err
 	}
+	f.c.record(f.logCalls(inst)...)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.url, bytes.NewReader(payload))
 	if err != nil {
 		f.pool <- inst

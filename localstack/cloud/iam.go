@@ -340,12 +340,21 @@ func (g Grant) String() string {
 	return fmt.Sprintf("%s (%s): %s on %s [%s]", g.Function, g.Principal, g.Action, g.Resource, g.Source)
 }
 
+// GrantUse is a grant and whether the run used it.
+type GrantUse struct {
+	Grant
+	Used bool
+}
+
 // Report is the IAM check of a run.
 type Report struct {
 	// Denied are the calls their caller's role does not allow.
 	Denied []Denial
 	// Unused are the grants of the functions' roles no recorded call used.
 	Unused []Grant
+	// Grants are every grant of the functions' roles (one action on one
+	// resource pattern), each with whether a recorded call used it.
+	Grants []GrantUse
 	// Calls lists per function the distinct calls made: action and resource.
 	Calls map[string][]string
 	// Unknown lists managed policies not evaluated.
@@ -407,9 +416,12 @@ func (c *Cloud) CheckIAM() (*Report, error) {
 			}
 			for _, act := range s.Actions {
 				for _, res := range s.Resources {
-					if !used(calls, principal(f.Role), act, res) {
-						rep.Unused = append(rep.Unused, Grant{Principal: principal(f.Role), Function: f.Label, Action: act, Resource: res, Source: s.Source})
+					g := Grant{Principal: principal(f.Role), Function: f.Label, Action: act, Resource: res, Source: s.Source}
+					u := used(calls, principal(f.Role), act, res)
+					if !u {
+						rep.Unused = append(rep.Unused, g)
 					}
+					rep.Grants = append(rep.Grants, GrantUse{Grant: g, Used: u})
 				}
 			}
 		}
@@ -426,4 +438,25 @@ func used(calls []Call, who, action, resource string) bool {
 		}
 	}
 	return false
+}
+
+// Shorten names a resource ARN or pattern by the construct paths of the
+// assembly's resources instead of their local names and ARNs
+// (arn:aws:s3:::pulsestorage-raw72517081/raw/* reads
+// PulseStorage/Raw/raw/*), for reports a person reads.
+func (c *Cloud) Shorten(s string) string {
+	c.shortOnce.Do(func() {
+		var pairs []string
+		for _, typ := range []string{"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::Lambda::Function",
+			"AWS::StepFunctions::StateMachine", "AWS::Logs::LogGroup"} {
+			for _, r := range c.Assembly.Resources(typ) {
+				path := strings.TrimSuffix(r.Path, "/Resource")
+				if arn, err := c.Assembly.ARN(r); err == nil && arn != "" && path != "" {
+					pairs = append(pairs, strings.TrimSuffix(arn, ":*"), path)
+				}
+			}
+		}
+		c.short = strings.NewReplacer(pairs...)
+	})
+	return c.short.Replace(s)
 }

@@ -281,7 +281,28 @@ func (f *frontConn) intercept(frame []byte) (bool, error) {
 		req.SetVersion(version)
 		if err := req.ReadFrom(body); err == nil {
 			for _, t := range req.Topics {
-				f.k.c.record(f.caller.call("kafka-cluster:WriteData", f.k.c.kafkaARN("topic", t.Topic)))
+				topic := t.Topic
+				if version >= 13 && f.k.c.Kafka != nil {
+					// Produce v13+ names the topic by its ID.
+					if info := f.k.c.Kafka.c.TopicIDInfo(t.TopicID); info != nil {
+						topic = info.Topic
+					}
+				}
+				f.k.c.record(f.caller.call("kafka-cluster:WriteData", f.k.c.kafkaARN("topic", topic)))
+			}
+		}
+	case 22: // InitProducerID: an idempotent producer needs kafka-cluster:WriteDataIdempotently on the
+		// cluster, a transactional one kafka-cluster:AlterTransactionalId on its transactional ID
+		if f.caller == nil {
+			return true, nil
+		}
+		req := kmsg.NewInitProducerIDRequest()
+		req.SetVersion(version)
+		if err := req.ReadFrom(body); err == nil {
+			if req.TransactionalID == nil {
+				f.k.c.record(f.caller.call("kafka-cluster:WriteDataIdempotently", f.k.c.kafkaARN("cluster", "")))
+			} else {
+				f.k.c.record(f.caller.call("kafka-cluster:AlterTransactionalId", f.k.c.kafkaARN("transactional-id", *req.TransactionalID)))
 			}
 		}
 	case 19: // CreateTopics: kafka-cluster:CreateTopic on each topic

@@ -32,8 +32,8 @@ type StreamOptions struct {
 	BatchWindow  time.Duration
 	Config       stream.Config
 	// State keeps window and session state. nil: with a data folder
-	// (Options.Dir), files under <Dir>/stream/state (memory.StateDir);
-	// without one, in process (window.MemStore).
+	// (Options.Dir), files under <Dir>/stream/state (memory.OpenWindowStore);
+	// without one, in process (memory.NewWindowStore).
 	State window.Store
 	// TickEvery runs the idle rule this often (default 5s; negative: never).
 	TickEvery time.Duration
@@ -94,6 +94,9 @@ type Stream struct {
 func (s *Stack) StartStream(ctx context.Context, o StreamOptions) (*Stream, error) {
 	if o.Partitions <= 0 {
 		o.Partitions = 1
+	}
+	if o.Config.Partitions <= 0 {
+		o.Config.Partitions = o.Partitions // the stream path waits for every partition it creates
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 500
@@ -211,7 +214,7 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 	switch {
 	case state != nil:
 	case s.persistent():
-		sd, err := memory.OpenStateDir(filepath.Join(s.Dir, streamFolder, "state"))
+		sd, err := memory.OpenWindowStore(filepath.Join(s.Dir, streamFolder, "state"))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -222,7 +225,7 @@ func (s *Stack) openStreamCore(ctx context.Context, o StreamOptions, loaded func
 		}
 		state = sd
 	default:
-		state = window.NewMemStore()
+		state = memory.NewWindowStore()
 	}
 	reg, err := kafkalocal.StartRegistryWith(ctx, kafkalocal.RegistryOptions{Port: o.RegistryPort, File: regFile})
 	if err != nil {

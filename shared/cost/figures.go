@@ -106,8 +106,8 @@ var Figures = MeasuredFigures{
 	Stream: StreamFigures{
 		KafkaBytesPerEvent: 213.1, ArchiveBytesPerEvent: 281.7, S3PutsPerBatch: 2.947,
 		DedupeWritesPerEvent: 0.908, DedupeWritesPerBatch: 1.789, DedupeReadsPerBatch: 0, DedupeItemBytes: 228,
-		StateLoadsPerBatch: 1, StateRCUPerBatch: 1.289, StateSavesPerBatch: 1, StateWCUPerBatch: 4.026,
-		LeaseWritesPerBatch: 2, LeaseRCUPerBatch: 1, StateSaveBytesPerBatchMean: 3514,
+		StateLoadsPerBatch: 1, StateRCUPerBatch: 1.316, StateSavesPerBatch: 1, StateWCUPerBatch: 4.079,
+		LeaseWritesPerBatch: 2, LeaseRCUPerBatch: 1, StateSaveBytesPerBatchMean: 3537,
 		MergesPerBatch: 0, LoadsPerBatch: 1, TablesPerLoad: 4.921, QueriesPerBatch: 0.158,
 		AppendRowsPerEvent: 0.919, AppendValueBytesPerEvent: 176.6, UpsertRowsPerEvent: 1.405, UpsertValueBytesPerEvent: 63.7,
 		EventsPerMeasuredBatch: 526.3,

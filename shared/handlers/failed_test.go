@@ -22,7 +22,6 @@ import (
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
-	"github.com/pulse-analytics/pulse/shared/window"
 )
 
 const mskARN = "arn:aws:kafka:us-east-1:000000000000:cluster/pulse/x"
@@ -34,7 +33,7 @@ type failRig struct {
 	h       *handlers.Stream
 	wh      *duckdb.Warehouse
 	dedupe  *memory.Dedupe
-	state   *window.MemStore
+	state   *memory.WindowStore
 	objects *memory.Objects
 	dest    handlers.FailedBatches
 	down    atomic.Bool
@@ -56,7 +55,7 @@ func newFailRig(t *testing.T) *failRig {
 	t.Helper()
 	now := time.Date(2024, 2, 3, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	r := &failRig{wh: duckdbtest.New(t), dedupe: memory.NewDedupeWith(memory.DedupeOptions{Now: clock}), state: window.NewMemStore(), objects: memory.NewObjects()}
+	r := &failRig{wh: duckdbtest.New(t), dedupe: memory.NewDedupeWith(memory.DedupeOptions{Now: clock}), state: memory.NewWindowStore(), objects: memory.NewObjects()}
 	p, err := stream.New(stream.Env{Store: r.objects, Dedupe: r.dedupe, Warehouse: downWarehouse{r.wh, &r.down}, State: r.state,
 		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "raw", Quarantine: "quarantine"},
 		Config: stream.Config{IdleTimeout: -1}, Now: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})

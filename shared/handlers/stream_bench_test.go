@@ -18,7 +18,6 @@ import (
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
 	"github.com/pulse-analytics/pulse/shared/table"
-	"github.com/pulse-analytics/pulse/shared/window"
 )
 
 // nullWarehouse takes every MERGE and keeps nothing: the benchmark
@@ -100,7 +99,7 @@ func benchHandler(b *testing.B, format string) {
 	}
 	newHandler := func() *handlers.Stream {
 		p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: &nullWarehouse{},
-			State: window.NewMemStore(), Decoder: dec, Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"},
+			State: memory.NewWindowStore(), Decoder: dec, Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"},
 			Config: stream.Config{IdleTimeout: -1}})
 		if err != nil {
 			b.Fatal(err)

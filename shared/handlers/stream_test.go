@@ -19,14 +19,13 @@ import (
 	"github.com/pulse-analytics/pulse/shared/handlers"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
-	"github.com/pulse-analytics/pulse/shared/window"
 	testcorpora "github.com/pulse-analytics/pulse/tests/corpora"
 )
 
 func newStream(t *testing.T) (*handlers.Stream, *duckdb.Warehouse) {
 	t.Helper()
 	wh := duckdbtest.New(t)
-	p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: wh, State: window.NewMemStore(),
+	p, err := stream.New(stream.Env{Store: memory.NewObjects(), Dedupe: memory.NewDedupe(), Warehouse: wh, State: memory.NewWindowStore(),
 		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "r", Quarantine: "q"}, Config: stream.Config{IdleTimeout: -1}})
 	if err != nil {
 		t.Fatal(err)

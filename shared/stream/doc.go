@@ -53,24 +53,61 @@
 //	                               hopping 1 min every 30 s, session (gap 30 s)
 //	004 pageview_country_metrics   views joined with cleaned users, per country per minute
 //
-// Single-topic processors use the window engine as it is: the watermark is
-// the largest event time seen minus the allowed lateness (5 min), windows
-// emit partial rows while open (FINAL false) and a final row when the
-// watermark passes their end, e.g. registrations at 10:05, 10:59 and 11:06
-// close [10:00, 11:00) with 2 users; a registration at 10:40 arriving after
-// that is late for the tumbling window and for the sliding windows that
-// ended, and partly late for those still open.
+// Watermarks are kept per Kafka topic partition, as Flink's Kafka source
+// does: Kafka keeps the order of one partition's messages and no other, so
+// a partition's watermark is the largest event time seen on it minus the
+// allowed lateness (5 min), and an event is late when it is behind its own
+// partition's watermark, whatever the other partitions did meanwhile. A
+// processor's frontier is the smallest watermark over the partitions of
+// its topics (Config.Partitions of each, as the deployment creates them:
+// one not read yet holds the frontier back; one idle for IdleTimeout stops
+// holding it back), and windows close when the frontier passes their end.
+// So an event on time on its partition always finds its windows open, and
+// how the mapping interleaves partitions in its batches, or how far ahead
+// one partition's consumer runs, changes nothing (as long as each
+// partition's order is kept).
+//
+// Single-topic processors fold each event into the window engine on
+// arrival (partial rows, FINAL false, while a window is open) with its
+// partition's watermark, and move the engine's watermark to the frontier,
+// which emits the final rows: e.g. registrations at 10:05, 10:59 and 11:06
+// on one partition close [10:00, 11:00) with 2 users once every other
+// partition has passed 11:05 too; a registration at 10:40 arriving on that
+// partition after the 11:06 one is late for the tumbling window and for
+// the sliding windows that ended, and partly late for those still open.
 //
 // Sessions (sign_in + sign_out) and movie sales (checkout_to_cart +
-// added_to_cart) join two topics. Each topic has its own watermark, which
-// alone decides what is late on it; a reorder buffer releases events in
-// event-time order once the frontier, the smallest watermark of the two,
-// has passed them. Example, lateness 5 min: sign_in u1 10:00, sign_in u2
+// added_to_cart) join two topics. Each partition of each topic has its own
+// watermark, which alone decides what is late on it; a reorder buffer
+// releases events in event-time order once the frontier, the smallest
+// watermark over every partition of the two topics, has passed them.
+// Example, one partition each, lateness 5 min: sign_in u1 10:00, sign_in u2
 // 10:02 arrive; nothing is released while sign_out has not been seen (or
 // has been idle 1 min); sign_out u1 10:08 arrives: frontier
 // min(10:02, 10:08) - 5 min = 09:57; sign_in u3 10:09 moves it to 10:03:
 // u1 and u2 sign in, the 10:01, 10:02 and 10:03 metrics are emitted. So the
 // results do not depend on how fast each topic is consumed.
+//
+// What several partitions cannot give is the one-partition result for an
+// event that is late on its topic only because of a message of another
+// partition: Kafka does not keep the order between partitions, so whether
+// that message was produced before the event is not in the data the
+// consumer gets. Such an event (in the seeded test stream, one whose own
+// partition had no event for its last few minutes) is on time with several
+// partitions. tests/e2e runs 1, 3 and 5 partitions against an oracle with
+// the per-partition rule, which with one partition is the topic's.
+//
+// A late event's session window (pageviews, gap 30 s) is the session it
+// would have joined, as wide as the events the engine holds when it comes:
+// with several partitions another partition's on-time events may have
+// widened it, or merged two into one, by then. The late event is the
+// same, the bounds of the PULSE_LATE_EVENTS row (and whether it names one
+// session or two) may differ; and an event late on its partition that
+// overlaps a session another partition has already widened past its
+// watermark joins that session instead of being late.
+//
+// State saved before the watermarks were per partition (one per topic)
+// loads as that topic's partition 0, which is what it was with one.
 //
 // # Concurrency
 //
@@ -177,7 +214,8 @@
 //
 // # Idle close
 //
-// Tick (an empty batch) applies the idle rule: a processor whose inputs
-// had no event for IdleTimeout follows the clock, closing windows without
-// newer events. Flush closes everything at the end of a bounded input.
+// Tick (an empty batch) applies the idle rule: a partition with no event
+// for IdleTimeout stops holding its processor's frontier back, and a
+// processor all of whose partitions are idle follows the clock, closing
+// windows without newer events. Flush closes everything at the end of a bounded input.
 package stream

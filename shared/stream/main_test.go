@@ -19,14 +19,13 @@ import (
 	"github.com/pulse-analytics/pulse/shared/dataset"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
-	"github.com/pulse-analytics/pulse/shared/window"
 )
 
 var buckets = pipeline.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "quarantine"}
 
-// namedStore is a window.MemStore that remembers the names it holds.
+// namedStore is a memory.WindowStore that remembers the names it holds.
 type namedStore struct {
-	*window.MemStore
+	*memory.WindowStore
 	mu    sync.Mutex
 	names map[string]bool
 }
@@ -35,7 +34,7 @@ func (s *namedStore) Save(ctx context.Context, name string, state []byte, v int6
 	s.mu.Lock()
 	s.names[name] = true
 	s.mu.Unlock()
-	return s.MemStore.Save(ctx, name, state, v)
+	return s.WindowStore.Save(ctx, name, state, v)
 }
 
 func (s *namedStore) dump(t *testing.T) map[string]string {
@@ -98,7 +97,7 @@ func (l downLoader) Commit(ctx context.Context) (map[string]int, error) {
 func newRig(t *testing.T, cfg stream.Config) *rig {
 	t.Helper()
 	wh := duckdbtest.New(t)
-	r := &rig{wh: wh, state: &namedStore{MemStore: window.NewMemStore(), names: map[string]bool{}},
+	r := &rig{wh: wh, state: &namedStore{WindowStore: memory.NewWindowStore(), names: map[string]bool{}},
 		objects: memory.NewObjects(), now: time.Date(2024, 2, 3, 12, 0, 0, 0, time.UTC)}
 	r.dedupe = memory.NewDedupeWith(memory.DedupeOptions{Now: func() time.Time { return r.now }})
 	var err error

@@ -19,11 +19,11 @@ import (
 // CART_EVENTS and the batch at hand) and each is priced from MOVIES.
 //
 // Carts arrive on another topic than checkouts, so checkouts wait in a
-// reorder buffer until the added_to_cart topic has passed their time too;
-// then every cart addition before the checkout has been loaded, whatever
-// order the two topics were consumed in.
+// reorder buffer until every partition of the added_to_cart topic has
+// passed their time too; then every cart addition before the checkout has
+// been loaded, whatever order the topics and partitions were consumed in.
 //
-// An added_to_cart behind its topic's watermark W (or the frontier, if
+// An added_to_cart behind its partition's watermark W (or the frontier, if
 // further) is late. It is loaded into CART_EVENTS like any other, but the
 // checkouts of its cart in [its time, W) may have been priced without it
 // already (every checkout priced so far is before the frontier), so none
@@ -35,7 +35,7 @@ import (
 // on how the two topics' batches interleave.
 //
 // A checkout is late for a window when the window ended before its
-// topic's watermark; a checkout late for its week is loaded into
+// partition's watermark (or the frontier); a checkout late for its week is loaded into
 // CART_EVENTS and counts in no window. A movie without a price, or a cart
 // without additions, is recorded in PULSE_REJECTS (dataset
 // movie_sales_metrics) with the reason.
@@ -109,12 +109,14 @@ func (p *movieSales) restore(data []byte) error {
 		if err := json.Unmarshal(data, &st); err != nil {
 			return fmt.Errorf("decoding movie sales state: %w", err)
 		}
+		p.buf.V = 0
 		if err := json.Unmarshal(st.Buffer, p.buf); err != nil {
 			return fmt.Errorf("decoding movie sales buffer: %w", err)
 		}
 		if p.buf.MaxT == nil || p.buf.Seen == nil {
 			return fmt.Errorf("decoding movie sales buffer: no watermarks")
 		}
+		p.buf.upgrade()
 		for c, ls := range st.Late {
 			p.late[c] = ls
 		}
@@ -126,9 +128,9 @@ func (p *movieSales) apply(ctx context.Context, now time.Time, recs []*rec, o *o
 	adds := map[string][]cartItem{}
 	var ready []pending
 	for _, r := range recs {
-		in := r.msg.Topic
-		own, bound := p.buf.ownWatermark(in), p.buf.lateBound(in)
-		p.buf.seen(in, r.t, now)
+		in, part := r.msg.Topic, inputOf(r)
+		bound := p.buf.lateBound(part)
+		p.buf.seen(part, r.t, now)
 		if in == "added_to_cart" {
 			c := r.str("cart_id")
 			if r.t < bound {
@@ -142,15 +144,18 @@ func (p *movieSales) apply(ctx context.Context, now time.Time, recs []*rec, o *o
 		daily := p.as["daily"].Windows(fromMicros(r.t))[0]
 		weekly := p.as["weekly"].Windows(fromMicros(r.t))[0]
 		pe := pending{T: r.t, Input: in, Origin: r.origin(), Key: r.str("cart_id")}
-		if micros(weekly.End) <= own {
+		// Late against its partition's watermark, or the frontier if
+		// further (after an idle spell the frontier may have closed the
+		// windows already: the engines must never see a late checkout).
+		if micros(weekly.End) <= bound {
 			r.late = true
-			o.addLate(r, "daily", daily, own)
-			o.addLate(r, "weekly", weekly, own)
+			o.addLate(r, "daily", daily, bound)
+			o.addLate(r, "weekly", weekly, bound)
 			continue
 		}
-		if micros(daily.End) <= own {
+		if micros(daily.End) <= bound {
 			pe.Flag = flagDailyMissed
-			o.addLate(r, "daily", daily, own)
+			o.addLate(r, "daily", daily, bound)
 		}
 		if r.t < p.buf.Frontier {
 			ready = append(ready, pe) // every cart addition before it is in already
@@ -230,7 +235,7 @@ func (p *movieSales) missed(cart, item string, added, t int64) bool {
 // past Until) and any still to come is late for its week (the checkout
 // topic's watermark is past the end of Until's week).
 func (p *movieSales) forgetLate() {
-	own := p.buf.ownWatermark("checkout_to_cart")
+	own := p.buf.topicWatermark("checkout_to_cart")
 	if own == noTime {
 		return
 	}

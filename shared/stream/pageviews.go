@@ -26,6 +26,10 @@ type pageviews struct {
 	cfg  Config
 	es   engines
 	open map[string][]openPartial // per page source: session partial rows written and not final
+	// Watermarks per partition of pageviews: of every view, and of the
+	// views the country windows are fed (joined, not late), which alone
+	// move those windows' watermark, as they did with one per topic.
+	marks, cmarks *reorder
 }
 
 type openPartial struct {
@@ -36,10 +40,12 @@ type openPartial struct {
 type pageviewState struct {
 	Engines json.RawMessage          `json:"engines"`
 	Open    map[string][]openPartial `json:"open,omitempty"`
+	Marks   json.RawMessage          `json:"marks,omitempty"` // version 2: watermarks per partition
+	CMarks  json.RawMessage          `json:"cmarks,omitempty"`
 }
 
 func newPageviews(c Config) processor {
-	return &pageviews{cfg: c, open: map[string][]openPartial{}, es: engines{
+	return &pageviews{cfg: c, open: map[string][]openPartial{}, marks: newReorder(c, "pageviews"), cmarks: newReorder(c, "pageviews"), es: engines{
 		"views": mustEngine(engineConfig(c, window.All(),
 			window.Tumbling(time.Minute).Named("tumbling"),
 			window.Hopping(time.Minute, 30*time.Second).Named("hopping"),
@@ -60,7 +66,15 @@ func (p *pageviews) snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rawObject([]string{"engines", "open"}, [][]byte{es, open}), nil
+	marks, err := json.Marshal(p.marks)
+	if err != nil {
+		return nil, err
+	}
+	cmarks, err := json.Marshal(p.cmarks)
+	if err != nil {
+		return nil, err
+	}
+	return rawObject([]string{"engines", "open", "marks", "cmarks"}, [][]byte{es, open, marks, cmarks}), nil
 }
 
 func (p *pageviews) restore(data []byte) error {
@@ -74,17 +88,32 @@ func (p *pageviews) restore(data []byte) error {
 	for k, v := range st.Open {
 		p.open[k] = v
 	}
-	return p.es.restore(st.Engines)
+	if err := p.es.restore(st.Engines); err != nil {
+		return err
+	}
+	m := map[string]json.RawMessage{}
+	if st.Marks == nil && len(st.Engines) > 0 {
+		if err := json.Unmarshal(st.Engines, &m); err != nil {
+			return fmt.Errorf("decoding pageviews engines: %w", err)
+		}
+	}
+	if err := restoreMarks(p.marks, st.Marks, "pageviews", m["views"]); err != nil {
+		return err
+	}
+	return restoreMarks(p.cmarks, st.CMarks, "pageviews", m["country"])
 }
 
 func (p *pageviews) apply(ctx context.Context, now time.Time, recs []*rec, o *outputs, lk *lookups) error {
 	evs := make([]window.Event, len(recs))
 	ids := make([]string, len(recs))
+	marks := p.marks.track(now, recs)
+	p.marks.advance(now)
 	for i, r := range recs {
 		ids[i] = r.str("user_id")
-		evs[i] = window.Event{Key: r.str("source"), Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(i)}, Distinct: ids[i]}
+		evs[i] = window.Event{Key: r.str("source"), Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(i)}, Distinct: ids[i],
+			Watermark: markTime(marks[i])}
 	}
-	out, marks := applyTracked(p.es["views"], now, evs, p.cfg.lateness())
+	out := applyTracked(p.es["views"], now, evs, p.marks.Frontier)
 	recordLate(out, recs, marks, o, true)
 	p.viewResults(out, o)
 
@@ -110,19 +139,28 @@ func (p *pageviews) apply(ctx context.Context, now time.Time, recs []*rec, o *ou
 			Value: float64(u.age), Distinct: r.str("user_id")})
 		joined = append(joined, r)
 	}
-	cout, cmarks := applyTracked(p.es["country"], now, cevs, p.cfg.lateness())
+	cmarks := p.cmarks.track(now, joined)
+	for i := range cevs {
+		cevs[i].Watermark = markTime(cmarks[i])
+	}
+	p.cmarks.advance(now)
+	cout := applyTracked(p.es["country"], now, cevs, p.cmarks.Frontier)
 	recordLate(cout, joined, cmarks, o, false)
 	p.countryResults(cout, o)
 	return nil
 }
 
 func (p *pageviews) advance(_ context.Context, now time.Time, o *outputs, _ *lookups) error {
-	p.viewResults(p.es["views"].Advance(now), o)
-	p.countryResults(p.es["country"].Advance(now), o)
+	p.marks.advance(now)
+	p.viewResults(closeTo(p.es["views"], window.Output{}, p.marks.Frontier), o)
+	p.cmarks.advance(now)
+	p.countryResults(closeTo(p.es["country"], window.Output{}, p.cmarks.Frontier), o)
 	return nil
 }
 
 func (p *pageviews) flush(_ context.Context, _ time.Time, o *outputs, _ *lookups) error {
+	p.marks.flush()
+	p.cmarks.flush()
 	p.viewResults(p.es["views"].Flush(), o)
 	p.countryResults(p.es["country"].Flush(), o)
 	return nil

@@ -28,8 +28,8 @@ import (
 // minutes before F; the minute at F waits for the events at F. The flush
 // has released everything: it emits the minutes through the last event.
 //
-// A sign-in or sign-out behind its topic's watermark (or the frontier) is
-// late: it is loaded into CONSUMER_EVENTS like any other, stays out of the
+// A sign-in or sign-out behind its partition's watermark (or the
+// frontier) is late: it is loaded into CONSUMER_EVENTS like any other, stays out of the
 // sessions and their metrics, and goes to PULSE_LATE_EVENTS with the
 // metrics minute it missed.
 type sessions struct {
@@ -76,12 +76,14 @@ func (p *sessions) restore(data []byte) error {
 		if err := json.Unmarshal(data, &st); err != nil {
 			return fmt.Errorf("decoding sessions state: %w", err)
 		}
+		p.buf.V = 0
 		if err := json.Unmarshal(st.Buffer, p.buf); err != nil {
 			return fmt.Errorf("decoding sessions buffer: %w", err)
 		}
 		if p.buf.MaxT == nil || p.buf.Seen == nil {
 			return fmt.Errorf("decoding sessions buffer: no watermarks")
 		}
+		p.buf.upgrade()
 	}
 	return p.tr.Restore(st.Tracker)
 }
@@ -95,9 +97,9 @@ func kindOf(topic string) session.Kind {
 
 func (p *sessions) apply(_ context.Context, now time.Time, recs []*rec, o *outputs, _ *lookups) error {
 	for _, r := range recs {
-		in := r.msg.Topic
-		bound := p.buf.lateBound(in)
-		p.buf.seen(in, r.t, now)
+		in, part := r.msg.Topic, inputOf(r)
+		bound := p.buf.lateBound(part)
+		p.buf.seen(part, r.t, now)
 		if r.t < bound {
 			r.late = true
 			start := fromMicros(r.t).Truncate(sessionMinute)

@@ -2,6 +2,8 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -22,8 +24,9 @@ const socialWindow = 5 * time.Minute
 // engine; all are fed the same events with the same assigner, so they
 // agree on what is late and when windows close.
 type social struct {
-	cfg Config
-	es  engines
+	cfg   Config
+	es    engines
+	marks *reorder // per partition of social_sales
 }
 
 // Platform measures and city measures, by engine name.
@@ -37,13 +40,43 @@ func newSocial(c Config) processor {
 	for _, m := range append(append([]string{}, platformMeasures...), cityMeasures...) {
 		es[m] = mustEngine(engineConfig(c, window.Sum(), window.Tumbling(socialWindow).Named("tumbling")))
 	}
-	return &social{cfg: c, es: es}
+	return &social{cfg: c, es: es, marks: newReorder(c, "social_sales")}
 }
 
-func (p *social) name() string              { return "social_platform_metrics" }
-func (p *social) datasets() []string        { return []string{"social_sales"} }
-func (p *social) snapshot() ([]byte, error) { return p.es.snapshot() }
-func (p *social) restore(data []byte) error { return p.es.restore(data) }
+func (p *social) name() string       { return "social_platform_metrics" }
+func (p *social) datasets() []string { return []string{"social_sales"} }
+
+// snapshot is the engines by name, and "marks", the watermarks per
+// partition (version 2; version 1 had no "marks").
+func (p *social) snapshot() ([]byte, error) {
+	names := sortedKeys(p.es)
+	vals := make([][]byte, 0, len(names)+1)
+	for _, name := range names {
+		b, err := p.es[name].Snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("engine %s: %w", name, err)
+		}
+		vals = append(vals, b)
+	}
+	marks, err := json.Marshal(p.marks)
+	if err != nil {
+		return nil, err
+	}
+	return rawObject(append(names, "marks"), append(vals, marks)), nil
+}
+
+func (p *social) restore(data []byte) error {
+	if err := p.es.restore(data); err != nil {
+		return err
+	}
+	m := map[string]json.RawMessage{}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &m); err != nil {
+			return fmt.Errorf("decoding social state: %w", err)
+		}
+	}
+	return restoreMarks(p.marks, m["marks"], "social_sales", m["visitors"])
+}
 
 // measure is the value one engine sums for a record.
 func measure(name string, r *rec) float64 {
@@ -72,6 +105,8 @@ func cityKey(platform, city string) string {
 func (p *social) apply(_ context.Context, now time.Time, recs []*rec, o *outputs, _ *lookups) error {
 	outs := map[string]window.Output{}
 	evs := make([]window.Event, len(recs))
+	marks := p.marks.track(now, recs)
+	p.marks.advance(now)
 	for _, name := range sortedKeys(p.es) {
 		city := strings.HasPrefix(name, "city_")
 		for i, r := range recs {
@@ -79,9 +114,10 @@ func (p *social) apply(_ context.Context, now time.Time, recs []*rec, o *outputs
 			if city {
 				key = cityKey(key, r.str("City"))
 			}
-			evs[i] = window.Event{Key: key, Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(i)}, Value: measure(name, r)}
+			evs[i] = window.Event{Key: key, Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(i)}, Value: measure(name, r),
+				Watermark: markTime(marks[i])}
 		}
-		out, marks := applyTracked(p.es[name], now, evs, p.cfg.lateness())
+		out := applyTracked(p.es[name], now, evs, p.marks.Frontier)
 		if name == "visitors" {
 			recordLate(out, recs, marks, o, true) // the others see the same events and agree
 		}
@@ -93,8 +129,9 @@ func (p *social) apply(_ context.Context, now time.Time, recs []*rec, o *outputs
 
 func (p *social) advance(_ context.Context, now time.Time, o *outputs, _ *lookups) error {
 	outs := map[string]window.Output{}
+	p.marks.advance(now)
 	for name, e := range p.es {
-		outs[name] = e.Advance(now)
+		outs[name] = closeTo(e, window.Output{}, p.marks.Frontier)
 	}
 	p.results(outs, o)
 	return nil
@@ -102,6 +139,7 @@ func (p *social) advance(_ context.Context, now time.Time, o *outputs, _ *lookup
 
 func (p *social) flush(_ context.Context, _ time.Time, o *outputs, _ *lookups) error {
 	outs := map[string]window.Output{}
+	p.marks.flush()
 	for name, e := range p.es {
 		outs[name] = e.Flush()
 	}

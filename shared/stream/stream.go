@@ -39,6 +39,13 @@ type Config struct {
 	// holding back a multi-input processor. 0 means 1 minute; negative
 	// disables the rule (replays and tests, which call Flush at the end).
 	IdleTimeout time.Duration
+	// Partitions is how many partitions each topic has (the deployment
+	// creates them: seed 004's 5). Each partition has its own watermark
+	// and a processor's windows close at the smallest (see reorder), so a
+	// partition not read yet holds them back instead of finding its events
+	// late; a partition beyond this count joins when its first record is
+	// seen. 0 means 1.
+	Partitions int
 	// SessionTimeout closes a sign-in with no sign-out. 0 means 30 minutes.
 	SessionTimeout time.Duration
 	// StatePrefix prefixes the window-state names ("stream/" by default).
@@ -74,6 +81,13 @@ func (c Config) lateness() time.Duration {
 		return window.DefaultAllowedLateness
 	}
 	return max(c.Lateness, 0)
+}
+
+func (c Config) partitions() int32 {
+	if c.Partitions <= 0 {
+		return 1
+	}
+	return int32(c.Partitions)
 }
 
 func (c Config) idle() time.Duration {

@@ -81,31 +81,128 @@ func mustEngine(cfg window.Config) *window.Engine {
 	return e
 }
 
-// engineConfig is the window configuration every stream engine shares.
+// engineConfig is the window configuration every single-topic stream
+// engine shares: the processor keeps the watermarks, one per partition
+// (reorder), gives each event its partition's, and moves the engine's to
+// the frontier (CallerWatermark); the engine's own idle rule is off, the
+// frontier applies it per partition.
 func engineConfig(c Config, agg window.Aggregate, assigners ...window.Assigner) window.Config {
 	lateness := c.lateness()
 	if lateness == 0 {
 		lateness = -1 // none
 	}
-	return window.Config{Assigners: assigners, Aggregate: agg, AllowedLateness: lateness, IdleTimeout: c.idle(), EmitPartial: true}
+	return window.Config{Assigners: assigners, Aggregate: agg, AllowedLateness: lateness, IdleTimeout: -1, EmitPartial: true,
+		CallerWatermark: true}
 }
 
-// applyTracked applies evs to e and returns, besides the output, the
-// watermark each event met on arrival (Unix µs, noTime before any), by the
-// engine's rule: the largest event time seen so far minus the lateness.
-func applyTracked(e *window.Engine, now time.Time, evs []window.Event, lateness time.Duration) (window.Output, []int64) {
-	wm := int64(noTime)
-	if w, ok := e.Watermark(); ok {
-		wm = w.UnixMicro()
+// track records the records' event times in the watermarks of their
+// partitions and returns the watermark each met on arrival (Unix µs,
+// noTime before any): its partition's own, or the frontier if further.
+// What is late on a partition so depends on its own order alone.
+func (b *reorder) track(now time.Time, recs []*rec) []int64 {
+	marks := make([]int64, len(recs))
+	for i, r := range recs {
+		in := inputOf(r)
+		marks[i] = b.lateBound(in)
+		b.seen(in, r.t, now)
 	}
-	marks := make([]int64, len(evs))
-	for i := range evs {
-		marks[i] = wm
-		if c := evs[i].Time.UnixMicro() - lateness.Microseconds(); c > wm {
-			wm = c
+	return marks
+}
+
+// markTime is a watermark from track as an Event.Watermark.
+func markTime(m int64) time.Time {
+	if m == noTime {
+		return time.Time{}
+	}
+	return fromMicros(m)
+}
+
+// closeTo moves e's watermark to the frontier (if any) after out was
+// applied, and returns out with the windows that closed: their final rows
+// first, then the partial rows of those still open (as one Apply of an
+// engine that moves its own watermark returns them).
+func closeTo(e *window.Engine, out window.Output, frontier int64) window.Output {
+	if frontier == noTime {
+		return out
+	}
+	fin := e.AdvanceTo(fromMicros(frontier))
+	if len(fin.Results) == 0 {
+		return out
+	}
+	type id struct {
+		a, k string
+		s    int64
+	}
+	closed := map[id]bool{}
+	for _, r := range fin.Results {
+		closed[id{r.Assigner, r.Key, r.Window.Start.UnixNano()}] = true
+	}
+	res := fin.Results
+	for _, r := range out.Results {
+		if !closed[id{r.Assigner, r.Key, r.Window.Start.UnixNano()}] {
+			res = append(res, r)
 		}
 	}
-	return e.Apply(now, evs), marks
+	out.Results = res
+	return out
+}
+
+// windowedState is the stored form of a single-topic windowed processor
+// (version 2): its engines and its watermarks per partition.
+type windowedState struct {
+	Engines json.RawMessage `json:"engines"`
+	Marks   json.RawMessage `json:"marks"`
+}
+
+// restoreMarks restores a single-topic processor's watermarks: from data
+// (version 2), or, for a version 1 state (data nil: the engines kept the
+// topic's one watermark), from the snapshot of one of its engines, as the
+// topic's partition 0 (what it was with one partition).
+func restoreMarks(b *reorder, data []byte, topic string, engineSnap []byte) error {
+	b.reset()
+	if len(data) > 0 {
+		b.V = 0
+		if err := json.Unmarshal(data, b); err != nil {
+			return fmt.Errorf("decoding watermarks: %w", err)
+		}
+		if b.MaxT == nil || b.Seen == nil {
+			return fmt.Errorf("decoding watermarks: none")
+		}
+		b.upgrade()
+		return nil
+	}
+	if len(engineSnap) == 0 || string(engineSnap) == "null" {
+		return nil
+	}
+	var v1 struct {
+		Watermark   int64 `json:"watermark"`
+		MaxTime     int64 `json:"max_time"`
+		LastArrival int64 `json:"last_arrival"`
+	}
+	if err := json.Unmarshal(engineSnap, &v1); err != nil {
+		return fmt.Errorf("decoding the watermark of a version 1 state: %w", err)
+	}
+	in := ledgerKey(topic, 0)
+	switch v1.Watermark {
+	case noTime:
+	case math.MaxInt64: // flushed
+		b.Frontier = maxEventTime
+	default:
+		b.Frontier = v1.Watermark / 1000
+	}
+	if v1.MaxTime != noTime {
+		b.MaxT[in] = v1.MaxTime / 1000
+	}
+	if v1.LastArrival != noTime {
+		b.Seen[in], b.First = v1.LastArrival/1000, v1.LastArrival/1000
+	}
+	return nil
+}
+
+// applyTracked applies evs, each carrying its partition's watermark (from
+// track), to e and closes the windows the frontier passed.
+func applyTracked(e *window.Engine, now time.Time, evs []window.Event, frontier int64) window.Output {
+	return closeTo(e, e.Apply(now, evs), frontier)
 }
 
 // recordLate marks the records whose events the engine found late (each
@@ -128,19 +225,52 @@ func recordLate(out window.Output, recs []*rec, marks []int64, o *outputs, mark 
 // registration: seed 003 task 5. Distinct registering users per 1 h
 // tumbling window and per 1 h window sliding every 15 min.
 type registration struct {
-	cfg Config
-	e   *window.Engine
+	cfg   Config
+	e     *window.Engine
+	marks *reorder
 }
 
 func newRegistration(c Config) processor {
-	return &registration{cfg: c, e: mustEngine(engineConfig(c, window.DistinctCount(),
+	return &registration{cfg: c, marks: newReorder(c, "consumer_registration"), e: mustEngine(engineConfig(c, window.DistinctCount(),
 		window.Tumbling(time.Hour).Named("tumbling"), window.Hopping(time.Hour, 15*time.Minute).Named("sliding")))}
 }
 
-func (p *registration) name() string              { return "user_registration_metrics" }
-func (p *registration) datasets() []string        { return []string{"consumer_registration"} }
-func (p *registration) snapshot() ([]byte, error) { return p.e.Snapshot() }
-func (p *registration) restore(data []byte) error { return p.e.Restore(data) }
+func (p *registration) name() string       { return "user_registration_metrics" }
+func (p *registration) datasets() []string { return []string{"consumer_registration"} }
+
+func (p *registration) snapshot() ([]byte, error) {
+	e, err := p.e.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	marks, err := json.Marshal(p.marks)
+	if err != nil {
+		return nil, err
+	}
+	return rawObject([]string{"engine", "marks"}, [][]byte{e, marks}), nil
+}
+
+// restore reads version 2 ({"engine", "marks"}) and version 1 (the
+// engine's snapshot alone).
+func (p *registration) restore(data []byte) error {
+	var st struct {
+		Engine json.RawMessage `json:"engine"`
+		Marks  json.RawMessage `json:"marks"`
+	}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &st); err != nil {
+			return fmt.Errorf("decoding registration state: %w", err)
+		}
+	}
+	if st.Marks == nil {
+		st.Engine = data // version 1
+	}
+	if err := p.e.Restore(st.Engine); err != nil {
+		return err
+	}
+	return restoreMarks(p.marks, st.Marks, "consumer_registration", st.Engine)
+}
+
 func (p *registration) results(out window.Output, o *outputs) {
 	for _, r := range out.Results {
 		start, end := windowCells(r.Window)
@@ -150,22 +280,27 @@ func (p *registration) results(out window.Output, o *outputs) {
 }
 
 func (p *registration) apply(_ context.Context, now time.Time, recs []*rec, o *outputs, _ *lookups) error {
+	marks := p.marks.track(now, recs)
 	evs := make([]window.Event, len(recs))
 	for i, r := range recs {
-		evs[i] = window.Event{Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(i)}, Distinct: itoa(r.cell("user_id").I)}
+		evs[i] = window.Event{Time: fromMicros(r.t), Origin: window.Origin{Offset: int64(i)}, Distinct: itoa(r.cell("user_id").I),
+			Watermark: markTime(marks[i])}
 	}
-	out, marks := applyTracked(p.e, now, evs, p.cfg.lateness())
+	p.marks.advance(now)
+	out := applyTracked(p.e, now, evs, p.marks.Frontier)
 	recordLate(out, recs, marks, o, true)
 	p.results(out, o)
 	return nil
 }
 
 func (p *registration) advance(_ context.Context, now time.Time, o *outputs, _ *lookups) error {
-	p.results(p.e.Advance(now), o)
+	p.marks.advance(now)
+	p.results(closeTo(p.e, window.Output{}, p.marks.Frontier), o)
 	return nil
 }
 
 func (p *registration) flush(_ context.Context, _ time.Time, o *outputs, _ *lookups) error {
+	p.marks.flush()
 	p.results(p.e.Flush(), o)
 	return nil
 }

@@ -84,8 +84,8 @@
 //
 // Snapshot and Restore serialise the whole state as deterministic JSON;
 // the Store port keeps it by name with optimistic concurrency (ErrConflict),
-// with MemStore in memory and window/storetest as the conformance suite for
-// other implementations. The safe order for one batch is: Load, Apply, load
+// implemented in process by shared/adapters/memory and on DynamoDB, with
+// window/storetest as the conformance suite every implementation passes. The safe order for one batch is: Load, Apply, load
 // the results into the warehouse (a MERGE keyed by assigner, key and
 // window, so repeating it is harmless) and the late events, then Save. A
 // crash before Save replays the batch from the old state and produces the

@@ -41,6 +41,12 @@ type Event struct {
 	Origin   Origin
 	Value    float64 // input of Sum, Avg, Max
 	Distinct string  // input of DistinctCount, e.g. user_id
+	// Watermark, when not zero, is the watermark of the event's own input
+	// (a Kafka partition: see Config.CallerWatermark). The event misses
+	// every window that ends at or before it, as if the engine's watermark
+	// were there, even while the window is still open for other inputs:
+	// so what is late on an input depends on that input's order alone.
+	Watermark time.Time
 }
 
 // Result is the value of one window of one key. Final results are emitted
@@ -119,6 +125,15 @@ type Config struct {
 	// EmitPartial makes Apply emit the current value of every open window
 	// it touched, flagged Final=false.
 	EmitPartial bool
+	// CallerWatermark: events do not move the watermark; only AdvanceTo,
+	// Advance's idle rule and Flush do. For a caller that keeps one
+	// watermark per input (per Kafka partition, as Flink does) and moves
+	// the engine's to the smallest of them, giving each event its own
+	// input's watermark in Event.Watermark. AllowedLateness still sets how
+	// long a closed session's bounds are kept. A snapshot is the same
+	// either way (the watermark it holds is the engine's), so this is not
+	// part of the configuration a snapshot is checked against.
+	CallerWatermark bool
 }
 
 type win struct {
@@ -147,6 +162,7 @@ type Engine struct {
 	lateness    int64
 	idle        int64
 	emitPartial bool
+	callerWM    bool
 	fingerprint string
 
 	groups      []map[string]*group // per assigner
@@ -188,6 +204,7 @@ func New(cfg Config) (*Engine, error) {
 		lateness:    int64(cfg.AllowedLateness),
 		idle:        int64(cfg.IdleTimeout),
 		emitPartial: cfg.EmitPartial,
+		callerWM:    cfg.CallerWatermark,
 	}
 	switch {
 	case cfg.AllowedLateness == 0:
@@ -305,10 +322,14 @@ func (e *Engine) fold(ev *Event, out *Output) {
 	t := ev.Time.UnixNano()
 	folded := false
 	var missed []Missed
+	wm := e.wm // what the event is late against
+	if !ev.Watermark.IsZero() {
+		wm = max(wm, ev.Watermark.UnixNano())
+	}
 	for ai := range e.assigners {
 		a := &e.assigners[ai]
 		if a.kind == kindSession {
-			ok, m := e.foldSession(ai, a, ev, t)
+			ok, m := e.foldSession(ai, a, ev, t, wm)
 			folded = folded || ok
 			missed = append(missed, m...)
 			continue
@@ -316,7 +337,7 @@ func (e *Engine) fold(ev *Event, out *Output) {
 		e.spanBuf = a.spans(t, e.spanBuf[:0])
 		var g *group
 		for _, s := range e.spanBuf {
-			if s.end <= e.wm {
+			if s.end <= wm {
 				missed = append(missed, Missed{Assigner: a.Name(), Window: makeWindow(s.start, s.end)})
 				continue
 			}
@@ -350,15 +371,17 @@ func (e *Engine) fold(ev *Event, out *Output) {
 	}
 	if t > e.maxT {
 		e.maxT = t
-		if c := t - e.lateness; c > e.wm {
+		if c := t - e.lateness; c > e.wm && !e.callerWM {
 			e.wm = c
 		}
 	}
 }
 
-// foldSession folds ev into the session windows of assigner ai. It reports
-// whether the event was folded, and otherwise the session(s) it missed.
-func (e *Engine) foldSession(ai int, a *Assigner, ev *Event, t int64) (bool, []Missed) {
+// foldSession folds ev into the session windows of assigner ai, late
+// against watermark wm (the engine's, or the event's input's if further).
+// It reports whether the event was folded, and otherwise the session(s) it
+// missed.
+func (e *Engine) foldSession(ai int, a *Assigner, ev *Event, t, wm int64) (bool, []Missed) {
 	ns, ne := t, t+a.gap
 	g := e.groups[ai][ev.Key]
 	var hits []*win
@@ -366,8 +389,8 @@ func (e *Engine) foldSession(ai int, a *Assigner, ev *Event, t int64) (bool, []M
 	if g != nil {
 		for _, w := range g.wins {
 			if w.start < ne && ns < w.end {
-				if w.closed || w.end <= e.wm {
-					if w.end+e.retain(a) <= e.wm {
+				if w.closed || w.end <= wm {
+					if w.end+e.retain(a) <= wm {
 						continue // forgotten, whether or not closeWindows has dropped it yet
 					}
 					missed = append(missed, Missed{Assigner: a.Name(), Window: makeWindow(w.start, w.end)})
@@ -382,7 +405,7 @@ func (e *Engine) foldSession(ai int, a *Assigner, ev *Event, t int64) (bool, []M
 		return false, missed
 	}
 	if len(hits) == 0 {
-		if ne <= e.wm {
+		if ne <= wm {
 			return false, []Missed{{Assigner: a.Name(), Window: makeWindow(ns, ne)}}
 		}
 		if g == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulse-analytics/pulse/shared/adapters/memory"
 	"github.com/pulse-analytics/pulse/shared/window"
 )
 
@@ -406,7 +407,7 @@ func TestSnapshotRestoreMidStream(t *testing.T) {
 
 	run := func(t *testing.T, batch int, restore bool) collected {
 		ctx := context.Background()
-		store := window.NewMemStore()
+		store := memory.NewWindowStore()
 		e := mustEngine(t, cfg)
 		var version int64
 		var c collected

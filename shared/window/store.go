@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 )
 
 // ErrConflict is returned by Store.Save when the stored version is not the
@@ -12,7 +11,8 @@ import (
 var ErrConflict = errors.New("window state version conflict")
 
 // Store keeps engine state by name with optimistic concurrency.
-// Implementations: MemStore here, and a DynamoDB adapter; both pass
+// Implementations: memory.WindowStore (shared/adapters/memory, in
+// memory or in a folder) and the DynamoDB adapter; all pass
 // window/storetest.
 type Store interface {
 	// Load returns the state saved under name and its version. A name never
@@ -23,51 +23,6 @@ type Store interface {
 	// expectVersion+1. Otherwise it returns an error wrapping ErrConflict
 	// and stores nothing.
 	Save(ctx context.Context, name string, state []byte, expectVersion int64) error
-}
-
-// MemStore is an in-memory Store, safe for concurrent use.
-type MemStore struct {
-	mu    sync.Mutex
-	items map[string]memItem
-}
-
-type memItem struct {
-	state   []byte
-	version int64
-}
-
-var _ Store = (*MemStore)(nil)
-
-// NewMemStore returns an empty MemStore.
-func NewMemStore() *MemStore { return &MemStore{items: make(map[string]memItem)} }
-
-// Load implements Store.
-func (s *MemStore) Load(ctx context.Context, name string) ([]byte, int64, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, 0, fmt.Errorf("loading window state %s: %w", name, err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.items[name]
-	if !ok {
-		return nil, 0, nil
-	}
-	return append([]byte(nil), it.state...), it.version, nil
-}
-
-// Save implements Store.
-func (s *MemStore) Save(ctx context.Context, name string, state []byte, expectVersion int64) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("saving window state %s: %w", name, err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.items[name].version
-	if cur != expectVersion {
-		return fmt.Errorf("saving window state %s at version %d (stored %d): %w", name, expectVersion, cur, ErrConflict)
-	}
-	s.items[name] = memItem{state: append([]byte{}, state...), version: expectVersion + 1}
-	return nil
 }
 
 // Load builds an engine from cfg and restores the state saved under name.

@@ -15,7 +15,6 @@ import (
 	"github.com/pulse-analytics/pulse/shared/cost"
 	"github.com/pulse-analytics/pulse/shared/pipeline"
 	"github.com/pulse-analytics/pulse/shared/stream"
-	"github.com/pulse-analytics/pulse/shared/window"
 )
 
 // streamEvents is the measured stream: 20,000 events of every topic from
@@ -80,7 +79,7 @@ type streamRun struct {
 func newStreamRun(t testing.TB) (*streamRun, [][]pipeline.Message) {
 	batches, events, bytes := streamEvents(t)
 	r := &streamRun{obj: newObjects(memory.NewObjects()), dd: &dedupe{Dedupe: memory.NewDedupe()},
-		st: &states{Store: window.NewMemStore()}, wh: newWarehouse(), batches: len(batches), events: events, bytes: bytes}
+		st: &states{Store: memory.NewWindowStore()}, wh: newWarehouse(), batches: len(batches), events: events, bytes: bytes}
 	clock := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
 	p, err := stream.New(stream.Env{Store: r.obj, Dedupe: r.dd, Warehouse: r.wh, State: r.st,
 		Decoder: avro.NewDecoder(nil), Buckets: pipeline.Buckets{Raw: "raw", Quarantine: "quarantine"},

@@ -20,11 +20,13 @@ import (
 // Functions API; its Tasks run the clean, model, load and datatests
 // binaries under the emulator, which load the warehouse through
 // gosnowflake. The rows loaded are the generator's truth, exactly as in
-// TestBatchEndToEnd (the in-process run).
+// TestBatchEndToEnd (the in-process run). On the same cloud the gold and
+// catalog workflows then run from their rules (cloud_workflows_test.go),
+// and every call of the run is judged against the roles.
 func TestCloudBatchFileDrops(t *testing.T) {
 	dir, truths := generate(t, 600)
 	c := startCloud(t, cloud.Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	raw := c.BucketName("PulseStorage/Raw")
 	if raw == "" {
@@ -117,6 +119,8 @@ func TestCloudBatchFileDrops(t *testing.T) {
 			t.Errorf("engagement %s = %.4f, want %.4f", k, got[k], v)
 		}
 	}
+	checkGoldWorkflow(ctx, t, c, dir, truths)
+	checkCatalogWorkflow(ctx, t, c)
 	// The deployment made the warehouse objects: the schema custom resource
 	// applied shared/migration (the views read above exist only through it).
 	checkCustomResources(t, c)

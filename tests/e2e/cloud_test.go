@@ -175,6 +175,7 @@ func checkIAM(t *testing.T, c *cloud.Cloud) {
 	for _, u := range rep.Unknown {
 		t.Logf("IAM: managed policy not evaluated: %s", u)
 	}
+	recordIAM(t, c, rep)
 }
 
 func tail(b []byte, n int) []byte {

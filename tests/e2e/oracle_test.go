@@ -3,83 +3,48 @@ package e2e
 // The oracle: an independent computation of what the stream path must
 // leave in the warehouse for a produced stream, written from the
 // documented semantics (shared/stream and shared/window package
-// comments, DESIGN.md 4.2 and 4.3), not from Pulse's code: its own window
-// assignment, watermark, session merging, sign-in/sign-out pairing and
-// cart join. The facts follow the rule, not the windows: every valid
+// comments, DESIGN.md 4.2 and 4.3), not from Pulse's code. The window
+// assignment, watermark, session merging and sign-in/sign-out pairing are
+// tests/oracle's (the same rules its stream oracle uses); the record
+// accounting, the rows of each metric table and the cart join are here. The facts follow the rule, not the windows: every valid
 // record that is not a duplicate is loaded, late or not; lateness only
 // keeps it out of the windows already closed.
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pulse-analytics/pulse/events/sim"
+	"github.com/pulse-analytics/pulse/tests/oracle"
 )
 
 const (
-	us       = int64(time.Microsecond)
-	minute   = int64(time.Minute / time.Microsecond)
-	lateness = 5 * minute
-	noT      = int64(-1 << 63)
+	minute   = oracle.MinuteUS
+	lateness = oracle.Lateness
+	noT      = oracle.NoTime
 )
 
-// produced is one message as it was sent: topic, offset and the event.
+// produced is one message as it was sent: topic, partition and offset
+// (as the broker gave them; partition 0 and the topic's count before it
+// when it was not produced through a client), and the event.
 type produced struct {
-	topic  string
-	offset int64
-	ev     sim.Event
+	topic     string
+	partition int32
+	offset    int64
+	ev        sim.Event
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}
+// input is the message's topic partition, "topic/partition": Kafka keeps
+// the order of the messages of one partition, and no other, so each has
+// its own watermark (the largest event time seen on it minus the
+// lateness), and what is late on a partition depends on its order alone.
+// With one partition per topic this is the topic's order, the rule of a
+// one-partition stream.
+func (p produced) input() string { return p.topic + "/" + strconv.Itoa(int(p.partition)) }
 
-// --- window engine oracle ---------------------------------------------
-
-type assign struct {
-	name           string
-	size, adv, off int64 // µs; tumbling: adv = size
-	gap            int64 // µs; session
-}
-
-func (a assign) spans(t int64) [][2]int64 {
-	if a.gap > 0 {
-		return [][2]int64{{t, t + a.gap}}
-	}
-	var out [][2]int64
-	for s := floorDiv(t-a.off, a.adv)*a.adv + a.off; s > t-a.size; s -= a.adv {
-		out = append([][2]int64{{s, s + a.size}}, out...)
-	}
-	return out
-}
-
-type agg struct {
-	n     int64
-	sum   float64
-	users map[string]bool
-}
-
-func (g *agg) add(o oev) {
-	g.n++
-	g.sum += o.value
-	if g.users == nil {
-		g.users = map[string]bool{}
-	}
-	g.users[o.distinct] = true
-}
-
-type owin struct {
-	start, end int64
-	agg
-}
-
+// oev is one event as a window engine takes it.
 type oev struct {
 	key      string
 	t        int64
@@ -87,123 +52,10 @@ type oev struct {
 	distinct string
 }
 
-// wkey is one window of one key of one assigner.
-type wkey struct {
-	assigner, key string
-	start, end    int64
-}
-
-type engineOracle struct {
-	as     []assign
-	wm     int64
-	maxT   int64
-	wins   map[wkey]*agg
-	sess   map[string][]*owin // assigner|key -> sessions
-	missed map[wkey]int       // windows missed (by assigner/window), counted per event
-}
-
-func newEngineOracle(as ...assign) *engineOracle {
-	return &engineOracle{as: as, wm: noT, maxT: noT, wins: map[wkey]*agg{}, sess: map[string][]*owin{}, missed: map[wkey]int{}}
-}
-
-// add folds one event and reports whether it was wholly late, and the
-// windows it missed.
-func (e *engineOracle) add(o oev) (late bool, missed []wkey) {
-	folded := false
-	for _, a := range e.as {
-		if a.gap == 0 {
-			for _, s := range a.spans(o.t) {
-				k := wkey{a.name, o.key, s[0], s[1]}
-				if s[1] <= e.wm {
-					missed = append(missed, k)
-					continue
-				}
-				g := e.wins[k]
-				if g == nil {
-					g = &agg{}
-					e.wins[k] = g
-				}
-				g.add(o)
-				folded = true
-			}
-			continue
-		}
-		sk := a.name + "|" + o.key
-		ns, ne := o.t, o.t+a.gap
-		var hits []*owin
-		closedHit := false
-		for _, w := range e.sess[sk] {
-			if w.start < ne && ns < w.end {
-				if w.end <= e.wm {
-					if w.end+a.gap+lateness <= e.wm {
-						continue // a closed session is remembered gap + lateness past its end
-					}
-					closedHit = true
-					missed = append(missed, wkey{a.name, o.key, w.start, w.end})
-				} else {
-					hits = append(hits, w)
-				}
-			}
-		}
-		switch {
-		case closedHit:
-		case len(hits) == 0 && ne <= e.wm:
-			missed = append(missed, wkey{a.name, o.key, ns, ne})
-		case len(hits) == 0:
-			w := &owin{start: ns, end: ne}
-			w.add(o)
-			e.sess[sk] = append(e.sess[sk], w)
-			folded = true
-		default:
-			t := hits[0]
-			for _, h := range hits[1:] {
-				t.n += h.n
-				t.sum += h.sum
-				for u := range h.users {
-					t.users[u] = true
-				}
-				t.start, t.end = min(t.start, h.start), max(t.end, h.end)
-			}
-			t.start, t.end = min(t.start, ns), max(t.end, ne)
-			t.add(o)
-			keep := e.sess[sk][:0]
-			for _, w := range e.sess[sk] {
-				dead := false
-				for _, h := range hits[1:] {
-					dead = dead || w == h
-				}
-				if !dead {
-					keep = append(keep, w)
-				}
-			}
-			e.sess[sk] = keep
-			folded = true
-		}
-	}
-	if o.t > e.maxT {
-		e.maxT = o.t
-		e.wm = max(e.wm, o.t-lateness)
-	}
-	for _, m := range missed {
-		e.missed[m]++
-	}
+// add folds an event of input (a topic partition) into e.
+func add(e *oracle.Engine, input string, o oev) (late bool, missed []oracle.WKey) {
+	folded, missed := e.AddFrom(input, o.key, o.t, o.value, o.distinct)
 	return !folded, missed
-}
-
-// windows returns every window with its aggregate (sessions included).
-func (e *engineOracle) windows() map[wkey]*agg {
-	out := map[wkey]*agg{}
-	for k, g := range e.wins {
-		out[k] = g
-	}
-	for sk, ws := range e.sess {
-		name, key, _ := strings.Cut(sk, "|")
-		for _, w := range ws {
-			g := w.agg
-			out[wkey{name, key, w.start, w.end}] = &g
-		}
-	}
-	return out
 }
 
 // --- the stream ---------------------------------------------------------
@@ -284,16 +136,30 @@ func (r *orec) timeAndKey() (int64, string) {
 	return 0, "" // tables (users, movies): no dedupe
 }
 
-// oracle holds the expected outcome.
-type oracle struct {
+// want holds the expected outcome.
+type want struct {
 	recs   []*orec
 	counts map[string]*[5]int64 // topic -> received, loaded, rejected, duplicate, late (of the loaded)
 	// metric rows, rendered as the test compares them
 	tables map[string]map[string]string // table -> key -> row text
 	late   map[string]int               // dataset|window type -> PULSE_LATE_EVENTS rows
+	// dataset|window type -> events with PULSE_LATE_EVENTS rows (an event
+	// may miss two sessions of a session window)
+	lateEvents map[string]int
+	sessionEnd sessionEnd
 }
 
-func (o *oracle) put(table, key, row string) {
+// sessionEnd is the sessions' state at the end of the input, for a run
+// ended by an idle tick far past it instead of a flush.
+type sessionEnd struct {
+	last int64            // the last sign-in or sign-out time applied
+	open map[string]int64 // user -> start of the sessions still open at last
+	// tail is the SESSION_METRICS row (as rendered) of a minute after
+	// every open session has timed out.
+	tail string
+}
+
+func (o *want) put(table, key, row string) {
 	if o.tables[table] == nil {
 		o.tables[table] = map[string]string{}
 	}
@@ -308,8 +174,8 @@ func fnum(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
 // for a loaded page view (by its dedupe key), whether the users table had
 // the user when it was processed (the only input that depends on how the
 // topics interleave; the test reads it from PAGEVIEWS and checks it).
-func buildOracle(msgs []produced, joined func(key string) (country string, age int64, ok bool)) *oracle {
-	o := &oracle{counts: map[string]*[5]int64{}, tables: map[string]map[string]string{}, late: map[string]int{}}
+func buildOracle(msgs []produced, joined func(key string) (country string, age int64, ok bool)) *want {
+	o := &want{counts: map[string]*[5]int64{}, tables: map[string]map[string]string{}, late: map[string]int{}, lateEvents: map[string]int{}}
 	byTopic := map[string][]*orec{}
 	seen := map[string]bool{}
 	for _, m := range msgs {
@@ -354,6 +220,11 @@ func buildOracle(msgs []produced, joined func(key string) (country string, age i
 	o.pageviews(byTopic["pageviews"], joined)
 	o.sessions(byTopic["sign_in"], byTopic["sign_out"])
 	o.movieSales(byTopic["checkout_to_cart"], byTopic["added_to_cart"])
+	for k, n := range o.late {
+		if _, ok := o.lateEvents[k]; !ok {
+			o.lateEvents[k] = n // one window of the type per event
+		}
+	}
 	for _, r := range o.recs {
 		if r.status == "" {
 			r.status = "loaded"
@@ -376,32 +247,37 @@ func buildOracle(msgs []produced, joined func(key string) (country string, age i
 
 // engineRun feeds records through an engine oracle, marking wholly late
 // ones (when mark) and counting their missed windows as late rows.
-func (o *oracle) engineRun(dataset string, e *engineOracle, recs []*orec, ev func(*orec) oev, mark bool) {
+func (o *want) engineRun(dataset string, e *oracle.Engine, recs []*orec, ev func(*orec) oev, mark bool) {
 	for _, r := range recs {
 		if r.late {
 			continue
 		}
-		late, missed := e.add(ev(r))
+		late, missed := add(e, r.p.input(), ev(r))
 		if !mark {
 			continue // a secondary engine: same events, same decisions, no rows of its own
 		}
 		r.late = late
+		by := map[string]bool{}
 		for _, m := range missed {
-			o.late[dataset+"|"+m.assigner]++
+			o.late[dataset+"|"+m.Assigner]++
+			by[m.Assigner] = true
+		}
+		for a := range by {
+			o.lateEvents[dataset+"|"+a]++
 		}
 	}
 }
 
-func (o *oracle) registrations(recs []*orec) {
-	e := newEngineOracle(assign{name: "tumbling", size: 60 * minute, adv: 60 * minute},
-		assign{name: "sliding", size: 60 * minute, adv: 15 * minute})
+func (o *want) registrations(recs []*orec) {
+	e := oracle.NewEngine(oracle.Tumbling("tumbling", 60*minute, 0),
+		oracle.Assigner{Name: "sliding", Size: 60 * minute, Adv: 15 * minute})
 	o.engineRun("consumer_registration", e, recs, func(r *orec) oev { return oev{t: r.t, distinct: r.str("user_id")} }, true)
-	for k, g := range e.windows() {
-		o.put("USER_REGISTRATION_METRICS", k.assigner+" "+micro(k.start), fmt.Sprintf("%s %d", micro(k.end), len(g.users)))
+	for k, g := range e.Windows() {
+		o.put("USER_REGISTRATION_METRICS", k.Assigner+" "+micro(k.Start), fmt.Sprintf("%s %d", micro(k.End), len(g.Distinct)))
 	}
 }
 
-func (o *oracle) social(recs []*orec) {
+func (o *want) social(recs []*orec) {
 	type m struct {
 		name string
 		val  func(*orec) float64
@@ -412,15 +288,15 @@ func (o *oracle) social(recs []*orec) {
 	measures := []m{{"visitors", func(r *orec) float64 { return r.num("Visitors") }}, {"pv", func(r *orec) float64 { return r.num("PageVisitors") }},
 		{"sales", func(r *orec) float64 { return r.num("Sales") }}, {"usage", func(r *orec) float64 { return r.num("Usage_Count") }},
 		{"conv", rate("Conversion")}, {"bounce", rate("PageVisitors")}}
-	five := assign{name: "tumbling", size: 5 * minute, adv: 5 * minute}
-	plat := map[string]*engineOracle{}
+	five := oracle.Tumbling("tumbling", 5*minute, 0)
+	plat := map[string]*oracle.Engine{}
 	for _, ms := range measures {
-		plat[ms.name] = newEngineOracle(five)
+		plat[ms.name] = oracle.NewEngine(five)
 		o.engineRun("social_sales", plat[ms.name], recs, func(r *orec) oev { return oev{key: r.str("Sosial_Media"), t: r.t, value: ms.val(r)} }, ms.name == "visitors")
 	}
-	cities := map[string]*engineOracle{}
+	cities := map[string]*oracle.Engine{}
 	for _, name := range []string{"usage", "sales", "visitors"} {
-		cities[name] = newEngineOracle(five)
+		cities[name] = oracle.NewEngine(five)
 		var val func(*orec) float64
 		for _, ms := range measures {
 			if ms.name == name {
@@ -434,38 +310,38 @@ func (o *oracle) social(recs []*orec) {
 		val  float64
 	}
 	topUsers, topSales := map[string]top{}, map[string]top{}
-	for k, g := range cities["usage"].windows() {
-		platform, city, _ := strings.Cut(k.key, "|")
-		id := platform + " " + micro(k.start)
-		sales := cities["sales"].windows()[k]
-		if t, ok := topUsers[id]; !ok || g.sum > t.val || g.sum == t.val && city < t.city {
-			topUsers[id] = top{city, g.sum}
+	for k, g := range cities["usage"].Windows() {
+		platform, city, _ := strings.Cut(k.Key, "|")
+		id := platform + " " + micro(k.Start)
+		sales := cities["sales"].Windows()[k]
+		if t, ok := topUsers[id]; !ok || g.Sum > t.val || g.Sum == t.val && city < t.city {
+			topUsers[id] = top{city, g.Sum}
 		}
-		if t, ok := topSales[id]; !ok || sales.sum > t.val || sales.sum == t.val && city < t.city {
-			topSales[id] = top{city, sales.sum}
+		if t, ok := topSales[id]; !ok || sales.Sum > t.val || sales.Sum == t.val && city < t.city {
+			topSales[id] = top{city, sales.Sum}
 		}
-		o.put("SOCIAL_CITY_METRICS", k.key+" "+micro(k.start), fmt.Sprintf("%d %d %s %d", g.n, int64(g.sum), fnum(sales.sum), int64(cities["visitors"].windows()[k].sum)))
+		o.put("SOCIAL_CITY_METRICS", k.Key+" "+micro(k.Start), fmt.Sprintf("%d %d %s %d", g.N, int64(g.Sum), fnum(sales.Sum), int64(cities["visitors"].Windows()[k].Sum)))
 	}
-	all := map[string]map[wkey]*agg{}
+	all := map[string]map[oracle.WKey]*oracle.WAgg{}
 	for name, e := range plat {
-		all[name] = e.windows()
+		all[name] = e.Windows()
 	}
 	for k, g := range all["visitors"] {
-		id := k.key + " " + micro(k.start)
-		o.put("SOCIAL_PLATFORM_METRICS", id, fmt.Sprintf("%d %d %d %s %d %s %s %s %d %s %s", g.n, int64(g.sum), int64(all["pv"][k].sum),
-			fnum(all["sales"][k].sum), int64(all["usage"][k].sum), fnum(all["conv"][k].sum/float64(g.n)), fnum(all["bounce"][k].sum/float64(g.n)),
+		id := k.Key + " " + micro(k.Start)
+		o.put("SOCIAL_PLATFORM_METRICS", id, fmt.Sprintf("%d %d %d %s %d %s %s %s %d %s %s", g.N, int64(g.Sum), int64(all["pv"][k].Sum),
+			fnum(all["sales"][k].Sum), int64(all["usage"][k].Sum), fnum(all["conv"][k].Sum/float64(g.N)), fnum(all["bounce"][k].Sum/float64(g.N)),
 			topUsers[id].city, int64(topUsers[id].val), topSales[id].city, fnum(topSales[id].val)))
 	}
 }
 
-func (o *oracle) pageviews(recs []*orec, joined func(string) (string, int64, bool)) {
-	e := newEngineOracle(assign{name: "tumbling", size: minute, adv: minute}, assign{name: "hopping", size: minute, adv: minute / 2},
-		assign{name: "session", gap: minute / 2})
+func (o *want) pageviews(recs []*orec, joined func(string) (string, int64, bool)) {
+	e := oracle.NewEngine(oracle.Tumbling("tumbling", minute, 0), oracle.Assigner{Name: "hopping", Size: minute, Adv: minute / 2},
+		oracle.Assigner{Name: "session", Gap: minute / 2})
 	o.engineRun("pageviews", e, recs, func(r *orec) oev { return oev{key: r.str("source"), t: r.t, distinct: r.str("user_id")} }, true)
-	for k, g := range e.windows() {
-		o.put("PAGEVIEW_WINDOW_METRICS", k.assigner+" "+k.key+" "+micro(k.start), fmt.Sprintf("%s %d %d", micro(k.end), g.n, len(g.users)))
+	for k, g := range e.Windows() {
+		o.put("PAGEVIEW_WINDOW_METRICS", k.Assigner+" "+k.Key+" "+micro(k.Start), fmt.Sprintf("%s %d %d", micro(k.End), g.N, len(g.Distinct)))
 	}
-	c := newEngineOracle(assign{name: "country_tumbling", size: minute, adv: minute})
+	c := oracle.NewEngine(oracle.Tumbling("country_tumbling", minute, 0))
 	for _, r := range recs {
 		if r.late {
 			continue
@@ -475,143 +351,70 @@ func (o *oracle) pageviews(recs []*orec, joined func(string) (string, int64, boo
 		if !ok {
 			continue
 		}
-		_, missed := c.add(oev{key: country, t: r.t, value: float64(age), distinct: r.str("user_id")})
+		_, missed := add(c, r.p.input(), oev{key: country, t: r.t, value: float64(age), distinct: r.str("user_id")})
 		for _, m := range missed {
-			o.late["pageviews|"+m.assigner]++
+			o.late["pageviews|"+m.Assigner]++
 		}
 	}
-	for k, g := range c.windows() {
-		o.put("PAGEVIEW_COUNTRY_METRICS", k.key+" "+micro(k.start), fmt.Sprintf("%d %d %s", g.n, len(g.users), fnum(g.sum/float64(g.n))))
+	for k, g := range c.Windows() {
+		o.put("PAGEVIEW_COUNTRY_METRICS", k.Key+" "+micro(k.Start), fmt.Sprintf("%d %d %s", g.N, len(g.Distinct), fnum(g.Sum/float64(g.N))))
 	}
 }
 
 // sessions pairs sign-ins and sign-outs (the seed 003 bonus rules of
 // shared/session: timeout 30 min, a sign-out at or after the timeout or
 // without a sign-in is an orphan, a second sign-in is ignored) over the
-// events that are not late on their own topic, in event-time order.
-func (o *oracle) sessions(ins, outs []*orec) {
-	type sev struct {
-		t      int64
-		out    bool
-		user   string
-		origin string
-	}
-	var evs []sev
+// events that are not late on their own topic partition, in event-time
+// order.
+func (o *want) sessions(ins, outs []*orec) {
+	var evs []oracle.SignEvent
+	maxT := map[string]int64{} // per topic partition
 	for _, list := range [][]*orec{ins, outs} {
-		maxT := noT
 		for _, r := range list {
-			if maxT != noT && r.t < maxT-lateness {
+			m, ok := maxT[r.p.input()]
+			if ok && r.t < m-lateness {
 				r.late = true
 				o.late[r.p.topic+"|session_metrics"]++
 				continue
 			}
-			maxT = max(maxT, r.t)
-			evs = append(evs, sev{r.t, r.p.topic == "sign_out", r.str("user_id"), fmt.Sprintf("%s/0/%d", r.p.topic, r.p.offset)})
-		}
-	}
-	if len(evs) == 0 {
-		return
-	}
-	sort.Slice(evs, func(i, j int) bool {
-		a, b := evs[i], evs[j]
-		if a.t != b.t {
-			return a.t < b.t
-		}
-		if a.out != b.out {
-			return a.out
-		}
-		return a.origin < b.origin
-	})
-	const timeout = 30 * minute
-	active := map[string]int64{}
-	var ended, timedOut, orphans, endedNanos int64
-	session := func(user string, start, end int64, to bool) {
-		o.put("CONSUMER_SESSIONS", user+"|"+time.UnixMicro(start).UTC().Format(time.RFC3339Nano),
-			fmt.Sprintf("%s %s %v", micro(end), fnum(float64(end-start)/1e6), to))
-	}
-	expire := func(at int64) {
-		var users []string
-		for u, s := range active {
-			if s+timeout <= at {
-				users = append(users, u)
+			if !ok || r.t > m {
+				maxT[r.p.input()] = r.t
 			}
-		}
-		sort.Slice(users, func(i, j int) bool {
-			if active[users[i]] != active[users[j]] {
-				return active[users[i]] < active[users[j]]
-			}
-			return users[i] < users[j]
-		})
-		for _, u := range users {
-			session(u, active[u], active[u]+timeout, true)
-			delete(active, u)
-			timedOut++
+			evs = append(evs, oracle.SignEvent{User: r.str("user_id"), Out: r.p.topic == "sign_out", T: r.t, Origin: fmt.Sprintf("%s/%d", r.p.input(), r.p.offset)})
 		}
 	}
-	metric := func(b int64) {
-		expire(b)
-		var n, age int64
-		for _, s := range active {
-			if s <= b && b < s+timeout {
-				n++
-				age += (b - s) * 1000
-			}
-		}
+	rows, sessions, open := oracle.TrackSessionsOpen(evs)
+	for _, s := range sessions {
+		o.put("CONSUMER_SESSIONS", s.User+"|"+micro(s.Start), fmt.Sprintf("%s %s %v", micro(s.End), fnum(float64(s.End-s.Start)/1e6), s.TimedOut))
+	}
+	for _, m := range rows {
+		// The means in whole nanoseconds, as the session tracker takes them.
 		avgAge, avgDur := 0.0, 0.0
-		if n > 0 {
-			avgAge = time.Duration(age / n).Seconds()
+		if m.Active > 0 {
+			avgAge = time.Duration(m.AgeSum * 1000 / m.Active).Seconds()
 		}
-		if ended > 0 {
-			avgDur = time.Duration(endedNanos / ended).Seconds()
+		if m.Completed > 0 {
+			avgDur = time.Duration(m.DurationSum * 1000 / m.Completed).Seconds()
 		}
-		o.put("SESSION_METRICS", micro(b), fmt.Sprintf("%d %s %s %d %d %d", n, fnum(avgDur), fnum(avgAge), ended, timedOut, orphans))
+		o.put("SESSION_METRICS", micro(m.At), fmt.Sprintf("%d %s %s %d %d %d", m.Active, fnum(avgDur), fnum(avgAge), m.Completed, m.TimedOut, m.Orphans))
 	}
-	// The row of minute M is the instant M with every event at M applied
-	// (a sign-in at M active, a sign-out at M ended): before an event, the
-	// minutes strictly before it.
-	maxAll := evs[len(evs)-1].t
-	next := floorDiv(evs[0].t, minute)*minute + minute
-	for _, ev := range evs {
-		for ; next < ev.t; next += minute {
-			metric(next)
+	if len(rows) > 0 {
+		last := rows[len(rows)-1]
+		avgDur := 0.0
+		if last.Completed > 0 {
+			avgDur = time.Duration(last.DurationSum * 1000 / last.Completed).Seconds()
 		}
-		start, ok := active[ev.user]
-		if ok && start+timeout <= ev.t {
-			session(ev.user, start, start+timeout, true)
-			delete(active, ev.user)
-			timedOut++
-			ok = false
-		}
-		switch {
-		case !ev.out && !ok:
-			active[ev.user] = ev.t
-		case ev.out && (!ok || ev.t < start):
-			orphans++
-		case ev.out:
-			delete(active, ev.user)
-			ended++
-			endedNanos += (ev.t - start) * 1000
-			session(ev.user, start, ev.t, false)
-		}
-	}
-	// Flush: metrics up to the last event time seen (its minute included:
-	// every event is applied), and one at the last event time itself when
-	// it falls between minutes.
-	for ; next <= maxAll; next += minute {
-		metric(next)
-	}
-	expire(maxAll)
-	if maxAll%minute != 0 {
-		metric(maxAll)
+		o.sessionEnd = sessionEnd{last: last.At, open: open,
+			tail: fmt.Sprintf("0 %s %s %d %d %d", fnum(avgDur), fnum(0), last.Completed, last.TimedOut+int64(len(open)), last.Orphans)}
 	}
 }
 
 // movieSales: checkouts late for a window when the window ended before
-// the checkout topic's watermark; additions late when behind their own
-// topic's watermark W; a cart's movies are its additions up to the
+// their partition's watermark; additions late when behind their own
+// partition's watermark W; a cart's movies are its additions up to the
 // checkout's time, a late one only for checkouts at or after its W,
 // priced from the catalog.
-func (o *oracle) movieSales(checkouts, adds []*orec) {
+func (o *want) movieSales(checkouts, adds []*orec) {
 	prices := map[string]float64{}
 	for _, m := range sim.Movies() {
 		prices[m.ItemID] = m.Price
@@ -622,36 +425,42 @@ func (o *oracle) movieSales(checkouts, adds []*orec) {
 		from int64 // checkouts before this do not count it (a late addition's watermark)
 	}
 	carts := map[string][]item{}
-	maxT := noT
+	maxT := map[string]int64{} // per topic partition
 	for _, r := range adds {
 		it := item{r.str("item_id"), r.t, noT}
-		if maxT != noT && r.t < maxT-lateness {
+		m, ok := maxT[r.p.input()]
+		if ok && r.t < m-lateness {
 			r.late = true
 			o.late["added_to_cart|checkout_join"]++
-			it.from = maxT - lateness
+			it.from = m - lateness
 		}
-		maxT = max(maxT, r.t)
+		if !ok || r.t > m {
+			maxT[r.p.input()] = r.t
+		}
 		carts[r.str("cart_id")] = append(carts[r.str("cart_id")], it)
 	}
 	day := 24 * 60 * minute
-	daily := assign{name: "daily", size: day, adv: day}
-	weekly := assign{name: "weekly", size: 7 * day, adv: 7 * day, off: 4 * day}
-	wins := map[wkey]*agg{}
-	maxT = noT
+	daily := oracle.Tumbling("daily", day, 0)
+	weekly := oracle.Tumbling("weekly", 7*day, 4*day)
+	wins := map[oracle.WKey]*oracle.WAgg{}
+	maxT = map[string]int64{}
 	for _, r := range checkouts {
 		own := noT
-		if maxT != noT {
-			own = maxT - lateness
+		m, ok := maxT[r.p.input()]
+		if ok {
+			own = m - lateness
 		}
-		maxT = max(maxT, r.t)
-		d, w := daily.spans(r.t)[0], weekly.spans(r.t)[0]
+		if !ok || r.t > m {
+			maxT[r.p.input()] = r.t
+		}
+		d, w := daily.Spans(r.t)[0], weekly.Spans(r.t)[0]
 		if w[1] <= own {
 			r.late = true
 			o.late["checkout_to_cart|daily"]++
 			o.late["checkout_to_cart|weekly"]++
 			continue
 		}
-		as := []assign{weekly}
+		as := []oracle.Assigner{weekly}
 		if d[1] <= own {
 			o.late["checkout_to_cart|daily"]++
 		} else {
@@ -662,16 +471,16 @@ func (o *oracle) movieSales(checkouts, adds []*orec) {
 				continue
 			}
 			for _, a := range as {
-				s := a.spans(r.t)[0]
-				k := wkey{a.name, it.id, s[0], s[1]}
+				s := a.Spans(r.t)[0]
+				k := oracle.WKey{Assigner: a.Name, Key: it.id, Start: s[0], End: s[1]}
 				if wins[k] == nil {
-					wins[k] = &agg{}
+					wins[k] = &oracle.WAgg{}
 				}
-				wins[k].add(oev{value: prices[it.id]})
+				wins[k].Add(prices[it.id], "")
 			}
 		}
 	}
 	for k, g := range wins {
-		o.put("MOVIE_SALES_METRICS", k.assigner+" "+k.key+" "+micro(k.start), fmt.Sprintf("%s %s %d", micro(k.end), fnum(g.sum), g.n))
+		o.put("MOVIE_SALES_METRICS", k.Assigner+" "+k.Key+" "+micro(k.Start), fmt.Sprintf("%s %s %d", micro(k.End), fnum(g.Sum), g.N))
 	}
 }

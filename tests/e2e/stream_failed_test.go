@@ -129,7 +129,7 @@ func TestStreamFailedBatchAcrossRestart(t *testing.T) {
 	}
 
 	// A process killed in the middle of a batch left its lease.
-	sd, err := memory.OpenStateDir(filepath.Join(data, "stream", "state"))
+	sd, err := memory.OpenWindowStore(filepath.Join(data, "stream", "state"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,16 +35,24 @@ func TestStreamEndToEnd(t *testing.T) {
 	for _, tc := range []struct {
 		name, format string
 		crashes      bool
-	}{{"avro", sim.FormatAvro, false}, {"json", sim.FormatJSON, false}, {"json-with-crashes", sim.FormatJSON, true}} {
-		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes) })
+		partitions   int
+	}{
+		{"avro", sim.FormatAvro, false, 1}, {"json", sim.FormatJSON, false, 1}, {"json-with-crashes", sim.FormatJSON, true, 1},
+		{"avro-3-partitions", sim.FormatAvro, false, 3}, {"json-5-partitions-with-crashes", sim.FormatJSON, true, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) { streamEndToEnd(t, tc.format, tc.crashes, tc.partitions) })
 	}
 }
 
-func streamEndToEnd(t *testing.T, format string, crash bool) {
+// streamEndToEnd runs the seeded stream through topics of the given
+// number of partitions, produced with the generator's keys (Kafka's
+// partitioner puts each key in one partition), and compares the outcome
+// with the oracle over the partitions and offsets the broker gave.
+func streamEndToEnd(t *testing.T, format string, crash bool, partitions int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 	st := startStack(t, stack.Options{})
-	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1,
+	opts := stack.StreamOptions{BatchSize: 300, BatchWindow: 20 * time.Millisecond, TickEvery: -1, Partitions: partitions,
 		Config: stream.Config{IdleTimeout: -1}, Retry: esm.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}}
 	crashes := &stream.RotatingCrashes{}
 	if crash {
@@ -64,42 +72,29 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	produce := func(ms []produced) {
-		rs := make([]*kgo.Record, len(ms))
-		for i, m := range ms {
-			rs[i] = &kgo.Record{Topic: m.topic, Key: m.ev.Key, Value: m.ev.Value}
-		}
-		if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The catalog first and loaded, as the catalog workflow would have done
 	// before the shop opened, so every checkout finds its prices; then the
 	// users table (a relational snapshot in seed 004), so the page-view join
-	// does not depend on which topic is consumed first. Each topic keeps its
-	// order, which is all the oracle depends on.
+	// does not depend on which topic is consumed first. Each partition keeps
+	// its order, which is all the oracle depends on.
 	catalog := len(sim.Movies())
-	var usersTopic, rest []produced
-	for _, m := range msgs[catalog:] {
-		if m.topic == "users" {
-			usersTopic = append(usersTopic, m)
-		} else {
-			rest = append(rest, m)
-		}
-	}
 	done := int64(0)
-	for _, phase := range [][]produced{msgs[:catalog], usersTopic, rest} {
-		produce(phase)
+	for _, phase := range streamPhases(msgs, catalog) {
+		produceKeyed(ctx, t, cl, msgs, phase)
 		done += int64(len(phase))
 		if err := ss.WaitCommitted(ctx, done); err != nil {
 			t.Fatal(err)
 		}
 	}
+	checkPartitioned(t, msgs, partitions)
+	if partitions > 1 {
+		lateByPartition(t, msgs)
+	}
 	if _, err := ss.Pipeline.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rows := func(q string, args ...any) [][]any { return query(t, st, q, args...) }
-	lateTotal, sizes := checkStream(t, rows, msgs, catalog, nil)
+	lateTotal, sizes, _ := checkStream(t, rows, msgs, catalog, nil)
 	// Seed 000's silver layer: every loaded stream record is staged once,
 	// cleaned and masked, partitioned by ingestion time.
 	staged := map[string]int64{}
@@ -145,11 +140,120 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 	if fmt.Sprint(staged) != fmt.Sprint(wantStaged) {
 		t.Errorf("staged stream records per dataset %v, loaded %v", staged, wantStaged)
 	}
-	t.Logf("%s: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, len(msgs), lateTotal,
+	t.Logf("%s, %d partitions: %d messages (late %d), %d injected crashes, %d retried invocations; rows checked: %s", format, partitions, len(msgs), lateTotal,
 		crashes.Crashed.Load(), ss.Retries(), strings.Join(sizes, ", "))
 	if crash && (crashes.Crashed.Load() < int64(len(stream.Steps)) || ss.Retries() != crashes.Crashed.Load()) {
 		t.Fatalf("%d crashes, %d retries: want at least one per step, each retried", crashes.Crashed.Load(), ss.Retries())
 	}
+}
+
+// streamPhases splits the produced stream into the phases the end-to-end
+// tests produce one after the other (indexes into msgs): the catalog (its
+// first catalog messages), the users table, the rest.
+func streamPhases(msgs []produced, catalog int) [][]int {
+	phases := make([][]int, 3)
+	for i, m := range msgs {
+		switch {
+		case i < catalog:
+			phases[0] = append(phases[0], i)
+		case m.topic == "users":
+			phases[1] = append(phases[1], i)
+		default:
+			phases[2] = append(phases[2], i)
+		}
+	}
+	return phases
+}
+
+// produceKeyed produces msgs[i] for each i, in order, with the
+// generator's keys, and records the partition and offset the broker gave
+// each.
+func produceKeyed(ctx context.Context, t *testing.T, cl *kgo.Client, msgs []produced, idx []int) {
+	t.Helper()
+	rs := make([]*kgo.Record, len(idx))
+	for j, i := range idx {
+		rs[j] = &kgo.Record{Topic: msgs[i].topic, Key: msgs[i].ev.Key, Value: msgs[i].ev.Value}
+	}
+	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for j, i := range idx {
+		msgs[i].partition, msgs[i].offset = rs[j].Partition, rs[j].Offset
+	}
+}
+
+// checkPartitioned fails unless every topic with at least as many keys as
+// partitions went to all of them (the test would prove little otherwise).
+func checkPartitioned(t *testing.T, msgs []produced, partitions int) {
+	t.Helper()
+	used, keys := map[string]map[int32]bool{}, map[string]map[string]bool{}
+	for _, m := range msgs {
+		if used[m.topic] == nil {
+			used[m.topic], keys[m.topic] = map[int32]bool{}, map[string]bool{}
+		}
+		used[m.topic][m.partition] = true
+		keys[m.topic][string(m.ev.Key)] = true
+		if m.partition < 0 || int(m.partition) >= partitions {
+			t.Fatalf("%s went to partition %d of %d", m.topic, m.partition, partitions)
+		}
+	}
+	for topic, ps := range used {
+		if len(keys[topic]) >= 10*partitions && len(ps) != partitions {
+			t.Errorf("%s (%d keys) went to %d of %d partitions", topic, len(keys[topic]), len(ps), partitions)
+		}
+	}
+}
+
+// lateByPartition compares, for events that are not duplicates or
+// malformed, the one-partition rule (behind the largest event time sent
+// before it on its topic, minus the lateness) with the rule of several
+// partitions (the same on its own partition). Everything else in a run is
+// the same with any number of partitions: the accounting (received,
+// loaded, rejected, duplicate) and the dedupe do not depend on event
+// time, and an event on time under both rules counts in the same windows.
+// An event late on its partition is late on its topic (a partition's
+// largest time is at most the topic's); the converse fails for an event
+// whose lateness comes from another partition's message alone. Kafka does
+// not keep the order between partitions, so whether that message was
+// produced before the event is not in what the consumer gets: no rule
+// over partitions can give the one-partition answer for it. They are
+// counted and logged; the oracle applies the partition rule to them.
+func lateByPartition(t *testing.T, msgs []produced) {
+	t.Helper()
+	topicMax, partMax := map[string]int64{}, map[string]int64{}
+	byTopic, byPart, seen := 0, 0, map[string]bool{}
+	for _, m := range msgs {
+		if m.ev.Kind == sim.KindMalformed || m.topic == "users" || m.topic == "movies_catalog_enriched" {
+			continue
+		}
+		if k := m.topic + "#" + string(m.ev.Value); seen[k] {
+			continue // a duplicate (sent again verbatim)
+		} else {
+			seen[k] = true
+		}
+		tm := m.ev.EventTime.UnixMicro()
+		tMax, tok := topicMax[m.topic]
+		pMax, pok := partMax[m.input()]
+		lt, lp := tok && tm < tMax-lateness, pok && tm < pMax-lateness
+		if lp && !lt {
+			t.Errorf("%s at %s is late on its partition and not on its topic", m.input(), micro(tm))
+		}
+		if lt {
+			byTopic++
+		}
+		if lp {
+			byPart++
+		}
+		topicMax[m.topic], partMax[m.input()] = max(tMax, tm), max(pMax, tm)
+		if !tok {
+			topicMax[m.topic] = tm
+		}
+		if !pok {
+			partMax[m.input()] = tm
+		}
+	}
+	t.Logf("events behind their topic's watermark (one partition): %d; behind their partition's: %d; the other %d are on time here: "+
+		"their own partition had nothing 5 minutes newer before them", byTopic, byPart, byTopic-byPart)
 }
 
 // checkStream compares what a stream run left in the warehouse (read with
@@ -159,7 +263,7 @@ func streamEndToEnd(t *testing.T, format string, crash bool) {
 // events. It returns the late total and the metric tables' sizes.
 // Tables in notFlushed are not compared (the run ended with something
 // other than a flush, the oracle's end of input); their reason is logged.
-func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string) {
+func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []produced, catalog int, notFlushed map[string]string) (int64, []string, *want) {
 	t.Helper()
 
 	// The one input that depends on how topics interleave: whether a page
@@ -260,13 +364,28 @@ func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []
 		compareRows(t, table, got, want)
 	}
 
-	// Late events: one row per event and window it missed.
+	// Late events: one row per event and window it missed. Which sessions
+	// of a session window a late event missed depends, with several
+	// partitions, on whether another partition's events had merged two of
+	// them into one by then (the event misses one session or two): that
+	// window type is compared by the events that missed it.
+	partitioned := false
+	for _, m := range msgs {
+		partitioned = partitioned || m.partition > 0
+	}
 	gotLate := map[string]string{}
-	for _, r := range rows("SELECT DATASET || '|' || WINDOW_TYPE, COUNT(*) FROM PULSE_LATE_EVENTS GROUP BY 1") {
-		gotLate[r[0].(string)] = fmt.Sprint(r[1])
+	for _, r := range rows("SELECT DATASET || '|' || WINDOW_TYPE, COUNT(*), COUNT(DISTINCT ORIGIN) FROM PULSE_LATE_EVENTS GROUP BY 1") {
+		n := r[1]
+		if partitioned && strings.HasSuffix(r[0].(string), "|session") {
+			n = r[2]
+		}
+		gotLate[r[0].(string)] = fmt.Sprint(n)
 	}
 	wantLate := map[string]string{}
 	for k, n := range o.late {
+		if partitioned && strings.HasSuffix(k, "|session") {
+			n = o.lateEvents[k]
+		}
 		wantLate[k] = fmt.Sprint(n)
 	}
 	compareRows(t, "PULSE_LATE_EVENTS", gotLate, wantLate)
@@ -285,7 +404,7 @@ func checkStream(t *testing.T, rows func(q string, args ...any) [][]any, msgs []
 		sizes = append(sizes, fmt.Sprintf("%s %d", table, len(o.tables[table])))
 	}
 	sort.Strings(sizes)
-	return lateTotal, sizes
+	return lateTotal, sizes, o
 }
 
 // metricRenders selects, per metric table, the columns that do not depend

@@ -3,9 +3,9 @@ package oracle
 // The independent computation: what every dashboard number must be,
 // worked out here in plain Go from the generated files themselves, with
 // the seed rules written out again (cleaning, de-duplication, the star
-// schema's "latest loaded values per user", the seed 002 activity and
-// session rules). Nothing here calls Pulse's cleaning, modelling, gold or
-// SQL code; the files are read with encoding/csv, encoding/json and
+// schema's "latest loaded values per user"; the seed 002 activity and
+// session rules in goldexpect, which tests/e2e shares). Nothing here calls
+// Pulse's cleaning, modelling, gold or SQL code; the files are read with encoding/csv, encoding/json and
 // parquet-go.
 
 import (
@@ -14,13 +14,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/pulse-analytics/pulse/tests/oracle/goldexpect"
 )
 
 // drop is one file in drop order.
@@ -46,22 +47,13 @@ type fact struct {
 	loss, addiction        float64 // video
 }
 
-// appAction is one loaded app interaction.
-type appAction struct {
-	user        string
-	at          time.Time
-	action      string
-	duration    int64
-	hasDuration bool // false: blank in the file, NULL in the fact
-}
-
 // expected is the whole oracle.
 type expected struct {
 	files     map[string]*fileCount // by dataset
 	filesN    map[string]int64
 	facts     []fact
 	ageGroup  map[string]string // user -> age group, as DIM_USER ends up
-	app       []appAction
+	app       []goldexpect.Action
 	appUsers  map[string]bool
 	relFailed int64 // app interactions whose user is no loaded app user
 }
@@ -73,8 +65,6 @@ var platforms = map[string]string{
 
 var devices = map[string]string{"smartphone": "Mobile", "mobile": "Mobile", "desktop": "Desktop", "computer": "Desktop",
 	"tablet": "Tablet", "smart tv": "Smart TV"}
-
-var appActions = map[string]bool{"page_view": true, "edit": true, "create": true, "delete": true, "share": true}
 
 func ageGroupOf(age int64) string {
 	switch {
@@ -124,6 +114,7 @@ type communityRow struct {
 func compute(t *testing.T, drops []drop) *expected {
 	e := &expected{files: map[string]*fileCount{}, filesN: map[string]int64{}, ageGroup: map[string]string{}, appUsers: map[string]bool{}}
 	seen := map[string]bool{} // dataset|key of every loaded event record
+	var app goldexpect.Reader // app_interactions, with its own rules (goldexpect)
 	for _, d := range drops {
 		c := e.files[d.dataset]
 		if c == nil {
@@ -244,29 +235,14 @@ func compute(t *testing.T, drops []drop) *expected {
 				})
 			}
 		case "app_interactions":
-			forCSV(t, d.path, func(get func(string) (string, bool)) {
-				c.received++
-				user, _ := get("user_id")
-				ts, _ := get("timestamp")
-				action, _ := get("action_type")
-				// A blank duration is missing (NULL in the fact): loaded,
-				// but not an interaction that counts (seed 002: a valid
-				// duration of 0 to 2 h).
-				durS, present := get("duration_ms")
-				dur, _ := strconv.ParseInt(durS, 10, 64)
-				at, err := time.Parse("2006-01-02 15:04:05.000", ts)
-				if user == "" || err != nil || !appActions[action] || present && dur < 0 {
-					c.rejected++
-					return
-				}
-				if seen[d.dataset+"|"+user+"|"+ts+"|"+action] {
-					c.duplicate++
-					return
-				}
-				seen[d.dataset+"|"+user+"|"+ts+"|"+action] = true
-				c.loaded++
-				e.app = append(e.app, appAction{user: user, at: at, action: action, duration: dur, hasDuration: present})
-			})
+			n, err := app.ReadCSV(d.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.received += n.Received
+			c.loaded += n.Loaded
+			c.rejected += n.Rejected
+			c.duplicate += n.Duplicate
 		case "app_users":
 			forCSV(t, d.path, func(get func(string) (string, bool)) {
 				c.received++
@@ -285,8 +261,9 @@ func compute(t *testing.T, drops []drop) *expected {
 			e.ageGroup[u] = g
 		}
 	}
+	e.app = app.Actions
 	for _, a := range e.app {
-		if !e.appUsers[a.user] {
+		if !e.appUsers[a.User] {
 			e.relFailed++
 		}
 	}
@@ -370,73 +347,4 @@ func group(facts []fact, key func(fact) string, extra func(fact) (float64, float
 		out[k].add(f.engagement, w, x)
 	}
 	return out
-}
-
-// --- gold (seed 002) ------------------------------------------------------
-
-type goldDay struct {
-	interactions, excludedDuration, excludedSameTS, actions int64
-	users                                                   map[string]bool
-	sessions                                                []session
-}
-
-type session struct {
-	user       string
-	start, end time.Time
-	actions    int64
-}
-
-// goldDays works out the seed 002 figures per UTC day from the loaded app
-// interactions: an action counts with a duration of 0 to 2 h (a missing
-// duration does not count); one user's
-// counting actions at one timestamp are one; sessions break at a gap of 30
-// minutes or more and at midnight.
-func goldDays(app []appAction) map[string]*goldDay {
-	days := map[string]*goldDay{}
-	get := func(d string) *goldDay {
-		if days[d] == nil {
-			days[d] = &goldDay{users: map[string]bool{}}
-		}
-		return days[d]
-	}
-	type ua struct {
-		user string
-		at   time.Time
-	}
-	byUserDay := map[string][]time.Time{}
-	counted := map[ua]bool{}
-	for _, a := range app {
-		g := get(a.at.Format("2006-01-02"))
-		g.interactions++
-		if !a.hasDuration || a.duration < 0 || a.duration > 2*3600*1000 {
-			g.excludedDuration++
-			continue
-		}
-		k := ua{a.user, a.at}
-		if counted[k] {
-			g.excludedSameTS++
-			continue
-		}
-		counted[k] = true
-		g.actions++
-		g.users[a.user] = true
-		key := a.at.Format("2006-01-02") + "|" + a.user
-		byUserDay[key] = append(byUserDay[key], a.at)
-	}
-	for key, times := range byUserDay {
-		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-		d, user, _ := strings.Cut(key, "|")
-		g := days[d]
-		s := session{user: user, start: times[0], end: times[0], actions: 1}
-		for _, at := range times[1:] {
-			if at.Sub(s.end) >= 30*time.Minute {
-				g.sessions = append(g.sessions, s)
-				s = session{user: user, start: at, end: at}
-			}
-			s.end = at
-			s.actions++
-		}
-		g.sessions = append(g.sessions, s)
-	}
-	return days
 }

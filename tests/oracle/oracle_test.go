@@ -1,18 +1,3 @@
-// Package oracle is the oracle test: a fixed, seeded data set from
-// events/batchgen (three rounds of dirty files over six weeks, plus a file
-// of seed-002 edge cases) goes through the real batch path on the local
-// stack (S3 notifications, Clean, Model, Load, data tests), then the gold
-// backfill; every number of the batch-fed dashboard views is compared with
-// an independent computation over the raw generated files
-// (expect_test.go).
-//
-// TestStreamOracle (stream_test.go) does the same for the stream-fed views
-// (seeds 001, 003, 004): a fixed seeded simulator stream, with duplicates,
-// late events, malformed messages and hand-written edge records, goes
-// through the local stack's Kafka, event-source mappings and stream path;
-// every row and column of those views is compared with an independent
-// computation over the produced events (stream_expect_test.go,
-// stream_views_test.go).
 package oracle
 
 import (
@@ -31,6 +16,7 @@ import (
 	"github.com/pulse-analytics/pulse/localstack/stack"
 	"github.com/pulse-analytics/pulse/shared/datatest"
 	"github.com/pulse-analytics/pulse/shared/gold"
+	"github.com/pulse-analytics/pulse/tests/oracle/goldexpect"
 )
 
 // The fixed data set.
@@ -50,8 +36,8 @@ var (
 	goldTo   = time.Date(2024, 2, 14, 0, 0, 0, 0, time.UTC)
 )
 
-// edgeCases are seed-002 rows that reach every gold rule (see goldDays in
-// expect_test.go): one action per timestamp, a 30-minute gap exactly,
+// edgeCases are seed-002 rows that reach every gold rule (see
+// goldexpect.Days): one action per timestamp, a 30-minute gap exactly,
 // exactly 2 h, over 2 h, a zero duration, a session across midnight, a day
 // with only an outlier, missing durations (one inside a session, one the
 // user's only action of the day), an exact duplicate and a rejected row.
@@ -184,61 +170,29 @@ func TestOracle(t *testing.T) {
 		checkSecond(t, rows, reason, 5, func(a *agg) float64 { return a.sum3 / float64(a.n) }, "AVG_ADDICTION_LEVEL")
 	})
 	checkGold := func(t *testing.T) {
-		days := goldDays(want.app)
-		rows := q(`SELECT strftime(m.DAY, '%Y-%m-%d'), m.DAU, m.WAU, m.MAU, m.DAU_MAU_RATIO, m.MAU_DAYS_COMPUTED, m.INTERACTIONS, m.ACTIONS,
-			s.SESSIONS, s.AVG_SESSION_SECONDS, s.AVG_ACTIONS_PER_SESSION, s.MAX_SESSION_SECONDS, d.EXCLUDED_DURATION, d.EXCLUDED_SAME_TIMESTAMP
-			FROM GOLD_DAU_MAU m JOIN GOLD_SESSION_STATS s ON s.DAY = m.DAY JOIN GOLD_DAILY d ON d.DAY = m.DAY ORDER BY m.DAY`)
-		if n := int(goldTo.Sub(goldFrom).Hours()/24) + 1; len(rows) != n {
-			t.Fatalf("GOLD_DAU_MAU has %d days, want %d", len(rows), n)
+		days := goldexpect.Days(want.app)
+		rows := q(goldexpect.Query)
+		exp := goldexpect.Rows(days, goldFrom, goldTo)
+		if len(rows) != len(exp) {
+			t.Fatalf("GOLD_DAU_MAU has %d days, want %d", len(rows), len(exp))
 		}
 		active, quiet := 0, 0
 		for i, r := range rows {
-			day := goldFrom.AddDate(0, 0, i)
-			g := days[day.Format("2006-01-02")]
-			if g == nil {
-				g = &goldDay{users: map[string]bool{}}
-			}
-			window := func(n int) int64 {
-				set := map[string]bool{}
-				for k := 0; k < n; k++ {
-					if w := days[day.AddDate(0, 0, -k).Format("2006-01-02")]; w != nil {
-						for u := range w.users {
-							set[u] = true
-						}
-					}
-				}
-				return int64(len(set))
-			}
-			dau, wau, mau := int64(len(g.users)), window(7), window(30)
-			var ratio, avgSecs, avgActions, maxSecs any
-			if mau > 0 {
-				ratio = float64(dau) / float64(mau)
-			}
-			if n := len(g.sessions); n > 0 {
-				var secs, acts, most float64
-				for _, s := range g.sessions {
-					d := s.end.Sub(s.start).Seconds()
-					secs += d
-					acts += float64(s.actions)
-					most = math.Max(most, d)
-				}
-				avgSecs, avgActions, maxSecs = secs/float64(n), acts/float64(n), most
+			if exp[i].Sessions > 0 {
 				active++
 			} else {
 				quiet++
 			}
-			exp := []any{day.Format("2006-01-02"), dau, wau, mau, ratio, int64(min(i+1, 30)), g.interactions, g.actions,
-				int64(len(g.sessions)), avgSecs, avgActions, maxSecs, g.excludedDuration, g.excludedSameTS}
-			if !sameRow(r, exp) {
-				t.Errorf("gold %s:\n got %v\nwant %v", exp[0], r, exp)
+			if !goldexpect.Same(r, exp[i].Values()) {
+				t.Errorf("gold %s:\n got %v\nwant %v", exp[i].Day, r, exp[i].Values())
 			}
 		}
 		if active < 9 || quiet < 20 {
 			t.Errorf("%d active and %d quiet days: the data set does not reach the rules", active, quiet)
 		}
 		edge := days["2024-02-11"]
-		if edge.excludedSameTS == 0 || days["2024-02-14"].excludedDuration != 1 || len(days["2024-02-14"].users) != 0 ||
-			days["2024-02-13"].users["EDGE4"] || edge.excludedDuration == 0 {
+		if edge.ExcludedSameTS == 0 || days["2024-02-14"].ExcludedDuration != 1 || len(days["2024-02-14"].Users) != 0 ||
+			days["2024-02-13"].Users["EDGE4"] || edge.ExcludedDuration == 0 {
 			t.Error("the edge cases did not land where intended")
 		}
 	}
@@ -271,26 +225,6 @@ func TestOracle(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
-
-func sameRow(got []any, want []any) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		g, gok := got[i].(float64)
-		w, wok := want[i].(float64)
-		if gok && wok {
-			if !near(g, w) {
-				return false
-			}
-			continue
-		}
-		if fmt.Sprint(got[i]) != fmt.Sprint(want[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // checkGroups compares rows (key, count, sum, avg) with the groups.
 func checkGroups(t *testing.T, rows [][]any, want map[string]*agg, view string) {

@@ -27,11 +27,12 @@ import (
 	"github.com/pulse-analytics/pulse/events/sim"
 )
 
+// The shared rules' constants (windows.go), by their short names here.
 const (
-	minuteUS = int64(time.Minute / time.Microsecond)
-	dayUS    = 24 * 60 * minuteUS
-	lateness = 5 * minuteUS // allowed lateness: watermark = largest event time seen - 5 min
-	noTime   = math.MinInt64
+	minuteUS = MinuteUS
+	dayUS    = DayUS
+	lateness = Lateness
+	noTime   = NoTime
 )
 
 // smsg is one produced message: its topic, its offset there (one
@@ -106,10 +107,10 @@ type streamWant struct {
 	movies    map[string]movieRow // MOVIES: latest clean catalog row per item
 	users     map[string]webUser  // CLEANED_USERS: latest clean users row per user
 
-	regWindows   map[wkey]*wagg // USER_REGISTRATION_METRICS
-	pvWindows    map[wkey]*wagg // PAGEVIEW_WINDOW_METRICS
-	salesWindows map[wkey]*wagg // MOVIE_SALES_METRICS
-	sessionRows  []sessionMetric
+	regWindows   map[WKey]*WAgg // USER_REGISTRATION_METRICS
+	pvWindows    map[WKey]*WAgg // PAGEVIEW_WINDOW_METRICS
+	salesWindows map[WKey]*WAgg // MOVIE_SALES_METRICS
+	sessionRows  []SessionRow
 
 	reach map[string]int  // how often each rule was met (the data set must reach them)
 	seen  map[string]bool // dedupe keys claimed, per topic
@@ -353,7 +354,7 @@ func (w *streamWant) webUsers(byTopic map[string][]smsg) {
 func (w *streamWant) socialSales(byTopic map[string][]smsg) {
 	// seed 001: 5-minute tumbling windows per platform; only wholly late
 	// events exist with a single tumbling window.
-	socialEngine := newEngine(tumbling("tumbling", 5*minuteUS, 0))
+	socialEngine := NewEngine(Tumbling("tumbling", 5*minuteUS, 0))
 	for _, m := range byTopic["social_sales"] {
 		r := m.ev.Record
 		var s socialRec
@@ -378,7 +379,7 @@ func (w *streamWant) socialSales(byTopic map[string][]smsg) {
 			continue
 		}
 		s.t = s.sec * 1_000_000
-		if !socialEngine.add(s.platform, s.t, 0, "") {
+		if ok, _ := socialEngine.Add(s.platform, s.t, 0, ""); !ok {
 			w.reach["late social_sales"]++
 			s.late = true
 		}
@@ -389,7 +390,7 @@ func (w *streamWant) socialSales(byTopic map[string][]smsg) {
 // registrations: seed 003 task 5.
 func (w *streamWant) registrations(byTopic map[string][]smsg) {
 	// seed 003 task 5: 1 h tumbling and 1 h sliding every 15 min.
-	regEngine := newEngine(tumbling("tumbling", 60*minuteUS, 0), assigner{name: "sliding", size: 60 * minuteUS, adv: 15 * minuteUS})
+	regEngine := NewEngine(Tumbling("tumbling", 60*minuteUS, 0), Assigner{Name: "sliding", Size: 60 * minuteUS, Adv: 15 * minuteUS})
 	for _, m := range byTopic["consumer_registration"] {
 		r := m.ev.Record
 		user, t, ok := consumer(m)
@@ -414,14 +415,14 @@ func (w *streamWant) registrations(byTopic map[string][]smsg) {
 		if !ok || !w.first(m, strconv.FormatInt(user, 10)) {
 			continue
 		}
-		if !regEngine.add("", t, 0, strconv.FormatInt(user, 10)) {
+		if ok, _ := regEngine.Add("", t, 0, strconv.FormatInt(user, 10)); !ok {
 			w.reach["late consumer_registration"]++
 			rr.late = true
 		}
 		w.regs = append(w.regs, rr)
 	}
-	w.regWindows = regEngine.windows()
-	w.reach["registrations late for some windows"] = regEngine.partially
+	w.regWindows = regEngine.Windows()
+	w.reach["registrations late for some windows"] = regEngine.Partially
 }
 
 // signEvents: seed 003 bonus.
@@ -444,13 +445,24 @@ func (w *streamWant) signEvents(byTopic map[string][]smsg) {
 			w.signs = append(w.signs, s)
 		}
 	}
-	var onTime []signRec
+	var onTime []SignEvent
 	for _, s := range w.signs {
 		if !s.late {
-			onTime = append(onTime, s)
+			onTime = append(onTime, SignEvent{User: strconv.FormatInt(s.user, 10), Out: s.out, T: s.t, Origin: s.origin})
 		}
 	}
-	w.sessionRows = trackSessions(onTime, w.reach)
+	w.sessionRows, _ = TrackSessions(onTime)
+	if n := len(w.sessionRows); n > 0 {
+		last := w.sessionRows[n-1] // every event applied
+		if last.Repeated > 0 {
+			w.reach["repeated sign-ins"] = int(last.Repeated)
+		}
+		if last.Orphans > 0 {
+			w.reach["orphan sign-outs"] = int(last.Orphans)
+		}
+		w.reach["timed-out sessions"] = int(last.TimedOut)
+		w.reach["completed sessions"] = int(last.Completed)
+	}
 }
 
 // itemViews: seed 003 item views, never late (no window).
@@ -488,7 +500,7 @@ func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 		maxT = max(maxT, t)
 		w.adds = append(w.adds, a)
 	}
-	daily, weekly := tumbling("daily", dayUS, 0), tumbling("weekly", 7*dayUS, 4*dayUS) // weeks from Monday
+	daily, weekly := Tumbling("daily", dayUS, 0), Tumbling("weekly", 7*dayUS, 4*dayUS) // weeks from Monday
 	maxT = noTime
 	for _, m := range byTopic["checkout_to_cart"] {
 		user, t, ok := consumer(m)
@@ -504,7 +516,7 @@ func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 			own = maxT - lateness
 		}
 		maxT = max(maxT, t)
-		c := cartRec{user: user, cart: cart, t: t, dailyMissed: daily.spans(t)[0][1] <= own, late: weekly.spans(t)[0][1] <= own}
+		c := cartRec{user: user, cart: cart, t: t, dailyMissed: daily.Spans(t)[0][1] <= own, late: weekly.Spans(t)[0][1] <= own}
 		switch {
 		case c.late:
 			w.reach["late checkout_to_cart"]++
@@ -513,23 +525,23 @@ func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 		}
 		w.checkouts = append(w.checkouts, c)
 	}
-	w.salesWindows = map[wkey]*wagg{}
+	w.salesWindows = map[WKey]*WAgg{}
 	for _, p := range w.salesPurchases() {
 		if !p.priced {
 			w.reach["purchases without a price"]++ // rejected by the stream path, counted at 0 by the marts
 			continue
 		}
-		as := []assigner{weekly}
+		as := []Assigner{weekly}
 		if !p.checkout.dailyMissed {
 			as = append(as, daily)
 		}
 		for _, a := range as {
-			s := a.spans(p.checkout.t)[0]
-			k := wkey{a.name, p.item, s[0], s[1]}
+			s := a.Spans(p.checkout.t)[0]
+			k := WKey{a.Name, p.item, s[0], s[1]}
 			if w.salesWindows[k] == nil {
-				w.salesWindows[k] = &wagg{}
+				w.salesWindows[k] = &WAgg{}
 			}
-			w.salesWindows[k].add(p.price, "")
+			w.salesWindows[k].Add(p.price, "")
 		}
 	}
 }
@@ -538,8 +550,8 @@ func (w *streamWant) cartEvents(byTopic map[string][]smsg) {
 func (w *streamWant) pageviewEvents(byTopic map[string][]smsg) {
 	// seed 004: 1-minute tumbling, 1 minute hopping every 30 s, and
 	// sessions with a 30 s gap, per page source, in one engine.
-	pvEngine := newEngine(tumbling("tumbling", minuteUS, 0), assigner{name: "hopping", size: minuteUS, adv: minuteUS / 2},
-		assigner{name: "session", gap: minuteUS / 2})
+	pvEngine := NewEngine(Tumbling("tumbling", minuteUS, 0), Assigner{Name: "hopping", Size: minuteUS, Adv: minuteUS / 2},
+		Assigner{Name: "session", Gap: minuteUS / 2})
 	for _, m := range byTopic["pageviews"] {
 		r := m.ev.Record
 		var p pageviewRec
@@ -553,17 +565,17 @@ func (w *streamWant) pageviewEvents(byTopic map[string][]smsg) {
 			continue
 		}
 		p.t = ms * 1000
-		if !pvEngine.add(p.source, p.t, 0, p.user) {
+		if ok, _ := pvEngine.Add(p.source, p.t, 0, p.user); !ok {
 			w.reach["late pageviews"]++
 			p.late = true
 		}
 		w.pageviews = append(w.pageviews, p)
 	}
-	w.pvWindows = pvEngine.windows()
-	w.reach["pageviews late for some windows"] = pvEngine.partially
-	w.reach["pageviews joining two sessions"] = pvEngine.merges
+	w.pvWindows = pvEngine.Windows()
+	w.reach["pageviews late for some windows"] = pvEngine.Partially
+	w.reach["pageviews joining two sessions"] = pvEngine.Merges
 	for k, g := range w.pvWindows {
-		if k.assigner == "session" && g.n > 1 {
+		if k.Assigner == "session" && g.N > 1 {
 			w.reach["pageview sessions of several views"]++
 		}
 	}

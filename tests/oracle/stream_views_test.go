@@ -72,7 +72,7 @@ func (w *streamWant) socialViews() []viewWant {
 		total.sales += s.sales
 		total.first, total.last = min(total.first, s.t), max(total.last, s.t)
 		platforms[s.platform], cities[s.city] = true, true
-		newest = max(newest, floorDiv(s.t, 5*minuteUS)*5*minuteUS)
+		newest = max(newest, FloorDiv(s.t, 5*minuteUS)*5*minuteUS)
 	}
 
 	rates := viewWant{name: "SOCIAL_RATES_BY_PLATFORM", nKey: 1, cols: []string{"PLATFORM", "AVG_CONVERSION_RATE", "AVG_BOUNCE_RATE",
@@ -91,7 +91,7 @@ func (w *streamWant) socialViews() []viewWant {
 		"PAGE_VISITORS", "SALES", "WINDOW_START", "WINDOW_END", "FINAL"}}
 	inWindow := map[string]*plat{}
 	for _, s := range w.social {
-		if s.late || floorDiv(s.t, 5*minuteUS)*5*minuteUS != newest {
+		if s.late || FloorDiv(s.t, 5*minuteUS)*5*minuteUS != newest {
 			continue // the metric table counts the events on time for the window
 		}
 		p := inWindow[s.platform]
@@ -146,7 +146,7 @@ func (w *streamWant) pageviewViews() []viewWant {
 	windows := viewWant{name: "PAGEVIEWS_BY_SOURCE_WINDOW", nKey: 3, cols: []string{"WINDOW_TYPE", "PAGE_SOURCE", "WINDOW_START",
 		"WINDOW_END", "PAGEVIEWS", "USERS", "FINAL"}}
 	for k, g := range w.pvWindows {
-		windows.rows = append(windows.rows, []any{k.assigner, k.key, ts(k.start), ts(k.end), g.n, int64(len(g.distinct)), true})
+		windows.rows = append(windows.rows, []any{k.Assigner, k.Key, ts(k.Start), ts(k.End), g.N, int64(len(g.Distinct)), true})
 	}
 	// Users who viewed pages, joined with the cleaned users table as it
 	// ends up (an inner join: users without a clean row are left out).
@@ -182,22 +182,29 @@ func (w *streamWant) consumerViews() []viewWant {
 	regs := viewWant{name: "USER_REGISTRATIONS", nKey: 2, cols: []string{"WINDOW_TYPE", "WINDOW_START", "WINDOW_END",
 		"REGISTRATION_COUNT", "FINAL"}}
 	for k, g := range w.regWindows {
-		regs.rows = append(regs.rows, []any{k.assigner, ts(k.start), ts(k.end), int64(len(g.distinct)), true})
+		regs.rows = append(regs.rows, []any{k.Assigner, ts(k.Start), ts(k.End), int64(len(g.Distinct)), true})
 	}
 	sessions := viewWant{name: "SESSION_ACTIVITY", nKey: 1, cols: []string{"METRIC_TIME", "ACTIVE_SESSIONS_COUNT",
 		"AVERAGE_SESSION_DURATION", "AVG_ACTIVE_AGE_SECONDS", "COMPLETED_SESSIONS", "TIMED_OUT_SESSIONS"},
 		approx: []string{"AVERAGE_SESSION_DURATION", "AVG_ACTIVE_AGE_SECONDS"}}
 	for _, m := range w.sessionRows {
-		sessions.rows = append(sessions.rows, []any{ts(m.at), m.active, m.avgDuration, m.avgActive, m.completed, m.timedOut})
+		avgDuration, avgActive := 0.0, 0.0
+		if m.Completed > 0 {
+			avgDuration = float64(m.DurationSum) / float64(m.Completed) / 1e6
+		}
+		if m.Active > 0 {
+			avgActive = float64(m.AgeSum) / float64(m.Active) / 1e6
+		}
+		sessions.rows = append(sessions.rows, []any{ts(m.At), m.Active, avgDuration, avgActive, m.Completed, m.TimedOut})
 	}
 	sales := viewWant{name: "MOVIE_SALES", nKey: 3, cols: []string{"MOVIE_ID", "WINDOW_TYPE", "WINDOW_START", "TITLE", "GENRE",
 		"WINDOW_END", "TOTAL_SALES", "PURCHASES", "FINAL"}, approx: []string{"TOTAL_SALES"}}
 	for k, g := range w.salesWindows {
 		var title, genre any
-		if m, ok := w.movies[k.key]; ok {
+		if m, ok := w.movies[k.Key]; ok {
 			title, genre = m.title, m.genre
 		}
-		sales.rows = append(sales.rows, []any{k.key, k.assigner, ts(k.start), title, genre, ts(k.end), g.sum, g.n, true})
+		sales.rows = append(sales.rows, []any{k.Key, k.Assigner, ts(k.Start), title, genre, ts(k.End), g.Sum, g.N, true})
 	}
 
 	// MART_USER_ACTIVITY: per user and UTC day.
@@ -211,7 +218,7 @@ func (w *streamWant) consumerViews() []viewWant {
 	}
 	activity := map[ud]*act{}
 	get := func(user, t int64) *act {
-		k := ud{user, floorDiv(t, dayUS)}
+		k := ud{user, FloorDiv(t, dayUS)}
 		if activity[k] == nil {
 			activity[k] = &act{}
 		}

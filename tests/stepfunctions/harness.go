@@ -7,7 +7,7 @@
 // is exactly the one `cdk deploy` would ship (PINS.md's trap). An Invoker serves Lambda's Invoke API
 // on 127.0.0.1 and calls, per function ARN, the Go handler registered for that function's name (the
 // PULSE_FUNCTION variable of its template), through aws-lambda-go's own handler adapter, as the Lambda
-// runtime does; it records every invocation and every SNS publish. Run starts driver.mjs, which
+// runtime does; it records every invocation and every SNS publish. Run starts localstack/cloud/driver.mjs (the local cloud's driver, one file for both), which
 // overrides each Task state to call the Invoker.
 package stepfunctions
 
@@ -458,7 +458,7 @@ func (t Tools) Run(ctx context.Context, inv *Invoker, sm *StateMachine, definiti
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, t.Node, filepath.Join(t.Root, "tests", "stepfunctions", "driver.mjs"))
+	cmd := exec.CommandContext(ctx, t.Node, filepath.Join(t.Root, "localstack", "cloud", "driver.mjs"))
 	cmd.Env = append(os.Environ(), "PULSE_SFN_MODULE="+t.SFNModule, "AWS_REGION=us-east-1")
 	cmd.Stdin = bytes.NewReader(req)
 	var stdout, stderr bytes.Buffer

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kafka"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -109,4 +110,21 @@ func iamMechanism(awsCfg aws.Config) sasl.Mechanism {
 		}
 		return awssasl.Auth{AccessKey: c.AccessKeyID, SecretKey: c.SecretAccessKey, SessionToken: c.SessionToken, UserAgent: "pulse"}, nil
 	})
+}
+
+// ClientFromEnv makes a client from the function's environment
+// (ConfigFromEnv) and the default AWS configuration (for IAM auth and the
+// bootstrap-broker lookup): what the catalog and topics functions share.
+// With only a cluster ARN it asks MSK for the brokers, a network call:
+// call it where the first piece of work needs Kafka, not at init.
+func ClientFromEnv(ctx context.Context, getenv func(string) string, opts ...kgo.Opt) (*kgo.Client, error) {
+	kcfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: loading the AWS configuration: %w", err)
+	}
+	return NewClient(ctx, kcfg, awsCfg, opts...)
 }

@@ -6,8 +6,8 @@ package catalogfn
 
 import (
 	"context"
+	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/msk"
@@ -22,26 +22,14 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	kcfg, err := msk.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
+	if _, err := msk.ConfigFromEnv(getenv); err != nil {
+		return nil, err // a missing setting fails the init; the client waits for the first file
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	client, err := msk.NewClient(ctx, kcfg, awsCfg)
-	if err != nil {
-		return nil, err
-	}
-	var enc msk.Encoder = msk.JSON{}
+	// A registry client is made here (it checks the URL, sends nothing).
+	var registry *sr.Client
 	if url := getenv(wire.EnvSchemaRegistry); url != "" {
-		rc, err := sr.NewClient(sr.URLs(url))
-		if err != nil {
-			return nil, err
-		}
-		if enc, err = msk.NewAvro(ctx, rc); err != nil {
-			return nil, err
+		if registry, err = sr.NewClient(sr.URLs(url)); err != nil {
+			return nil, fmt.Errorf("schema registry client for %s: %w", url, err)
 		}
 	}
 	topic := getenv(wire.EnvCatalogTopic)
@@ -51,6 +39,23 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err := wire.Require(getenv, wire.EnvQuarantineBucket); err != nil {
 		return nil, err
 	}
-	h := &handlers.Catalog{Store: store, Producer: msk.NewProducer(client, topic, enc), QuarantineBucket: getenv(wire.EnvQuarantineBucket)}
+	// The Kafka client (which may ask MSK for the bootstrap brokers) and
+	// the Avro encoder (which registers the schema) are made by the first
+	// file's invocation: nothing at init waits on the network.
+	producer := msk.NewLazyProducer(func(ctx context.Context) (*msk.Producer, error) {
+		client, err := msk.ClientFromEnv(ctx, getenv)
+		if err != nil {
+			return nil, err
+		}
+		var enc msk.Encoder = msk.JSON{}
+		if registry != nil {
+			if enc, err = msk.NewAvro(ctx, registry); err != nil {
+				client.Close()
+				return nil, err
+			}
+		}
+		return msk.NewProducer(client, topic, enc), nil
+	})
+	h := &handlers.Catalog{Store: store, Producer: producer, QuarantineBucket: getenv(wire.EnvQuarantineBucket)}
 	return handlers.Lambda(h.Handle), nil
 }

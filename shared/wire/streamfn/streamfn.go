@@ -20,6 +20,10 @@ import (
 // EnvStateTable names the window-state table.
 const EnvStateTable = "PULSE_STATE_TABLE"
 
+// EnvTopicPartitions is how many partitions the deployment creates per
+// topic (stream.Config.Partitions; 1 when unset).
+const EnvTopicPartitions = "PULSE_TOPIC_PARTITIONS"
+
 // Build makes the stream function's Lambda handler (a wire.Builder).
 func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	env, err := wire.Env(ctx, getenv, true) // buckets, S3, the dedupe store on PULSE_DEDUPE_TABLE
@@ -37,6 +41,10 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	parts, err := wire.Int64(getenv, EnvTopicPartitions, 1)
+	if err != nil {
+		return nil, err
+	}
 	ddb, err := dynamo.NewClient(ctx, "")
 	if err != nil {
 		return nil, err
@@ -49,7 +57,8 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 	}
 	p, err := stream.New(stream.Env{
 		Store: env.Store, Dedupe: env.Dedupe, Warehouse: wh, Buckets: env.Buckets, Decoder: dec,
-		State: dynamo.NewWindowStore(ddb, getenv(EnvStateTable), ttl),
+		State:  dynamo.NewWindowStore(ddb, getenv(EnvStateTable), ttl),
+		Config: stream.Config{Partitions: int(parts)},
 	})
 	if err != nil {
 		return nil, err

@@ -14,7 +14,6 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/cfn"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/pulse-analytics/pulse/shared/adapters/msk"
 )
@@ -25,17 +24,8 @@ const PhysicalID = "pulse-kafka-topics"
 // Build makes the MSK client from the environment and returns the custom
 // resource's handler.
 func Build(ctx context.Context, getenv func(string) string) (any, error) {
-	kcfg, err := msk.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	client, err := msk.NewClient(ctx, kcfg, awsCfg)
-	if err != nil {
-		return nil, err
+	if _, err := msk.ConfigFromEnv(getenv); err != nil {
+		return nil, err // a missing setting fails the init; the client is made by the event that needs it
 	}
 	return cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 		if ev.RequestType == cfn.RequestDelete {
@@ -45,6 +35,11 @@ func Build(ctx context.Context, getenv func(string) string) (any, error) {
 		if err != nil {
 			return PhysicalID, nil, err
 		}
+		client, err := msk.ClientFromEnv(ctx, getenv)
+		if err != nil {
+			return PhysicalID, nil, err
+		}
+		defer client.Close()
 		res, err := msk.EnsureTopics(ctx, client, spec)
 		if err != nil {
 			slog.Error("creating the topics", "error", err)

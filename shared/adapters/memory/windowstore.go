@@ -16,24 +16,27 @@ import (
 	"github.com/pulse-analytics/pulse/shared/window"
 )
 
-var _ window.Store = (*StateDir)(nil)
+var _ window.Store = (*WindowStore)(nil)
 
-// StateDir is a window.Store kept in a folder, for the local stack: the
+// WindowStore is the in-process window.Store, safe for concurrent use,
+// with optimistic concurrency (window.ErrConflict) between goroutines.
+// NewWindowStore keeps the state in memory only (unit tests, the
+// in-memory demo).
+//
+// OpenWindowStore keeps it in a folder too, for the local stack: the
 // stream path's window and session state survives a restart of `pulse
 // demo` or a later `pulse replay`. Each name is one file, <escaped
 // name>.state: a JSON header line {"name":...,"version":N} and then the
 // state bytes as saved. Save writes a temporary file and renames it over
 // the old one, so a crash leaves either the old or the new state, never a
-// mix. Every file is read once at open; Load answers from memory.
-//
-// Optimistic concurrency (window.ErrConflict) holds between the goroutines
-// of one process. One process at a time may use a folder: the local stack
-// opens it next to the DuckDB file, which DuckDB already locks. Files are
-// not fsynced, so a crash of the process loses nothing, a crash of the
-// machine may lose the last saves (as with the dedupe log).
-type StateDir struct {
+// mix. Every file is read once at open; Load answers from memory. One
+// process at a time may use a folder: the local stack opens it next to
+// the DuckDB file, which DuckDB already locks. Files are not fsynced, so a
+// crash of the process loses nothing, a crash of the machine may lose the
+// last saves (as with the dedupe log).
+type WindowStore struct {
 	mu    sync.Mutex
-	dir   string
+	dir   string // "": in memory only
 	items map[string]stateItem
 }
 
@@ -53,10 +56,16 @@ const (
 	tmpPrefix   = ".tmp-"
 )
 
-// OpenStateDir opens (creating it if needed) the state folder dir and
+// NewWindowStore returns an empty WindowStore kept in memory only.
+func NewWindowStore() *WindowStore { return &WindowStore{items: map[string]stateItem{}} }
+
+// OpenWindowStore opens (creating it if needed) the state folder dir and
 // loads every state file in it. Temporary files a crash left behind are
 // removed; a state file that does not parse is an error naming it.
-func OpenStateDir(dir string) (*StateDir, error) {
+func OpenWindowStore(dir string) (*WindowStore, error) {
+	if dir == "" {
+		return nil, errors.New("opening a window state folder: no folder given")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("opening state folder %s: %w", dir, err)
 	}
@@ -64,7 +73,7 @@ func OpenStateDir(dir string) (*StateDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading state folder %s: %w", dir, err)
 	}
-	s := &StateDir{dir: dir, items: map[string]stateItem{}}
+	s := &WindowStore{dir: dir, items: map[string]stateItem{}}
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -103,11 +112,11 @@ func OpenStateDir(dir string) (*StateDir, error) {
 // escaped, so "stream/session_metrics" is "stream%2Fsession_metrics.state".
 func fileName(name string) string { return url.PathEscape(name) + stateSuffix }
 
-// Dir returns the folder.
-func (s *StateDir) Dir() string { return s.dir }
+// Dir returns the folder ("" for a store in memory only).
+func (s *WindowStore) Dir() string { return s.dir }
 
 // Names lists the names saved so far, sorted.
-func (s *StateDir) Names() []string {
+func (s *WindowStore) Names() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]string, 0, len(s.items))
@@ -119,7 +128,7 @@ func (s *StateDir) Names() []string {
 }
 
 // Load implements window.Store.
-func (s *StateDir) Load(ctx context.Context, name string) ([]byte, int64, error) {
+func (s *WindowStore) Load(ctx context.Context, name string) ([]byte, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, 0, fmt.Errorf("loading window state %s: %w", name, err)
 	}
@@ -132,9 +141,9 @@ func (s *StateDir) Load(ctx context.Context, name string) ([]byte, int64, error)
 	return append([]byte{}, it.state...), it.version, nil
 }
 
-// Save implements window.Store: the file is replaced before the call
-// returns; if that fails, nothing changed.
-func (s *StateDir) Save(ctx context.Context, name string, state []byte, expectVersion int64) error {
+// Save implements window.Store. With a folder the file is replaced before
+// the call returns; if that fails, nothing changed.
+func (s *WindowStore) Save(ctx context.Context, name string, state []byte, expectVersion int64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("saving window state %s: %w", name, err)
 	}
@@ -144,12 +153,14 @@ func (s *StateDir) Save(ctx context.Context, name string, state []byte, expectVe
 	if cur != expectVersion {
 		return fmt.Errorf("saving window state %s at version %d (stored %d): %w", name, expectVersion, cur, window.ErrConflict)
 	}
-	head, err := json.Marshal(stateHeader{Name: name, Version: expectVersion + 1})
-	if err != nil {
-		return fmt.Errorf("saving window state %s: %w", name, err)
-	}
-	if err := s.write(fileName(name), head, state); err != nil {
-		return fmt.Errorf("saving window state %s: %w", name, err)
+	if s.dir != "" {
+		head, err := json.Marshal(stateHeader{Name: name, Version: expectVersion + 1})
+		if err != nil {
+			return fmt.Errorf("saving window state %s: %w", name, err)
+		}
+		if err := s.write(fileName(name), head, state); err != nil {
+			return fmt.Errorf("saving window state %s: %w", name, err)
+		}
 	}
 	s.items[name] = stateItem{state: append([]byte{}, state...), version: expectVersion + 1}
 	return nil
@@ -157,7 +168,7 @@ func (s *StateDir) Save(ctx context.Context, name string, state []byte, expectVe
 
 // write replaces file with the header line and the state, through a
 // temporary file and a rename.
-func (s *StateDir) write(file string, head, state []byte) (err error) {
+func (s *WindowStore) write(file string, head, state []byte) (err error) {
 	f, err := os.CreateTemp(s.dir, tmpPrefix+"*")
 	if err != nil {
 		return err

@@ -9,8 +9,9 @@ import (
 )
 
 // BenchmarkStateSave is one save of a processor's state the size of the
-// demo's largest (session_metrics, about 20 KB): the cost the local stack
-// adds to every stream batch per processor it touches, against MemStore.
+// demo's largest (session_metrics, about 20 KB): the cost the local
+// stack's folder adds to every stream batch per processor it touches,
+// against the store in memory only.
 func BenchmarkStateSave(b *testing.B) {
 	state := make([]byte, 20<<10)
 	for i := range state {
@@ -20,14 +21,14 @@ func BenchmarkStateSave(b *testing.B) {
 		name string
 		open func(b *testing.B) window.Store
 	}{
-		{"StateDir", func(b *testing.B) window.Store {
-			s, err := memory.OpenStateDir(b.TempDir())
+		{"Folder", func(b *testing.B) window.Store {
+			s, err := memory.OpenWindowStore(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
 			}
 			return s
 		}},
-		{"MemStore", func(*testing.B) window.Store { return window.NewMemStore() }},
+		{"Memory", func(*testing.B) window.Store { return memory.NewWindowStore() }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			s := tc.open(b)

@@ -12,9 +12,13 @@ import (
 	"github.com/pulse-analytics/pulse/shared/window/storetest"
 )
 
-func TestStateDirConformance(t *testing.T) {
+func TestWindowStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) window.Store { return memory.NewWindowStore() })
+}
+
+func TestWindowStoreFolderConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) window.Store {
-		s, err := memory.OpenStateDir(t.TempDir())
+		s, err := memory.OpenWindowStore(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -22,13 +26,13 @@ func TestStateDirConformance(t *testing.T) {
 	})
 }
 
-// TestStateDirReopen: what one process saved, the next one loads, at the
+// TestWindowStoreReopen: what one process saved, the next one loads, at the
 // same versions; a stale version still conflicts after the reopen; a
 // temporary file left by a crash mid-save is removed, the old state kept.
-func TestStateDirReopen(t *testing.T) {
+func TestWindowStoreReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := memory.OpenStateDir(dir)
+	s, err := memory.OpenWindowStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +50,7 @@ func TestStateDirReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r, err := memory.OpenStateDir(dir)
+	r, err := memory.OpenWindowStore(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +75,12 @@ func TestStateDirReopen(t *testing.T) {
 	}
 }
 
-func TestStateDirRejectsAForeignFile(t *testing.T) {
+func TestWindowStoreRejectsAForeignFile(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "x.state"), []byte("not a header"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := memory.OpenStateDir(dir)
+	_, err := memory.OpenWindowStore(dir)
 	if err == nil || !strings.Contains(err.Error(), "x.state") {
 		t.Fatalf("open = %v; want an error naming x.state", err)
 	}
