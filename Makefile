@@ -13,13 +13,14 @@ TAGS  ?= minicore_disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: demo test bench tools tools-demo build lambdas synth cloud-test localstack-up localstack-test localstack-down vet fmt race clean help
+.PHONY: demo test check lint lint-tool gofmt-check bench tools tools-demo build lambdas synth cloud-test localstack-up localstack-test localstack-down vet fmt race clean help
 
 help:
 	@echo "make demo   run Pulse locally on generated data (local stack, batch + stream, dashboard)"
-	@echo "make test   install the test tools and run every test"
+	@echo "make test   install the test tools and run every check and test: gofmt, golangci-lint, vet, -race, all tests"
+	@echo "make check  the quick loop: gofmt, golangci-lint, vet and the tests that need no installed tool (a minute or two warm)"
 	@echo "make bench  run the benchmarks (figures and commands in tests/bench/README.md)"
-	@echo "make lambdas | synth | localstack-up | localstack-test | tools | vet | race | clean"
+	@echo "make lambdas | synth | localstack-up | localstack-test | tools | lint | vet | race | clean"
 
 ## The demo: the whole pipeline on embedded stand-ins. DEMO_ARGS passes flags,
 ## e.g. make demo DEMO_ARGS="--duration 60s".
@@ -38,10 +39,31 @@ tools-demo:
 	bash localstack/tools/web.sh
 
 ## Every test. Tools first, so nothing is skipped for want of them.
-test: tools
-	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files -co --exclude-standard '*.go'); exit 1; }
+test: tools gofmt-check
+	$(LINT) run
 	$(GO) vet -tags $(TAGS) ./...
+	$(MAKE) --no-print-directory race
 	$(GO) test -tags $(TAGS) -count=1 -shuffle=on -timeout 30m ./...
+
+## The quick loop: no tool installs but golangci-lint's (skipped when present); the packages whose
+## tests need no installed tool (tests/packages.sh check: not the end-to-end, local-cloud, DynamoDB
+## Local, Step Functions or browser tests). `make test` stays the full run.
+check: lint-tool gofmt-check
+	$(LINT) run
+	$(GO) vet -tags $(TAGS) ./...
+	pkgs="$$(bash tests/packages.sh check)" && $(GO) test -tags $(TAGS) -count=1 -shuffle=on $$pkgs
+
+## golangci-lint with .golangci.yml: errcheck, govet, staticcheck, unused, errorlint, containedctx,
+## and depguard rules for the import rules of CONTRIBUTING.md (tests/layering checks them too).
+LINT := .tools/bin/golangci-lint
+lint: lint-tool
+	$(LINT) run
+
+lint-tool:
+	bash localstack/tools/golangci-lint.sh
+
+gofmt-check:
+	@test -z "$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files -co --exclude-standard '*.go'); exit 1; }
 
 tools:
 	$(GO) mod download
@@ -51,6 +73,7 @@ tools:
 	bash localstack/tools/cdk.sh
 	bash localstack/tools/rie.sh
 	bash localstack/tools/web.sh
+	bash localstack/tools/golangci-lint.sh
 
 ## Every Lambda function for provided.al2023 arm64 into .build/lambda/<name>/bootstrap, with sizes.
 lambdas:
@@ -111,9 +134,10 @@ bench:
 	set -o pipefail; ./bench-out/pulse-bench soak --rate 5000 --duration $(SOAK) --dir bench-out/soak | tee bench-out/soak-5000.txt
 	@echo "load average at the end: $$(cut -d' ' -f1-3 /proc/loadavg)"
 
-## The race detector over the packages without cgo.
+## The race detector over the pure-Go packages: those whose closure, tests included, has no cgo (DuckDB's
+## binding is cgo). tests/packages.sh race derives the list; make test runs this.
 race:
-	$(GO) test -count=1 -race ./shared/window/... ./shared/session/... ./shared/record/... ./shared/dataset/... ./localstack/esm/...
+	pkgs="$$(bash tests/packages.sh race)" && $(GO) test -tags $(TAGS) -count=1 -race -shuffle=on -timeout 30m $$pkgs
 
 vet:
 	$(GO) vet -tags $(TAGS) ./...

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -109,7 +110,11 @@ func runColdstart(ctx context.Context, args []string) error {
 		return fmt.Errorf("coldstart: listening for the stand-ins: %w", err)
 	}
 	srv := &http.Server{Handler: stand}
-	go srv.Serve(ln)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("coldstart: the stand-ins' server stopped", "err", err)
+		}
+	}()
 	defer srv.Close()
 	standURL := "http://" + ln.Addr().String()
 
@@ -504,7 +509,7 @@ func printColdstart(w io.Writer, targets []coldstartTarget, results [][]coldstar
 	}
 	var load [3]float64
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		fmt.Sscan(string(b), &load[0], &load[1], &load[2])
+		_, _ = fmt.Sscan(string(b), &load[0], &load[1], &load[2]) // shown as read; an unreadable field stays 0
 	}
 	fmt.Fprintf(w, "  (init: the RIE's INIT REPORT durationMs; invoke: its first INVOKE RTDONE duration; RSS: the function process's VmHWM after it;\n")
 	fmt.Fprintf(w, "   init requests: requests the stand-ins got before INIT RTDONE, most of any run; min/hello: fastest init over hello world's; %s, %d CPUs, load average %.2f %.2f %.2f at the end)\n",

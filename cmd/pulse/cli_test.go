@@ -88,7 +88,9 @@ func TestCommandLineConventions(t *testing.T) {
 func TestMissingDataFolderIsAnError(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "demo-dta")
 	file := filepath.Join(t.TempDir(), "x.csv")
-	os.WriteFile(file, []byte("a\n1\n"), 0o644)
+	if err := os.WriteFile(file, []byte("a\n1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"query", "--dir", missing, "SELECT 1"},
 		{"drop", file, "--dataset", "app_users", "--dir", missing},

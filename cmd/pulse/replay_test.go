@@ -49,7 +49,11 @@ func scalar(t *testing.T, st *stack.Stack, q string) any {
 func TestReplayAddPlatformIsRemembered(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 
 	first, err := stack.Start(ctx, stack.Options{Dir: data})
 	if err != nil {

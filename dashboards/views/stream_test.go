@@ -74,15 +74,6 @@ func num(v any) float64 {
 	panic(fmt.Sprintf("not a number: %T", v))
 }
 
-func isoMicros(t *testing.T, s any) int64 {
-	t.Helper()
-	ts, err := time.Parse(time.RFC3339Nano, s.(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ts.UnixMicro()
-}
-
 func openStream(t *testing.T) *duckdb.Warehouse {
 	t.Helper()
 	ctx := context.Background()

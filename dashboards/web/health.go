@@ -288,7 +288,7 @@ func integer(v any) int64 {
 		return int64(x)
 	case string:
 		var n int64
-		fmt.Sscan(x, &n)
+		_, _ = fmt.Sscan(x, &n) // not a number: 0, as for the other types
 		return n
 	}
 	return 0

@@ -106,10 +106,10 @@ func TestHealthMatchesGenerator(t *testing.T) {
 	// Late events, summed here from the raw rows.
 	type lateKey struct{ dataset, window string }
 	type lateSum struct {
-		origins          map[string]bool
-		rows             int64
-		first, last      time.Time
-		behind, recorded float64
+		origins     map[string]bool
+		rows        int64
+		first, last time.Time
+		behind      float64
 	}
 	sums := map[lateKey]*lateSum{}
 	for _, r := range queryRows(t, "SELECT DATASET, WINDOW_TYPE, ORIGIN, EVENT_TIME, WATERMARK FROM PULSE_LATE_EVENTS") {

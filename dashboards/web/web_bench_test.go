@@ -27,7 +27,9 @@ func BenchmarkAPI(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				io.Copy(io.Discard, res.Body)
+				if _, err := io.Copy(io.Discard, res.Body); err != nil {
+					b.Fatal(err)
+				}
 				res.Body.Close()
 				if res.StatusCode != http.StatusOK {
 					b.Fatalf("%s: status %d", c.path, res.StatusCode)

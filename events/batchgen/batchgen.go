@@ -286,15 +286,6 @@ func (j *jsonRow) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-func (j *jsonRow) get(k string) any {
-	for i, kk := range j.keys {
-		if kk == k {
-			return j.vals[i]
-		}
-	}
-	return nil
-}
-
 func (j *jsonRow) put(k string, v any) {
 	for i, kk := range j.keys {
 		if kk == k {

@@ -57,7 +57,7 @@ func RegisterSchema(ctx context.Context, reg *sr.Client, subject, schema string)
 		}
 		if prev.Fingerprint() != next.Fingerprint() || latest.Schema.Schema != schema {
 			if cerr := avro.NewSchemaCompatibility().Compatible(next, prev); cerr != nil {
-				return 0, fmt.Errorf("registering %s over v%d: %w: %v", subject, latest.Version, ErrIncompatibleSchema, cerr)
+				return 0, fmt.Errorf("registering %s over v%d: %w: %v", subject, latest.Version, ErrIncompatibleSchema, cerr) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 			}
 		}
 	case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:

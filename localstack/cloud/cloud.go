@@ -103,7 +103,7 @@ type Cloud struct {
 	cfn         cfnResponses
 	custom      []*CustomResource
 
-	ctx    context.Context
+	ctx    context.Context //nolint:containedctx // the cloud's lifetime: Close cancels it, and the background work (notifications, executions, pollers) runs under it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background work: notifications, executions, pollers
 	busy   sync.WaitGroup // work Idle waits for: notifications and executions

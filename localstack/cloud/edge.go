@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -46,7 +47,11 @@ func startEdge(c *Cloud) (*edge, error) {
 		e.ddb = httputil.NewSingleHostReverseProxy(du)
 	}
 	e.srv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go e.srv.Serve(ln)
+	go func() {
+		if err := e.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("cloud: the edge server stopped", "err", err)
+		}
+	}()
 	return e, nil
 }
 

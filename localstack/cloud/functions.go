@@ -123,7 +123,7 @@ func templateMachine(r *Resource) elf.Machine {
 func checkBootstrap(fn *Resource, path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return fmt.Errorf("%s: %s is not a built function (%v): build the bootstraps for this host (PULSE_LAMBDA_ARCH=%s infra/build-lambdas.sh) and synth again",
+		return fmt.Errorf("%s: %s is not a built function (%w): build the bootstraps for this host (PULSE_LAMBDA_ARCH=%s infra/build-lambdas.sh) and synth again",
 			fn, path, err, runtime.GOARCH)
 	}
 	defer f.Close()
@@ -157,10 +157,6 @@ func (c *Cloud) newFunction(r *Resource) (*Function, error) {
 	}
 	if f.Dir, err = a.AssetDir(r); err != nil {
 		return nil, err
-	}
-	handler, _ := r.Properties["Handler"].(string)
-	if handler == "" {
-		handler = "bootstrap"
 	}
 	if err := checkBootstrap(r, filepath.Join(f.Dir, "bootstrap")); err != nil {
 		return nil, err
@@ -294,7 +290,7 @@ func (f *Function) startOnce(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("starting %s under the emulator: %w", f.Label, err)
 	}
 	inst := &instance{cmd: cmd, url: "http://" + addr + "/2015-03-31/functions/function/invocations", rieAddr: rieAddr, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(inst.done) }()
+	go func() { _ = cmd.Wait(); close(inst.done) }() // the exit is seen through done; the emulator's output says why
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)

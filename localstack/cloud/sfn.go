@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -237,7 +238,7 @@ func (e *edge) serveStates(w http.ResponseWriter, r *http.Request, p *caller) {
 	switch op {
 	case "StartExecution":
 		x, err := e.c.startExecution(req.StateMachineArn, req.Name, req.Input, "api:"+principal(p.role))
-		if se, ok := err.(*sfnError); ok {
+		if se := (*sfnError)(nil); errors.As(err, &se) {
 			awsError(w, http.StatusBadRequest, se.code, se.msg)
 			return
 		}

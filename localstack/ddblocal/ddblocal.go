@@ -154,9 +154,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 		lastErr = err
 		select {
 		case <-s.done:
-			return fmt.Errorf("process exited (%v) before answering; output:\n%s", s.waitErr, s.out.String())
+			return fmt.Errorf("process exited (%w) before answering; output:\n%s", s.waitErr, s.out.String())
 		case <-ctx.Done():
-			return fmt.Errorf("not answering ListTables: %w (last error: %v); output:\n%s", ctx.Err(), lastErr, s.out.String())
+			return fmt.Errorf("not answering ListTables: %w (last error: %w); output:\n%s", ctx.Err(), lastErr, s.out.String())
 		case <-tick.C:
 		}
 	}

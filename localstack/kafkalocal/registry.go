@@ -102,7 +102,9 @@ func (r *Registry) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)
-	<-r.done // http.ErrServerClosed
+	if err := <-r.done; !errors.Is(err, http.ErrServerClosed) {
+		slog.Warn("kafkalocal: the schema registry's server stopped", "err", err)
+	}
 	if r.file != "" {
 		r.save()
 	}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -179,7 +180,7 @@ func (e *Env) readerAt(ctx context.Context, bucket, key string) io.ReaderAt {
 		}
 		defer body.Close()
 		n, err := io.ReadFull(body, p)
-		if err == io.ErrUnexpectedEOF {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = io.EOF
 		}
 		return n, err

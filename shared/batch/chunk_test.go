@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -132,7 +133,7 @@ func curatedRows(t *testing.T, env *batch.Env, m *batch.Manifest) string {
 			for _, r := range buf[:n] {
 				out = append(out, fmt.Sprintf("%s %v", o.Table, r))
 			}
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -23,7 +24,7 @@ func DatasetOf(key string) (*dataset.Spec, error) {
 	}
 	spec, err := dataset.Lookup(parts[1])
 	if err != nil {
-		return nil, fmt.Errorf("%w: key %q: %v", port.ErrNotADataset, key, err)
+		return nil, fmt.Errorf("%w: key %q: %v", port.ErrNotADataset, key, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 	}
 	return spec, nil
 }
@@ -159,7 +160,7 @@ func (c *cleanRun) run(ctx context.Context, rd record.Reader) error {
 			return err
 		}
 		err := rd.Next(&raw)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

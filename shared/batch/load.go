@@ -140,7 +140,7 @@ func stageFile(ctx context.Context, env *Env, ld port.Loader, t table.Schema, ke
 				return fmt.Errorf("staging %s into %s: %w", key, t.Name, err)
 			}
 		}
-		if rerr == io.EOF {
+		if errors.Is(rerr, io.EOF) {
 			return nil
 		}
 		if rerr != nil {

@@ -36,7 +36,11 @@ func getObject(t *testing.T, st port.ObjectStore, bucket, key string) string {
 // object is an empty registry.
 func TestPlatformRegistry(t *testing.T) {
 	ctx := context.Background()
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	st := memory.NewObjects()
 	env := &batch.Env{Store: st, Buckets: port.Buckets{Raw: "raw", Staging: "staging", Curated: "curated", Quarantine: "q"}}
 
@@ -87,7 +91,11 @@ func TestPlatformRegistry(t *testing.T) {
 // stay in use (it stops no cleaning), while Add refuses to overwrite it.
 func TestPlatformRegistryRefresh(t *testing.T) {
 	ctx := context.Background()
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	st := memory.NewObjects()
 	env := &batch.Env{Store: st, Buckets: port.Buckets{Curated: "curated"}}
 	now := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)

@@ -36,7 +36,9 @@ func TestCleanWritesProfiles(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			m, err = batch.Combine(ctx, env, sr.File, len(sr.Chunks))
+			if m, err = batch.Combine(ctx, env, sr.File, len(sr.Chunks)); err != nil {
+				t.Fatal(err) // err is this block's (from Split): the check below does not see it
+			}
 		} else {
 			m, err = batch.Clean(ctx, env, drop)
 		}

@@ -243,10 +243,9 @@ func unreadable(err error) error {
 // record.RecordError.ByReference) says in its reason where its bytes are
 // in the raw object, which stays in the raw bucket.
 type fileReader struct {
-	rd       record.Reader
-	origin   string // s3://bucket/key@version
-	gzipped  bool
-	finished bool
+	rd      record.Reader
+	origin  string // s3://bucket/key@version
+	gzipped bool
 }
 
 func newFileReader(rd record.Reader, drop port.FileDrop) *fileReader {
@@ -256,7 +255,7 @@ func newFileReader(rd record.Reader, drop port.FileDrop) *fileReader {
 
 func (f *fileReader) Next(r *record.Raw) error {
 	err := f.rd.Next(r)
-	if err == nil || err == io.EOF {
+	if err == nil || errors.Is(err, io.EOF) {
 		return err
 	}
 	if re, ok := record.AsRecordError(err); ok {

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -24,7 +25,7 @@ func readAll(t *testing.T, format record.Format, src io.Reader, cols []string, b
 	var raw record.Raw
 	for {
 		err := rd.Next(&raw)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if re, ok := record.AsRecordError(err); ok {

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -36,7 +37,7 @@ func Publish(ctx context.Context, r io.Reader, p port.Producer, onReject func(Re
 	}
 	for {
 		m, err := rd.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if rj, ok := AsReject(err); ok {

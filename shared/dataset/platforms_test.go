@@ -15,7 +15,11 @@ import (
 // test accepts); loading another registry replaces them; AddPlatform (a
 // fix for this process only) comes on top and undoes on its own.
 func TestPlatformRegistry(t *testing.T) {
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	builtin := append([]string(nil), dataset.Platforms...)
 	if got := dataset.KnownPlatforms(); !slices.Equal(got, builtin) {
 		t.Fatalf("KnownPlatforms = %v, want the built-in %v", got, builtin)
@@ -87,7 +91,9 @@ func TestPlatformRegistryFile(t *testing.T) {
 		entries, err := dataset.ParsePlatformRegistry([]byte(bad.file))
 		if err == nil {
 			err = dataset.UsePlatforms(entries)
-			dataset.UsePlatforms(nil)
+			if rerr := dataset.UsePlatforms(nil); rerr != nil {
+				t.Fatalf("restoring the built-in platforms: %v", rerr)
+			}
 		}
 		if err == nil || !strings.HasPrefix(err.Error(), bad.reason) {
 			t.Errorf("%s: error %v, want one starting %q", bad.file, err, bad.reason)
@@ -97,14 +103,20 @@ func TestPlatformRegistryFile(t *testing.T) {
 	if err := dataset.UsePlatforms([]dataset.PlatformEntry{{Name: "TikTok"}}); err != nil {
 		t.Errorf("a built-in name in the registry: %v", err)
 	}
-	dataset.UsePlatforms(nil)
+	if err := dataset.UsePlatforms(nil); err != nil {
+		t.Errorf("restoring the built-in platforms: %v", err)
+	}
 }
 
 // TestPlatformRegistryWhileCleaning: loading a registry while cleaners run
 // (a stream batch during a refresh) is safe: each record is cleaned with
 // the old list or the new one (go test -race checks the rest).
 func TestPlatformRegistryWhileCleaning(t *testing.T) {
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for w := 0; w < 2; w++ {

@@ -45,7 +45,7 @@ func ParseListPrice(s string) (Price, error) {
 		}
 		cents, err := parseAmount(tail)
 		if err != nil {
-			return Price{}, fmt.Errorf("list price %q: %v", clip(s), err)
+			return Price{}, fmt.Errorf("list price %q: %w", clip(s), err)
 		}
 		prefix, err := strconv.ParseInt(head[:j], 10, 64)
 		if err != nil || prefix != cents {
@@ -64,7 +64,7 @@ func ParseListPrice(s string) (Price, error) {
 	}
 	cents, err := parseAmount(t)
 	if err != nil {
-		return Price{}, fmt.Errorf("list price %q: %v", clip(s), err)
+		return Price{}, fmt.Errorf("list price %q: %w", clip(s), err)
 	}
 	return newPrice(cents, cur), nil
 }

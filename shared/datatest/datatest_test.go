@@ -183,7 +183,11 @@ func TestSQLSnowflake(t *testing.T) {
 func TestPlatformsFromTheRegistry(t *testing.T) {
 	ctx := context.Background()
 	wh := setup(t)
-	t.Cleanup(func() { dataset.UsePlatforms(nil) })
+	t.Cleanup(func() {
+		if err := dataset.UsePlatforms(nil); err != nil {
+			t.Errorf("restoring the built-in platforms: %v", err)
+		}
+	})
 	rows := []table.Row{{table.Str("p1"), table.Str("Myspace")}, {table.Str("p2"), table.Str("TikTok")}, {table.Str("p3"), table.Str("Unknown")}}
 	if _, err := wh.Merge(ctx, *star.DimPlatform, rows); err != nil {
 		t.Fatal(err)

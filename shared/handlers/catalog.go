@@ -74,23 +74,23 @@ func catalogDrops(payload json.RawMessage) ([]port.FileDrop, error) {
 		Records    []json.RawMessage `json:"Records"`
 	}
 	if err := json.Unmarshal(payload, &probe); err != nil {
-		return nil, fmt.Errorf("%w: decoding catalog input: %v", ErrBadInput, err)
+		return nil, fmt.Errorf("%w: decoding catalog input: %v", ErrBadInput, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 	}
 	switch {
 	case probe.DetailType != "":
 		d, err := awsevents.EventBridgeDrop(payload)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+			return nil, fmt.Errorf("%w: %v", ErrBadInput, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 		}
 		return []port.FileDrop{d}, nil
 	case probe.Records != nil:
 		var e events.S3Event
 		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, fmt.Errorf("%w: decoding s3 event: %v", ErrBadInput, err)
+			return nil, fmt.Errorf("%w: decoding s3 event: %v", ErrBadInput, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 		}
 		drops, err := awsevents.S3Drops(e)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+			return nil, fmt.Errorf("%w: %v", ErrBadInput, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 		}
 		return drops, nil
 	case probe.Bucket != "" && probe.Key != "":

@@ -48,7 +48,7 @@ func JSON[In, Out any](fn func(context.Context, In) (Out, error)) Func {
 	return func(ctx context.Context, payload json.RawMessage) (any, error) {
 		var in In
 		if err := json.Unmarshal(payload, &in); err != nil {
-			return nil, fmt.Errorf("%w: decoding %T: %v", ErrBadInput, in, err)
+			return nil, fmt.Errorf("%w: decoding %T: %v", ErrBadInput, in, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 		}
 		return fn(ctx, in)
 	}
@@ -61,7 +61,7 @@ func Modes(def string, modes map[string]Func) Func {
 			Mode string `json:"mode"`
 		}
 		if err := json.Unmarshal(payload, &m); err != nil {
-			return nil, fmt.Errorf("%w: decoding mode: %v", ErrBadInput, err)
+			return nil, fmt.Errorf("%w: decoding mode: %v", ErrBadInput, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 		}
 		if m.Mode == "" {
 			m.Mode = def

@@ -3,6 +3,7 @@ package record
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -39,7 +40,7 @@ func newCSVReaderLimit(r io.Reader, columns []string, limit int) (*csvReader, er
 		c.index[i] = -1
 	}
 	err := c.f.next(&c.fr)
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return c, nil
 	}
 	if err != nil {
@@ -92,7 +93,7 @@ func (c *csvReader) Next(dst *Raw) error {
 	}
 	fr := &c.fr
 	err := c.f.next(fr)
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return io.EOF
 	}
 	if err != nil {

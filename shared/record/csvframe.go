@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 )
@@ -120,7 +121,7 @@ func (f *csvFramer) more() bool {
 
 // failed returns the read error that ended the input, nil at its clean end.
 func (f *csvFramer) failed() error {
-	if f.rerr == io.EOF {
+	if errors.Is(f.rerr, io.EOF) {
 		return nil
 	}
 	return f.rerr
@@ -416,7 +417,7 @@ func CSVBoundaries(r io.Reader, fn func(end int64) bool) error {
 	var fr csvFrame
 	for n := 0; ; n++ {
 		err := f.next(&fr)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {

@@ -56,7 +56,7 @@ func FuzzNDJSONReader(f *testing.F) {
 		for range len(lines) + 2 {
 			var r Raw
 			err := rd.Next(&r)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			pos, src := r.Pos, r.Source
@@ -92,7 +92,7 @@ func FuzzNDJSONReader(f *testing.F) {
 			}
 		}
 		var r Raw
-		if err := rd.Next(&r); err != io.EOF {
+		if err := rd.Next(&r); !errors.Is(err, io.EOF) {
 			t.Fatalf("after the last line: %v", err)
 		}
 	})
@@ -131,7 +131,7 @@ func FuzzCSVRecords(f *testing.F) {
 		for range len(b) + 2 {
 			var r Raw
 			err := c.Next(&r)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				gap(int64(len(b)))
 				return
 			}
@@ -197,7 +197,9 @@ func FuzzGzipInput(f *testing.F) {
 		}
 		var z bytes.Buffer
 		zw := gzip.NewWriter(&z)
-		zw.Write(content)
+		if _, err := zw.Write(content); err != nil {
+			t.Fatal(err)
+		}
 		zw.Close()
 		want, wantErr := readTrace(format, content)
 		got, gotErr := readTrace(format, z.Bytes())
@@ -242,7 +244,7 @@ func readTrace(format Format, b []byte) (string, error) {
 	for {
 		var r Raw
 		err := rd.Next(&r)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out.String(), nil
 		}
 		if re, ok := AsRecordError(err); ok {
@@ -286,7 +288,7 @@ func FuzzParquetReader(f *testing.F) {
 		for range declared + 2 {
 			var r Raw
 			err := rd.Next(&r)
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				if last != declared {
 					t.Fatalf("read %d rows, the footer declares %d", last, declared)
 				}

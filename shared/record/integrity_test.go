@@ -209,7 +209,9 @@ func gz(t testing.TB, s string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(s))
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +222,7 @@ func drainErr(rd Reader) error {
 	for {
 		var r Raw
 		err := rd.Next(&r)
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if _, ok := AsRecordError(err); err != nil && !ok {

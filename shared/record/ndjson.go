@@ -40,7 +40,7 @@ func (n *ndjsonReader) Next(dst *Raw) error {
 		start := n.off
 		line, size, tooLong, err := n.readLine()
 		n.off += size
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			n.done = true
 			if len(line) == 0 && !tooLong {
 				return io.EOF
@@ -51,7 +51,7 @@ func (n *ndjsonReader) Next(dst *Raw) error {
 		n.line++
 		if tooLong {
 			length := size
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				length-- // the '\n'
 			}
 			if n.lastCR {
@@ -87,12 +87,12 @@ func (n *ndjsonReader) readLine() (line []byte, size int64, tooLong bool, err er
 	if err == nil {
 		return frag[:len(frag)-1], size, false, nil
 	}
-	if err != bufio.ErrBufferFull {
+	if !errors.Is(err, bufio.ErrBufferFull) {
 		return frag, size, false, err
 	}
 	n.buf = append(n.buf[:0], frag...)
 	var prev, last byte // the last two bytes seen
-	for err == bufio.ErrBufferFull {
+	for errors.Is(err, bufio.ErrBufferFull) {
 		if len(frag) > 1 {
 			prev = frag[len(frag)-2]
 		} else if len(frag) == 1 {

@@ -3,6 +3,7 @@ package record
 import (
 	"bufio"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -41,7 +42,7 @@ func Decompress(r io.Reader) (rd *bufio.Reader, gzipped bool, err error) {
 	src := &sourceReader{r: r}
 	br := bufio.NewReaderSize(src, readBufferSize)
 	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, false, fmt.Errorf("reading first bytes: %w", err)
 	}
 	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
@@ -62,7 +63,7 @@ type sourceReader struct {
 
 func (s *sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	if err != nil && err != io.EOF && s.err == nil {
+	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
 		s.err = err
 	}
 	return n, err
@@ -80,7 +81,7 @@ func (g *gunzipReader) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	n, err := g.zr.Read(p)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		g.err = classifyGzip(g.src, fmt.Errorf("decompressing gzip input: %w", err))
 		err = g.err
 	}

@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -143,7 +144,7 @@ func (s *sourceReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("read at offset %d of a %d-byte file", off, s.size)
 	}
 	n, err := s.r.ReadAt(p, off)
-	if err != nil && err != io.EOF && s.err == nil {
+	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
 		s.err = err
 	}
 	return n, err
@@ -195,7 +196,7 @@ func (p *parquetReader) Next(dst *Raw) (err error) {
 	}()
 	for p.i >= p.n {
 		if err := p.fill(); err != nil {
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				p.broken = p.store.classify(err)
 				return p.broken
 			}
@@ -211,7 +212,7 @@ func (p *parquetReader) Next(dst *Raw) (err error) {
 		return p.broken
 	}
 	if bad >= 0 {
-		p.convert(row, true) // the Source with the bytes as they are
+		_, _ = p.convert(row, true) // the Source with the bytes as they are (the same row converted without error above)
 		return &RecordError{Pos: p.pos, Field: p.fields[bad].name, Reason: "not valid UTF-8", Source: bytes.Clone(p.src)}
 	}
 	if cap(dst.Values) >= len(p.want) {
@@ -252,11 +253,11 @@ func (p *parquetReader) fill() error {
 		n, err := p.rows.ReadRows(p.buf)
 		p.n, p.i = n, 0
 		p.inRG += int64(n)
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			p.close()
 			return fmt.Errorf("reading parquet row group %d near row %d: %w", p.rg-1, p.pos+1, err)
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			if cerr := p.rows.Close(); cerr != nil {
 				p.rows = nil
 				return fmt.Errorf("closing parquet row group %d: %w", p.rg-1, cerr)

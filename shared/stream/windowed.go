@@ -147,13 +147,6 @@ func closeTo(e *window.Engine, out window.Output, frontier int64) window.Output 
 	return out
 }
 
-// windowedState is the stored form of a single-topic windowed processor
-// (version 2): its engines and its watermarks per partition.
-type windowedState struct {
-	Engines json.RawMessage `json:"engines"`
-	Marks   json.RawMessage `json:"marks"`
-}
-
 // restoreMarks restores a single-topic processor's watermarks: from data
 // (version 2), or, for a version 1 state (data nil: the engines kept the
 // topic's one watermark), from the snapshot of one of its engines, as the

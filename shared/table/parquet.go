@@ -1,6 +1,7 @@
 package table
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,7 +28,7 @@ const parquetRowGroupRows = 64 << 10
 // every value once more), so a written row's strings must not change
 // afterwards; Go strings do not.
 type ParquetWriter struct {
-	w       *parquet.Writer
+	w       *parquet.Writer //nolint:staticcheck // SA1019: moving to parquet.GenericWriter rewrites the hot write path; to be done with its benchmark (tests/bench)
 	schema  Schema
 	types   []Type
 	leaf    []int // for each schema column, its leaf column index in the file
@@ -279,7 +280,7 @@ func (pr *ParquetRowReader) Read(dst []Row) (n int, err error) {
 	for n < len(dst) {
 		if pr.i >= pr.n {
 			if err := pr.fill(); err != nil {
-				if err != io.EOF {
+				if !errors.Is(err, io.EOF) {
 					pr.broken = err
 					return 0, err
 				}
@@ -325,11 +326,11 @@ func (pr *ParquetRowReader) fill() error {
 		}
 		n, err := pr.rows.ReadRows(pr.buf)
 		pr.n, pr.i = n, 0
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			pr.closeRows()
 			return fmt.Errorf("reading parquet %s row group %d near row %d: %w", pr.schema.Name, pr.rg-1, pr.pos+1, err)
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			cerr := pr.rows.Close()
 			pr.rows = nil
 			if cerr != nil {

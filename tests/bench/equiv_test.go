@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -165,7 +166,7 @@ func fileRows(t *testing.T, path string, s table.Schema) []table.Row {
 		for _, r := range buf[:n] {
 			out = append(out, slices.Clone(r))
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {

@@ -271,7 +271,7 @@ func buildPulse(t *testing.T) string {
 		pulseBin = filepath.Join(binDir, "pulse")
 		cmd := exec.Command("go", "build", "-tags", "minicore_disabled", "-o", pulseBin, "github.com/pulse-analytics/pulse/cmd/pulse")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			pulseErr = fmt.Errorf("go build ./cmd/pulse: %v\n%s", err, out)
+			pulseErr = fmt.Errorf("go build ./cmd/pulse: %w\n%s", err, out)
 		}
 	})
 	if pulseErr != nil {

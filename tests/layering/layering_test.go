@@ -15,6 +15,11 @@
 //     stream, gold, marts, catalog, datatest, handlers, wire, dashboards);
 //   - nothing imports functions/ or cmd/ (tests included) but the packages
 //     under the same folder.
+//
+// .golangci.yml's depguard rules check the same rules on direct imports
+// (golangci-lint, in make test and make check, and in an editor): this test
+// is the authority (the whole closure, the exceptions); keep the package lists
+// of both in step.
 package layering
 
 import (

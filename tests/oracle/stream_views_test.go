@@ -6,7 +6,6 @@ package oracle
 
 import (
 	"sort"
-	"strconv"
 	"time"
 )
 
@@ -24,10 +23,6 @@ type viewWant struct {
 }
 
 func ts(us int64) time.Time { return time.UnixMicro(us).UTC() }
-
-func day(us int64) time.Time { return ts(FloorDiv(us, dayUS) * dayUS) }
-
-func userText(u int64) string { return strconv.FormatInt(u, 10) }
 
 // socialViews: seed 001 over FACT_SOCIAL_SALES (the loaded events) and the
 // 5-minute windows.

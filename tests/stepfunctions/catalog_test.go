@@ -120,7 +120,9 @@ func scheduleInput(t *testing.T) json.RawMessage {
 		t.Fatalf("schedule input %s", r.Targets[0].Input)
 	}
 	var parts []json.RawMessage
-	json.Unmarshal(join.Join[1], &parts)
+	if err := json.Unmarshal(join.Join[1], &parts); err != nil {
+		t.Fatalf("schedule input's parts %s: %v", join.Join[1], err)
+	}
 	var sb strings.Builder
 	for _, p := range parts {
 		var s string

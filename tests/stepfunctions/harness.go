@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -123,7 +124,7 @@ type template struct {
 func Load(cdkOut string) (map[string]*StateMachine, error) {
 	files, err := filepath.Glob(filepath.Join(cdkOut, "*.template.json"))
 	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("no templates in %s (%v)", cdkOut, err)
+		return nil, fmt.Errorf("no templates in %s (%w)", cdkOut, err)
 	}
 	out := map[string]*StateMachine{}
 	for _, f := range files {
@@ -299,7 +300,11 @@ func NewInvoker(functions map[string]any) (*Invoker, error) {
 		inv.functions[name] = lambda.NewHandler(h)
 	}
 	inv.srv = &http.Server{Handler: inv, ReadHeaderTimeout: 10 * time.Second}
-	go inv.srv.Serve(ln)
+	go func() {
+		if err := inv.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("stepfunctions: the invoke server stopped", "err", err)
+		}
+	}()
 	return inv, nil
 }
 

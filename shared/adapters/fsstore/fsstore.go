@@ -140,7 +140,7 @@ func sidecar(path string) string {
 
 // ctxReader stops a copy once ctx is done.
 type ctxReader struct {
-	ctx context.Context
+	ctx context.Context //nolint:containedctx // io.Reader's Read takes no ctx; the reader lives for one copy
 	r   io.Reader
 }
 
@@ -339,7 +339,7 @@ func (s *Store) missing(bucket string, err error) error {
 	if _, berr := s.bucketDir(bucket); berr != nil {
 		return berr
 	}
-	return fmt.Errorf("%w: %v", port.ErrNotFound, err)
+	return fmt.Errorf("%w: %v", port.ErrNotFound, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 }
 
 // describe returns the object's info from its sidecar, hashing the file

@@ -145,7 +145,7 @@ func OpenDedupe(path string, o DedupeOptions) (*Dedupe, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking dedupe file %s: %w (%v)", path, ErrInUse, err)
+		return nil, fmt.Errorf("locking dedupe file %s: %w (%v)", path, ErrInUse, err) //nolint:errorlint // the sentinel (%w) classifies the error; the cause is detail only, kept out of errors.Is/As on purpose
 	}
 	d := NewDedupeWith(o)
 	d.file, d.path = f, path

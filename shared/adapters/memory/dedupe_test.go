@@ -136,7 +136,9 @@ func TestOpenDedupeDropsTornTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(`["c","00112233`) // a crash mid-append
+	if _, err := f.WriteString(`["c","00112233`); err != nil { // a crash mid-append
+		t.Fatal(err)
+	}
 	f.Close()
 	d, err = OpenDedupe(path, DedupeOptions{})
 	if err != nil {

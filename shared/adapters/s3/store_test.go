@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"testing"
 	"testing/iotest"
@@ -275,6 +276,12 @@ func TestListPaginates(t *testing.T) {
 	for i := 1; i < len(list); i++ {
 		if list[i-1].Key >= list[i].Key {
 			t.Fatalf("not sorted at %d: %q >= %q", i, list[i-1].Key, list[i].Key)
+		}
+	}
+	slices.Sort(want)
+	for i := range want {
+		if list[i].Key != want[i] {
+			t.Fatalf("List key %d = %q, want %q", i, list[i].Key, want[i])
 		}
 	}
 }

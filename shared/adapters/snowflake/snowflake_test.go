@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -270,7 +271,7 @@ func TestMerge(t *testing.T) {
 		}
 		buf := []table.Row{make(table.Row, 5), make(table.Row, 5), make(table.Row, 5)}
 		k, err := rd.Read(buf)
-		if err != nil && err != io.EOF {
+		if err != nil && !errors.Is(err, io.EOF) {
 			t.Fatal(err)
 		}
 		for _, r := range buf[:k] {
