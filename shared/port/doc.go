@@ -2,7 +2,8 @@
 // shared/stream, shared/gold, shared/catalog, shared/handlers) depends on,
 // and the vocabulary they share with the adapters that implement them:
 //
-//   - ports: ObjectStore (and RangeGetter), Dedupe, Warehouse and Loader,
+//   - ports: ObjectStore (and RangeGetter), Dedupe, Warehouse (and
+//     TxExecer), Loader, Appender (Snowpipe Streaming channels),
 //     Starter (workflow executions), Decoder (stream messages), Producer
 //     (catalog events);
 //   - vocabulary: Buckets, FileDrop, Message, Counts, Claim, Outcome,
