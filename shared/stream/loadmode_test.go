@@ -2,7 +2,6 @@ package stream_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -94,31 +93,13 @@ func TestSnowpipeModeEqualsMerge(t *testing.T) {
 // redelivered, the rest run; the tables equal one clean run's in the merge
 // mode, and nothing is appended twice.
 func TestSnowpipeCrashAndRetry(t *testing.T) {
-	ctx := context.Background()
 	bs := snowpipeStream(t)
 	run := func(mode stream.LoadMode, failAt string) *rig {
-		r := newRig(t, stream.Config{IdleTimeout: -1, LoadMode: mode})
-		for i, b := range bs {
-			if i == 2 && failAt != "" {
-				r.fail = func(step string) error {
-					if step == failAt {
-						return errors.New("crash")
-					}
-					return nil
-				}
-				if _, err := r.p.Process(ctx, b); err == nil {
-					t.Fatalf("no failure after %s", failAt)
-				}
-				r.fail = nil
-			}
-			if _, err := r.p.Process(ctx, b); err != nil {
-				t.Fatalf("batch %d: %v", i, err)
-			}
+		crashAt := 2
+		if failAt == "" {
+			crashAt = -1
 		}
-		if _, err := r.p.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return runCrashing(t, stream.Config{IdleTimeout: -1, LoadMode: mode}, bs, failAt, crashAt)
 	}
 	clean := run(stream.LoadMerge, "")
 	wantWH, wantState, wantClaims := joinRows(dumpWarehouse(t, clean.wh)), clean.state.dump(t), clean.dedupe.Claims()

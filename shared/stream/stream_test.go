@@ -103,35 +103,11 @@ func TestSocialSalesBatch(t *testing.T) {
 // topics), redelivers the batch, runs the rest, and checks that warehouse,
 // window state, dedupe keys and objects equal one clean run's.
 func TestCrashAndRetry(t *testing.T) {
-	ctx := context.Background()
 	msgs, _ := simMessages(t, sim.Config{Seed: 3, Rate: 0.5, MaxEvents: 700, DuplicatePct: 4, LatePct: 4, MalformedPct: 2,
 		Start: time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)})
 	bs := batches(msgs, 175)
 	cfg := stream.Config{IdleTimeout: -1}
-	run := func(failAt string, batch int) *rig {
-		r := newRig(t, cfg)
-		for i, b := range bs {
-			if i == batch {
-				r.fail = func(step string) error {
-					if step == failAt {
-						return errors.New("crash")
-					}
-					return nil
-				}
-				if _, err := r.p.Process(ctx, b); err == nil {
-					t.Fatalf("no failure after %s", failAt)
-				}
-				r.fail = nil
-			}
-			if _, err := r.p.Process(ctx, b); err != nil {
-				t.Fatalf("batch %d: %v", i, err)
-			}
-		}
-		if _, err := r.p.Flush(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	run := func(failAt string, batch int) *rig { return runCrashing(t, cfg, bs, failAt, batch) }
 	clean := run("", -1)
 	wantWH, wantState, wantClaims, wantObjects := joinRows(dumpWarehouse(t, clean.wh)), clean.state.dump(t), clean.dedupe.Claims(), clean.objects.Snapshot()
 	if n := count(t, clean.wh, "SELECT COUNT(*) FROM PULSE_LATE_EVENTS"); n == 0 {
@@ -287,4 +263,34 @@ func TestLeaseMakesInvocationsExclusive(t *testing.T) {
 	if n := count(t, a.wh, "SELECT COUNT(*) FROM FACT_SOCIAL_SALES"); n != 3 {
 		t.Fatalf("%d facts; want 3", n)
 	}
+}
+
+// runCrashing runs the batches bs on a fresh rig with cfg, ending with a
+// flush; batch number crashAt first fails once after step failAt (and must
+// fail), then is redelivered whole, as Lambda would. crashAt -1: no crash.
+func runCrashing(t *testing.T, cfg stream.Config, bs [][]port.Message, failAt string, crashAt int) *rig {
+	t.Helper()
+	ctx := context.Background()
+	r := newRig(t, cfg)
+	for i, b := range bs {
+		if i == crashAt {
+			r.fail = func(step string) error {
+				if step == failAt {
+					return errors.New("crash")
+				}
+				return nil
+			}
+			if _, err := r.p.Process(ctx, b); err == nil {
+				t.Fatalf("no failure after %s", failAt)
+			}
+			r.fail = nil
+		}
+		if _, err := r.p.Process(ctx, b); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	if _, err := r.p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
