@@ -34,17 +34,7 @@ func TestStreamDedupeTTL(t *testing.T) {
 
 // TestCapacityContext: the context keys parse, and bad values are named.
 func TestCapacityContext(t *testing.T) {
-	lookup := func(kv map[string]string) func(string) string {
-		return func(k string) string {
-			switch k {
-			case stacks.ContextSnowflakeSecretARN:
-				return testSecretARN
-			case stacks.ContextMSKServerless:
-				return "true"
-			}
-			return kv[k]
-		}
-	}
+	lookup := deploymentContext
 	t.Setenv("PULSE_LAMBDA_DIR", testCfg.LambdaDir)
 	cfg, err := stacks.LoadConfig(lookup(map[string]string{stacks.ContextDedupeCapacity: "provisioned", stacks.ContextStreamDedupeTTL: "24h"}))
 	if err != nil {
@@ -153,5 +143,19 @@ func TestFailedBatchesKeptInRaw(t *testing.T) {
 	}
 	if !found {
 		t.Error("no rule sends a failed stream batch's key to the alarm topic")
+	}
+}
+
+// deploymentContext is a deployment's context (the Snowflake secret, MSK
+// Serverless) plus kv, as cdk's --context would give it to LoadConfig.
+func deploymentContext(kv map[string]string) func(string) string {
+	return func(k string) string {
+		switch k {
+		case stacks.ContextSnowflakeSecretARN:
+			return testSecretARN
+		case stacks.ContextMSKServerless:
+			return "true"
+		}
+		return kv[k]
 	}
 }

@@ -22,17 +22,7 @@ func TestLoadModeContext(t *testing.T) {
 			t.Errorf("default stream %s = %q, want unset", k, got)
 		}
 	}
-	lookup := func(kv map[string]string) func(string) string {
-		return func(k string) string {
-			switch k {
-			case stacks.ContextSnowflakeSecretARN:
-				return testSecretARN
-			case stacks.ContextMSKServerless:
-				return "true"
-			}
-			return kv[k]
-		}
-	}
+	lookup := deploymentContext
 	t.Setenv("PULSE_LAMBDA_DIR", testCfg.LambdaDir)
 	cfg, err := stacks.LoadConfig(lookup(map[string]string{stacks.ContextLoadMode: "snowpipe", stacks.ContextMergeEvery: "30m"}))
 	if err != nil {
